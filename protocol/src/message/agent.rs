@@ -1,0 +1,287 @@
+//! What an agent's client sends on `/ws/agent`, and the session payloads
+//! that belong to it.
+//!
+//! Service requests (`getServices`, `prepareSession`) carry no target.
+//! Session requests fall in the specification's three categories: session
+//! management (target: the session id), multimedia control and telephony
+//! control (target: `<session id>.<interaction id>`).
+
+use super::envelope::{Command, CommandError, TargetRule, decode_data, expect_no_data};
+use super::service::PrepareSession;
+use crate::address::Address;
+use crate::ids::{AgentId, ClientMessageId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The specification's three categories of session requests, plus service requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    Service,
+    SessionManagement,
+    MultimediaControl,
+    TelephonyControl,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "command", content = "data", rename_all = "camelCase")]
+pub enum AgentCommand {
+    // -- service requests --
+    GetServices,
+    PrepareSession(PrepareSession),
+    // -- session management --
+    /// Binds this connection to the session resource (only one client may
+    /// be bound). `lastSeq` resumes the event stream after a reconnect.
+    Bind(Bind),
+    Ready,
+    NotReady(NotReady),
+    AfterChatWork,
+    EndSession,
+    // -- multimedia control --
+    Accept,
+    Reject(Reject),
+    SendMessage(SendMessage),
+    Typing(Typing),
+    Leave,
+    Transfer(Transfer),
+    ChangeProperties(ChangeProperties),
+    MarkDone(MarkDone),
+    Request3rdServer(ThirdPartyRequest),
+    // -- telephony control (defined; a chat-only server answers `unsupported`) --
+    MakeCall(MakeCall),
+    AnswerCall,
+    ReleaseCall,
+    HoldCall,
+    RetrieveCall,
+    SendDtmf(SendDtmf),
+}
+
+impl AgentCommand {
+    pub fn category(&self) -> Category {
+        use AgentCommand::*;
+        match self {
+            GetServices | PrepareSession(_) => Category::Service,
+            Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession => {
+                Category::SessionManagement
+            }
+            Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
+            | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) => {
+                Category::MultimediaControl
+            }
+            MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
+                Category::TelephonyControl
+            }
+        }
+    }
+}
+
+impl Command for AgentCommand {
+    fn name(&self) -> &'static str {
+        use AgentCommand::*;
+        match self {
+            GetServices => "getServices",
+            PrepareSession(_) => "prepareSession",
+            Bind(_) => "bind",
+            Ready => "ready",
+            NotReady(_) => "notReady",
+            AfterChatWork => "afterChatWork",
+            EndSession => "endSession",
+            Accept => "accept",
+            Reject(_) => "reject",
+            SendMessage(_) => "sendMessage",
+            Typing(_) => "typing",
+            Leave => "leave",
+            Transfer(_) => "transfer",
+            ChangeProperties(_) => "changeProperties",
+            MarkDone(_) => "markDone",
+            Request3rdServer(_) => "request3rdServer",
+            MakeCall(_) => "makeCall",
+            AnswerCall => "answerCall",
+            ReleaseCall => "releaseCall",
+            HoldCall => "holdCall",
+            RetrieveCall => "retrieveCall",
+            SendDtmf(_) => "sendDtmf",
+        }
+    }
+
+    fn target_rule(&self) -> TargetRule {
+        match self.category() {
+            Category::Service => TargetRule::None,
+            Category::SessionManagement => TargetRule::Session,
+            // makeCall starts a new call, so it addresses the session itself.
+            Category::TelephonyControl if matches!(self, AgentCommand::MakeCall(_)) => {
+                TargetRule::Session
+            }
+            Category::MultimediaControl | Category::TelephonyControl => TargetRule::Interaction,
+        }
+    }
+
+    fn decode(name: &str, data: Value) -> Result<Self, CommandError> {
+        use AgentCommand::*;
+        let none = |command: &'static str, value: AgentCommand| {
+            expect_no_data(command, &data).map(|()| value)
+        };
+        match name {
+            "getServices" => none("getServices", GetServices),
+            "prepareSession" => decode_data("prepareSession", data).map(PrepareSession),
+            "bind" => decode_data("bind", data).map(Bind),
+            "ready" => none("ready", Ready),
+            "notReady" => decode_data("notReady", data).map(NotReady),
+            "afterChatWork" => none("afterChatWork", AfterChatWork),
+            "endSession" => none("endSession", EndSession),
+            "accept" => none("accept", Accept),
+            "reject" => decode_data("reject", data).map(Reject),
+            "sendMessage" => decode_data("sendMessage", data).map(SendMessage),
+            "typing" => decode_data("typing", data).map(Typing),
+            "leave" => none("leave", Leave),
+            "transfer" => decode_data("transfer", data).map(Transfer),
+            "changeProperties" => decode_data("changeProperties", data).map(ChangeProperties),
+            "markDone" => decode_data("markDone", data).map(MarkDone),
+            "request3rdServer" => decode_data("request3rdServer", data).map(Request3rdServer),
+            "makeCall" => decode_data("makeCall", data).map(MakeCall),
+            "answerCall" => none("answerCall", AnswerCall),
+            "releaseCall" => none("releaseCall", ReleaseCall),
+            "holdCall" => none("holdCall", HoldCall),
+            "retrieveCall" => none("retrieveCall", RetrieveCall),
+            "sendDtmf" => decode_data("sendDtmf", data).map(SendDtmf),
+            other => Err(CommandError::Unknown(other.to_owned())),
+        }
+    }
+
+    fn redact(&mut self) {
+        if let AgentCommand::PrepareSession(request) = self {
+            *request = request.redacted();
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Bind {
+    /// The last event `seq` this client saw; the server replays what came after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotReady {
+    /// One of the reason codes the server configured (see `SessionSnapshot`).
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reject {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendMessage {
+    /// Chosen by the client; a resend with the same id is stored once.
+    pub client_id: ClientMessageId,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Typing {
+    pub typing: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    /// An agent, group, queue or any target address (see `Address`).
+    pub to: Address,
+}
+
+/// A change to an interaction's properties, based on the version the client saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeProperties {
+    /// The properties version this change was based on; a stale one is refused.
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub changed: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkDone {
+    /// A disposition code from the server's list (mandatory when configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<String>,
+}
+
+/// Request3rdServer: ask a named third-party (ESP) service to act.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThirdPartyRequest {
+    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub data: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MakeCall {
+    pub destination: Address,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendDtmf {
+    pub digits: String,
+}
+
+/// The agent's state, as `session.state` events and the bind snapshot carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum AgentState {
+    /// Offered chats up to capacity.
+    Ready,
+    /// Not offered chats; `reason` is a configured reason code (none right after login).
+    NotReady {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// Wrapping up after a chat; not offered chats.
+    AfterChatWork,
+}
+
+/// A code with a label for people (Not Ready reasons, dispositions).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelledCode {
+    pub code: String,
+    pub label: String,
+}
+
+/// `data` of a successful `bind`: what the client needs to draw the desktop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSnapshot {
+    pub agent: AgentProfile,
+    pub state: AgentState,
+    pub not_ready_reasons: Vec<LabelledCode>,
+    pub dispositions: Vec<LabelledCode>,
+    pub disposition_required: bool,
+    /// The `seq` of the newest event of this session (0 when none yet).
+    pub last_seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentProfile {
+    pub id: AgentId,
+    pub name: String,
+    /// How many chats the agent may hold at once.
+    pub capacity: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}

@@ -1,0 +1,323 @@
+//! Events: everything the server pushes without being asked.
+//!
+//! Each event carries `seq`, the next number of its session's (or chat's)
+//! event log, strictly increasing by one; a reconnecting client sends the
+//! last `seq` it saw and receives exactly the events after it. `target`
+//! names the object the event is about (`<session>` or
+//! `<session>.<interaction>`; on the customer side `<request id>`).
+
+use super::agent::AgentState;
+use super::customer::{AgentAvailable, Dialog, QueueStatus};
+use super::failure::FailureCode;
+use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId};
+use crate::target::TargetPath;
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    pub target: TargetPath,
+    pub time: Timestamp,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+impl Event {
+    /// The interaction an event is about, when its target names one.
+    pub fn interaction_id(&self) -> Option<InteractionId> {
+        self.target
+            .segments()
+            .get(1)
+            .map(|segment| InteractionId::new(segment.as_str()))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data")]
+pub enum EventBody {
+    // -- session --
+    #[serde(rename = "session.state")]
+    SessionState(AgentState),
+    #[serde(rename = "session.ended")]
+    SessionEnded(SessionEnded),
+    // -- interaction association (seeds/interaction-interface.txt) --
+    #[serde(rename = "interaction.offered")]
+    InteractionOffered(Offer),
+    #[serde(rename = "interaction.revoked")]
+    OfferRevoked(OfferRevoked),
+    #[serde(rename = "interaction.added")]
+    InteractionAdded(InteractionSummary),
+    #[serde(rename = "interaction.present")]
+    InteractionPresent(InteractionPresent),
+    #[serde(rename = "interaction.deleted")]
+    InteractionDeleted(InteractionDeleted),
+    #[serde(rename = "interaction.notcontrolled")]
+    InteractionNotControlled(InteractionNotControlled),
+    // -- chat --
+    #[serde(rename = "chat.message")]
+    ChatMessage(ChatMessage),
+    #[serde(rename = "chat.typing")]
+    ChatTyping(ChatTyping),
+    #[serde(rename = "chat.receipt")]
+    ChatReceipt(ChatReceipt),
+    #[serde(rename = "chat.left")]
+    ChatLeft(ChatLeft),
+    #[serde(rename = "chat.transcript")]
+    ChatTranscript(ChatTranscript),
+    // -- properties (seeds/properties-change.txt) --
+    EventPropertiesChanged(PropertiesChanged),
+    EventAttachedDataChanged(PropertiesChanged),
+    EventAck(Ack),
+    EventError(EventError),
+    // -- third-party services (seeds/esp-autoresponse.txt) --
+    Event3rdServerResponse(ThirdPartyResponse),
+    Event3rdServerFault(ThirdPartyFault),
+    // -- customer journey (seeds/chat-delay-flow.txt) --
+    #[serde(rename = "dialog")]
+    Dialog(Dialog),
+    #[serde(rename = "queue.status")]
+    QueueStatus(QueueStatus),
+    #[serde(rename = "notification")]
+    AgentAvailable(AgentAvailable),
+}
+
+impl EventBody {
+    /// The wire name of the event.
+    pub fn name(&self) -> &'static str {
+        use EventBody::*;
+        match self {
+            SessionState(_) => "session.state",
+            SessionEnded(_) => "session.ended",
+            InteractionOffered(_) => "interaction.offered",
+            OfferRevoked(_) => "interaction.revoked",
+            InteractionAdded(_) => "interaction.added",
+            InteractionPresent(_) => "interaction.present",
+            InteractionDeleted(_) => "interaction.deleted",
+            InteractionNotControlled(_) => "interaction.notcontrolled",
+            ChatMessage(_) => "chat.message",
+            ChatTyping(_) => "chat.typing",
+            ChatReceipt(_) => "chat.receipt",
+            ChatLeft(_) => "chat.left",
+            ChatTranscript(_) => "chat.transcript",
+            EventPropertiesChanged(_) => "EventPropertiesChanged",
+            EventAttachedDataChanged(_) => "EventAttachedDataChanged",
+            EventAck(_) => "EventAck",
+            EventError(_) => "EventError",
+            Event3rdServerResponse(_) => "Event3rdServerResponse",
+            Event3rdServerFault(_) => "Event3rdServerFault",
+            Dialog(_) => "dialog",
+            QueueStatus(_) => "queue.status",
+            AgentAvailable(_) => "notification",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionEndReason {
+    /// Another client logged in as this agent with `override: true`.
+    TakenOver,
+    /// The agent ended the session.
+    LoggedOut,
+    /// The client stayed away longer than the resume grace period.
+    Expired,
+    /// The server is shutting down.
+    ServerShutdown,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionEnded {
+    pub reason: SessionEndReason,
+    /// For people: "Your session was opened elsewhere."
+    pub message: String,
+}
+
+/// Who takes part in a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Party {
+    pub kind: PartyKind,
+    /// The agent id for agents; absent for customers and the system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<AgentId>,
+    /// The display name.
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PartyKind {
+    Customer,
+    Agent,
+    /// Automatic messages (autoresponses, notices).
+    System,
+}
+
+/// A chat routed to this agent, waiting for accept or reject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Offer {
+    pub customer: Party,
+    pub queue: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub application_data: Map<String, Value>,
+    /// The offer lapses (and the chat goes back to the queue) at this time.
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RevokeReason {
+    Rejected,
+    TimedOut,
+    CustomerLeft,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferRevoked {
+    pub reason: RevokeReason,
+}
+
+/// `interaction.added`: the interaction is now associated with this session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionSummary {
+    pub customer: Party,
+    pub queue: String,
+    /// The interaction's properties (attached data), `OP-Session-ID` among them.
+    pub properties: Map<String, Value>,
+    /// The properties version a change must be based on.
+    pub version: u64,
+}
+
+/// `interaction.present`: the session now controls the interaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionPresent {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeleteReason {
+    /// Marked done by the agent.
+    Done,
+    /// Moved to another session (transfer).
+    Moved,
+    /// The agent left the chat.
+    Left,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionDeleted {
+    pub reason: DeleteReason,
+}
+
+/// `interaction.notcontrolled`: the session no longer controls the interaction.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionNotControlled {
+    /// The session that controls it now, when it moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
+}
+
+/// One chat message, as stored in the transcript.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// Position in the transcript, from 1.
+    pub message_id: u64,
+    /// The sender's client id, so the sender can match it to what it sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientMessageId>,
+    pub from: Party,
+    pub text: String,
+    pub time: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatTyping {
+    pub from: Party,
+    pub typing: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DeliveryState {
+    /// Stored by the server (the response to `sendMessage` means this too).
+    Stored,
+    /// Written to the other party's connection.
+    Delivered,
+}
+
+/// Messages up to `messageId` reached `state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatReceipt {
+    pub message_id: u64,
+    pub state: DeliveryState,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatLeft {
+    pub party: Party,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatTranscript {
+    pub messages: Vec<ChatMessage>,
+}
+
+/// EventPropertiesChanged / EventAttachedDataChanged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertiesChanged {
+    /// The version after the change.
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub changed: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// Who changed them: an agent id, `routing` or a service name.
+    pub by: String,
+}
+
+/// EventAck: the request `request` was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ack {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestId>,
+    pub command: String,
+}
+
+/// EventError: a request was invalid; nothing changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventError {
+    pub code: FailureCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThirdPartyResponse {
+    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestId>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub result: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThirdPartyFault {
+    pub service: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestId>,
+    pub reason: String,
+}
