@@ -1,0 +1,237 @@
+//! The server's configuration file (TOML): service information, agents,
+//! reason and disposition codes, queues, and limits.
+//!
+//! Passwords are stored as argon2 PHC strings (`switchboard-server
+//! hash-password` makes one), never in clear.
+
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+use switchboard_protocol::message::agent::LabelledCode;
+use switchboard_protocol::message::service::ServiceInfo;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid: {source}")]
+    Parse {
+        path: String,
+        source: Box<toml::de::Error>,
+    },
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub service: ServiceSection,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub not_ready_reasons: Vec<CodeEntry>,
+    #[serde(default)]
+    pub dispositions: Vec<CodeEntry>,
+    /// Whether `markDone` must name a disposition.
+    #[serde(default)]
+    pub disposition_required: bool,
+    #[serde(default)]
+    pub agents: Vec<AgentEntry>,
+    #[serde(default)]
+    pub queues: Vec<QueueEntry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    pub vendor: String,
+    pub cti_vendor: String,
+    pub cti_version: String,
+    pub instance_domain: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The largest frame a client may send, in bytes.
+    pub max_frame_bytes: usize,
+    /// Requests a connection may send per second (sustained)…
+    pub requests_per_second: u32,
+    /// …and in one burst.
+    pub request_burst: u32,
+    /// Frames queued for a client before it is cut off as too slow.
+    pub outbound_queue: usize,
+    /// How long a session whose client vanished is kept for a resume.
+    pub resume_grace_secs: u64,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            requests_per_second: 20,
+            request_burst: 60,
+            outbound_queue: 1024,
+            resume_grace_secs: 60,
+            idle_timeout_secs: 120,
+        }
+    }
+}
+
+impl Limits {
+    pub fn resume_grace(&self) -> Duration {
+        Duration::from_secs(self.resume_grace_secs)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// Origins allowed to open a WebSocket (`http://127.0.0.1:8080`…).
+    /// Connections without an `Origin` header (non-browser clients) are
+    /// allowed; browsers always send one.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeEntry {
+    pub code: String,
+    pub label: String,
+}
+
+impl From<&CodeEntry> for LabelledCode {
+    fn from(entry: &CodeEntry) -> Self {
+        LabelledCode {
+            code: entry.code.clone(),
+            label: entry.label.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentEntry {
+    pub id: String,
+    pub name: String,
+    /// An argon2 PHC string.
+    pub password_hash: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub skills: BTreeMap<String, u32>,
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+}
+
+fn default_capacity() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueEntry {
+    pub name: String,
+    /// A routing target address (see `check-address`), e.g. `Billing@StatServer.GA`.
+    pub target: String,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|error| match error {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.display().to_string(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: "<text>".into(),
+            source: Box::new(source),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut ids = HashSet::new();
+        for agent in &self.agents {
+            if !ids.insert(agent.id.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "agent `{}` is defined twice",
+                    agent.id
+                )));
+            }
+            if agent.capacity == 0 {
+                return Err(ConfigError::Invalid(format!(
+                    "agent `{}` has capacity 0",
+                    agent.id
+                )));
+            }
+            if argon2::PasswordHash::new(&agent.password_hash).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "agent `{}`: password_hash is not an argon2 PHC string (make one with `switchboard-server hash-password`)",
+                    agent.id
+                )));
+            }
+        }
+        for queue in &self.queues {
+            if let Err(error) = queue
+                .target
+                .parse::<switchboard_protocol::address::Address>()
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "queue `{}`: target: {error}",
+                    queue.name
+                )));
+            }
+        }
+        if self.limits.request_burst == 0 || self.limits.requests_per_second == 0 {
+            return Err(ConfigError::Invalid(
+                "limits: request rates must be above zero".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
+        self.agents.iter().find(|agent| agent.id == id)
+    }
+
+    pub fn service_info(&self) -> ServiceInfo {
+        ServiceInfo {
+            vendor: self.service.vendor.clone(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            cti_vendor: self.service.cti_vendor.clone(),
+            cti_version: self.service.cti_version.clone(),
+            instance_domain: self.service.instance_domain.clone(),
+        }
+    }
+
+    pub fn is_not_ready_reason(&self, code: &str) -> bool {
+        self.not_ready_reasons
+            .iter()
+            .any(|entry| entry.code == code)
+    }
+}

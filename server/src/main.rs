@@ -1,0 +1,183 @@
+//! `switchboard-server`: run the server, or help an operator write its
+//! configuration.
+
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use switchboard_protocol::address::Address;
+use switchboard_server::config::Config;
+use switchboard_server::store::Store;
+use switchboard_server::{AppState, app, auth, expire_sessions};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "switchboard-server",
+    version,
+    about = "Switchboard's contact-center chat server"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// The configuration file (TOML).
+        #[arg(long, default_value = "config/demo.toml")]
+        config: PathBuf,
+        /// The SQLite database file (created if missing).
+        #[arg(long, default_value = "data/switchboard.db")]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The built web app to serve (trunk's output).
+        #[arg(long, default_value = "dist")]
+        static_dir: PathBuf,
+    },
+    /// Hash a password (read from standard input) for the configuration file.
+    HashPassword,
+    /// Parse a resource address and print it as JSON (exit status 1 if invalid).
+    CheckAddress {
+        /// The address, e.g. 'Billing@StatServer.GA' or '{"type":"IQ","id":"Inbound"}'.
+        text: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            config,
+            db,
+            listen,
+            static_dir,
+        } => serve(config, db, listen, static_dir),
+        Command::HashPassword => hash_password(),
+        Command::CheckAddress { text } => check_address(&text),
+    }
+}
+
+fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: PathBuf) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let config = match Config::load(&config_path) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("switchboard-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(parent) = db.parent().filter(|parent| !parent.as_os_str().is_empty())
+        && let Err(error) = std::fs::create_dir_all(parent)
+    {
+        eprintln!(
+            "switchboard-server: cannot create {}: {error}",
+            parent.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let store = match Store::open(&db) {
+        Ok(store) => store,
+        Err(error) => {
+            eprintln!(
+                "switchboard-server: cannot open the database {}: {error}",
+                db.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("switchboard-server: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("switchboard-server: cannot listen on {listen}: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let local = listener.local_addr().unwrap_or(listen);
+        let mut config = config;
+        // The server's own pages may always open its sockets.
+        config.security.allowed_origins.push(format!("http://{local}"));
+        if local.ip().is_loopback() {
+            config.security.allowed_origins.push(format!("http://localhost:{}", local.port()));
+        }
+        let state = AppState::new(config, store);
+        let static_dir = static_dir.join("index.html").exists().then_some(static_dir);
+        if static_dir.is_none() {
+            tracing::warn!("no built app found; serving the WebSocket endpoints only (run `trunk build --release`)");
+        }
+        tokio::spawn(expire_sessions(state.clone()));
+        tracing::info!(db = %db.display(), "switchboard-server listening on http://{local}");
+        // A line for scripts and tests to wait for, on stdout.
+        println!("listening on http://{local}");
+        let router = app(state, static_dir.as_deref());
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        match axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("switchboard-server: {error}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+fn hash_password() -> ExitCode {
+    if std::io::stdin().is_terminal() {
+        eprintln!("Type the password and press Enter:");
+    }
+    let mut line = String::new();
+    if let Err(error) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("switchboard-server: cannot read the password: {error}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("switchboard-server: the password is empty");
+        return ExitCode::FAILURE;
+    }
+    match auth::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("switchboard-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_address(text: &str) -> ExitCode {
+    match text.parse::<Address>() {
+        Ok(address) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&address.describe()).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("invalid address: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
