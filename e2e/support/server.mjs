@@ -1,0 +1,62 @@
+// Starts a real switchboard-server on a free loopback port with a fresh
+// SQLite file, serving the built app, and stops it after the test.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const START_TIMEOUT_MS = 20_000;
+
+export function serverBinary() {
+  const fromEnv = process.env.SWITCHBOARD_SERVER;
+  const candidates = [fromEnv, join(root, 'target', 'debug', 'switchboard-server'), join(root, 'target', 'release', 'switchboard-server')];
+  const found = candidates.find((path) => path && existsSync(path));
+  if (!found) throw new Error('switchboard-server is not built: run `cargo build -p switchboard-server`');
+  return found;
+}
+
+export async function startServer({ config = join(root, 'config', 'demo.toml') } = {}) {
+  const staticDir = process.env.SWITCHBOARD_DIST ?? join(root, 'dist');
+  if (!existsSync(join(staticDir, 'index.html'))) {
+    throw new Error(`no built app in ${staticDir}: run \`trunk build --release\``);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  const db = join(dir, 'switchboard.db');
+  const child = spawn(serverBinary(), ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--static-dir', staticDir], {
+    cwd: root,
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start in time')), START_TIMEOUT_MS);
+    let buffered = '';
+    child.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const match = buffered.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}`));
+    });
+  });
+  return {
+    url,
+    db,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((done) => child.once('exit', done));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs every tool Switchboard's build and tests need, skipping what is
+# already present at the right version. Idempotent: a warm machine spends
+# seconds here, a fresh one about twenty minutes (mostly `cargo install`).
+#
+# Versions follow ../shared/notes/toolchain.md (verified on these machines).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION="0.21.14"
+WASM_PACK_VERSION="0.15.1"
+BINARYEN_MIN_VERSION=108
+PLAYWRIGHT_DIR="$here/e2e"
+
+log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
+
+# The wasm-bindgen CLI must match the wasm-bindgen crate in Cargo.lock exactly,
+# otherwise the generated JS glue does not fit the compiled wasm.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$here/Cargo.lock"
+}
+
+have_version() { # command, expected substring
+  command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -q -- "$2"
+}
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    $SUDO apt-get update -qq
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+missing_debs=()
+command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing_debs+=(chromium-driver)
+if ! command -v wasm-opt >/dev/null 2>&1 ||
+  [ "$(wasm-opt --version | grep -o '[0-9]\+' | head -n1)" -lt "$BINARYEN_MIN_VERSION" ]; then
+  missing_debs+=(binaryen)
+fi
+if [ "${#missing_debs[@]}" -gt 0 ]; then
+  apt_install "${missing_debs[@]}"
+fi
+
+if ! have_version trunk "$TRUNK_VERSION"; then
+  log "cargo install trunk@$TRUNK_VERSION (about 10 minutes on 2 cores)"
+  cargo install "trunk@$TRUNK_VERSION" --locked
+fi
+
+bindgen_version="$(wasm_bindgen_version)"
+if [ -z "$bindgen_version" ]; then
+  echo "install-tools: cannot read the wasm-bindgen version from Cargo.lock" >&2
+  exit 1
+fi
+if ! have_version wasm-bindgen "$bindgen_version" || ! have_version wasm-bindgen-test-runner "$bindgen_version"; then
+  # Without --locked on purpose: with it, resolution fails on a registry gap.
+  log "cargo install wasm-bindgen-cli@$bindgen_version"
+  cargo install "wasm-bindgen-cli@$bindgen_version" --force
+fi
+
+if ! have_version wasm-pack "$WASM_PACK_VERSION"; then
+  log "cargo install wasm-pack@$WASM_PACK_VERSION"
+  cargo install "wasm-pack@$WASM_PACK_VERSION"
+fi
+
+# playwright-core drives Debian's Chromium for the end-to-end journeys; it
+# never downloads a browser of its own.
+if [ -f "$PLAYWRIGHT_DIR/package.json" ] && [ ! -d "$PLAYWRIGHT_DIR/node_modules/playwright-core" ]; then
+  log "npm ci (playwright-core for the end-to-end tests)"
+  (cd "$PLAYWRIGHT_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+
+log "tools ready"
