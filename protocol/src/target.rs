@@ -28,14 +28,10 @@ pub const MAX_SEGMENT_LEN: usize = 128;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TargetPathError {
     /// The text is empty.
-    #[error(
-        "the target is empty; expected dot-separated segments starting with the session id, like `S123.I456`"
-    )]
+    #[error("the target is empty; expected dot-separated segments starting with the session id, like `S123.I456`")]
     Empty,
     /// A segment has no characters: two dots in a row, or a dot at the start or end.
-    #[error(
-        "segment {index} is empty (two dots in a row, or a dot at the start or end of the target)"
-    )]
+    #[error("segment {index} is empty (two dots in a row, or a dot at the start or end of the target)")]
     EmptySegment {
         /// Which segment, counting from 1.
         index: usize,
@@ -53,9 +49,7 @@ pub enum TargetPathError {
         offset: usize,
     },
     /// A segment is longer than [`MAX_SEGMENT_LEN`].
-    #[error(
-        "segment {index} is {len} bytes long; a segment may be at most {MAX_SEGMENT_LEN} bytes"
-    )]
+    #[error("segment {index} is {len} bytes long; a segment may be at most {MAX_SEGMENT_LEN} bytes")]
     SegmentTooLong {
         /// Which segment, counting from 1.
         index: usize,
@@ -91,17 +85,10 @@ impl Segment {
             return Err(TargetPathError::EmptySegment { index });
         }
         if let Some((at, ch)) = text.char_indices().find(|&(_, c)| !is_segment_char(c)) {
-            return Err(TargetPathError::BadChar {
-                index,
-                ch,
-                offset: base + at,
-            });
+            return Err(TargetPathError::BadChar { index, ch, offset: base + at });
         }
         if text.len() > MAX_SEGMENT_LEN {
-            return Err(TargetPathError::SegmentTooLong {
-                index,
-                len: text.len(),
-            });
+            return Err(TargetPathError::SegmentTooLong { index, len: text.len() });
         }
         Ok(())
     }
@@ -156,9 +143,7 @@ impl TargetPath {
     /// [`MAX_SEGMENTS`] segments.
     pub fn child(&self, segment: Segment) -> Result<Self, TargetPathError> {
         if self.segments.len() >= MAX_SEGMENTS {
-            return Err(TargetPathError::TooManySegments {
-                count: self.segments.len() + 1,
-            });
+            return Err(TargetPathError::TooManySegments { count: self.segments.len() + 1 });
         }
         let mut segments = Vec::with_capacity(self.segments.len() + 1);
         segments.extend_from_slice(&self.segments);
@@ -185,9 +170,7 @@ impl TargetPath {
     pub fn parent(&self) -> Option<Self> {
         match self.segments.len() {
             1 => None,
-            n => Some(Self {
-                segments: self.segments[..n - 1].to_vec(),
-            }),
+            n => Some(Self { segments: self.segments[..n - 1].to_vec() }),
         }
     }
 
@@ -214,9 +197,7 @@ impl FromStr for TargetPath {
         for (i, piece) in text.split('.').enumerate() {
             let index = i + 1;
             if index > MAX_SEGMENTS {
-                return Err(TargetPathError::TooManySegments {
-                    count: text.split('.').count(),
-                });
+                return Err(TargetPathError::TooManySegments { count: text.split('.').count() });
             }
             Segment::check(piece, index, base)?;
             segments.push(Segment(piece.to_owned()));
@@ -313,9 +294,7 @@ mod tests {
 
     #[test]
     fn builders_agree_with_parsing() {
-        let built = TargetPath::session(segment("S1"))
-            .child(segment("I2"))
-            .and_then(|p| p.child(segment("P3")));
+        let built = TargetPath::session(segment("S1")).child(segment("I2")).and_then(|p| p.child(segment("P3")));
         assert_eq!(built, Ok(path("S1.I2.P3")));
         assert!(path("S1.I2.P3").starts_with(&path("S1.I2")));
         assert!(!path("S1.I2").starts_with(&path("S1.I2.P3")));
@@ -325,10 +304,7 @@ mod tests {
     #[test]
     fn child_refuses_a_ninth_segment() {
         let full = path("a.b.c.d.e.f.g.h");
-        assert_eq!(
-            full.child(segment("i")),
-            Err(TargetPathError::TooManySegments { count: 9 })
-        );
+        assert_eq!(full.child(segment("i")), Err(TargetPathError::TooManySegments { count: 9 }));
     }
 
     #[test]
@@ -340,44 +316,17 @@ mod tests {
             (".a", TargetPathError::EmptySegment { index: 1 }),
             ("a.", TargetPathError::EmptySegment { index: 2 }),
             (".", TargetPathError::EmptySegment { index: 1 }),
-            (
-                "S1.I 2",
-                TargetPathError::BadChar {
-                    index: 2,
-                    ch: ' ',
-                    offset: 4,
-                },
-            ),
-            (
-                "S1.I2.é",
-                TargetPathError::BadChar {
-                    index: 3,
-                    ch: 'é',
-                    offset: 6,
-                },
-            ),
-            (
-                " S1",
-                TargetPathError::BadChar {
-                    index: 1,
-                    ch: ' ',
-                    offset: 0,
-                },
-            ),
-            (
-                "a.b.c.d.e.f.g.h.i.j",
-                TargetPathError::TooManySegments { count: 10 },
-            ),
+            ("S1.I 2", TargetPathError::BadChar { index: 2, ch: ' ', offset: 4 }),
+            ("S1.I2.é", TargetPathError::BadChar { index: 3, ch: 'é', offset: 6 }),
+            (" S1", TargetPathError::BadChar { index: 1, ch: ' ', offset: 0 }),
+            ("a.b.c.d.e.f.g.h.i.j", TargetPathError::TooManySegments { count: 10 }),
         ];
         for (text, expected) in cases {
             assert_eq!(text.parse::<TargetPath>(), Err(expected), "{text:?}");
         }
         assert_eq!(
             format!("S1.{long}").parse::<TargetPath>(),
-            Err(TargetPathError::SegmentTooLong {
-                index: 2,
-                len: MAX_SEGMENT_LEN + 1
-            })
+            Err(TargetPathError::SegmentTooLong { index: 2, len: MAX_SEGMENT_LEN + 1 })
         );
         assert!(format!("S1.{}", &long[1..]).parse::<TargetPath>().is_ok());
     }
@@ -387,9 +336,7 @@ mod tests {
         let err = "a..b".parse::<TargetPath>().err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
-            Some(
-                "segment 2 is empty (two dots in a row, or a dot at the start or end of the target)"
-            )
+            Some("segment 2 is empty (two dots in a row, or a dot at the start or end of the target)")
         );
         let err = "S1.I/2".parse::<TargetPath>().err().map(|e| e.to_string());
         assert_eq!(
@@ -402,32 +349,20 @@ mod tests {
 
     #[test]
     fn segment_parsing_rejects_dots() {
-        assert_eq!(
-            "a.b".parse::<Segment>(),
-            Err(TargetPathError::BadChar {
-                index: 1,
-                ch: '.',
-                offset: 1
-            })
-        );
+        assert_eq!("a.b".parse::<Segment>(), Err(TargetPathError::BadChar { index: 1, ch: '.', offset: 1 }));
     }
 
     #[test]
     fn serde_uses_the_text() {
         let target = path("S123.I456");
-        assert_eq!(
-            serde_json::to_value(&target).ok(),
-            Some(serde_json::json!("S123.I456"))
-        );
+        assert_eq!(serde_json::to_value(&target).ok(), Some(serde_json::json!("S123.I456")));
         let parsed: Result<TargetPath, _> = serde_json::from_str("\"S123.I456\"");
         assert_eq!(parsed.ok(), Some(target));
     }
 
     #[test]
     fn serde_reports_the_parser_error() {
-        let err = serde_json::from_str::<TargetPath>("\"S1..P2\"")
-            .err()
-            .map(|e| e.to_string());
+        let err = serde_json::from_str::<TargetPath>("\"S1..P2\"").err().map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some(
@@ -449,9 +384,8 @@ mod proptests {
     }
 
     fn target_path() -> impl Strategy<Value = TargetPath> {
-        prop::collection::vec(segment_text(), 1..=MAX_SEGMENTS).prop_map(|texts| TargetPath {
-            segments: texts.into_iter().map(Segment).collect(),
-        })
+        prop::collection::vec(segment_text(), 1..=MAX_SEGMENTS)
+            .prop_map(|texts| TargetPath { segments: texts.into_iter().map(Segment).collect() })
     }
 
     proptest! {

@@ -18,21 +18,17 @@ use switchboard_protocol::ids::{
 };
 use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::agent::{
-    AgentCommand, AgentProfile, AgentState, Bind, Category, ChangeProperties, LabelledCode,
-    MakeCall, MarkDone, NotReady, Reject, SendDtmf, SendMessage, SessionSnapshot,
-    ThirdPartyRequest, Transfer, Typing,
+    AgentCommand, AgentProfile, AgentState, Bind, Category, ChangeProperties, LabelledCode, MakeCall, MarkDone,
+    NotReady, Reject, SendDtmf, SendMessage, SessionSnapshot, ThirdPartyRequest, Transfer, Typing,
 };
 use switchboard_protocol::message::customer::{
     AgentAvailable, ChatGrant, CustomerCommand, Dialog, QueueStatus, RequestChat, Resume, StartChat,
 };
-use switchboard_protocol::message::envelope::{
-    Command, Outcome, RejectedRequest, Request, Response, TargetRule,
-};
+use switchboard_protocol::message::envelope::{Command, Outcome, RejectedRequest, Request, Response, TargetRule};
 use switchboard_protocol::message::event::{
-    Ack, ChatLeft, ChatMessage, ChatReceipt, ChatTranscript, ChatTyping, DeleteReason,
-    DeliveryState, Event, EventBody, EventError, InteractionDeleted, InteractionNotControlled,
-    InteractionPresent, InteractionSummary, Offer, OfferRevoked, Party, PartyKind,
-    PropertiesChanged, RevokeReason, SessionEndReason, SessionEnded, ThirdPartyFault,
+    Ack, ChatLeft, ChatMessage, ChatReceipt, ChatTranscript, ChatTyping, DeleteReason, DeliveryState, Event, EventBody,
+    EventError, InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Offer,
+    OfferRevoked, Party, PartyKind, PropertiesChanged, RevokeReason, SessionEndReason, SessionEnded, ThirdPartyFault,
     ThirdPartyResponse,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
@@ -47,14 +43,12 @@ const PASSWORD: &str = "s3cret-Pa55";
 // ----- helpers -----
 
 fn target(text: &str) -> TargetPath {
-    text.parse()
-        .unwrap_or_else(|_| panic!("`{text}` is a valid target"))
+    text.parse().unwrap_or_else(|_| panic!("`{text}` is a valid target"))
 }
 
 /// Addresses are built only by parsing; here through their serde form.
 fn address(text: &str) -> Address {
-    serde_json::from_value(json!(text))
-        .unwrap_or_else(|error| panic!("`{text}` is a valid address: {error}"))
+    serde_json::from_value(json!(text)).unwrap_or_else(|error| panic!("`{text}` is a valid address: {error}"))
 }
 
 fn object(value: Value) -> Map<String, Value> {
@@ -65,12 +59,7 @@ fn object(value: Value) -> Map<String, Value> {
 }
 
 fn request<C>(id: &str, command: C, target_text: Option<&str>) -> Request<C> {
-    Request {
-        id: Some(RequestId::from(id)),
-        command,
-        target: target_text.map(target),
-        context: None,
-    }
+    Request { id: Some(RequestId::from(id)), command, target: target_text.map(target), context: None }
 }
 
 /// `wire` decodes to exactly `expected`, and `expected` serialises to `wire`.
@@ -78,59 +67,36 @@ fn assert_request_round_trip<C: Command + Debug + PartialEq>(wire: &Value, expec
     let decoded = Request::<C>::decode_str(&wire.to_string())
         .unwrap_or_else(|rejected| panic!("{wire} was rejected: {:?}", rejected.failure));
     assert_eq!(&decoded, expected, "decoding {wire}");
-    assert_eq!(
-        &serde_json::to_value(expected).unwrap(),
-        wire,
-        "serialising {expected:?}"
-    );
+    assert_eq!(&serde_json::to_value(expected).unwrap(), wire, "serialising {expected:?}");
 }
 
 /// `wire` parses as a response (directly and as a server message) equal to
 /// `expected`, and `expected` serialises to `wire`.
 fn assert_response_round_trip(wire: &Value, expected: &Response) {
-    let parsed: Response =
-        serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
+    let parsed: Response = serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(&parsed, expected, "parsing {wire}");
-    let message =
-        ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
+    let message = ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(message, ServerMessage::Response(expected.clone()));
-    assert_eq!(
-        &serde_json::to_value(expected).unwrap(),
-        wire,
-        "serialising {expected:?}"
-    );
+    assert_eq!(&serde_json::to_value(expected).unwrap(), wire, "serialising {expected:?}");
     let text = ServerMessage::Response(expected.clone()).to_json();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), *wire);
 }
 
 /// Same for events; also checks that `EventBody::name` is the wire tag.
 fn assert_event_round_trip(wire: &Value, expected: &Event) {
-    let parsed: Event =
-        serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
+    let parsed: Event = serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(&parsed, expected, "parsing {wire}");
-    let message =
-        ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
+    let message = ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(message, ServerMessage::Event(expected.clone()));
-    assert_eq!(
-        &serde_json::to_value(expected).unwrap(),
-        wire,
-        "serialising {expected:?}"
-    );
-    assert_eq!(
-        wire["event"],
-        json!(expected.body.name()),
-        "name() of {wire}"
-    );
+    assert_eq!(&serde_json::to_value(expected).unwrap(), wire, "serialising {expected:?}");
+    assert_eq!(wire["event"], json!(expected.body.name()), "name() of {wire}");
 }
 
 fn prepare_session(override_existing: bool) -> PrepareSession {
     PrepareSession {
         model: Some("chat".into()),
         override_existing,
-        agent: AgentCredentials {
-            id: AgentId::from("agent1"),
-            password: Password::new(PASSWORD),
-        },
+        agent: AgentCredentials { id: AgentId::from("agent1"), password: Password::new(PASSWORD) },
     }
 }
 
@@ -161,38 +127,26 @@ fn prepare_session_original() -> Value {
 }
 
 fn customer() -> Party {
-    Party {
-        kind: PartyKind::Customer,
-        id: None,
-        name: "James Bond".into(),
-    }
+    Party { kind: PartyKind::Customer, id: None, name: "James Bond".into() }
 }
 
 fn agent_party() -> Party {
-    Party {
-        kind: PartyKind::Agent,
-        id: Some(AgentId::from("agent1")),
-        name: "Kim Sippola".into(),
-    }
+    Party { kind: PartyKind::Agent, id: Some(AgentId::from("agent1")), name: "Kim Sippola".into() }
 }
 
 fn event(seq: u64, target_text: &str, time: u64, body: EventBody) -> Event {
-    Event {
-        seq,
-        target: target(target_text),
-        time: Timestamp::from_millis(time),
-        body,
-    }
+    Event { seq, target: target(target_text), time: Timestamp::from_millis(time), body }
 }
 
 /// Fails to compile when a command is added without a case below.
 fn agent_command_name(command: &AgentCommand) -> &'static str {
     use AgentCommand::*;
     match command {
-        GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork
-        | EndSession | Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
-        | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall
-        | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => command.name(),
+        GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession | Accept
+        | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_) | MarkDone(_)
+        | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
+            command.name()
+        }
     }
 }
 const AGENT_COMMANDS: usize = 22;
@@ -200,8 +154,7 @@ const AGENT_COMMANDS: usize = 22;
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
     match command {
-        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_)
-        | Disconnect => command.name(),
+        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Disconnect => command.name(),
     }
 }
 const CUSTOMER_COMMANDS: usize = 7;
@@ -267,13 +220,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a5", "command": "notReady", "target": "S1", "data": {"reason": "break"}}),
-            request(
-                "a5",
-                C::NotReady(NotReady {
-                    reason: "break".into(),
-                }),
-                Some("S1"),
-            ),
+            request("a5", C::NotReady(NotReady { reason: "break".into() }), Some("S1")),
             Category::SessionManagement,
             TargetRule::Session,
         ),
@@ -297,13 +244,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a9", "command": "reject", "target": "S1.I7", "data": {"reason": "busy"}}),
-            request(
-                "a9",
-                C::Reject(Reject {
-                    reason: Some("busy".into()),
-                }),
-                Some("S1.I7"),
-            ),
+            request("a9", C::Reject(Reject { reason: Some("busy".into()) }), Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -335,13 +276,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a13", "command": "transfer", "target": "S1.I7", "data": {"to": "Billing@StatServer.GA"}}),
-            request(
-                "a13",
-                C::Transfer(Transfer {
-                    to: address("Billing@StatServer.GA"),
-                }),
-                Some("S1.I7"),
-            ),
+            request("a13", C::Transfer(Transfer { to: address("Billing@StatServer.GA") }), Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -362,13 +297,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a15", "command": "markDone", "target": "S1.I7", "data": {"disposition": "resolved"}}),
-            request(
-                "a15",
-                C::MarkDone(MarkDone {
-                    disposition: Some("resolved".into()),
-                }),
-                Some("S1.I7"),
-            ),
+            request("a15", C::MarkDone(MarkDone { disposition: Some("resolved".into()) }), Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -389,13 +318,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a17", "command": "makeCall", "target": "S1", "data": {"destination": "agent2"}}),
-            request(
-                "a17",
-                C::MakeCall(MakeCall {
-                    destination: address("agent2"),
-                }),
-                Some("S1"),
-            ),
+            request("a17", C::MakeCall(MakeCall { destination: address("agent2") }), Some("S1")),
             Category::TelephonyControl,
             TargetRule::Session,
         ),
@@ -425,13 +348,7 @@ fn every_agent_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "a22", "command": "sendDtmf", "target": "S1.I7", "data": {"digits": "1234#"}}),
-            request(
-                "a22",
-                C::SendDtmf(SendDtmf {
-                    digits: "1234#".into(),
-                }),
-                Some("S1.I7"),
-            ),
+            request("a22", C::SendDtmf(SendDtmf { digits: "1234#".into() }), Some("S1.I7")),
             Category::TelephonyControl,
             TargetRule::Interaction,
         ),
@@ -441,58 +358,36 @@ fn every_agent_command_round_trips_inside_a_request() {
         assert_request_round_trip(wire, expected);
         assert_eq!(wire["command"], json!(expected.command.name()));
         assert_eq!(expected.command.category(), *category, "category of {wire}");
-        assert_eq!(
-            expected.command.target_rule(),
-            *rule,
-            "target rule of {wire}"
-        );
+        assert_eq!(expected.command.target_rule(), *rule, "target rule of {wire}");
         names.insert(agent_command_name(&expected.command));
     }
-    assert_eq!(
-        names.len(),
-        AGENT_COMMANDS,
-        "every agent command has a case"
-    );
+    assert_eq!(names.len(), AGENT_COMMANDS, "every agent command has a case");
 }
 
 #[test]
 fn optional_request_parts_round_trip() {
     // A fresh bind has no `lastSeq`; its empty data object still travels.
     let fresh = json!({"id": "b1", "command": "bind", "target": "S1", "data": {}});
-    assert_request_round_trip(
-        &fresh,
-        &request("b1", AgentCommand::Bind(Bind::default()), Some("S1")),
-    );
+    assert_request_round_trip(&fresh, &request("b1", AgentCommand::Bind(Bind::default()), Some("S1")));
     // Absent data means the same as `{}` for a command whose fields are optional.
-    let decoded =
-        Request::<AgentCommand>::decode_str(r#"{"command":"markDone","target":"S1.I7"}"#).unwrap();
+    let decoded = Request::<AgentCommand>::decode_str(r#"{"command":"markDone","target":"S1.I7"}"#).unwrap();
     assert_eq!(decoded.command, AgentCommand::MarkDone(MarkDone::default()));
     assert_eq!(decoded.id, None);
     // No-data commands accept absent, null and empty data alike.
     for data in [r#""#, r#","data":null"#, r#","data":{}"#] {
         let text = format!(r#"{{"command":"ready","target":"S1"{data}}}"#);
-        assert_eq!(
-            Request::<AgentCommand>::decode_str(&text).unwrap().command,
-            AgentCommand::Ready,
-            "{text}"
-        );
+        assert_eq!(Request::<AgentCommand>::decode_str(&text).unwrap().command, AgentCommand::Ready, "{text}");
     }
     // A `null` target on a service request is no target.
-    let decoded =
-        Request::<AgentCommand>::decode_str(r#"{"command":"getServices","target":null}"#).unwrap();
+    let decoded = Request::<AgentCommand>::decode_str(r#"{"command":"getServices","target":null}"#).unwrap();
     assert_eq!(decoded.target, None);
     // `context` is a debugging aid carried as is.
-    let with_context =
-        json!({"id": "b2", "command": "ready", "target": "S1", "context": {"trace": ["a", 1]}});
-    let expected = Request {
-        context: Some(json!({"trace": ["a", 1]})),
-        ..request("b2", AgentCommand::Ready, Some("S1"))
-    };
+    let with_context = json!({"id": "b2", "command": "ready", "target": "S1", "context": {"trace": ["a", 1]}});
+    let expected =
+        Request { context: Some(json!({"trace": ["a", 1]})), ..request("b2", AgentCommand::Ready, Some("S1")) };
     assert_request_round_trip(&with_context, &expected);
     // The builder makes the same values as a struct literal.
-    let built = Request::new(AgentCommand::Ready)
-        .with_id(RequestId::from("b2"))
-        .with_target(target("S1"));
+    let built = Request::new(AgentCommand::Ready).with_id(RequestId::from("b2")).with_target(target("S1"));
     assert_eq!(built, request("b2", AgentCommand::Ready, Some("S1")));
 }
 
@@ -521,19 +416,9 @@ fn every_customer_command_round_trips_inside_a_request() {
         ),
         (
             json!({"id": "c2", "command": "resume", "data": {"token": "tok-123", "lastSeq": 12}}),
-            request(
-                "c2",
-                C::Resume(Resume {
-                    token: ChatToken::new("tok-123"),
-                    last_seq: 12,
-                }),
-                None,
-            ),
+            request("c2", C::Resume(Resume { token: ChatToken::new("tok-123"), last_seq: 12 }), None),
         ),
-        (
-            json!({"id": "c3", "command": "connect"}),
-            request("c3", C::Connect, None),
-        ),
+        (json!({"id": "c3", "command": "connect"}), request("c3", C::Connect, None)),
         (
             // The journey's ixn/chat body, without the comet-only `notify_by`.
             json!({"id": "c4", "command": "startChat", "data": {
@@ -554,10 +439,7 @@ fn every_customer_command_round_trips_inside_a_request() {
             json!({"id": "c5", "command": "sendMessage", "data": {"clientId": "w-1", "text": "Hi"}}),
             request(
                 "c5",
-                C::SendMessage(SendMessage {
-                    client_id: ClientMessageId::from("w-1"),
-                    text: "Hi".into(),
-                }),
+                C::SendMessage(SendMessage { client_id: ClientMessageId::from("w-1"), text: "Hi".into() }),
                 None,
             ),
         ),
@@ -565,10 +447,7 @@ fn every_customer_command_round_trips_inside_a_request() {
             json!({"id": "c6", "command": "typing", "data": {"typing": false}}),
             request("c6", C::Typing(Typing { typing: false }), None),
         ),
-        (
-            json!({"id": "c7", "command": "disconnect"}),
-            request("c7", C::Disconnect, None),
-        ),
+        (json!({"id": "c7", "command": "disconnect"}), request("c7", C::Disconnect, None)),
     ];
     let mut names = BTreeSet::new();
     for (wire, expected) in &cases {
@@ -577,22 +456,10 @@ fn every_customer_command_round_trips_inside_a_request() {
         assert_eq!(expected.command.target_rule(), TargetRule::None);
         names.insert(customer_command_name(&expected.command));
     }
-    assert_eq!(
-        names.len(),
-        CUSTOMER_COMMANDS,
-        "every customer command has a case"
-    );
+    assert_eq!(names.len(), CUSTOMER_COMMANDS, "every customer command has a case");
     // A resume without lastSeq resumes from the start.
-    let decoded =
-        Request::<CustomerCommand>::decode_str(r#"{"command":"resume","data":{"token":"t"}}"#)
-            .unwrap();
-    assert_eq!(
-        decoded.command,
-        C::Resume(Resume {
-            token: ChatToken::new("t"),
-            last_seq: 0
-        })
-    );
+    let decoded = Request::<CustomerCommand>::decode_str(r#"{"command":"resume","data":{"token":"t"}}"#).unwrap();
+    assert_eq!(decoded.command, C::Resume(Resume { token: ChatToken::new("t"), last_seq: 0 }));
 }
 
 // ----- responses -----
@@ -634,10 +501,7 @@ fn prepare_session_confirm_success_and_failure_have_the_seed_shapes() {
             "data": {"model": "chat", "override": false, "agent": {"id": "agent1", "password": "********"}}
         }
     });
-    let resource = SessionResource {
-        id: SessionId::from("S1"),
-        data: prepare_session(false).redacted(),
-    };
+    let resource = SessionResource { id: SessionId::from("S1"), data: prepare_session(false).redacted() };
     let built = request.success_with_resource(resource.clone());
     assert_eq!(serde_json::to_value(&built).unwrap(), success);
     assert_response_round_trip(
@@ -646,10 +510,7 @@ fn prepare_session_confirm_success_and_failure_have_the_seed_shapes() {
             id: Some("a2".into()),
             command: Some("prepareSession".into()),
             target: None,
-            outcome: Outcome::Success {
-                resource: Some(resource),
-                data: None,
-            },
+            outcome: Outcome::Success { resource: Some(resource), data: None },
         },
     );
 
@@ -678,10 +539,7 @@ fn prepare_session_confirm_success_and_failure_have_the_seed_shapes() {
             id: Some("a2".into()),
             command: Some("prepareSession".into()),
             target: None,
-            outcome: Outcome::Failure {
-                failure: reason,
-                original: Some(prepare_session_original()),
-            },
+            outcome: Outcome::Failure { failure: reason, original: Some(prepare_session_original()) },
         },
     );
 }
@@ -696,14 +554,8 @@ fn success_with_data_round_trips_and_decodes_typed() {
             groups: vec!["Billing".into()],
         },
         state: AgentState::NotReady { reason: None },
-        not_ready_reasons: vec![LabelledCode {
-            code: "break".into(),
-            label: "Break".into(),
-        }],
-        dispositions: vec![LabelledCode {
-            code: "resolved".into(),
-            label: "Resolved".into(),
-        }],
+        not_ready_reasons: vec![LabelledCode { code: "break".into(), label: "Break".into() }],
+        dispositions: vec![LabelledCode { code: "resolved".into(), label: "Resolved".into() }],
         disposition_required: true,
         last_seq: 17,
     };
@@ -724,10 +576,7 @@ fn success_with_data_round_trips_and_decodes_typed() {
     let bind = request("a3", AgentCommand::Bind(Bind::default()), Some("S1"));
     let built = bind.success(Some(serde_json::to_value(&snapshot).unwrap()));
     assert_response_round_trip(&wire, &built);
-    assert_eq!(
-        built.success_data::<SessionSnapshot>().unwrap().unwrap(),
-        snapshot
-    );
+    assert_eq!(built.success_data::<SessionSnapshot>().unwrap().unwrap(), snapshot);
 
     // A success without data, echoing the target.
     let ready = json!({"id": "a4", "command": "ready", "target": "S1", "result": "success"});
@@ -742,17 +591,10 @@ fn success_with_data_round_trips_and_decodes_typed() {
     let typed: ChatGrant = parsed.success_data().unwrap().unwrap();
     assert_eq!(
         typed,
-        ChatGrant {
-            id: ServiceRequestId::from("1231241234"),
-            token: ChatToken::new("tok-123"),
-            last_seq: 0
-        }
+        ChatGrant { id: ServiceRequestId::from("1231241234"), token: ChatToken::new("tok-123"), last_seq: 0 }
     );
     assert_eq!(serde_json::to_value(&typed).unwrap(), grant["data"]);
-    assert!(
-        !format!("{typed:?}").contains("tok-123"),
-        "chat tokens are redacted in Debug"
-    );
+    assert!(!format!("{typed:?}").contains("tok-123"), "chat tokens are redacted in Debug");
 }
 
 #[test]
@@ -771,20 +613,13 @@ fn service_info_has_the_seed_keys() {
         cti_version: "0.1.0".into(),
         instance_domain: "default".into(),
     };
-    assert_eq!(
-        serde_json::from_value::<ServiceInfo>(info.clone()).unwrap(),
-        expected
-    );
+    assert_eq!(serde_json::from_value::<ServiceInfo>(info.clone()).unwrap(), expected);
     assert_eq!(serde_json::to_value(&expected).unwrap(), info);
     // …as the data of a getServices success.
     let wire = json!({"id": "a1", "command": "getServices", "result": "success", "data": info});
-    let built = request("a1", AgentCommand::GetServices, None)
-        .success(Some(serde_json::to_value(&expected).unwrap()));
+    let built = request("a1", AgentCommand::GetServices, None).success(Some(serde_json::to_value(&expected).unwrap()));
     assert_response_round_trip(&wire, &built);
-    assert_eq!(
-        built.success_data::<ServiceInfo>().unwrap().unwrap(),
-        expected
-    );
+    assert_eq!(built.success_data::<ServiceInfo>().unwrap().unwrap(), expected);
     // Every key is required.
     let mut partial = object(wire["data"].clone());
     partial.remove("instance-domain");
@@ -793,25 +628,19 @@ fn service_info_has_the_seed_keys() {
 
 #[test]
 fn failures_without_original_and_unknown_codes_parse() {
-    let wire =
-        json!({"result": "failure", "failure": {"code": "invalid-json", "message": "not JSON"}});
+    let wire = json!({"result": "failure", "failure": {"code": "invalid-json", "message": "not JSON"}});
     let expected = Response {
         id: None,
         command: None,
         target: None,
-        outcome: Outcome::Failure {
-            failure: Failure::new(FailureCode::InvalidJson, "not JSON"),
-            original: None,
-        },
+        outcome: Outcome::Failure { failure: Failure::new(FailureCode::InvalidJson, "not JSON"), original: None },
     };
     assert_response_round_trip(&wire, &expected);
 
     // A code from a newer server is kept as `unrecognised`.
     let newer = r#"{"id":"a4","command":"ready","result":"failure","failure":{"code":"quota-exceeded","message":"m"}}"#;
-    let Ok(ServerMessage::Response(Response {
-        outcome: Outcome::Failure { failure, .. },
-        ..
-    })) = ServerMessage::from_json(newer)
+    let Ok(ServerMessage::Response(Response { outcome: Outcome::Failure { failure, .. }, .. })) =
+        ServerMessage::from_json(newer)
     else {
         panic!("a failure response");
     };
@@ -836,11 +665,7 @@ fn every_event() -> Vec<(Value, Event)> {
     let message_two = ChatMessage {
         message_id: 2,
         client_id: None,
-        from: Party {
-            kind: PartyKind::System,
-            id: None,
-            name: "Switchboard".into(),
-        },
+        from: Party { kind: PartyKind::System, id: None, name: "Switchboard".into() },
         text: "Kim has joined".into(),
         time: Timestamp::from_millis(time + 1),
     };
@@ -849,20 +674,8 @@ fn every_event() -> Vec<(Value, Event)> {
     let ev = |seq, target_text, event_name: &str, data: Value| json!({"seq": seq, "target": target_text, "time": time, "event": event_name, "data": data});
     vec![
         (
-            ev(
-                1,
-                "S1",
-                "session.state",
-                json!({"state": "notReady", "reason": "break"}),
-            ),
-            event(
-                1,
-                "S1",
-                time,
-                EventBody::SessionState(AgentState::NotReady {
-                    reason: Some("break".into()),
-                }),
-            ),
+            ev(1, "S1", "session.state", json!({"state": "notReady", "reason": "break"})),
+            event(1, "S1", time, EventBody::SessionState(AgentState::NotReady { reason: Some("break".into()) })),
         ),
         (
             ev(2, "S1", "session.state", json!({"state": "ready"})),
@@ -870,12 +683,7 @@ fn every_event() -> Vec<(Value, Event)> {
         ),
         (
             ev(3, "S1", "session.state", json!({"state": "afterChatWork"})),
-            event(
-                3,
-                "S1",
-                time,
-                EventBody::SessionState(AgentState::AfterChatWork),
-            ),
+            event(3, "S1", time, EventBody::SessionState(AgentState::AfterChatWork)),
         ),
         (
             ev(
@@ -918,20 +726,8 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
-            ev(
-                6,
-                "S1.I7",
-                "interaction.revoked",
-                json!({"reason": "timedOut"}),
-            ),
-            event(
-                6,
-                "S1.I7",
-                time,
-                EventBody::OfferRevoked(OfferRevoked {
-                    reason: RevokeReason::TimedOut,
-                }),
-            ),
+            ev(6, "S1.I7", "interaction.revoked", json!({"reason": "timedOut"})),
+            event(6, "S1.I7", time, EventBody::OfferRevoked(OfferRevoked { reason: RevokeReason::TimedOut })),
         ),
         (
             ev(
@@ -957,111 +753,49 @@ fn every_event() -> Vec<(Value, Event)> {
         ),
         (
             ev(8, "S1.I7", "interaction.present", json!({})),
-            event(
-                8,
-                "S1.I7",
-                time,
-                EventBody::InteractionPresent(InteractionPresent {}),
-            ),
+            event(8, "S1.I7", time, EventBody::InteractionPresent(InteractionPresent {})),
         ),
         (
-            ev(
-                9,
-                "S1.I7",
-                "interaction.deleted",
-                json!({"reason": "moved"}),
-            ),
-            event(
-                9,
-                "S1.I7",
-                time,
-                EventBody::InteractionDeleted(InteractionDeleted {
-                    reason: DeleteReason::Moved,
-                }),
-            ),
+            ev(9, "S1.I7", "interaction.deleted", json!({"reason": "moved"})),
+            event(9, "S1.I7", time, EventBody::InteractionDeleted(InteractionDeleted { reason: DeleteReason::Moved })),
         ),
         (
-            ev(
-                10,
-                "S1.I7",
-                "interaction.notcontrolled",
-                json!({"movedTo": "S2"}),
-            ),
+            ev(10, "S1.I7", "interaction.notcontrolled", json!({"movedTo": "S2"})),
             event(
                 10,
                 "S1.I7",
                 time,
-                EventBody::InteractionNotControlled(InteractionNotControlled {
-                    moved_to: Some("S2".into()),
-                }),
+                EventBody::InteractionNotControlled(InteractionNotControlled { moved_to: Some("S2".into()) }),
             ),
         ),
         (
             ev(11, "S1.I7", "chat.message", message_one_json.clone()),
-            event(
-                11,
-                "S1.I7",
-                time,
-                EventBody::ChatMessage(message_one.clone()),
-            ),
+            event(11, "S1.I7", time, EventBody::ChatMessage(message_one.clone())),
         ),
         (
-            ev(
-                12,
-                "S1.I7",
-                "chat.typing",
-                json!({"from": customer_json, "typing": true}),
-            ),
-            event(
-                12,
-                "S1.I7",
-                time,
-                EventBody::ChatTyping(ChatTyping {
-                    from: customer(),
-                    typing: true,
-                }),
-            ),
+            ev(12, "S1.I7", "chat.typing", json!({"from": customer_json, "typing": true})),
+            event(12, "S1.I7", time, EventBody::ChatTyping(ChatTyping { from: customer(), typing: true })),
         ),
         (
-            ev(
-                13,
-                "S1.I7",
-                "chat.receipt",
-                json!({"messageId": 1, "state": "delivered"}),
-            ),
+            ev(13, "S1.I7", "chat.receipt", json!({"messageId": 1, "state": "delivered"})),
             event(
                 13,
                 "S1.I7",
                 time,
-                EventBody::ChatReceipt(ChatReceipt {
-                    message_id: 1,
-                    state: DeliveryState::Delivered,
-                }),
+                EventBody::ChatReceipt(ChatReceipt { message_id: 1, state: DeliveryState::Delivered }),
             ),
         ),
         (
             ev(14, "S1.I7", "chat.left", json!({"party": customer_json})),
-            event(
-                14,
-                "S1.I7",
-                time,
-                EventBody::ChatLeft(ChatLeft { party: customer() }),
-            ),
+            event(14, "S1.I7", time, EventBody::ChatLeft(ChatLeft { party: customer() })),
         ),
         (
-            ev(
-                15,
-                "S1.I7",
-                "chat.transcript",
-                json!({"messages": [message_one_json, message_two_json]}),
-            ),
+            ev(15, "S1.I7", "chat.transcript", json!({"messages": [message_one_json, message_two_json]})),
             event(
                 15,
                 "S1.I7",
                 time,
-                EventBody::ChatTranscript(ChatTranscript {
-                    messages: vec![message_one, message_two],
-                }),
+                EventBody::ChatTranscript(ChatTranscript { messages: vec![message_one, message_two] }),
             ),
         ),
         (
@@ -1105,20 +839,12 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
-            ev(
-                18,
-                "S1.I7",
-                "EventAck",
-                json!({"request": "a14", "command": "changeProperties"}),
-            ),
+            ev(18, "S1.I7", "EventAck", json!({"request": "a14", "command": "changeProperties"})),
             event(
                 18,
                 "S1.I7",
                 time,
-                EventBody::EventAck(Ack {
-                    request: Some("a14".into()),
-                    command: "changeProperties".into(),
-                }),
+                EventBody::EventAck(Ack { request: Some("a14".into()), command: "changeProperties".into() }),
             ),
         ),
         (
@@ -1162,12 +888,7 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
-            ev(
-                21,
-                "S1.I7",
-                "Event3rdServerFault",
-                json!({"service": "classifier", "reason": "no model"}),
-            ),
+            ev(21, "S1.I7", "Event3rdServerFault", json!({"service": "classifier", "reason": "no model"})),
             event(
                 21,
                 "S1.I7",
@@ -1181,26 +902,11 @@ fn every_event() -> Vec<(Value, Event)> {
         ),
         (
             ev(1, "1231241234", "dialog", seed_confirmation_dialog()),
-            event(
-                1,
-                "1231241234",
-                time,
-                EventBody::Dialog(confirmation_dialog()),
-            ),
+            event(1, "1231241234", time, EventBody::Dialog(confirmation_dialog())),
         ),
         (
-            ev(
-                2,
-                "1231241234",
-                "queue.status",
-                serde_json::from_str(SEED_QUEUE_STATUS).unwrap(),
-            ),
-            event(
-                2,
-                "1231241234",
-                time,
-                EventBody::QueueStatus(seed_queue_status()),
-            ),
+            ev(2, "1231241234", "queue.status", serde_json::from_str(SEED_QUEUE_STATUS).unwrap()),
+            event(2, "1231241234", time, EventBody::QueueStatus(seed_queue_status())),
         ),
         (
             ev(
@@ -1226,18 +932,8 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
-            ev(
-                4,
-                "1231241234",
-                "dialog",
-                seed_start_chat_dialog_without_urls(),
-            ),
-            event(
-                4,
-                "1231241234",
-                time,
-                EventBody::Dialog(start_chat_dialog()),
-            ),
+            ev(4, "1231241234", "dialog", seed_start_chat_dialog_without_urls()),
+            event(4, "1231241234", time, EventBody::Dialog(start_chat_dialog())),
         ),
     ]
 }
@@ -1256,12 +952,7 @@ fn every_event_round_trips() {
 fn events_name_their_interaction_through_the_target() {
     let session_event = event(1, "S1", 0, EventBody::SessionState(AgentState::Ready));
     assert_eq!(session_event.interaction_id(), None);
-    let chat_event = event(
-        2,
-        "S1.I7",
-        0,
-        EventBody::InteractionPresent(InteractionPresent {}),
-    );
+    let chat_event = event(2, "S1.I7", 0, EventBody::InteractionPresent(InteractionPresent {}));
     assert_eq!(chat_event.interaction_id(), Some(InteractionId::from("I7")));
 }
 
@@ -1311,25 +1002,14 @@ fn start_chat_dialog() -> Dialog {
 }
 
 fn seed_queue_status() -> QueueStatus {
-    QueueStatus {
-        time: 1_380_769_087,
-        wt: 0,
-        calls: 1,
-        pos: 1,
-        wpos: 1,
-        hit: 0,
-        ewt: None,
-    }
+    QueueStatus { time: 1_380_769_087, wt: 0, calls: 1, pos: 1, wpos: 1, hit: 0, ewt: None }
 }
 
 #[test]
 fn seed_confirmation_dialog_parses_and_prints_back() {
     let dialog: Dialog = serde_json::from_str(SEED_CONFIRMATION_DIALOG).unwrap();
     assert_eq!(dialog, confirmation_dialog());
-    assert_eq!(
-        serde_json::to_value(&dialog).unwrap(),
-        seed_confirmation_dialog()
-    );
+    assert_eq!(serde_json::to_value(&dialog).unwrap(), seed_confirmation_dialog());
 }
 
 #[test]
@@ -1337,29 +1017,17 @@ fn seed_start_chat_dialog_parses_and_drops_the_urls() {
     // The seed's full text is accepted; the URL fields are not carried.
     let dialog: Dialog = serde_json::from_str(SEED_START_CHAT_DIALOG).unwrap();
     assert_eq!(dialog, start_chat_dialog());
-    assert_eq!(
-        serde_json::to_value(&dialog).unwrap(),
-        seed_start_chat_dialog_without_urls()
-    );
+    assert_eq!(serde_json::to_value(&dialog).unwrap(), seed_start_chat_dialog_without_urls());
 }
 
 #[test]
 fn seed_queue_status_parses_and_prints_back() {
     let status: QueueStatus = serde_json::from_str(SEED_QUEUE_STATUS).unwrap();
     assert_eq!(status, seed_queue_status());
-    assert_eq!(
-        serde_json::to_value(status).unwrap(),
-        serde_json::from_str::<Value>(SEED_QUEUE_STATUS).unwrap()
-    );
-    assert_eq!(
-        Timestamp::from_millis(1_380_769_087_123).as_secs(),
-        status.time
-    );
+    assert_eq!(serde_json::to_value(status).unwrap(), serde_json::from_str::<Value>(SEED_QUEUE_STATUS).unwrap());
+    assert_eq!(Timestamp::from_millis(1_380_769_087_123).as_secs(), status.time);
     // Our extension, the estimated wait, travels when known.
-    let with_ewt = QueueStatus {
-        ewt: Some(90),
-        ..status
-    };
+    let with_ewt = QueueStatus { ewt: Some(90), ..status };
     assert_eq!(serde_json::to_value(with_ewt).unwrap()["ewt"], json!(90));
 }
 
@@ -1372,38 +1040,18 @@ fn server_messages_tell_responses_from_events() {
         ServerMessage::from_json(response).unwrap(),
         ServerMessage::Response(request("a4", AgentCommand::Ready, Some("S1")).success(None))
     );
-    let event_text =
-        r#"{"seq":7,"target":"S1","time":1000,"event":"session.state","data":{"state":"ready"}}"#;
+    let event_text = r#"{"seq":7,"target":"S1","time":1000,"event":"session.state","data":{"state":"ready"}}"#;
     let parsed = ServerMessage::from_json(event_text).unwrap();
-    assert_eq!(
-        parsed,
-        ServerMessage::Event(event(
-            7,
-            "S1",
-            1000,
-            EventBody::SessionState(AgentState::Ready)
-        ))
-    );
+    assert_eq!(parsed, ServerMessage::Event(event(7, "S1", 1000, EventBody::SessionState(AgentState::Ready))));
     // to_json is one JSON object that parses back to the same message.
     assert_eq!(ServerMessage::from_json(&parsed.to_json()).unwrap(), parsed);
 
     // Neither `event` nor `result`: a precise error, not "no variant matched".
     let error = ServerMessage::from_json(r#"{"seq":1,"target":"S1"}"#).unwrap_err();
-    assert!(
-        error.to_string().contains("either `event` or `result`"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("either `event` or `result`"), "{error}");
     // An event with a malformed body is an error, not a response.
-    assert!(
-        ServerMessage::from_json(
-            r#"{"seq":1,"target":"S1","time":0,"event":"session.state","data":{}}"#
-        )
-        .is_err()
-    );
-    assert!(
-        ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"no.such","data":{}}"#)
-            .is_err()
-    );
+    assert!(ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"session.state","data":{}}"#).is_err());
+    assert!(ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"no.such","data":{}}"#).is_err());
     assert!(ServerMessage::from_json(r#"{"result":"maybe"}"#).is_err());
     assert!(ServerMessage::from_json("[]").is_err());
 }
@@ -1419,12 +1067,7 @@ struct Bad {
 }
 
 fn bad(text: impl Into<String>, code: FailureCode, id: Option<&str>, command: Option<&str>) -> Bad {
-    Bad {
-        text: text.into(),
-        code,
-        id: id.map(str::to_owned),
-        command: command.map(str::to_owned),
-    }
+    Bad { text: text.into(), code, id: id.map(str::to_owned), command: command.map(str::to_owned) }
 }
 
 fn assert_rejected<C: Command + Debug>(case: &Bad) -> Box<RejectedRequest> {
@@ -1432,54 +1075,21 @@ fn assert_rejected<C: Command + Debug>(case: &Bad) -> Box<RejectedRequest> {
         Ok(request) => panic!("{} was accepted as {request:?}", case.text),
         Err(rejected) => rejected,
     };
-    assert_eq!(
-        rejected.failure.code, case.code,
-        "code for {}: {}",
-        case.text, rejected.failure.message
-    );
-    assert_eq!(
-        rejected.id,
-        case.id.as_deref().map(RequestId::from),
-        "id echoed for {}",
-        case.text
-    );
-    assert_eq!(
-        rejected.command, case.command,
-        "command echoed for {}",
-        case.text
-    );
+    assert_eq!(rejected.failure.code, case.code, "code for {}: {}", case.text, rejected.failure.message);
+    assert_eq!(rejected.id, case.id.as_deref().map(RequestId::from), "id echoed for {}", case.text);
+    assert_eq!(rejected.command, case.command, "command echoed for {}", case.text);
     assert!(!rejected.failure.message.is_empty());
     // The failure response echoes the same, and the frame as `original`
     // whenever the frame was JSON.
     let response = serde_json::to_value(rejected.clone().into_response()).unwrap();
     assert_eq!(response["result"], "failure", "{}", case.text);
-    assert_eq!(
-        response["failure"]["code"],
-        json!(case.code.as_str()),
-        "{}",
-        case.text
-    );
-    assert_eq!(
-        response.get("id"),
-        case.id.as_ref().map(|id| json!(id)).as_ref(),
-        "{}",
-        case.text
-    );
-    assert_eq!(
-        response.get("command"),
-        case.command.as_ref().map(|c| json!(c)).as_ref(),
-        "{}",
-        case.text
-    );
+    assert_eq!(response["failure"]["code"], json!(case.code.as_str()), "{}", case.text);
+    assert_eq!(response.get("id"), case.id.as_ref().map(|id| json!(id)).as_ref(), "{}", case.text);
+    assert_eq!(response.get("command"), case.command.as_ref().map(|c| json!(c)).as_ref(), "{}", case.text);
     if let Ok(frame) = serde_json::from_str::<Value>(&case.text) {
         // Secrets (passwords, chat tokens) are blanked in the echo.
         if !case.text.contains("password") && !case.text.contains("token") {
-            assert_eq!(
-                rejected.original.as_ref(),
-                Some(&frame),
-                "original of {}",
-                case.text
-            );
+            assert_eq!(rejected.original.as_ref(), Some(&frame), "original of {}", case.text);
         }
     } else {
         assert_eq!(rejected.original, None);
@@ -1500,43 +1110,13 @@ fn malformed_frames_are_rejected_precisely() {
         bad("null", InvalidJson, None, None),
         // Missing or mistyped command and id.
         bad(r#"{"id": "x1"}"#, InvalidRequest, Some("x1"), None),
-        bad(
-            r#"{"id": "x2", "command": 7}"#,
-            InvalidRequest,
-            Some("x2"),
-            None,
-        ),
-        bad(
-            r#"{"id": "x3", "command": null, "target": "S1"}"#,
-            InvalidRequest,
-            Some("x3"),
-            None,
-        ),
-        bad(
-            r#"{"id": 5, "command": "ready", "target": "S1"}"#,
-            InvalidRequest,
-            None,
-            Some("ready"),
-        ),
-        bad(
-            r#"{"id": {"n": 5}, "command": "ready", "target": "S1"}"#,
-            InvalidRequest,
-            None,
-            Some("ready"),
-        ),
+        bad(r#"{"id": "x2", "command": 7}"#, InvalidRequest, Some("x2"), None),
+        bad(r#"{"id": "x3", "command": null, "target": "S1"}"#, InvalidRequest, Some("x3"), None),
+        bad(r#"{"id": 5, "command": "ready", "target": "S1"}"#, InvalidRequest, None, Some("ready")),
+        bad(r#"{"id": {"n": 5}, "command": "ready", "target": "S1"}"#, InvalidRequest, None, Some("ready")),
         // Unknown command (names are case-sensitive).
-        bad(
-            r#"{"id": "x4", "command": "fly"}"#,
-            UnknownCommand,
-            Some("x4"),
-            Some("fly"),
-        ),
-        bad(
-            r#"{"id": "x5", "command": "Ready", "target": "S1"}"#,
-            UnknownCommand,
-            Some("x5"),
-            Some("Ready"),
-        ),
+        bad(r#"{"id": "x4", "command": "fly"}"#, UnknownCommand, Some("x4"), Some("fly")),
+        bad(r#"{"id": "x5", "command": "Ready", "target": "S1"}"#, UnknownCommand, Some("x5"), Some("Ready")),
         bad(
             r#"{"id": "x6", "command": "requestChat", "data": {"service": "s"}}"#,
             UnknownCommand,
@@ -1569,12 +1149,7 @@ fn malformed_frames_are_rejected_precisely() {
             Some("x10"),
             Some("accept"),
         ),
-        bad(
-            r#"{"id": "x11", "command": "getServices", "data": []}"#,
-            InvalidRequest,
-            Some("x11"),
-            Some("getServices"),
-        ),
+        bad(r#"{"id": "x11", "command": "getServices", "data": []}"#, InvalidRequest, Some("x11"), Some("getServices")),
         bad(
             r#"{"id": "x12", "command": "endSession", "target": "S1", "data": 0}"#,
             InvalidRequest,
@@ -1618,12 +1193,7 @@ fn malformed_frames_are_rejected_precisely() {
             Some("x18"),
             Some("bind"),
         ),
-        bad(
-            r#"{"id": "x19", "command": "notReady", "target": "S1"}"#,
-            InvalidRequest,
-            Some("x19"),
-            Some("notReady"),
-        ),
+        bad(r#"{"id": "x19", "command": "notReady", "target": "S1"}"#, InvalidRequest, Some("x19"), Some("notReady")),
         bad(
             r#"{"id": "x20", "command": "notReady", "target": "S1", "data": "break"}"#,
             InvalidRequest,
@@ -1678,12 +1248,7 @@ fn malformed_frames_are_rejected_precisely() {
             Some("x28"),
             Some("prepareSession"),
         ),
-        bad(
-            r#"{"id": "x29", "command": "prepareSession"}"#,
-            InvalidRequest,
-            Some("x29"),
-            Some("prepareSession"),
-        ),
+        bad(r#"{"id": "x29", "command": "prepareSession"}"#, InvalidRequest, Some("x29"), Some("prepareSession")),
     ];
     for case in &cases {
         assert_rejected::<AgentCommand>(case);
@@ -1693,19 +1258,10 @@ fn malformed_frames_are_rejected_precisely() {
 #[test]
 fn targets_are_checked_against_each_command_rule() {
     use FailureCode::InvalidTarget;
-    let frame = |id: &str, command: &str, target: &str| {
-        format!(r#"{{"id": "{id}", "command": "{command}"{target}}}"#)
-    };
+    let frame = |id: &str, command: &str, target: &str| format!(r#"{{"id": "{id}", "command": "{command}"{target}}}"#);
     // (command, targets it must refuse); `None` rule, `Session` rule, `Interaction` rule.
     let table: [(&str, &[&str]); 5] = [
-        (
-            "getServices",
-            &[
-                r#", "target": "S1""#,
-                r#", "target": "S1.I7""#,
-                r#", "target": 1"#,
-            ],
-        ),
+        ("getServices", &[r#", "target": "S1""#, r#", "target": "S1.I7""#, r#", "target": 1"#]),
         (
             "endSession",
             &[
@@ -1722,10 +1278,7 @@ fn targets_are_checked_against_each_command_rule() {
         ),
         (
             "makeCall",
-            &[
-                r#", "data": {"destination": "agent2"}"#,
-                r#", "data": {"destination": "agent2"}, "target": "S1.I7""#,
-            ],
+            &[r#", "data": {"destination": "agent2"}"#, r#", "data": {"destination": "agent2"}, "target": "S1.I7""#],
         ),
         (
             "accept",
@@ -1740,22 +1293,14 @@ fn targets_are_checked_against_each_command_rule() {
                 r#", "target": {"session": "S1"}"#,
             ],
         ),
-        (
-            "answerCall",
-            &["", r#", "target": "S1""#, r#", "target": "S1.I7.P2""#],
-        ),
+        ("answerCall", &["", r#", "target": "S1""#, r#", "target": "S1.I7.P2""#]),
     ];
     let mut n = 0;
     for (command, targets) in table {
         for target in targets {
             n += 1;
             let id = format!("t{n}");
-            assert_rejected::<AgentCommand>(&bad(
-                frame(&id, command, target),
-                InvalidTarget,
-                Some(&id),
-                Some(command),
-            ));
+            assert_rejected::<AgentCommand>(&bad(frame(&id, command, target), InvalidTarget, Some(&id), Some(command)));
         }
     }
     // prepareSession is a service request too.
@@ -1767,17 +1312,9 @@ fn targets_are_checked_against_each_command_rule() {
         Some("a2"),
         Some("prepareSession"),
     ));
-    assert!(
-        rejected.failure.message.contains("takes no `target`"),
-        "{}",
-        rejected.failure.message
-    );
+    assert!(rejected.failure.message.contains("takes no `target`"), "{}", rejected.failure.message);
     // The right targets are accepted.
-    for (command, target) in [
-        ("endSession", "S1"),
-        ("accept", "S1.I7"),
-        ("answerCall", "S-1.I-7"),
-    ] {
+    for (command, target) in [("endSession", "S1"), ("accept", "S1.I7"), ("answerCall", "S-1.I-7")] {
         let text = frame("ok", command, &format!(r#", "target": "{target}""#));
         let decoded = Request::<AgentCommand>::decode_str(&text).unwrap();
         assert_eq!(decoded.target.unwrap().to_string(), target);
@@ -1800,30 +1337,15 @@ fn customer_requests_are_rejected_precisely() {
             Some("y2"),
             Some("connect"),
         ),
-        bad(
-            r#"{"id": "y3", "command": "bind", "data": {}}"#,
-            UnknownCommand,
-            Some("y3"),
-            Some("bind"),
-        ),
+        bad(r#"{"id": "y3", "command": "bind", "data": {}}"#, UnknownCommand, Some("y3"), Some("bind")),
         bad(
             r#"{"id": "y4", "command": "connect", "data": {"now": true}}"#,
             InvalidRequest,
             Some("y4"),
             Some("connect"),
         ),
-        bad(
-            r#"{"id": "y5", "command": "disconnect", "data": "bye"}"#,
-            InvalidRequest,
-            Some("y5"),
-            Some("disconnect"),
-        ),
-        bad(
-            r#"{"id": "y6", "command": "resume", "data": {"lastSeq": 3}}"#,
-            InvalidRequest,
-            Some("y6"),
-            Some("resume"),
-        ),
+        bad(r#"{"id": "y5", "command": "disconnect", "data": "bye"}"#, InvalidRequest, Some("y5"), Some("disconnect")),
+        bad(r#"{"id": "y6", "command": "resume", "data": {"lastSeq": 3}}"#, InvalidRequest, Some("y6"), Some("resume")),
         bad(
             r#"{"id": "y7", "command": "requestChat", "data": {"userId": "jamesbond"}}"#,
             InvalidRequest,
@@ -1836,18 +1358,8 @@ fn customer_requests_are_rejected_precisely() {
             Some("y8"),
             Some("startChat"),
         ),
-        bad(
-            r#"{"id": "y9", "command": "typing", "data": {}}"#,
-            InvalidRequest,
-            Some("y9"),
-            Some("typing"),
-        ),
-        bad(
-            r#"{"id": "y10", "command": "connect", "token": "t"}"#,
-            InvalidRequest,
-            Some("y10"),
-            Some("connect"),
-        ),
+        bad(r#"{"id": "y9", "command": "typing", "data": {}}"#, InvalidRequest, Some("y9"), Some("typing")),
+        bad(r#"{"id": "y10", "command": "connect", "token": "t"}"#, InvalidRequest, Some("y10"), Some("connect")),
         bad(r#"{"command": "connect"#, InvalidJson, None, None),
     ];
     for case in &cases {
@@ -1860,9 +1372,7 @@ fn customer_requests_are_rejected_precisely() {
 #[test]
 fn the_decoded_request_keeps_the_password_for_the_server() {
     let request = Request::<AgentCommand>::decode_str(&prepare_session_wire().to_string()).unwrap();
-    let AgentCommand::PrepareSession(prepare) = &request.command else {
-        panic!("a prepareSession")
-    };
+    let AgentCommand::PrepareSession(prepare) = &request.command else { panic!("a prepareSession") };
     assert_eq!(prepare.agent.password.expose(), PASSWORD);
 }
 
@@ -1873,30 +1383,21 @@ fn passwords_are_never_echoed() {
         decoded.to_original().to_string(),
         json_text(&decoded.confirm("Take over?")),
         json_text(&decoded.failure(Failure::new(FailureCode::AuthenticationFailed, "no"))),
-        json_text(&decoded.success_with_resource(SessionResource {
-            id: "S1".into(),
-            data: prepare_session(false).redacted(),
-        })),
+        json_text(
+            &decoded
+                .success_with_resource(SessionResource { id: "S1".into(), data: prepare_session(false).redacted() }),
+        ),
     ];
     for echo in &echoes {
         assert!(!echo.contains(PASSWORD), "password echoed: {echo}");
-        assert!(
-            echo.contains(Password::REDACTED),
-            "password blanked, not dropped: {echo}"
-        );
+        assert!(echo.contains(Password::REDACTED), "password blanked, not dropped: {echo}");
     }
     // to_original leaves the request itself untouched.
     assert_eq!(decoded.to_original()["data"]["agent"]["id"], "agent1");
-    let AgentCommand::PrepareSession(prepare) = &decoded.command else {
-        panic!("a prepareSession")
-    };
+    let AgentCommand::PrepareSession(prepare) = &decoded.command else { panic!("a prepareSession") };
     assert_eq!(prepare.agent.password.expose(), PASSWORD);
     // The takeover request (override: true) is redacted as well.
-    let takeover = request(
-        "a3",
-        AgentCommand::PrepareSession(prepare_session(true)),
-        None,
-    );
+    let takeover = request("a3", AgentCommand::PrepareSession(prepare_session(true)), None);
     assert!(!json_text(&takeover.confirm("again?")).contains(PASSWORD));
 }
 
@@ -1935,14 +1436,8 @@ fn rejected_frames_never_echo_a_password() {
         let rejected = Request::<AgentCommand>::decode_str(frame).expect_err("rejected");
         let response = json_text(&rejected.clone().into_response());
         assert!(!response.contains(PASSWORD), "password echoed: {response}");
-        assert!(
-            response.contains(Password::REDACTED),
-            "password blanked in the original: {response}"
-        );
-        assert!(
-            !format!("{rejected:?}").contains(PASSWORD),
-            "password in Debug of {frame}"
-        );
+        assert!(response.contains(Password::REDACTED), "password blanked in the original: {response}");
+        assert!(!format!("{rejected:?}").contains(PASSWORD), "password in Debug of {frame}");
     }
 }
 
@@ -1951,14 +1446,8 @@ fn secrets_are_redacted_in_debug() {
     let request = Request::<AgentCommand>::decode_str(&prepare_session_wire().to_string()).unwrap();
     assert!(!format!("{request:?}").contains(PASSWORD));
     assert!(!format!("{request:#?}").contains(PASSWORD));
-    assert_eq!(
-        format!("{:?}", Password::new(PASSWORD)),
-        "Password(<redacted>)"
-    );
-    let resume = Request::<CustomerCommand>::decode_str(
-        r#"{"command":"resume","data":{"token":"tok-123"}}"#,
-    )
-    .unwrap();
+    assert_eq!(format!("{:?}", Password::new(PASSWORD)), "Password(<redacted>)");
+    let resume = Request::<CustomerCommand>::decode_str(r#"{"command":"resume","data":{"token":"tok-123"}}"#).unwrap();
     assert!(!format!("{resume:?}").contains("tok-123"));
 }
 
@@ -1974,19 +1463,9 @@ fn session_and_interaction_targets_print_as_dot_paths() {
     assert_eq!(interaction_target, target("S1.I7"));
     assert_eq!(session_target.depth(), 1);
     assert_eq!(interaction_target.depth(), 2);
-    assert_eq!(
-        interaction_target
-            .segments()
-            .iter()
-            .map(|segment| segment.as_str())
-            .collect::<Vec<_>>(),
-        ["S1", "I7"]
-    );
+    assert_eq!(interaction_target.segments().iter().map(|segment| segment.as_str()).collect::<Vec<_>>(), ["S1", "I7"]);
     assert_eq!(interaction_target.to_string(), "S1.I7");
-    assert_eq!(
-        serde_json::to_value(&interaction_target).unwrap(),
-        json!("S1.I7")
-    );
+    assert_eq!(serde_json::to_value(&interaction_target).unwrap(), json!("S1.I7"));
 }
 
 /// A response as the server writes it to the socket.

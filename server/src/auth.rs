@@ -20,7 +20,8 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 
 /// A hash of a password nobody knows, verified for unknown agent ids so that
 /// a wrong id takes as long as a wrong password (no user enumeration by timing).
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkZWNveQ$Y3aVq3m+u0n0CjK8XzBvZcRrS8yWbUaqyjNqk5X2h8Q";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkZWNveQ$Y3aVq3m+u0n0CjK8XzBvZcRrS8yWbUaqyjNqk5X2h8Q";
 
 /// Whether `password` matches `phc`. `None` (unknown agent) checks against
 /// a decoy so the answer takes the same time, and is always false.
@@ -29,10 +30,7 @@ pub fn verify_password(phc: Option<&str>, password: &str) -> bool {
     let Ok(hash) = PasswordHash::new(phc.unwrap_or(DECOY_HASH)) else {
         return false;
     };
-    Argon2::default()
-        .verify_password(password.as_bytes(), &hash)
-        .is_ok()
-        && known
+    Argon2::default().verify_password(password.as_bytes(), &hash).is_ok() && known
 }
 
 #[cfg(test)]

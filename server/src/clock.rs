@@ -4,10 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use switchboard_protocol::time::Timestamp;
 
 pub fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis())
-        .unwrap_or(0);
+    let millis = SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_millis()).unwrap_or(0);
     Timestamp::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
 }
 

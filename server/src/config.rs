@@ -14,15 +14,9 @@ use switchboard_protocol::message::service::ServiceInfo;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("the configuration file {path} is not valid: {source}")]
-    Parse {
-        path: String,
-        source: Box<toml::de::Error>,
-    },
+    Parse { path: String, source: Box<toml::de::Error> },
     #[error("configuration: {0}")]
     Invalid(String),
 }
@@ -72,6 +66,13 @@ pub struct Limits {
     pub resume_grace_secs: u64,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_secs: u64,
+    /// How often the server pings each client (browsers answer with a pong).
+    #[serde(default = "default_ping_interval_ms")]
+    pub ping_interval_ms: u64,
+}
+
+fn default_ping_interval_ms() -> u64 {
+    10_000
 }
 
 impl Default for Limits {
@@ -83,6 +84,7 @@ impl Default for Limits {
             outbound_queue: 1024,
             resume_grace_secs: 60,
             idle_timeout_secs: 120,
+            ping_interval_ms: default_ping_interval_ms(),
         }
     }
 }
@@ -94,6 +96,17 @@ impl Limits {
 
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms.max(100))
+    }
+
+    /// A bound connection not heard from for this long (two and a half ping
+    /// intervals: a live one answers every ping) may lose its binding to a
+    /// client that resumes the session.
+    pub fn stale_after(&self) -> Duration {
+        self.ping_interval().mul_f32(2.5)
     }
 }
 
@@ -116,10 +129,7 @@ pub struct CodeEntry {
 
 impl From<&CodeEntry> for LabelledCode {
     fn from(entry: &CodeEntry) -> Self {
-        LabelledCode {
-            code: entry.code.clone(),
-            label: entry.label.clone(),
-        }
+        LabelledCode { code: entry.code.clone(), label: entry.label.clone() }
     }
 }
 
@@ -152,24 +162,17 @@ pub struct QueueEntry {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
         Self::parse(&text).map_err(|error| match error {
-            ConfigError::Parse { source, .. } => ConfigError::Parse {
-                path: path.display().to_string(),
-                source,
-            },
+            ConfigError::Parse { source, .. } => ConfigError::Parse { path: path.display().to_string(), source },
             other => other,
         })
     }
 
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Parse {
-            path: "<text>".into(),
-            source: Box::new(source),
-        })?;
+        let config: Config = toml::from_str(text)
+            .map_err(|source| ConfigError::Parse { path: "<text>".into(), source: Box::new(source) })?;
         config.validate()?;
         Ok(config)
     }
@@ -178,16 +181,10 @@ impl Config {
         let mut ids = HashSet::new();
         for agent in &self.agents {
             if !ids.insert(agent.id.as_str()) {
-                return Err(ConfigError::Invalid(format!(
-                    "agent `{}` is defined twice",
-                    agent.id
-                )));
+                return Err(ConfigError::Invalid(format!("agent `{}` is defined twice", agent.id)));
             }
             if agent.capacity == 0 {
-                return Err(ConfigError::Invalid(format!(
-                    "agent `{}` has capacity 0",
-                    agent.id
-                )));
+                return Err(ConfigError::Invalid(format!("agent `{}` has capacity 0", agent.id)));
             }
             if argon2::PasswordHash::new(&agent.password_hash).is_err() {
                 return Err(ConfigError::Invalid(format!(
@@ -197,20 +194,15 @@ impl Config {
             }
         }
         for queue in &self.queues {
-            if let Err(error) = queue
-                .target
-                .parse::<switchboard_protocol::address::Address>()
-            {
-                return Err(ConfigError::Invalid(format!(
-                    "queue `{}`: target: {error}",
-                    queue.name
-                )));
+            if let Err(error) = queue.target.parse::<switchboard_protocol::address::Address>() {
+                return Err(ConfigError::Invalid(format!("queue `{}`: target: {error}", queue.name)));
             }
         }
+        if self.limits.idle_timeout() <= self.limits.stale_after() {
+            return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
+        }
         if self.limits.request_burst == 0 || self.limits.requests_per_second == 0 {
-            return Err(ConfigError::Invalid(
-                "limits: request rates must be above zero".into(),
-            ));
+            return Err(ConfigError::Invalid("limits: request rates must be above zero".into()));
         }
         Ok(())
     }
@@ -230,8 +222,6 @@ impl Config {
     }
 
     pub fn is_not_ready_reason(&self, code: &str) -> bool {
-        self.not_ready_reasons
-            .iter()
-            .any(|entry| entry.code == code)
+        self.not_ready_reasons.iter().any(|entry| entry.code == code)
     }
 }

@@ -34,32 +34,22 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> Self {
-        Self {
-            config: Arc::new(config),
-            sessions: Arc::new(Sessions::new(store)),
-        }
+        let stale_after = config.limits.stale_after();
+        Self { config: Arc::new(config), sessions: Arc::new(Sessions::new(store, stale_after)) }
     }
 }
 
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
 /// `static_dir` (trunk's `dist/`), when given.
 pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
-    let mut router = Router::new()
-        .route("/ws/agent", get(ws::agent::upgrade))
-        .with_state(state);
+    let mut router = Router::new().route("/ws/agent", get(ws::agent::upgrade)).with_state(state);
     if let Some(dir) = static_dir {
         let index = ServeFile::new(dir.join("index.html"));
         router = router.fallback_service(ServeDir::new(dir).fallback(index));
     }
     router
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
@@ -70,9 +60,8 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
 /// Runs until the process stops.
 pub async fn expire_sessions(state: AppState) {
     let grace = state.config.limits.resume_grace();
-    let mut tick = tokio::time::interval(
-        std::time::Duration::from_secs(1).min(grace.max(std::time::Duration::from_millis(100))),
-    );
+    let mut tick =
+        tokio::time::interval(std::time::Duration::from_secs(1).min(grace.max(std::time::Duration::from_millis(100))));
     loop {
         tick.tick().await;
         for write in state.sessions.expire_unbound(clock::now(), grace) {

@@ -13,11 +13,7 @@ use switchboard_server::{AppState, app, auth, expire_sessions};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(
-    name = "switchboard-server",
-    version,
-    about = "Switchboard's contact-center chat server"
-)]
+#[command(name = "switchboard-server", version, about = "Switchboard's contact-center chat server")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,12 +48,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            config,
-            db,
-            listen,
-            static_dir,
-        } => serve(config, db, listen, static_dir),
+        Command::Serve { config, db, listen, static_dir } => serve(config, db, listen, static_dir),
         Command::HashPassword => hash_password(),
         Command::CheckAddress { text } => check_address(&text),
     }
@@ -65,9 +56,7 @@ fn main() -> ExitCode {
 
 fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: PathBuf) -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let config = match Config::load(&config_path) {
         Ok(config) => config,
@@ -79,19 +68,13 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
     if let Some(parent) = db.parent().filter(|parent| !parent.as_os_str().is_empty())
         && let Err(error) = std::fs::create_dir_all(parent)
     {
-        eprintln!(
-            "switchboard-server: cannot create {}: {error}",
-            parent.display()
-        );
+        eprintln!("switchboard-server: cannot create {}: {error}", parent.display());
         return ExitCode::FAILURE;
     }
     let store = match Store::open(&db) {
         Ok(store) => store,
         Err(error) => {
-            eprintln!(
-                "switchboard-server: cannot open the database {}: {error}",
-                db.display()
-            );
+            eprintln!("switchboard-server: cannot open the database {}: {error}", db.display());
             return ExitCode::FAILURE;
         }
     };
@@ -169,10 +152,7 @@ fn hash_password() -> ExitCode {
 fn check_address(text: &str) -> ExitCode {
     match text.parse::<Address>() {
         Ok(address) => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&address.describe()).unwrap_or_default()
-            );
+            println!("{}", serde_json::to_string_pretty(&address.describe()).unwrap_or_default());
             ExitCode::SUCCESS
         }
         Err(error) => {

@@ -11,6 +11,7 @@ use crate::clock::random_id;
 use crate::store::{Store, StoreError};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use switchboard_protocol::ids::{AgentId, SessionId};
@@ -33,16 +34,27 @@ pub enum Outbound {
 
 pub type ConnectionId = u64;
 
-/// The sending half of a connection's bounded outbound queue.
+/// The sending half of a connection's bounded outbound queue, and when the
+/// connection was last heard from.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     pub connection: ConnectionId,
     sender: mpsc::Sender<Outbound>,
+    last_heard: Arc<AtomicU64>,
 }
 
 impl Outbox {
-    pub fn new(connection: ConnectionId, sender: mpsc::Sender<Outbound>) -> Self {
-        Self { connection, sender }
+    pub fn new(connection: ConnectionId, sender: mpsc::Sender<Outbound>, now: Timestamp) -> Self {
+        Self { connection, sender, last_heard: Arc::new(AtomicU64::new(now.as_millis())) }
+    }
+
+    /// Records that the client sent something (a request, a pong).
+    pub fn heard(&self, now: Timestamp) {
+        self.last_heard.store(now.as_millis(), Ordering::Relaxed);
+    }
+
+    fn is_stale(&self, now: Timestamp, stale_after: Duration) -> bool {
+        now.saturating_since(Timestamp::from_millis(self.last_heard.load(Ordering::Relaxed))) >= stale_after
     }
 
     /// Queues a frame. `false` means the client is too slow (queue full) or
@@ -92,9 +104,7 @@ pub enum BindError {
     UnknownSession(SessionId),
     #[error("another client is bound to session {0}; log in with override to take it over")]
     AlreadyBound(SessionId),
-    #[error(
-        "events after seq {requested} are no longer available (the log starts after {available}); log in again"
-    )]
+    #[error("events after seq {requested} are no longer available (the log starts after {available}); log in again")]
     ResumeTooOld { requested: u64, available: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -106,27 +116,29 @@ pub type Durable = std::pin::Pin<Box<dyn Future<Output = Result<(), StoreError>>
 pub struct Sessions {
     registry: Mutex<Registry>,
     store: Store,
+    stale_after: Duration,
 }
 
 impl Sessions {
-    pub fn new(store: Store) -> Self {
-        Self {
-            registry: Mutex::new(Registry::default()),
-            store,
-        }
+    pub fn new(store: Store, stale_after: Duration) -> Self {
+        Self { registry: Mutex::new(Registry::default()), store, stale_after }
     }
 
     fn lock(&self) -> MutexGuard<'_, Registry> {
         // A panic while holding the lock cannot leave the registry half
         // updated in a way later calls would misread; keep serving.
-        self.registry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.registry.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The session this agent has open, if any.
     pub fn session_of(&self, agent: &AgentId) -> Option<SessionId> {
         self.lock().by_agent.get(agent).cloned()
+    }
+
+    /// Whether `connection` is (still) the one bound to `session`; false once
+    /// the session ended or was taken over.
+    pub fn is_bound_to(&self, session: &SessionId, connection: ConnectionId) -> bool {
+        self.lock().sessions.get(session).is_some_and(|session| session.bound_connection() == Some(connection))
     }
 
     /// Runs `read` on a session, if it exists.
@@ -178,27 +190,25 @@ impl Sessions {
         id: &SessionId,
         outbox: Outbox,
         last_seq: Option<u64>,
+        now: Timestamp,
         respond: impl FnOnce(&Session) -> Arc<str>,
     ) -> Result<(), BindError> {
         let mut registry = self.lock();
-        let session = registry
-            .sessions
-            .get_mut(id)
-            .ok_or_else(|| BindError::UnknownSession(id.clone()))?;
-        if session
-            .binding
-            .as_ref()
-            .is_some_and(|bound| bound.connection != outbox.connection)
-        {
-            return Err(BindError::AlreadyBound(id.clone()));
+        let session = registry.sessions.get_mut(id).ok_or_else(|| BindError::UnknownSession(id.clone()))?;
+        if let Some(bound) = session.binding.as_ref().filter(|bound| bound.connection != outbox.connection) {
+            // A resume (lastSeq given) may replace a binding whose connection
+            // went silent: its client is almost surely this one, reconnected.
+            if last_seq.is_none() || !bound.is_stale(now, self.stale_after) {
+                return Err(BindError::AlreadyBound(id.clone()));
+            }
+            tracing::info!(session = %id, "resume replaces a stale binding");
+            bound.close("another connection resumed this session");
         }
         let replay = match last_seq {
             None => Vec::new(),
             Some(after) => self.replay(session, after)?,
         };
-        let delivered = std::iter::once(respond(session))
-            .chain(replay)
-            .all(|frame| outbox.push(frame));
+        let delivered = std::iter::once(respond(session)).chain(replay).all(|frame| outbox.push(frame));
         if !delivered {
             outbox.close("too slow: resume from your last seq");
             return Ok(());
@@ -209,31 +219,16 @@ impl Sessions {
     }
 
     fn replay(&self, session: &Session, after: u64) -> Result<Vec<Arc<str>>, BindError> {
-        let oldest_kept = session
-            .recent
-            .front()
-            .map(|(seq, _)| *seq)
-            .unwrap_or(session.next_seq);
+        let oldest_kept = session.recent.front().map(|(seq, _)| *seq).unwrap_or(session.next_seq);
         if after + 1 >= oldest_kept {
-            return Ok(session
-                .recent
-                .iter()
-                .filter(|(seq, _)| *seq > after)
-                .map(|(_, frame)| frame.clone())
-                .collect());
+            return Ok(session.recent.iter().filter(|(seq, _)| *seq > after).map(|(_, frame)| frame.clone()).collect());
         }
         // Older than the in-memory window: read the durable log.
         let stored = self.store.events_after(&session.id, after)?;
         if stored.first().is_some_and(|(seq, _)| *seq != after + 1) {
-            return Err(BindError::ResumeTooOld {
-                requested: after,
-                available: stored[0].0 - 1,
-            });
+            return Err(BindError::ResumeTooOld { requested: after, available: stored[0].0 - 1 });
         }
-        Ok(stored
-            .into_iter()
-            .map(|(_, body)| Arc::from(body))
-            .collect())
+        Ok(stored.into_iter().map(|(_, body)| Arc::from(body)).collect())
     }
 
     /// Detaches a connection from whatever session it is bound to; the
@@ -263,13 +258,7 @@ impl Sessions {
     }
 
     /// Ends a session (logout, expiry); its bound client gets `session.ended`.
-    pub fn end(
-        &self,
-        id: &SessionId,
-        now: Timestamp,
-        reason: SessionEndReason,
-        message: &str,
-    ) -> Vec<Durable> {
+    pub fn end(&self, id: &SessionId, now: Timestamp, reason: SessionEndReason, message: &str) -> Vec<Durable> {
         let mut registry = self.lock();
         self.end_locked(&mut registry, id, now, reason, message)
     }
@@ -280,11 +269,7 @@ impl Sessions {
         let expired: Vec<SessionId> = registry
             .sessions
             .values()
-            .filter(|session| {
-                session
-                    .unbound_since
-                    .is_some_and(|since| now.saturating_since(since) >= grace)
-            })
+            .filter(|session| session.unbound_since.is_some_and(|since| now.saturating_since(since) >= grace))
             .map(|session| session.id.clone())
             .collect();
         let mut writes = Vec::new();
@@ -313,49 +298,31 @@ impl Sessions {
             return Vec::new();
         };
         registry.by_agent.remove(&session.agent);
-        let ended = EventBody::SessionEnded(SessionEnded {
-            reason,
-            message: message.to_owned(),
-        });
+        let ended = EventBody::SessionEnded(SessionEnded { reason, message: message.to_owned() });
         let event_written = self.emit_locked(
             &mut session,
             TargetPath::for_session(id).expect("server-made session ids are valid target segments"),
             ended,
             now,
         );
-        let end_written: Durable =
-            Box::pin(self.store.session_ended(id, now, &format!("{reason:?}")));
+        let end_written: Durable = Box::pin(self.store.session_ended(id, now, &format!("{reason:?}")));
         vec![event_written, end_written]
     }
 
     /// Assigns the next seq, logs the event (memory + storage, in seq
     /// order) and queues it for the bound client. A client whose queue is
     /// full is cut off; it resumes by seq.
-    fn emit_locked(
-        &self,
-        session: &mut Session,
-        target: TargetPath,
-        body: EventBody,
-        now: Timestamp,
-    ) -> Durable {
+    fn emit_locked(&self, session: &mut Session, target: TargetPath, body: EventBody, now: Timestamp) -> Durable {
         let seq = session.next_seq;
         session.next_seq += 1;
-        let event = Event {
-            seq,
-            target,
-            time: now,
-            body,
-        };
-        let frame: Arc<str> =
-            Arc::from(switchboard_protocol::message::ServerMessage::Event(event).to_json());
+        let event = Event { seq, target, time: now, body };
+        let frame: Arc<str> = Arc::from(switchboard_protocol::message::ServerMessage::Event(event).to_json());
         session.recent.push_back((seq, frame.clone()));
         if session.recent.len() > REPLAY_WINDOW {
             session.recent.pop_front();
         }
         // Sent to the writer thread now, under the lock, so storage order is seq order.
-        let written = self
-            .store
-            .append_event(&session.id, seq, now, frame.to_string());
+        let written = self.store.append_event(&session.id, seq, now, frame.to_string());
         if let Some(outbox) = &session.binding
             && !outbox.push(frame)
         {

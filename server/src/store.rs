@@ -46,14 +46,8 @@ const MAX_BATCH: usize = 512;
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error(
-        "the database {path} was written by a newer Switchboard (schema {found}, this build knows {known})"
-    )]
-    SchemaTooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
+    #[error("the database {path} was written by a newer Switchboard (schema {found}, this build knows {known})")]
+    SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("the storage writer has stopped")]
     WriterGone,
     #[error("the write was not stored: {0}")]
@@ -62,22 +56,9 @@ pub enum StoreError {
 
 /// A write the writer thread performs inside a batch.
 enum Write {
-    SessionCreated {
-        id: SessionId,
-        agent: AgentId,
-        at: Timestamp,
-    },
-    SessionEnded {
-        id: SessionId,
-        at: Timestamp,
-        reason: String,
-    },
-    Event {
-        session: SessionId,
-        seq: u64,
-        time: Timestamp,
-        body: String,
-    },
+    SessionCreated { id: SessionId, agent: AgentId, at: Timestamp },
+    SessionEnded { id: SessionId, at: Timestamp, reason: String },
+    Event { session: SessionId, seq: u64, time: Timestamp, body: String },
 }
 
 struct Job {
@@ -105,10 +86,7 @@ impl Store {
             .name("store-writer".into())
             .spawn(move || run_writer(writer, jobs))
             .map_err(|_| StoreError::WriterGone)?;
-        Ok(Self {
-            writes,
-            reader: Arc::new(Mutex::new(reader)),
-        })
+        Ok(Self { writes, reader: Arc::new(Mutex::new(reader)) })
     }
 
     /// Hands the write to the writer thread at once (so writes are stored
@@ -132,11 +110,7 @@ impl Store {
         agent: &AgentId,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::SessionCreated {
-            id: id.clone(),
-            agent: agent.clone(),
-            at,
-        })
+        self.write(Write::SessionCreated { id: id.clone(), agent: agent.clone(), at })
     }
 
     pub fn session_ended(
@@ -145,11 +119,7 @@ impl Store {
         at: Timestamp,
         reason: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::SessionEnded {
-            id: id.clone(),
-            at,
-            reason: reason.to_owned(),
-        })
+        self.write(Write::SessionEnded { id: id.clone(), at, reason: reason.to_owned() })
     }
 
     /// Appends one event (its JSON) to a session's log.
@@ -160,24 +130,14 @@ impl Store {
         time: Timestamp,
         body: String,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::Event {
-            session: session.clone(),
-            seq,
-            time,
-            body,
-        })
+        self.write(Write::Event { session: session.clone(), seq, time, body })
     }
 
     /// The JSON of a session's events after `after_seq`, in order.
-    pub fn events_after(
-        &self,
-        session: &SessionId,
-        after_seq: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
+    pub fn events_after(&self, session: &SessionId, after_seq: u64) -> Result<Vec<(u64, String)>, StoreError> {
         let reader = self.reader.lock().map_err(|_| StoreError::WriterGone)?;
-        let mut statement = reader.prepare_cached(
-            "SELECT seq, body FROM session_events WHERE session_id = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
+        let mut statement = reader
+            .prepare_cached("SELECT seq, body FROM session_events WHERE session_id = ?1 AND seq > ?2 ORDER BY seq")?;
         let rows = statement.query_map(params![session.as_str(), after_seq as i64], |row| {
             Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
         })?;
@@ -188,11 +148,9 @@ impl Store {
     pub fn session_end_reason(&self, session: &SessionId) -> Result<Option<String>, StoreError> {
         let reader = self.reader.lock().map_err(|_| StoreError::WriterGone)?;
         Ok(reader
-            .query_row(
-                "SELECT end_reason FROM agent_sessions WHERE id = ?1",
-                params![session.as_str()],
-                |row| row.get::<_, Option<String>>(0),
-            )
+            .query_row("SELECT end_reason FROM agent_sessions WHERE id = ?1", params![session.as_str()], |row| {
+                row.get::<_, Option<String>>(0)
+            })
             .optional()?
             .flatten())
     }
@@ -210,11 +168,7 @@ fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     let current: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if current > known {
-        return Err(StoreError::SchemaTooNew {
-            path: path.display().to_string(),
-            found: current,
-            known,
-        });
+        return Err(StoreError::SchemaTooNew { path: path.display().to_string(), found: current, known });
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let transaction = connection.unchecked_transaction()?;
@@ -249,10 +203,7 @@ fn run_writer(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
 
 /// Applies each write in its own savepoint, so one bad write fails alone
 /// and the rest of the batch still commits together.
-fn commit_batch(
-    connection: &mut Connection,
-    batch: &[Job],
-) -> Result<Vec<Result<(), String>>, rusqlite::Error> {
+fn commit_batch(connection: &mut Connection, batch: &[Job]) -> Result<Vec<Result<(), String>>, rusqlite::Error> {
     let mut transaction = connection.transaction()?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
@@ -276,9 +227,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<(), rusqlite::Error> 
     match write {
         Write::SessionCreated { id, agent, at } => {
             connection
-                .prepare_cached(
-                    "INSERT INTO agent_sessions (id, agent_id, created_at) VALUES (?1, ?2, ?3)",
-                )?
+                .prepare_cached("INSERT INTO agent_sessions (id, agent_id, created_at) VALUES (?1, ?2, ?3)")?
                 .execute(params![id.as_str(), agent.as_str(), at.as_millis() as i64])?;
         }
         Write::SessionEnded { id, at, reason } => {
@@ -288,12 +237,7 @@ fn apply(connection: &Connection, write: &Write) -> Result<(), rusqlite::Error> 
                 )?
                 .execute(params![id.as_str(), at.as_millis() as i64, reason])?;
         }
-        Write::Event {
-            session,
-            seq,
-            time,
-            body,
-        } => {
+        Write::Event { session, seq, time, body } => {
             connection
                 .prepare_cached("INSERT INTO session_events (session_id, seq, time, body) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![session.as_str(), *seq as i64, time.as_millis() as i64, body])?;
@@ -313,23 +257,14 @@ mod tests {
         let session = SessionId::new("S1");
         {
             let store = Store::open(&path).unwrap();
-            store
-                .session_created(&session, &AgentId::new("alice"), Timestamp(1))
-                .await
-                .unwrap();
+            store.session_created(&session, &AgentId::new("alice"), Timestamp(1)).await.unwrap();
             for seq in 1..=3 {
-                store
-                    .append_event(&session, seq, Timestamp(seq), format!("{{\"n\":{seq}}}"))
-                    .await
-                    .unwrap();
+                store.append_event(&session, seq, Timestamp(seq), format!("{{\"n\":{seq}}}")).await.unwrap();
             }
         }
         let store = Store::open(&path).unwrap();
         let events = store.events_after(&session, 1).unwrap();
-        assert_eq!(
-            events,
-            vec![(2, "{\"n\":2}".to_owned()), (3, "{\"n\":3}".to_owned())]
-        );
+        assert_eq!(events, vec![(2, "{\"n\":2}".to_owned()), (3, "{\"n\":3}".to_owned())]);
     }
 
     #[tokio::test]
@@ -337,38 +272,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store.db")).unwrap();
         let session = SessionId::new("S1");
-        store
-            .session_created(&session, &AgentId::new("alice"), Timestamp(1))
-            .await
-            .unwrap();
-        store
-            .append_event(&session, 1, Timestamp(1), "{}".into())
-            .await
-            .unwrap();
+        store.session_created(&session, &AgentId::new("alice"), Timestamp(1)).await.unwrap();
+        store.append_event(&session, 1, Timestamp(1), "{}".into()).await.unwrap();
         // The same seq twice violates the primary key.
-        assert!(
-            store
-                .append_event(&session, 1, Timestamp(2), "{\"dup\":1}".into())
-                .await
-                .is_err()
-        );
-        assert_eq!(
-            store.events_after(&session, 0).unwrap(),
-            vec![(1, "{}".to_owned())]
-        );
+        assert!(store.append_event(&session, 1, Timestamp(2), "{\"dup\":1}".into()).await.is_err());
+        assert_eq!(store.events_after(&session, 0).unwrap(), vec![(1, "{}".to_owned())]);
     }
 
     #[tokio::test]
     async fn a_newer_schema_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.db");
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        assert!(matches!(
-            Store::open(&path),
-            Err(StoreError::SchemaTooNew { found: 99, .. })
-        ));
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Store::open(&path), Err(StoreError::SchemaTooNew { found: 99, .. })));
     }
 }

@@ -19,11 +19,7 @@ async fn get_services_answers_the_service_information() {
     assert_eq!(info["cti-vendor"], "Switchboard");
     assert_eq!(info["cti-version"], "1.0");
     assert_eq!(info["instance-domain"], "test");
-    assert!(
-        info["version"]
-            .as_str()
-            .is_some_and(|version| !version.is_empty())
-    );
+    assert!(info["version"].as_str().is_some_and(|version| !version.is_empty()));
 }
 
 #[tokio::test]
@@ -39,16 +35,10 @@ async fn a_wrong_password_or_unknown_agent_fails_without_echoing_the_password() 
             .await;
         assert_eq!(response["result"], "failure", "{response}");
         assert_eq!(response["failure"]["code"], "authentication-failed");
-        assert_eq!(
-            response["failure"]["message"],
-            "Unknown agent id or wrong password."
-        );
+        assert_eq!(response["failure"]["message"], "Unknown agent id or wrong password.");
         assert_eq!(response["original"]["command"], "prepareSession");
         assert_eq!(response["original"]["data"]["agent"]["id"], id);
-        assert!(
-            !response.to_string().contains("wrong-secret"),
-            "the password is never echoed: {response}"
-        );
+        assert!(!response.to_string().contains("wrong-secret"), "the password is never echoed: {response}");
     }
 }
 
@@ -60,28 +50,18 @@ async fn login_binds_the_session_and_state_changes_are_events_with_seq() {
     assert_eq!(response["result"], "success", "{response}");
     let session = response["resource"]["id"].as_str().unwrap().to_owned();
     assert_eq!(response["resource"]["data"]["agent"]["id"], "alice");
-    assert_eq!(
-        response["resource"]["data"]["agent"]["password"],
-        "********"
-    );
+    assert_eq!(response["resource"]["data"]["agent"]["password"], "********");
 
-    let bound = agent
-        .request(json!({"command": "bind", "target": session}))
-        .await;
+    let bound = agent.request(json!({"command": "bind", "target": session})).await;
     assert_eq!(bound["result"], "success", "{bound}");
     assert_eq!(bound["target"], session);
     assert_eq!(bound["data"]["agent"]["name"], "Alice Martin");
     assert_eq!(bound["data"]["agent"]["capacity"], 2);
     assert_eq!(bound["data"]["state"], json!({"state": "notReady"}));
-    assert_eq!(
-        bound["data"]["notReadyReasons"],
-        json!([{"code": "lunch", "label": "Lunch"}])
-    );
+    assert_eq!(bound["data"]["notReadyReasons"], json!([{"code": "lunch", "label": "Lunch"}]));
     assert_eq!(bound["data"]["lastSeq"], 0);
 
-    let ready = agent
-        .request(json!({"command": "ready", "target": session}))
-        .await;
+    let ready = agent.request(json!({"command": "ready", "target": session})).await;
     assert_eq!(ready["result"], "success", "{ready}");
     let event = agent.recv().await;
     assert_eq!(event["event"], "session.state");
@@ -89,32 +69,16 @@ async fn login_binds_the_session_and_state_changes_are_events_with_seq() {
     assert_eq!(event["target"], session);
     assert_eq!(event["data"], json!({"state": "ready"}));
 
-    let refused = agent
-        .request(json!({"command": "notReady", "target": session, "data": {"reason": "nap"}}))
-        .await;
+    let refused = agent.request(json!({"command": "notReady", "target": session, "data": {"reason": "nap"}})).await;
     assert_eq!(refused["result"], "failure");
     assert_eq!(refused["failure"]["code"], "invalid-value");
-    assert!(
-        refused["failure"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("lunch"),
-        "the error lists valid reasons"
-    );
+    assert!(refused["failure"]["message"].as_str().unwrap().contains("lunch"), "the error lists valid reasons");
 
-    let lunch = agent
-        .request(json!({"command": "notReady", "target": session, "data": {"reason": "lunch"}}))
-        .await;
+    let lunch = agent.request(json!({"command": "notReady", "target": session, "data": {"reason": "lunch"}})).await;
     assert_eq!(lunch["result"], "success");
     let event = agent.recv().await;
-    assert_eq!(
-        event["seq"], 2,
-        "the refused request emitted nothing: {event}"
-    );
-    assert_eq!(
-        event["data"],
-        json!({"state": "notReady", "reason": "lunch"})
-    );
+    assert_eq!(event["seq"], 2, "the refused request emitted nothing: {event}");
+    assert_eq!(event["data"], json!({"state": "notReady", "reason": "lunch"}));
 
     let events = stored_events(&server.db, &session);
     assert_eq!(events.len(), 2, "both events are in the SQLite file");
@@ -130,21 +94,10 @@ async fn a_second_login_asks_for_confirmation_and_override_takes_the_session_ove
     let mut second = server.agent().await;
     let confirm = second.prepare("alice", false).await;
     assert_eq!(confirm["result"], "confirm", "{confirm}");
-    assert!(
-        confirm["message"]
-            .as_str()
-            .unwrap()
-            .contains("Take it over?")
-    );
+    assert!(confirm["message"].as_str().unwrap().contains("Take it over?"));
     assert_eq!(confirm["original"]["data"]["override"], false);
-    assert!(
-        !confirm.to_string().contains(PASSWORD),
-        "the password is never echoed"
-    );
-    assert!(
-        first.quiet_for(Duration::from_millis(200)).await,
-        "a confirm changes nothing for the first tab"
-    );
+    assert!(!confirm.to_string().contains(PASSWORD), "the password is never echoed");
+    assert!(first.quiet_for(Duration::from_millis(200)).await, "a confirm changes nothing for the first tab");
 
     let taken = second.prepare("alice", true).await;
     assert_eq!(taken["result"], "success", "{taken}");
@@ -155,28 +108,14 @@ async fn a_second_login_asks_for_confirmation_and_override_takes_the_session_ove
     assert_eq!(ended["event"], "session.ended");
     assert_eq!(ended["target"], old_session);
     assert_eq!(ended["data"]["reason"], "takenOver");
-    assert_eq!(
-        ended["data"]["message"],
-        "Your session was opened elsewhere."
-    );
+    assert_eq!(ended["data"]["message"], "Your session was opened elsewhere.");
 
-    let stale = first
-        .request(json!({"command": "ready", "target": old_session}))
-        .await;
-    assert_eq!(
-        stale["result"], "failure",
-        "the old tab can no longer act: {stale}"
-    );
-    let rebind = server
-        .agent()
-        .await
-        .request(json!({"command": "bind", "target": old_session}))
-        .await;
+    let stale = first.request(json!({"command": "ready", "target": old_session})).await;
+    assert_eq!(stale["result"], "failure", "the old tab can no longer act: {stale}");
+    let rebind = server.agent().await.request(json!({"command": "bind", "target": old_session})).await;
     assert_eq!(rebind["failure"]["code"], "unknown-session");
 
-    let bound = second
-        .request(json!({"command": "bind", "target": new_session}))
-        .await;
+    let bound = second.request(json!({"command": "bind", "target": new_session})).await;
     assert_eq!(bound["result"], "success");
 }
 
@@ -186,14 +125,10 @@ async fn only_one_client_may_bind_a_session() {
     let mut owner = server.agent().await;
     let session = owner.login("alice").await;
     let mut intruder = server.agent().await;
-    let refused = intruder
-        .request(json!({"command": "bind", "target": session}))
-        .await;
+    let refused = intruder.request(json!({"command": "bind", "target": session})).await;
     assert_eq!(refused["result"], "failure");
     assert_eq!(refused["failure"]["code"], "already-bound");
-    let ready = intruder
-        .request(json!({"command": "ready", "target": session}))
-        .await;
+    let ready = intruder.request(json!({"command": "ready", "target": session})).await;
     assert_eq!(ready["failure"]["code"], "not-bound");
 }
 
@@ -202,37 +137,22 @@ async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     let server = TestServer::start().await;
     let mut agent = server.agent().await;
     let session = agent.login("alice").await;
-    agent
-        .request(json!({"command": "ready", "target": session}))
-        .await;
+    agent.request(json!({"command": "ready", "target": session})).await;
     assert_eq!(agent.recv().await["seq"], 1);
-    agent
-        .request(json!({"command": "afterChatWork", "target": session}))
-        .await;
+    agent.request(json!({"command": "afterChatWork", "target": session})).await;
     assert_eq!(agent.recv().await["seq"], 2);
     agent.close().await;
 
     let mut again = server.agent().await;
-    let bound = again
-        .request(json!({"command": "bind", "target": session, "data": {"lastSeq": 1}}))
-        .await;
+    let bound = again.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 1}})).await;
     assert_eq!(bound["result"], "success", "{bound}");
     assert_eq!(bound["data"]["state"], json!({"state": "afterChatWork"}));
     let replayed = again.recv().await;
     assert_eq!(replayed["seq"], 2);
     assert_eq!(replayed["data"], json!({"state": "afterChatWork"}));
-    assert!(
-        again.quiet_for(Duration::from_millis(200)).await,
-        "nothing is delivered twice"
-    );
-    again
-        .request(json!({"command": "ready", "target": session}))
-        .await;
-    assert_eq!(
-        again.recv().await["seq"],
-        3,
-        "live events continue the sequence"
-    );
+    assert!(again.quiet_for(Duration::from_millis(200)).await, "nothing is delivered twice");
+    again.request(json!({"command": "ready", "target": session})).await;
+    assert_eq!(again.recv().await["seq"], 3, "live events continue the sequence");
 }
 
 #[tokio::test]
@@ -240,18 +160,13 @@ async fn end_session_logs_out_and_frees_the_agent() {
     let server = TestServer::start().await;
     let mut agent = server.agent().await;
     let session = agent.login("alice").await;
-    let ended = agent
-        .request(json!({"command": "endSession", "target": session}))
-        .await;
+    let ended = agent.request(json!({"command": "endSession", "target": session})).await;
     assert_eq!(ended["result"], "success", "{ended}");
     let event = agent.recv().await;
     assert_eq!(event["event"], "session.ended");
     assert_eq!(event["data"]["reason"], "loggedOut");
     let fresh = server.agent().await.prepare("alice", false).await;
-    assert_eq!(
-        fresh["result"], "success",
-        "no confirmation after a logout: {fresh}"
-    );
+    assert_eq!(fresh["result"], "success", "no confirmation after a logout: {fresh}");
 }
 
 #[tokio::test]
@@ -271,79 +186,35 @@ async fn bad_input_gets_a_clear_failure_and_the_connection_keeps_working() {
     agent.send_binary(vec![0, 159, 146, 150]).await;
     let binary = agent.recv().await;
     assert_eq!(binary["failure"]["code"], "invalid-json");
-    assert!(
-        binary["failure"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("text frames")
-    );
+    assert!(binary["failure"]["message"].as_str().unwrap().contains("text frames"));
 
     let cases = [
-        (
-            json!({"command": "fly", "target": session}),
-            "unknown-command",
-        ),
+        (json!({"command": "fly", "target": session}), "unknown-command"),
         (json!({"target": session}), "invalid-request"),
-        (
-            json!({"command": "notReady", "target": session, "data": {"reason": 5}}),
-            "invalid-request",
-        ),
-        (
-            json!({"command": "ready", "target": session, "data": {"x": 1}}),
-            "invalid-request",
-        ),
+        (json!({"command": "notReady", "target": session, "data": {"reason": 5}}), "invalid-request"),
+        (json!({"command": "ready", "target": session, "data": {"x": 1}}), "invalid-request"),
         (json!({"command": "ready"}), "invalid-target"),
-        (
-            json!({"command": "ready", "target": "bad target!"}),
-            "invalid-target",
-        ),
-        (
-            json!({"command": "ready", "target": "S-other"}),
-            "invalid-target",
-        ),
-        (
-            json!({"command": "getServices", "target": session}),
-            "invalid-target",
-        ),
-        (
-            json!({"command": "ready", "target": session, "extra": true}),
-            "invalid-request",
-        ),
-        (
-            json!({"command": "answerCall", "target": format!("{session}.C1")}),
-            "unsupported",
-        ),
-        (
-            json!({"command": "makeCall", "target": session, "data": {"destination": "9192340978"}}),
-            "unsupported",
-        ),
-        (
-            json!({"command": "accept", "target": format!("{session}.I404")}),
-            "not-found",
-        ),
+        (json!({"command": "ready", "target": "bad target!"}), "invalid-target"),
+        (json!({"command": "ready", "target": "S-other"}), "invalid-target"),
+        (json!({"command": "getServices", "target": session}), "invalid-target"),
+        (json!({"command": "ready", "target": session, "extra": true}), "invalid-request"),
+        (json!({"command": "answerCall", "target": format!("{session}.C1")}), "unsupported"),
+        (json!({"command": "makeCall", "target": session, "data": {"destination": "9192340978"}}), "unsupported"),
+        (json!({"command": "accept", "target": format!("{session}.I404")}), "not-found"),
     ];
     for (request, code) in cases {
         let response = agent.request(request.clone()).await;
         assert_eq!(response["result"], "failure", "{request} → {response}");
         assert_eq!(response["failure"]["code"], code, "{request} → {response}");
-        assert!(
-            response["failure"]["message"]
-                .as_str()
-                .is_some_and(|message| !message.is_empty())
-        );
+        assert!(response["failure"]["message"].as_str().is_some_and(|message| !message.is_empty()));
     }
 
-    let oversized = format!(
-        r#"{{"command":"getServices","context":"{}"}}"#,
-        "x".repeat(70_000)
-    );
+    let oversized = format!(r#"{{"command":"getServices","context":"{}"}}"#, "x".repeat(70_000));
     agent.send_text(&oversized).await;
     assert_eq!(agent.recv().await["failure"]["code"], "too-large");
 
     // None of it changed anything: the connection works and no event was stored.
-    let ready = agent
-        .request(json!({"command": "ready", "target": session}))
-        .await;
+    let ready = agent.request(json!({"command": "ready", "target": session})).await;
     assert_eq!(ready["result"], "success");
     assert_eq!(agent.recv().await["seq"], 1);
     assert_eq!(stored_events(&server.db, &session).len(), 1);
@@ -363,10 +234,7 @@ async fn a_flood_of_requests_is_rate_limited() {
             limited += 1;
         }
     }
-    assert!(
-        limited >= 2,
-        "a burst of 3 at 1/s lets at most 4 of 6 through (limited: {limited})"
-    );
+    assert!(limited >= 2, "a burst of 3 at 1/s lets at most 4 of 6 through (limited: {limited})");
 }
 
 #[tokio::test]
@@ -374,16 +242,53 @@ async fn upgrades_from_origins_not_allowed_are_refused() {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let server = TestServer::start().await;
     let mut request = server.url("/ws/agent").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Origin", "https://evil.example".parse().unwrap());
+    request.headers_mut().insert("Origin", "https://evil.example".parse().unwrap());
     let refused = tokio_tungstenite::connect_async(request).await;
     assert!(refused.is_err(), "a foreign origin cannot open a socket");
 
     let mut request = server.url("/ws/agent").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Origin", "http://allowed.test".parse().unwrap());
+    request.headers_mut().insert("Origin", "http://allowed.test".parse().unwrap());
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
     let _ = Client::connect(&server.url("/ws/agent")).await;
+}
+
+#[tokio::test]
+async fn a_tab_whose_session_was_taken_over_can_log_in_again() {
+    let server = TestServer::start().await;
+    let mut first = server.agent().await;
+    first.login("alice").await;
+    let mut second = server.agent().await;
+    second.prepare("alice", true).await;
+    assert_eq!(first.recv().await["data"]["reason"], "takenOver");
+
+    let again = first.prepare("alice", true).await;
+    assert_eq!(again["result"], "success", "{again}");
+    let session = again["resource"]["id"].as_str().unwrap();
+    let bound = first.request(json!({"command": "bind", "target": session})).await;
+    assert_eq!(bound["result"], "success", "the old binding does not block a new one: {bound}");
+}
+
+#[tokio::test]
+async fn a_resume_may_replace_a_binding_whose_connection_went_silent() {
+    let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 50\nrequest_burst = 50\n\
+                  outbound_queue = 64\nresume_grace_secs = 60\nidle_timeout_secs = 60\nping_interval_ms = 200\n";
+    let server = TestServer::start_with(test_config(limits)).await;
+    let mut vanished = server.agent().await;
+    let session = vanished.login("alice").await;
+    vanished.request(json!({"command": "ready", "target": session})).await;
+    // From here on `vanished` is never polled: it answers no ping, like a dead network.
+
+    let mut resumed = server.agent().await;
+    let early = resumed.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 0}})).await;
+    assert_eq!(early["failure"]["code"], "already-bound", "a live binding is not taken: {early}");
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let fresh = resumed.request(json!({"command": "bind", "target": session})).await;
+    assert_eq!(fresh["failure"]["code"], "already-bound", "only a resume (lastSeq) may replace it: {fresh}");
+    let resume = resumed.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 0}})).await;
+    assert_eq!(resume["result"], "success", "{resume}");
+    let replayed = resumed.recv().await;
+    assert_eq!(replayed["seq"], 1);
+    assert_eq!(replayed["data"], json!({"state": "ready"}));
+    drop(vanished);
 }

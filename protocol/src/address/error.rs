@@ -45,16 +45,12 @@ impl Part {
                  `.` and !#$%&'*+-/=?^_`{|}~"
             }
             Self::Host => "an e-mail host is dot-separated labels of ASCII letters, digits and `-`",
-            Self::Threshold => {
-                "a threshold may not contain `{`, `}` or control characters, nor start with `\"`"
-            }
+            Self::Threshold => "a threshold may not contain `{`, `}` or control characters, nor start with `\"`",
             Self::TargetName => {
                 "a target name may contain ASCII letters, digits, `-`, `_`, `.`, and spaces \
                  between words (a skill expression starts with `?:`)"
             }
-            Self::StatServer | Self::Switch => {
-                "a server name may contain only ASCII letters, digits, `-`, `_` and `.`"
-            }
+            Self::StatServer | Self::Switch => "a server name may contain only ASCII letters, digits, `-`, `_` and `.`",
             Self::Name => "a name may not contain control characters",
         }
     }
@@ -182,9 +178,7 @@ pub enum AddressError {
         message: String,
     },
     /// A resource object with neither `type` nor any of `agent`, `place`, `dn`.
-    #[error(
-        "the resource object names no resource; give `type`, or one of the fields `agent`, `place` or `dn`"
-    )]
+    #[error("the resource object names no resource; give `type`, or one of the fields `agent`, `place` or `dn`")]
     NoResource,
     /// A `type` that is not a resource-object type code.
     #[error("unknown resource type `{found}`; the types are A, AP, GA, GP, Q, RP, DN, IQ and WB")]
@@ -219,9 +213,7 @@ pub enum AddressError {
         with: &'static str,
     },
     /// An object without `type` whose fields name two kinds of resource.
-    #[error(
-        "the resource object has both `{first}` and `{second}` but no `type` to say which it addresses"
-    )]
+    #[error("the resource object has both `{first}` and `{second}` but no `type` to say which it addresses")]
     AmbiguousObject {
         /// One field.
         first: &'static str,

@@ -29,12 +29,10 @@ pub use crate::address::error::{AddressError, Part};
 pub use crate::address::names::{DnNumber, PlainName, ResourceName, ServerName, Threshold};
 pub use crate::address::object::{Dn, DnKind, Workbin, WorkbinOwnerType};
 pub use crate::address::skill::{
-    CmpOp, Comparison, Expected, MAX_DEPTH, Negation, Operands, SkillExpr, SkillExprError,
-    SkillLevels, SkillName,
+    CmpOp, Comparison, Expected, MAX_DEPTH, Negation, Operands, SkillExpr, SkillExprError, SkillLevels, SkillName,
 };
 pub use crate::address::text::{
-    CampaignGroupSpelling, EmailAddress, EmailReference, RoutingTarget, TargetDn, TargetName,
-    TargetType, WebUrl,
+    CampaignGroupSpelling, EmailAddress, EmailReference, RoutingTarget, TargetDn, TargetName, TargetType, WebUrl,
 };
 
 use crate::address::object::{ObjectForm, ResourceObject};
@@ -135,43 +133,21 @@ enum Form<'a> {
 
 impl Address {
     fn form(&self) -> Form<'_> {
-        let object = |kind| ObjectForm {
-            kind: Some(kind),
-            ..ObjectForm::default()
-        };
+        let object = |kind| ObjectForm { kind: Some(kind), ..ObjectForm::default() };
         match self {
             Self::Agent(id) if text::is_plain_agent_id(id.as_str()) => Form::Text(id),
-            Self::Agent(id) => Form::Object(ObjectForm {
-                agent: Some(id.as_str()),
-                ..object("A")
-            }),
-            Self::Place(id) => Form::Object(ObjectForm {
-                place: Some(id.as_str()),
-                ..object("AP")
-            }),
-            Self::AgentGroup(name) => Form::Object(ObjectForm {
-                agent: Some(name.as_str()),
-                ..object("GA")
-            }),
-            Self::PlaceGroup(name) => Form::Object(ObjectForm {
-                place: Some(name.as_str()),
-                ..object("GP")
-            }),
-            Self::Dn(Dn {
-                number,
-                switch: None,
-                kind: None,
-            }) => Form::Text(number),
+            Self::Agent(id) => Form::Object(ObjectForm { agent: Some(id.as_str()), ..object("A") }),
+            Self::Place(id) => Form::Object(ObjectForm { place: Some(id.as_str()), ..object("AP") }),
+            Self::AgentGroup(name) => Form::Object(ObjectForm { agent: Some(name.as_str()), ..object("GA") }),
+            Self::PlaceGroup(name) => Form::Object(ObjectForm { place: Some(name.as_str()), ..object("GP") }),
+            Self::Dn(Dn { number, switch: None, kind: None }) => Form::Text(number),
             Self::Dn(dn) => Form::Object(ObjectForm {
                 kind: dn.kind.map(DnKind::code),
                 dn: Some(dn.number.as_str()),
                 switch: dn.switch.as_ref().map(ServerName::as_str),
                 ..ObjectForm::default()
             }),
-            Self::InteractionQueue(name) => Form::Object(ObjectForm {
-                id: Some(name.as_str()),
-                ..object("IQ")
-            }),
+            Self::InteractionQueue(name) => Form::Object(ObjectForm { id: Some(name.as_str()), ..object("IQ") }),
             Self::Workbin(wb) => Form::Object(ObjectForm {
                 id: Some(wb.name.as_str()),
                 wb_type: wb.owner_type.map(WorkbinOwnerType::code),
@@ -230,10 +206,7 @@ impl Address {
             Self::Target(target) => {
                 let (name, skills) = match &target.name {
                     TargetName::Plain(name) => (Some(name.as_str()), Value::Null),
-                    TargetName::Skills(expr) => (
-                        None,
-                        json!({ "text": expr.to_string(), "tree": expr.describe() }),
-                    ),
+                    TargetName::Skills(expr) => (None, json!({ "text": expr.to_string(), "tree": expr.describe() })),
                 };
                 json!({
                     "kind": "target",

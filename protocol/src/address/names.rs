@@ -67,9 +67,7 @@ text_type! {
 }
 
 fn first_bad(text: &str, base: usize, ok: impl Fn(char) -> bool) -> Option<(char, usize)> {
-    text.char_indices()
-        .find(|&(_, c)| !ok(c))
-        .map(|(at, c)| (c, base + at))
+    text.char_indices().find(|&(_, c)| !ok(c)).map(|(at, c)| (c, base + at))
 }
 
 fn bad_char(part: Part, (ch, offset): (char, usize)) -> AddressError {
@@ -84,10 +82,7 @@ impl ResourceName {
     /// Parses a resource-object field value (offsets count into the value).
     pub(crate) fn parse(value: &str) -> Result<Self, AddressError> {
         if value.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::Name,
-                offset: 0,
-            });
+            return Err(AddressError::EmptyPart { part: Part::Name, offset: 0 });
         }
         if value.trim() != value {
             return Err(AddressError::SurroundingWhitespace);
@@ -121,10 +116,7 @@ impl DnNumber {
         let digits = text.strip_prefix('+').unwrap_or(text);
         let digits_at = base + (text.len() - digits.len());
         if digits.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::DnNumber,
-                offset: digits_at,
-            });
+            return Err(AddressError::EmptyPart { part: Part::DnNumber, offset: digits_at });
         }
         if let Some(bad) = first_bad(digits, digits_at, |c| c.is_ascii_digit()) {
             return Err(bad_char(Part::DnNumber, bad));
@@ -163,10 +155,7 @@ impl Threshold {
     pub(crate) fn parse(text: &str, base: usize) -> Result<Self, AddressError> {
         let start = text.len() - text.trim_start().len();
         if start == text.len() {
-            return Err(AddressError::EmptyPart {
-                part: Part::Threshold,
-                offset: base,
-            });
+            return Err(AddressError::EmptyPart { part: Part::Threshold, offset: base });
         }
         if text[start..].starts_with('"') {
             return Err(bad_char(Part::Threshold, ('"', base + start)));

@@ -223,10 +223,7 @@ impl ObjectKind {
 }
 
 fn in_field(field: &'static str) -> impl Fn(AddressError) -> AddressError {
-    move |problem| AddressError::InField {
-        field,
-        problem: Box::new(problem),
-    }
+    move |problem| AddressError::InField { field, problem: Box::new(problem) }
 }
 
 fn name(field: &'static str, value: &str) -> Result<ResourceName, AddressError> {
@@ -257,26 +254,14 @@ impl ResourceObject {
         .filter(|&(_, present, _)| present);
         match (named.next(), named.next()) {
             (Some((_, _, kind)), None) => Ok(kind),
-            (Some((first, ..)), Some((second, ..))) => {
-                Err(AddressError::AmbiguousObject { first, second })
-            }
+            (Some((first, ..)), Some((second, ..))) => Err(AddressError::AmbiguousObject { first, second }),
             (None, _) => Err(if self.id.is_some() {
-                AddressError::FieldOnlyWith {
-                    field: "id",
-                    with: "`type` IQ or WB",
-                }
+                AddressError::FieldOnlyWith { field: "id", with: "`type` IQ or WB" }
             } else if self.switch.is_some() {
-                AddressError::FieldOnlyWith {
-                    field: "switch",
-                    with: "`dn`",
-                }
+                AddressError::FieldOnlyWith { field: "switch", with: "`dn`" }
             } else if self.wb_type.is_some() || self.wb_owner.is_some() {
                 AddressError::FieldOnlyWith {
-                    field: if self.wb_type.is_some() {
-                        "wb_type"
-                    } else {
-                        "wb_owner"
-                    },
+                    field: if self.wb_type.is_some() { "wb_type" } else { "wb_owner" },
                     with: "`type` WB",
                 }
             } else {
@@ -289,9 +274,8 @@ impl ResourceObject {
     pub(crate) fn into_address(self) -> Result<Address, AddressError> {
         let (kind, inferred) = match self.kind.as_deref() {
             Some(code) => (
-                ObjectKind::from_code(code).ok_or_else(|| AddressError::UnknownObjectType {
-                    found: code.to_owned(),
-                })?,
+                ObjectKind::from_code(code)
+                    .ok_or_else(|| AddressError::UnknownObjectType { found: code.to_owned() })?,
                 false,
             ),
             None => (self.infer_kind()?, true),
@@ -299,27 +283,14 @@ impl ResourceObject {
         for (field, present) in self.present() {
             if present && !kind.allows(field) {
                 return Err(match field {
-                    "switch" => AddressError::FieldOnlyWith {
-                        field,
-                        with: "`dn`",
-                    },
-                    "wb_type" | "wb_owner" => AddressError::FieldOnlyWith {
-                        field,
-                        with: "`type` WB",
-                    },
-                    _ => AddressError::FieldNotAllowed {
-                        field,
-                        kind: kind.label(inferred),
-                    },
+                    "switch" => AddressError::FieldOnlyWith { field, with: "`dn`" },
+                    "wb_type" | "wb_owner" => AddressError::FieldOnlyWith { field, with: "`type` WB" },
+                    _ => AddressError::FieldNotAllowed { field, kind: kind.label(inferred) },
                 });
             }
         }
         let (field, meaning) = kind.required();
-        let missing = || AddressError::MissingField {
-            kind: kind.label(inferred),
-            field,
-            meaning,
-        };
+        let missing = || AddressError::MissingField { kind: kind.label(inferred), field, meaning };
         let naming = match kind {
             ObjectKind::Agent | ObjectKind::AgentGroup => self.agent.as_deref(),
             ObjectKind::Place | ObjectKind::PlaceGroup => self.place.as_deref(),
@@ -349,18 +320,11 @@ impl ResourceObject {
                     .wb_type
                     .as_deref()
                     .map(|code| {
-                        WorkbinOwnerType::from_code(code).ok_or_else(|| {
-                            AddressError::BadWorkbinType {
-                                found: code.to_owned(),
-                            }
-                        })
+                        WorkbinOwnerType::from_code(code)
+                            .ok_or_else(|| AddressError::BadWorkbinType { found: code.to_owned() })
                     })
                     .transpose()?,
-                owner: self
-                    .wb_owner
-                    .as_deref()
-                    .map(|owner| name("wb_owner", owner))
-                    .transpose()?,
+                owner: self.wb_owner.as_deref().map(|owner| name("wb_owner", owner)).transpose()?,
             }),
         })
     }
@@ -369,9 +333,7 @@ impl ResourceObject {
 /// Parses the `{…}` text form.
 pub(crate) fn parse_json(text: &str) -> Result<Address, AddressError> {
     serde_json::from_str::<ResourceObject>(text)
-        .map_err(|err| AddressError::ObjectSyntax {
-            message: err.to_string(),
-        })?
+        .map_err(|err| AddressError::ObjectSyntax { message: err.to_string() })?
         .into_address()
 }
 
@@ -411,9 +373,7 @@ impl ObjectForm<'_> {
             ("wb_owner", self.wb_owner),
         ];
         f.write_str("{")?;
-        let present = fields
-            .into_iter()
-            .filter_map(|(key, value)| value.map(|v| (key, v)));
+        let present = fields.into_iter().filter_map(|(key, value)| value.map(|v| (key, v)));
         for (i, (key, value)) in present.enumerate() {
             if i > 0 {
                 f.write_str(",")?;

@@ -4,9 +4,8 @@
 use proptest::prelude::*;
 
 use crate::address::{
-    Address, CampaignGroupSpelling, CmpOp, Dn, DnKind, DnNumber, EmailReference, Part, PlainName,
-    ResourceName, RoutingTarget, ServerName, SkillExpr, TargetDn, TargetName, TargetType,
-    Threshold, Workbin, WorkbinOwnerType,
+    Address, CampaignGroupSpelling, CmpOp, Dn, DnKind, DnNumber, EmailReference, Part, PlainName, ResourceName,
+    RoutingTarget, ServerName, SkillExpr, TargetDn, TargetName, TargetType, Threshold, Workbin, WorkbinOwnerType,
 };
 
 /// Generators produce only valid texts, so a rejection is a test failure.
@@ -25,13 +24,7 @@ fn resource_name() -> impl Strategy<Value = ResourceName> {
 }
 
 fn server_name() -> impl Strategy<Value = ServerName> {
-    "[A-Za-z0-9_.-]{1,12}".prop_map(|text| {
-        valid(
-            "server",
-            &text,
-            ServerName::parse(&text, 0, Part::StatServer),
-        )
-    })
+    "[A-Za-z0-9_.-]{1,12}".prop_map(|text| valid("server", &text, ServerName::parse(&text, 0, Part::StatServer)))
 }
 
 fn dn_number() -> impl Strategy<Value = DnNumber> {
@@ -48,18 +41,9 @@ fn agent() -> impl Strategy<Value = Address> {
 }
 
 fn dn() -> impl Strategy<Value = Address> {
-    let kind = prop::option::of(prop_oneof![
-        Just(DnKind::Queue),
-        Just(DnKind::RoutingPoint),
-        Just(DnKind::Dn),
-    ]);
-    (dn_number(), prop::option::of(server_name()), kind).prop_map(|(number, switch, kind)| {
-        Address::Dn(Dn {
-            number,
-            switch,
-            kind,
-        })
-    })
+    let kind = prop::option::of(prop_oneof![Just(DnKind::Queue), Just(DnKind::RoutingPoint), Just(DnKind::Dn),]);
+    (dn_number(), prop::option::of(server_name()), kind)
+        .prop_map(|(number, switch, kind)| Address::Dn(Dn { number, switch, kind }))
 }
 
 fn workbin() -> impl Strategy<Value = Address> {
@@ -69,18 +53,8 @@ fn workbin() -> impl Strategy<Value = Address> {
         Just(WorkbinOwnerType::AgentGroup),
         Just(WorkbinOwnerType::PlaceGroup),
     ]);
-    (
-        resource_name(),
-        owner_type,
-        prop::option::of(resource_name()),
-    )
-        .prop_map(|(name, owner_type, owner)| {
-            Address::Workbin(Workbin {
-                name,
-                owner_type,
-                owner,
-            })
-        })
+    (resource_name(), owner_type, prop::option::of(resource_name()))
+        .prop_map(|(name, owner_type, owner)| Address::Workbin(Workbin { name, owner_type, owner }))
 }
 
 fn email() -> impl Strategy<Value = Address> {
@@ -100,8 +74,7 @@ fn email_reference() -> impl Strategy<Value = Address> {
 }
 
 fn web_user() -> impl Strategy<Value = Address> {
-    r"[a-z][a-z0-9+.-]{0,5}://[!-~é]{1,20}"
-        .prop_map(|text| valid("URL", &text, text.parse::<Address>()))
+    r"[a-z][a-z0-9+.-]{0,5}://[!-~é]{1,20}".prop_map(|text| valid("URL", &text, text.parse::<Address>()))
 }
 
 pub(crate) fn skill_expr() -> impl Strategy<Value = SkillExpr> {
@@ -113,12 +86,13 @@ pub(crate) fn skill_expr() -> impl Strategy<Value = SkillExpr> {
         Just(CmpOp::Ge),
         Just(CmpOp::Le),
     ];
-    let leaf = ("[A-Za-z_][A-Za-z0-9_-]{0,8}", op, any::<u32>()).prop_map(|(skill, op, level)| {
-        match SkillExpr::compare(&skill, op, level) {
-            Some(expr) => expr,
-            None => panic!("generated skill name {skill:?} was rejected"),
-        }
-    });
+    let leaf =
+        ("[A-Za-z_][A-Za-z0-9_-]{0,8}", op, any::<u32>()).prop_map(|(skill, op, level)| {
+            match SkillExpr::compare(&skill, op, level) {
+                Some(expr) => expr,
+                None => panic!("generated skill name {skill:?} was rejected"),
+            }
+        });
     leaf.prop_recursive(4, 24, 4, |inner| {
         let two_or_more = || prop::collection::vec(inner.clone(), 2..4);
         prop_oneof![
@@ -147,31 +121,16 @@ fn routing_target() -> impl Strategy<Value = Address> {
         .prop_map(|text| valid("threshold", &text, Threshold::parse(&text, 0)));
     let plain = "[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,10}[A-Za-z0-9_.-])?"
         .prop_map(|text| valid("target name", &text, PlainName::parse(&text, 0)));
-    let name = prop_oneof![
-        plain.prop_map(TargetName::Plain),
-        skill_expr().prop_map(TargetName::Skills),
-    ];
-    (
-        prop::option::of(threshold),
-        prop::option::of(any::<u32>()),
-        name,
-        server_name(),
-        target_type(),
+    let name = prop_oneof![plain.prop_map(TargetName::Plain), skill_expr().prop_map(TargetName::Skills),];
+    (prop::option::of(threshold), prop::option::of(any::<u32>()), name, server_name(), target_type()).prop_map(
+        |(threshold, weight, name, server, target_type)| {
+            Address::Target(RoutingTarget { threshold, weight, name, server, target_type })
+        },
     )
-        .prop_map(|(threshold, weight, name, server, target_type)| {
-            Address::Target(RoutingTarget {
-                threshold,
-                weight,
-                name,
-                server,
-                target_type,
-            })
-        })
 }
 
 fn target_dn() -> impl Strategy<Value = Address> {
-    (dn_number(), server_name())
-        .prop_map(|(number, switch)| Address::TargetDn(TargetDn { number, switch }))
+    (dn_number(), server_name()).prop_map(|(number, switch)| Address::TargetDn(TargetDn { number, switch }))
 }
 
 /// Any valid address, every variant weighted alike.

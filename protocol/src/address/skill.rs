@@ -101,8 +101,7 @@ impl SkillName {
     }
 
     fn is_valid(word: &str) -> bool {
-        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && word.chars().all(is_word_char)
+        word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && word.chars().all(is_word_char)
     }
 }
 
@@ -201,9 +200,7 @@ impl SkillExpr {
     // Not generic over `impl` so that the recursion is over one instantiation.
     fn eval(&self, skills: &dyn SkillLevels) -> bool {
         match self {
-            Self::Compare(c) => {
-                c.op.holds(skills.level(c.skill.as_str()).unwrap_or(0), c.level)
-            }
+            Self::Compare(c) => c.op.holds(skills.level(c.skill.as_str()).unwrap_or(0), c.level),
             Self::Not(n) => !n.operand().eval(skills),
             Self::And(ops) => ops.as_slice().iter().all(|e| e.eval(skills)),
             Self::Or(ops) => ops.as_slice().iter().any(|e| e.eval(skills)),
@@ -256,16 +253,11 @@ impl SkillExpr {
         if text.trim_ascii().is_empty() {
             return Err(SkillExprError::Empty { offset: base });
         }
-        let mut parser = Parser {
-            lexer: Lexer { text, pos: 0, base },
-            peeked: None,
-        };
+        let mut parser = Parser { lexer: Lexer { text, pos: 0, base }, peeked: None };
         let expr = parser.expr(0)?;
         match parser.next()? {
             None => Ok(expr),
-            Some(tok) if tok.kind == TokKind::Close => {
-                Err(SkillExprError::UnmatchedParen { offset: tok.offset })
-            }
+            Some(tok) if tok.kind == TokKind::Close => Err(SkillExprError::UnmatchedParen { offset: tok.offset }),
             Some(tok) => Err(tok.unexpected(Expected::Connective)),
         }
     }
@@ -289,21 +281,11 @@ impl SkillExpr {
 
     #[cfg(test)]
     pub(crate) fn compare(skill: &str, op: CmpOp, level: u32) -> Option<Self> {
-        SkillName::is_valid(skill).then(|| {
-            Self::Compare(Comparison {
-                skill: SkillName(skill.to_owned()),
-                op,
-                level,
-            })
-        })
+        SkillName::is_valid(skill).then(|| Self::Compare(Comparison { skill: SkillName(skill.to_owned()), op, level }))
     }
 
     fn fmt_operand(&self, f: &mut fmt::Formatter<'_>, parenthesise: bool) -> fmt::Result {
-        if parenthesise {
-            write!(f, "({self})")
-        } else {
-            write!(f, "{self}")
-        }
+        if parenthesise { write!(f, "({self})") } else { write!(f, "{self}") }
     }
 }
 
@@ -498,11 +480,7 @@ struct Tok<'a> {
 
 impl Tok<'_> {
     fn unexpected(self, expected: Expected) -> SkillExprError {
-        SkillExprError::Unexpected {
-            expected,
-            found: self.text.to_owned(),
-            offset: self.offset,
-        }
+        SkillExprError::Unexpected { expected, found: self.text.to_owned(), offset: self.offset }
     }
 }
 
@@ -543,25 +521,15 @@ impl<'a> Lexer<'a> {
             ('|', _) => (TokKind::Or, 1),
             ('(', _) => (TokKind::Open, 1),
             (')', _) => (TokKind::Close, 1),
-            (c, _) if is_word_char(c) => (
-                TokKind::Word,
-                trimmed
-                    .find(|c: char| !is_word_char(c))
-                    .unwrap_or(trimmed.len()),
-            ),
+            (c, _) if is_word_char(c) => {
+                (TokKind::Word, trimmed.find(|c: char| !is_word_char(c)).unwrap_or(trimmed.len()))
+            }
             (ch, _) => {
-                return Err(SkillExprError::BadChar {
-                    ch,
-                    offset: self.base + start,
-                });
+                return Err(SkillExprError::BadChar { ch, offset: self.base + start });
             }
         };
         self.pos += len;
-        Ok(Some(Tok {
-            kind,
-            text: &trimmed[..len],
-            offset: self.base + start,
-        }))
+        Ok(Some(Tok { kind, text: &trimmed[..len], offset: self.base + start }))
     }
 }
 
@@ -619,15 +587,10 @@ impl<'a> Parser<'a> {
 
     fn unary(&mut self, depth: usize) -> Result<SkillExpr, SkillExprError> {
         let Some(tok) = self.next()? else {
-            return Err(SkillExprError::UnexpectedEnd {
-                expected: Expected::Operand,
-                offset: self.lexer.end_offset(),
-            });
+            return Err(SkillExprError::UnexpectedEnd { expected: Expected::Operand, offset: self.lexer.end_offset() });
         };
         match tok.kind {
-            TokKind::Not | TokKind::Open if depth >= MAX_DEPTH => {
-                Err(SkillExprError::TooDeep { offset: tok.offset })
-            }
+            TokKind::Not | TokKind::Open if depth >= MAX_DEPTH => Err(SkillExprError::TooDeep { offset: tok.offset }),
             TokKind::Not => Ok(SkillExpr::Not(Negation(Box::new(self.unary(depth + 1)?)))),
             TokKind::Open => {
                 let inner = self.expr(depth + 1)?;
@@ -644,16 +607,10 @@ impl<'a> Parser<'a> {
 
     fn comparison(&mut self, name: Tok<'a>) -> Result<SkillExpr, SkillExprError> {
         if !SkillName::is_valid(name.text) {
-            return Err(SkillExprError::BadSkillName {
-                found: name.text.to_owned(),
-                offset: name.offset,
-            });
+            return Err(SkillExprError::BadSkillName { found: name.text.to_owned(), offset: name.offset });
         }
         let op = match self.next()? {
-            Some(Tok {
-                kind: TokKind::Op(op),
-                ..
-            }) => op,
+            Some(Tok { kind: TokKind::Op(op), .. }) => op,
             Some(other) => return Err(other.unexpected(Expected::Comparison)),
             None => {
                 return Err(SkillExprError::UnexpectedEnd {
@@ -663,31 +620,17 @@ impl<'a> Parser<'a> {
             }
         };
         let level = match self.next()? {
-            Some(tok)
-                if tok.kind == TokKind::Word && tok.text.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                tok.text
-                    .parse::<u32>()
-                    .map_err(|_| SkillExprError::LevelTooLarge { offset: tok.offset })?
+            Some(tok) if tok.kind == TokKind::Word && tok.text.bytes().all(|b| b.is_ascii_digit()) => {
+                tok.text.parse::<u32>().map_err(|_| SkillExprError::LevelTooLarge { offset: tok.offset })?
             }
             Some(tok) => {
-                return Err(SkillExprError::ExpectedLevel {
-                    op,
-                    offset: tok.offset,
-                });
+                return Err(SkillExprError::ExpectedLevel { op, offset: tok.offset });
             }
             None => {
-                return Err(SkillExprError::ExpectedLevel {
-                    op,
-                    offset: self.lexer.end_offset(),
-                });
+                return Err(SkillExprError::ExpectedLevel { op, offset: self.lexer.end_offset() });
             }
         };
-        Ok(SkillExpr::Compare(Comparison {
-            skill: SkillName(name.text.to_owned()),
-            op,
-            level,
-        }))
+        Ok(SkillExpr::Compare(Comparison { skill: SkillName(name.text.to_owned()), op, level }))
     }
 }
 
@@ -745,34 +688,15 @@ mod tests {
 
     #[test]
     fn follows_precedence_and_grouping() {
-        let (a, b, c) = (
-            cmp("a", CmpOp::Eq, 1),
-            cmp("b", CmpOp::Eq, 2),
-            cmp("c", CmpOp::Eq, 3),
-        );
+        let (a, b, c) = (cmp("a", CmpOp::Eq, 1), cmp("b", CmpOp::Eq, 2), cmp("c", CmpOp::Eq, 3));
         let not = SkillExpr::not;
         let cases = [
             ("a=1 & b=2", and(vec![a.clone(), b.clone()])),
-            (
-                "a=1 & b=2 & c=3",
-                and(vec![a.clone(), b.clone(), c.clone()]),
-            ),
-            (
-                "a=1 | b=2 & c=3",
-                or(vec![a.clone(), and(vec![b.clone(), c.clone()])]),
-            ),
-            (
-                "a=1 & b=2 | c=3",
-                or(vec![and(vec![a.clone(), b.clone()]), c.clone()]),
-            ),
-            (
-                "(a=1 | b=2) & c=3",
-                and(vec![or(vec![a.clone(), b.clone()]), c.clone()]),
-            ),
-            (
-                "a=1 & (b=2 & c=3)",
-                and(vec![a.clone(), and(vec![b.clone(), c.clone()])]),
-            ),
+            ("a=1 & b=2 & c=3", and(vec![a.clone(), b.clone(), c.clone()])),
+            ("a=1 | b=2 & c=3", or(vec![a.clone(), and(vec![b.clone(), c.clone()])])),
+            ("a=1 & b=2 | c=3", or(vec![and(vec![a.clone(), b.clone()]), c.clone()])),
+            ("(a=1 | b=2) & c=3", and(vec![or(vec![a.clone(), b.clone()]), c.clone()])),
+            ("a=1 & (b=2 & c=3)", and(vec![a.clone(), and(vec![b.clone(), c.clone()])])),
             ("!a=1 & b=2", and(vec![not(a.clone()), b.clone()])),
             ("!(a=1 & b=2)", not(and(vec![a.clone(), b.clone()]))),
             ("!!a=1", not(not(a.clone()))),
@@ -810,19 +734,9 @@ mod tests {
         let deepest = format!("{}a=1", "!".repeat(MAX_DEPTH));
         assert!(deepest.parse::<SkillExpr>().is_ok());
         let too_deep = format!("{}a=1", "!".repeat(MAX_DEPTH + 1));
-        assert_eq!(
-            too_deep.parse::<SkillExpr>(),
-            Err(SkillExprError::TooDeep { offset: MAX_DEPTH })
-        );
-        let parens = format!(
-            "{}a=1{}",
-            "(".repeat(MAX_DEPTH + 1),
-            ")".repeat(MAX_DEPTH + 1)
-        );
-        assert_eq!(
-            parens.parse::<SkillExpr>(),
-            Err(SkillExprError::TooDeep { offset: MAX_DEPTH })
-        );
+        assert_eq!(too_deep.parse::<SkillExpr>(), Err(SkillExprError::TooDeep { offset: MAX_DEPTH }));
+        let parens = format!("{}a=1{}", "(".repeat(MAX_DEPTH + 1), ")".repeat(MAX_DEPTH + 1));
+        assert_eq!(parens.parse::<SkillExpr>(), Err(SkillExprError::TooDeep { offset: MAX_DEPTH }));
         // Long flat chains are not nesting.
         let chain = vec!["a=1"; 1000].join(" & ");
         assert!(chain.parse::<SkillExpr>().is_ok());
@@ -832,56 +746,16 @@ mod tests {
     fn rejects_malformed_expressions() {
         use Expected::*;
         use SkillExprError as E;
-        let unexpected = |expected, found: &str, offset| E::Unexpected {
-            expected,
-            found: found.to_owned(),
-            offset,
-        };
+        let unexpected = |expected, found: &str, offset| E::Unexpected { expected, found: found.to_owned(), offset };
         let cases = [
             ("", E::Empty { offset: 0 }),
             ("   ", E::Empty { offset: 0 }),
-            (
-                "English",
-                E::UnexpectedEnd {
-                    expected: Comparison,
-                    offset: 7,
-                },
-            ),
-            (
-                "English>=",
-                E::ExpectedLevel {
-                    op: CmpOp::Ge,
-                    offset: 9,
-                },
-            ),
-            (
-                "English>= x",
-                E::ExpectedLevel {
-                    op: CmpOp::Ge,
-                    offset: 10,
-                },
-            ),
-            (
-                "English>=-1",
-                E::ExpectedLevel {
-                    op: CmpOp::Ge,
-                    offset: 9,
-                },
-            ),
-            (
-                "English==1",
-                E::ExpectedLevel {
-                    op: CmpOp::Eq,
-                    offset: 8,
-                },
-            ),
-            (
-                "English=20 &",
-                E::UnexpectedEnd {
-                    expected: Operand,
-                    offset: 12,
-                },
-            ),
+            ("English", E::UnexpectedEnd { expected: Comparison, offset: 7 }),
+            ("English>=", E::ExpectedLevel { op: CmpOp::Ge, offset: 9 }),
+            ("English>= x", E::ExpectedLevel { op: CmpOp::Ge, offset: 10 }),
+            ("English>=-1", E::ExpectedLevel { op: CmpOp::Ge, offset: 9 }),
+            ("English==1", E::ExpectedLevel { op: CmpOp::Eq, offset: 8 }),
+            ("English=20 &", E::UnexpectedEnd { expected: Operand, offset: 12 }),
             ("English=20 & & Loans=1", unexpected(Operand, "&", 13)),
             ("English=1 Loans=2", unexpected(Connective, "Loans", 10)),
             ("(a=1 b=2)", unexpected(ConnectiveOrClose, "b", 5)),
@@ -892,28 +766,11 @@ mod tests {
             ("((a=1) | b=2", E::UnclosedParen { offset: 0 }),
             ("English=1)", E::UnmatchedParen { offset: 9 }),
             ("English=99999999999", E::LevelTooLarge { offset: 8 }),
-            (
-                "3D=1",
-                E::BadSkillName {
-                    found: "3D".to_owned(),
-                    offset: 0,
-                },
-            ),
-            (
-                "-x=1",
-                E::BadSkillName {
-                    found: "-x".to_owned(),
-                    offset: 0,
-                },
-            ),
+            ("3D=1", E::BadSkillName { found: "3D".to_owned(), offset: 0 }),
+            ("-x=1", E::BadSkillName { found: "-x".to_owned(), offset: 0 }),
             ("English$=1", E::BadChar { ch: '$', offset: 7 }),
             ("a=1 && b=2", unexpected(Operand, "&", 5)),
-            (
-                "Français=1",
-                E::BadChar {
-                    ch: 'ç', offset: 4
-                },
-            ),
+            ("Français=1", E::BadChar { ch: 'ç', offset: 4 }),
         ];
         for (text, expected) in cases {
             assert_eq!(text.parse::<SkillExpr>(), Err(expected), "{text:?}");
@@ -924,15 +781,9 @@ mod tests {
     fn offsets_are_relative_to_the_enclosing_text() {
         assert_eq!(
             SkillExpr::parse_at("a=1 &", 10),
-            Err(SkillExprError::UnexpectedEnd {
-                expected: Expected::Operand,
-                offset: 15
-            })
+            Err(SkillExprError::UnexpectedEnd { expected: Expected::Operand, offset: 15 })
         );
-        assert_eq!(
-            SkillExpr::parse_at(" ", 4),
-            Err(SkillExprError::Empty { offset: 4 })
-        );
+        assert_eq!(SkillExpr::parse_at(" ", 4), Err(SkillExprError::Empty { offset: 4 }));
     }
 
     #[test]
@@ -946,20 +797,13 @@ mod tests {
             message("English=1 Loans=2").as_deref(),
             Some("expected `&`, `|` or the end of the expression at byte 10, found `Loans`")
         );
-        assert_eq!(
-            message("(English=1").as_deref(),
-            Some("the `(` at byte 0 is never closed")
-        );
-        assert_eq!(
-            message("English=1)").as_deref(),
-            Some("the `)` at byte 9 has no matching `(`")
-        );
+        assert_eq!(message("(English=1").as_deref(), Some("the `(` at byte 0 is never closed"));
+        assert_eq!(message("English=1)").as_deref(), Some("the `)` at byte 9 has no matching `(`"));
     }
 
     #[test]
     fn missing_skills_count_as_level_zero() {
-        let agent: BTreeMap<String, u32> =
-            [("English".to_owned(), 20), ("Loans".to_owned(), 2)].into();
+        let agent: BTreeMap<String, u32> = [("English".to_owned(), 20), ("Loans".to_owned(), 2)].into();
         let cases = [
             ("English=20 & Loans=2", true),
             ("English>20", false),
@@ -992,11 +836,8 @@ mod tests {
     #[test]
     fn lists_comparisons_in_order() {
         let expr = parse("!(a=1 | b>2) & c<=3");
-        let listed: Vec<String> = expr
-            .comparisons()
-            .iter()
-            .map(|c| format!("{}{}{}", c.skill, c.op, c.level))
-            .collect();
+        let listed: Vec<String> =
+            expr.comparisons().iter().map(|c| format!("{}{}{}", c.skill, c.op, c.level)).collect();
         assert_eq!(listed, ["a=1", "b>2", "c<=3"]);
     }
 
@@ -1017,14 +858,8 @@ mod tests {
     #[test]
     fn serde_uses_the_canonical_text() {
         let expr = parse("(a=1|b=2)&c=3");
-        assert_eq!(
-            serde_json::to_value(&expr).ok(),
-            Some(json!("(a=1 | b=2) & c=3"))
-        );
-        assert_eq!(
-            serde_json::from_value::<SkillExpr>(json!("(a=1 | b=2) & c=3")).ok(),
-            Some(expr)
-        );
+        assert_eq!(serde_json::to_value(&expr).ok(), Some(json!("(a=1 | b=2) & c=3")));
+        assert_eq!(serde_json::from_value::<SkillExpr>(json!("(a=1 | b=2) & c=3")).ok(), Some(expr));
         let err = serde_json::from_value::<SkillExpr>(json!("a=")).err();
         assert_eq!(
             err.map(|e| e.to_string()).as_deref(),

@@ -42,34 +42,22 @@ impl EmailAddress {
     fn parse(text: &str, at: usize) -> Result<Self, AddressError> {
         let (local, host) = (&text[..at], &text[at + 1..]);
         if local.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::LocalPart,
-                offset: 0,
-            });
+            return Err(AddressError::EmptyPart { part: Part::LocalPart, offset: 0 });
         }
         let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
         check_chars(local, 0, Part::LocalPart, atext)?;
         check_dots(local, 0, Part::LocalPart)?;
         let host_at = at + 1;
         if host.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::Host,
-                offset: host_at,
-            });
+            return Err(AddressError::EmptyPart { part: Part::Host, offset: host_at });
         }
         let label_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
         check_chars(host, host_at, Part::Host, label_char)?;
         check_dots(host, host_at, Part::Host)?;
         if !host.contains('.') {
-            return Err(AddressError::HostWithoutDot {
-                host: host.to_owned(),
-                offset: host_at,
-            });
+            return Err(AddressError::HostWithoutDot { host: host.to_owned(), offset: host_at });
         }
-        Ok(Self {
-            text: text.to_owned(),
-            at,
-        })
+        Ok(Self { text: text.to_owned(), at })
     }
 }
 
@@ -79,18 +67,9 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-fn check_chars(
-    text: &str,
-    base: usize,
-    part: Part,
-    ok: impl Fn(char) -> bool,
-) -> Result<(), AddressError> {
+fn check_chars(text: &str, base: usize, part: Part, ok: impl Fn(char) -> bool) -> Result<(), AddressError> {
     match text.char_indices().find(|&(_, c)| !ok(c)) {
-        Some((at, ch)) => Err(AddressError::BadChar {
-            part,
-            ch,
-            offset: base + at,
-        }),
+        Some((at, ch)) => Err(AddressError::BadChar { part, ch, offset: base + at }),
         None => Ok(()),
     }
 }
@@ -107,10 +86,7 @@ fn check_dots(text: &str, base: usize, part: Part) -> Result<(), AddressError> {
         None
     };
     match misplaced {
-        Some(at) => Err(AddressError::MisplacedDot {
-            part,
-            offset: base + at,
-        }),
+        Some(at) => Err(AddressError::MisplacedDot { part, offset: base + at }),
         None => Ok(()),
     }
 }
@@ -150,17 +126,10 @@ impl EmailReference {
     }
 
     fn parse(text: &str) -> Result<Self, AddressError> {
-        [
-            Self::Origin,
-            Self::OriginAll,
-            Self::UserData,
-            Self::CustomerView,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
-        .ok_or_else(|| AddressError::UnknownReference {
-            found: text.to_owned(),
-        })
+        [Self::Origin, Self::OriginAll, Self::UserData, Self::CustomerView]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .ok_or_else(|| AddressError::UnknownReference { found: text.to_owned() })
     }
 }
 
@@ -195,9 +164,7 @@ impl WebUrl {
         let len = text.find("://")?;
         let scheme = &text[..len];
         let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
         valid.then_some(len)
     }
 
@@ -205,18 +172,10 @@ impl WebUrl {
         let rest_at = scheme_len + "://".len();
         let rest = &text[rest_at..];
         if rest.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::Url,
-                offset: rest_at,
-            });
+            return Err(AddressError::EmptyPart { part: Part::Url, offset: rest_at });
         }
-        check_chars(rest, rest_at, Part::Url, |c| {
-            !c.is_whitespace() && !c.is_control()
-        })?;
-        Ok(Self {
-            text: text.to_owned(),
-            scheme_len,
-        })
+        check_chars(rest, rest_at, Part::Url, |c| !c.is_whitespace() && !c.is_control())?;
+        Ok(Self { text: text.to_owned(), scheme_len })
     }
 }
 
@@ -345,20 +304,13 @@ pub struct RoutingTarget {
 impl RoutingTarget {
     /// Parses `text`, whose last `@` is at `at` and whose type code (already
     /// read as `target_type`) follows the `.` at `dot`.
-    fn parse(
-        text: &str,
-        at: usize,
-        dot: usize,
-        target_type: TargetType,
-    ) -> Result<Self, AddressError> {
+    fn parse(text: &str, at: usize, dot: usize, target_type: TargetType) -> Result<Self, AddressError> {
         let head = &text[..at];
         let mut pos = 0;
 
         let threshold = match head.strip_prefix('{') {
             Some(rest) => {
-                let close = rest
-                    .find('}')
-                    .ok_or(AddressError::UnclosedThreshold { offset: 0 })?;
+                let close = rest.find('}').ok_or(AddressError::UnclosedThreshold { offset: 0 })?;
                 pos = close + 2;
                 Some(Threshold::parse(&rest[..close], 1)?)
             }
@@ -368,9 +320,7 @@ impl RoutingTarget {
         let weight = match head[pos..].strip_prefix('[') {
             Some(rest) => {
                 let open = pos;
-                let close = rest
-                    .find(']')
-                    .ok_or(AddressError::UnclosedWeight { offset: open })?;
+                let close = rest.find(']').ok_or(AddressError::UnclosedWeight { offset: open })?;
                 pos = open + close + 2;
                 Some(parse_weight(&rest[..close], open + 1)?)
             }
@@ -379,10 +329,7 @@ impl RoutingTarget {
 
         let name = &head[pos..];
         let name = if name.is_empty() {
-            return Err(AddressError::EmptyPart {
-                part: Part::TargetName,
-                offset: at,
-            });
+            return Err(AddressError::EmptyPart { part: Part::TargetName, offset: at });
         } else if let Some(expr) = name.strip_prefix("?:") {
             TargetName::Skills(SkillExpr::parse_at(expr, pos + 2)?)
         } else {
@@ -390,25 +337,15 @@ impl RoutingTarget {
         };
 
         let server = ServerName::parse(&text[at + 1..dot], at + 1, Part::StatServer)?;
-        Ok(Self {
-            threshold,
-            weight,
-            name,
-            server,
-            target_type,
-        })
+        Ok(Self { threshold, weight, name, server, target_type })
     }
 }
 
 fn parse_weight(text: &str, offset: usize) -> Result<u32, AddressError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AddressError::BadWeight {
-            found: text.to_owned(),
-            offset,
-        });
+        return Err(AddressError::BadWeight { found: text.to_owned(), offset });
     }
-    text.parse()
-        .map_err(|_| AddressError::WeightTooLarge { offset })
+    text.parse().map_err(|_| AddressError::WeightTooLarge { offset })
 }
 
 impl fmt::Display for RoutingTarget {
@@ -451,10 +388,7 @@ impl fmt::Display for TargetDn {
 /// `-`, `_` and `.`, not starting with `_` (references) and not all digits
 /// (DN numbers).
 pub(crate) fn is_plain_agent_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.chars().all(is_agent_id_char)
-        && !id.starts_with('_')
-        && !DnNumber::looks_like(id)
+    !id.is_empty() && id.chars().all(is_agent_id_char) && !id.starts_with('_') && !DnNumber::looks_like(id)
 }
 
 fn is_agent_id_char(c: char) -> bool {
@@ -465,8 +399,7 @@ fn is_agent_id_char(c: char) -> bool {
 /// ends with `}` or continues (after spaces) with `"`. Routing targets that
 /// start with a `{threshold}` never end with `}`.
 fn is_object_text(text: &str) -> bool {
-    text.strip_prefix('{')
-        .is_some_and(|rest| text.ends_with('}') || rest.trim_start().starts_with('"'))
+    text.strip_prefix('{').is_some_and(|rest| text.ends_with('}') || rest.trim_start().starts_with('"'))
 }
 
 /// Reads a text address; the rules are documented on [`Address`].
@@ -499,11 +432,7 @@ pub(crate) fn parse(text: &str) -> Result<Address, AddressError> {
         return EmailReference::parse(text).map(Address::EmailReference);
     }
     if DnNumber::looks_like(text) {
-        return Ok(Address::Dn(Dn {
-            number: DnNumber::parse(text, 0)?,
-            switch: None,
-            kind: None,
-        }));
+        return Ok(Address::Dn(Dn { number: DnNumber::parse(text, 0)?, switch: None, kind: None }));
     }
     check_chars(text, 0, Part::AgentId, is_agent_id_char)?;
     Ok(Address::Agent(ResourceName::from_agent_id(text)))

@@ -9,8 +9,8 @@ use crate::address::Address;
 use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId};
 use crate::message::ServerMessage;
 use crate::message::agent::{
-    AgentCommand, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage,
-    SessionSnapshot, Transfer, Typing,
+    AgentCommand, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage, SessionSnapshot,
+    Transfer, Typing,
 };
 use crate::message::envelope::{Command, Outcome, Request, Response};
 use crate::message::event::{Event, EventBody, Offer, SessionEnded};
@@ -34,10 +34,7 @@ pub enum Phase {
     /// `bind` sent; waiting for the snapshot.
     ExpectBound { session: SessionId },
     /// Bound: the session is this client's.
-    Bound {
-        session: SessionId,
-        snapshot: Box<SessionSnapshot>,
-    },
+    Bound { session: SessionId, snapshot: Box<SessionSnapshot> },
     /// The connection dropped while bound; `reconnect` resumes from the last `seq`.
     Disconnected { session: SessionId },
     /// The server ended the session (taken over, logged out, expired).
@@ -52,21 +49,11 @@ pub enum ClientOutput {
     /// Login was refused (wrong password, unknown agent, bind refused…).
     LoginFailed(Failure),
     /// The session is bound; draw the desktop from this snapshot.
-    Bound {
-        session: SessionId,
-        snapshot: SessionSnapshot,
-    },
+    Bound { session: SessionId, snapshot: SessionSnapshot },
     /// A request other than login failed (or timed out).
-    RequestFailed {
-        request: RequestId,
-        command: &'static str,
-        failure: Failure,
-    },
+    RequestFailed { request: RequestId, command: &'static str, failure: Failure },
     /// A request succeeded; `data` is whatever the server returned.
-    RequestSucceeded {
-        request: RequestId,
-        command: &'static str,
-    },
+    RequestSucceeded { request: RequestId, command: &'static str },
     /// A session event, in `seq` order, each exactly once.
     Event(Event),
     /// The session is over; `message` says why.
@@ -102,10 +89,7 @@ pub enum ProtocolViolation {
     #[error("event seq jumped from {last} to {received}; events were lost")]
     SequenceGap { last: u64, received: u64 },
     #[error("the `{command}` response is malformed: {reason}")]
-    MalformedResponse {
-        command: &'static str,
-        reason: String,
-    },
+    MalformedResponse { command: &'static str, reason: String },
 }
 
 #[derive(Clone, Debug)]
@@ -164,9 +148,9 @@ impl AgentClient {
 
     pub fn session_id(&self) -> Option<&SessionId> {
         match &self.phase {
-            Phase::ExpectBound { session }
-            | Phase::Bound { session, .. }
-            | Phase::Disconnected { session } => Some(session),
+            Phase::ExpectBound { session } | Phase::Bound { session, .. } | Phase::Disconnected { session } => {
+                Some(session)
+            }
             _ => None,
         }
     }
@@ -196,22 +180,14 @@ impl AgentClient {
 
     /// Starts a login with `override: false`; the server may answer with a
     /// takeover prompt.
-    pub fn login(
-        &mut self,
-        now: Timestamp,
-        agent: AgentId,
-        password: Password,
-    ) -> Result<RequestId, ClientError> {
+    pub fn login(&mut self, now: Timestamp, agent: AgentId, password: Password) -> Result<RequestId, ClientError> {
         if !matches!(self.phase, Phase::LoggedOut | Phase::Ended(_)) {
             return Err(ClientError::AlreadyLoggingIn);
         }
         let request = PrepareSession {
             model: None,
             override_existing: false,
-            agent: AgentCredentials {
-                id: agent.clone(),
-                password,
-            },
+            agent: AgentCredentials { id: agent.clone(), password },
         };
         self.reset_session_data();
         self.phase = Phase::ExpectSession { agent };
@@ -220,15 +196,11 @@ impl AgentClient {
 
     /// The user agreed to take over: resend `prepareSession` with `override: true`.
     pub fn confirm_takeover(&mut self, now: Timestamp) -> Result<RequestId, ClientError> {
-        let (Phase::ExpectTakeoverDecision { .. }, Some(mut request)) =
-            (&self.phase, self.takeover.take())
-        else {
+        let (Phase::ExpectTakeoverDecision { .. }, Some(mut request)) = (&self.phase, self.takeover.take()) else {
             return Err(ClientError::NoTakeoverPending);
         };
         request.override_existing = true;
-        self.phase = Phase::ExpectSession {
-            agent: request.agent.id.clone(),
-        };
+        self.phase = Phase::ExpectSession { agent: request.agent.id.clone() };
         Ok(self.queue(now, AgentCommand::PrepareSession(request), None))
     }
 
@@ -246,11 +218,7 @@ impl AgentClient {
         self.session_request(now, AgentCommand::Ready)
     }
 
-    pub fn set_not_ready(
-        &mut self,
-        now: Timestamp,
-        reason: String,
-    ) -> Result<RequestId, ClientError> {
+    pub fn set_not_ready(&mut self, now: Timestamp, reason: String) -> Result<RequestId, ClientError> {
         self.session_request(now, AgentCommand::NotReady(NotReady { reason }))
     }
 
@@ -262,11 +230,7 @@ impl AgentClient {
         self.session_request(now, AgentCommand::EndSession)
     }
 
-    pub fn accept(
-        &mut self,
-        now: Timestamp,
-        interaction: &InteractionId,
-    ) -> Result<RequestId, ClientError> {
+    pub fn accept(&mut self, now: Timestamp, interaction: &InteractionId) -> Result<RequestId, ClientError> {
         self.interaction_request(now, interaction, AgentCommand::Accept)
     }
 
@@ -288,11 +252,7 @@ impl AgentClient {
         client_id: ClientMessageId,
         text: String,
     ) -> Result<RequestId, ClientError> {
-        self.interaction_request(
-            now,
-            interaction,
-            AgentCommand::SendMessage(SendMessage { client_id, text }),
-        )
+        self.interaction_request(now, interaction, AgentCommand::SendMessage(SendMessage { client_id, text }))
     }
 
     pub fn set_typing(
@@ -304,11 +264,7 @@ impl AgentClient {
         self.interaction_request(now, interaction, AgentCommand::Typing(Typing { typing }))
     }
 
-    pub fn leave(
-        &mut self,
-        now: Timestamp,
-        interaction: &InteractionId,
-    ) -> Result<RequestId, ClientError> {
+    pub fn leave(&mut self, now: Timestamp, interaction: &InteractionId) -> Result<RequestId, ClientError> {
         self.interaction_request(now, interaction, AgentCommand::Leave)
     }
 
@@ -336,11 +292,7 @@ impl AgentClient {
         interaction: &InteractionId,
         disposition: Option<String>,
     ) -> Result<RequestId, ClientError> {
-        self.interaction_request(
-            now,
-            interaction,
-            AgentCommand::MarkDone(MarkDone { disposition }),
-        )
+        self.interaction_request(now, interaction, AgentCommand::MarkDone(MarkDone { disposition }))
     }
 
     /// After a dropped connection, with a new socket open: bind again and
@@ -357,11 +309,7 @@ impl AgentClient {
     // ----- inputs -----
 
     /// Handles one message from the server.
-    pub fn handle_message(
-        &mut self,
-        now: Timestamp,
-        message: ServerMessage,
-    ) -> Result<(), ProtocolViolation> {
+    pub fn handle_message(&mut self, now: Timestamp, message: ServerMessage) -> Result<(), ProtocolViolation> {
         match message {
             ServerMessage::Response(response) => self.handle_response(now, response),
             ServerMessage::Event(event) => self.handle_event(event),
@@ -370,19 +318,13 @@ impl AgentClient {
 
     /// Fails every request whose deadline has passed.
     pub fn handle_timeout(&mut self, now: Timestamp) {
-        let expired: Vec<RequestId> = self
-            .pending
-            .iter()
-            .filter(|(_, pending)| pending.deadline <= now)
-            .map(|(id, _)| id.clone())
-            .collect();
+        let expired: Vec<RequestId> =
+            self.pending.iter().filter(|(_, pending)| pending.deadline <= now).map(|(id, _)| id.clone()).collect();
         // A request that timed out before it was even sent is not sent late.
-        self.transmit
-            .retain(|request| request.id.as_ref().is_none_or(|id| !expired.contains(id)));
+        self.transmit.retain(|request| request.id.as_ref().is_none_or(|id| !expired.contains(id)));
         for id in expired {
             if let Some(pending) = self.pending.remove(&id) {
-                let failure =
-                    Failure::new(FailureCode::Timeout, "the server did not answer in time");
+                let failure = Failure::new(FailureCode::Timeout, "the server did not answer in time");
                 self.fail(id, pending, failure);
             }
         }
@@ -410,17 +352,12 @@ impl AgentClient {
                     context: None,
                 });
             } else {
-                let failure = Failure::new(
-                    FailureCode::Timeout,
-                    "the connection dropped before the server answered",
-                );
+                let failure = Failure::new(FailureCode::Timeout, "the connection dropped before the server answered");
                 self.fail(id, pending, failure);
             }
         }
         self.phase = match session {
-            Some(session) if !matches!(self.phase, Phase::Ended(_)) => {
-                Phase::Disconnected { session }
-            }
+            Some(session) if !matches!(self.phase, Phase::Ended(_)) => Phase::Disconnected { session },
             _ if matches!(self.phase, Phase::Ended(_)) => self.phase.clone(),
             _ => Phase::LoggedOut,
         };
@@ -458,9 +395,7 @@ impl AgentClient {
 
     /// Whether `id` is one this client issued before (ids are 1, 2, 3…).
     fn issued_earlier(&self, id: &RequestId) -> bool {
-        id.as_str()
-            .parse::<u64>()
-            .is_ok_and(|number| number >= 1 && number < self.next_request)
+        id.as_str().parse::<u64>().is_ok_and(|number| number >= 1 && number < self.next_request)
     }
 
     fn next_id(&mut self) -> RequestId {
@@ -469,28 +404,11 @@ impl AgentClient {
         id
     }
 
-    fn queue(
-        &mut self,
-        now: Timestamp,
-        command: AgentCommand,
-        target: Option<TargetPath>,
-    ) -> RequestId {
+    fn queue(&mut self, now: Timestamp, command: AgentCommand, target: Option<TargetPath>) -> RequestId {
         let id = self.next_id();
         let deadline = now.saturating_add(self.request_timeout);
-        self.pending.insert(
-            id.clone(),
-            Pending {
-                command: command.clone(),
-                target: target.clone(),
-                deadline,
-            },
-        );
-        self.transmit.push_back(Request {
-            id: Some(id.clone()),
-            command,
-            target,
-            context: None,
-        });
+        self.pending.insert(id.clone(), Pending { command: command.clone(), target: target.clone(), deadline });
+        self.transmit.push_back(Request { id: Some(id.clone()), command, target, context: None });
         id
     }
 
@@ -505,20 +423,10 @@ impl AgentClient {
     ) -> Result<RequestId, ClientError> {
         let target = TargetPath::for_session(&session)?;
         self.phase = Phase::ExpectBound { session };
-        Ok(self.queue(
-            now,
-            AgentCommand::Bind(Bind {
-                last_seq: resume_after,
-            }),
-            Some(target),
-        ))
+        Ok(self.queue(now, AgentCommand::Bind(Bind { last_seq: resume_after }), Some(target)))
     }
 
-    fn session_request(
-        &mut self,
-        now: Timestamp,
-        command: AgentCommand,
-    ) -> Result<RequestId, ClientError> {
+    fn session_request(&mut self, now: Timestamp, command: AgentCommand) -> Result<RequestId, ClientError> {
         let Phase::Bound { session, .. } = &self.phase else {
             return Err(ClientError::NotBound);
         };
@@ -535,9 +443,7 @@ impl AgentClient {
         let session = match &self.phase {
             Phase::Bound { session, .. } => session.clone(),
             // Chat messages typed while offline are sent once on return.
-            Phase::Disconnected { session } if matches!(command, AgentCommand::SendMessage(_)) => {
-                session.clone()
-            }
+            Phase::Disconnected { session } if matches!(command, AgentCommand::SendMessage(_)) => session.clone(),
             _ => return Err(ClientError::NotBound),
         };
         if !self.interactions.contains_key(interaction) {
@@ -546,12 +452,7 @@ impl AgentClient {
         let target = TargetPath::for_interaction(&session, interaction)?;
         if matches!(self.phase, Phase::Disconnected { .. }) {
             let id = self.next_id();
-            self.parked.push_back(Request {
-                id: Some(id.clone()),
-                command,
-                target: Some(target),
-                context: None,
-            });
+            self.parked.push_back(Request { id: Some(id.clone()), command, target: Some(target), context: None });
             return Ok(id);
         }
         Ok(self.queue(now, command, Some(target)))
@@ -565,26 +466,14 @@ impl AgentClient {
                 }
                 ClientOutput::LoginFailed(failure)
             }
-            command => ClientOutput::RequestFailed {
-                request: id,
-                command: command.name(),
-                failure,
-            },
+            command => ClientOutput::RequestFailed { request: id, command: command.name(), failure },
         };
         self.outputs.push_back(output);
     }
 
-    fn handle_response(
-        &mut self,
-        now: Timestamp,
-        response: Response,
-    ) -> Result<(), ProtocolViolation> {
+    fn handle_response(&mut self, now: Timestamp, response: Response) -> Result<(), ProtocolViolation> {
         let Some(pending) = response.id.as_ref().and_then(|id| self.pending.remove(id)) else {
-            if response
-                .id
-                .as_ref()
-                .is_some_and(|id| self.issued_earlier(id))
-            {
+            if response.id.as_ref().is_some_and(|id| self.issued_earlier(id)) {
                 return Ok(()); // a late answer to a request that already timed out
             }
             return Err(ProtocolViolation::UnexpectedResponse(response.id));
@@ -597,19 +486,10 @@ impl AgentClient {
             }
             (AgentCommand::PrepareSession(request), Outcome::Confirm { message, .. }) => {
                 self.takeover = Some(request.clone());
-                self.phase = Phase::ExpectTakeoverDecision {
-                    prompt: message.clone(),
-                };
-                self.outputs
-                    .push_back(ClientOutput::TakeoverPrompt(message));
+                self.phase = Phase::ExpectTakeoverDecision { prompt: message.clone() };
+                self.outputs.push_back(ClientOutput::TakeoverPrompt(message));
             }
-            (
-                AgentCommand::PrepareSession(_),
-                Outcome::Success {
-                    resource: Some(resource),
-                    ..
-                },
-            ) => {
+            (AgentCommand::PrepareSession(_), Outcome::Success { resource: Some(resource), .. }) => {
                 if let Err(error) = self.queue_bind(now, resource.id, None) {
                     self.phase = Phase::LoggedOut;
                     return Err(ProtocolViolation::MalformedResponse {
@@ -626,20 +506,14 @@ impl AgentClient {
                 });
             }
             (AgentCommand::Bind(bind), Outcome::Success { data, .. }) => {
-                let snapshot = data
-                    .ok_or_else(|| "success without `data`".to_owned())
-                    .and_then(|data| {
-                        serde_json::from_value::<SessionSnapshot>(data)
-                            .map_err(|error| error.to_string())
-                    });
+                let snapshot = data.ok_or_else(|| "success without `data`".to_owned()).and_then(|data| {
+                    serde_json::from_value::<SessionSnapshot>(data).map_err(|error| error.to_string())
+                });
                 let snapshot = match snapshot {
                     Ok(snapshot) => snapshot,
                     Err(reason) => {
                         self.phase = Phase::LoggedOut;
-                        return Err(ProtocolViolation::MalformedResponse {
-                            command: command_name,
-                            reason,
-                        });
+                        return Err(ProtocolViolation::MalformedResponse { command: command_name, reason });
                     }
                 };
                 let Phase::ExpectBound { session } = &self.phase else {
@@ -650,12 +524,8 @@ impl AgentClient {
                     // A fresh bind: the stream starts after what exists now.
                     self.last_seq = snapshot.last_seq;
                 }
-                self.phase = Phase::Bound {
-                    session: session.clone(),
-                    snapshot: Box::new(snapshot.clone()),
-                };
-                self.outputs
-                    .push_back(ClientOutput::Bound { session, snapshot });
+                self.phase = Phase::Bound { session: session.clone(), snapshot: Box::new(snapshot.clone()) };
+                self.outputs.push_back(ClientOutput::Bound { session, snapshot });
                 for request in std::mem::take(&mut self.parked) {
                     self.requeue(now, request);
                 }
@@ -667,10 +537,7 @@ impl AgentClient {
                 });
             }
             (_, Outcome::Success { .. }) => {
-                self.outputs.push_back(ClientOutput::RequestSucceeded {
-                    request: id,
-                    command: command_name,
-                });
+                self.outputs.push_back(ClientOutput::RequestSucceeded { request: id, command: command_name });
             }
         }
         Ok(())
@@ -679,18 +546,9 @@ impl AgentClient {
     fn requeue(&mut self, now: Timestamp, request: Request<AgentCommand>) {
         let id = request.id.unwrap_or_else(|| self.next_id());
         let deadline = now.saturating_add(self.request_timeout);
-        self.pending.insert(
-            id.clone(),
-            Pending {
-                command: request.command.clone(),
-                target: request.target.clone(),
-                deadline,
-            },
-        );
-        self.transmit.push_back(Request {
-            id: Some(id),
-            ..request
-        });
+        self.pending
+            .insert(id.clone(), Pending { command: request.command.clone(), target: request.target.clone(), deadline });
+        self.transmit.push_back(Request { id: Some(id), ..request });
     }
 
     fn handle_event(&mut self, event: Event) -> Result<(), ProtocolViolation> {
@@ -706,26 +564,19 @@ impl AgentClient {
             return Ok(()); // already seen (a resume overlaps what was delivered)
         }
         if event.seq != self.last_seq + 1 {
-            return Err(ProtocolViolation::SequenceGap {
-                last: self.last_seq,
-                received: event.seq,
-            });
+            return Err(ProtocolViolation::SequenceGap { last: self.last_seq, received: event.seq });
         }
         self.last_seq = event.seq;
-        if let (EventBody::SessionState(state), Phase::Bound { snapshot, .. }) =
-            (&event.body, &mut self.phase)
-        {
+        if let (EventBody::SessionState(state), Phase::Bound { snapshot, .. }) = (&event.body, &mut self.phase) {
             snapshot.state = state.clone();
         }
         if let Some(interaction) = event.interaction_id() {
             match &event.body {
                 EventBody::InteractionOffered(offer) => {
-                    self.interactions
-                        .insert(interaction, HeldInteraction::Offered(offer.clone()));
+                    self.interactions.insert(interaction, HeldInteraction::Offered(offer.clone()));
                 }
                 EventBody::InteractionAdded(_) | EventBody::InteractionPresent(_) => {
-                    self.interactions
-                        .insert(interaction, HeldInteraction::Controlled);
+                    self.interactions.insert(interaction, HeldInteraction::Controlled);
                 }
                 EventBody::OfferRevoked(_)
                 | EventBody::InteractionDeleted(_)
@@ -740,8 +591,7 @@ impl AgentClient {
             self.pending.clear();
             self.parked.clear();
             self.transmit.clear();
-            self.outputs
-                .push_back(ClientOutput::SessionEnded(ended.clone()));
+            self.outputs.push_back(ClientOutput::SessionEnded(ended.clone()));
         }
         self.outputs.push_back(ClientOutput::Event(event));
         Ok(())

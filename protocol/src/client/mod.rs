@@ -18,9 +18,7 @@
 
 mod agent_session;
 
-pub use agent_session::{
-    AgentClient, ClientError, ClientOutput, HeldInteraction, Phase, ProtocolViolation,
-};
+pub use agent_session::{AgentClient, ClientError, ClientOutput, HeldInteraction, Phase, ProtocolViolation};
 
 #[cfg(test)]
 mod tests;

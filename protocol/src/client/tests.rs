@@ -25,8 +25,7 @@ fn at(seconds: u64) -> Timestamp {
 }
 
 fn server(frame: Value) -> ServerMessage {
-    serde_json::from_value(frame.clone())
-        .unwrap_or_else(|error| panic!("{frame} is a server message: {error}"))
+    serde_json::from_value(frame.clone()).unwrap_or_else(|error| panic!("{frame} is a server message: {error}"))
 }
 
 fn transmitted(client: &mut AgentClient) -> Vec<Request<AgentCommand>> {
@@ -40,20 +39,12 @@ fn outputs(client: &mut AgentClient) -> Vec<ClientOutput> {
 /// The one request the client queued; fails the test if there are more or none.
 fn sent(client: &mut AgentClient) -> Request<AgentCommand> {
     let mut requests = transmitted(client);
-    assert_eq!(
-        requests.len(),
-        1,
-        "expected exactly one request, got {requests:?}"
-    );
+    assert_eq!(requests.len(), 1, "expected exactly one request, got {requests:?}");
     requests.remove(0)
 }
 
 fn id(request: &Request<AgentCommand>) -> &str {
-    request
-        .id
-        .as_ref()
-        .expect("the client numbers every request")
-        .as_str()
+    request.id.as_ref().expect("the client numbers every request").as_str()
 }
 
 fn wire(request: &Request<AgentCommand>) -> Value {
@@ -61,8 +52,7 @@ fn wire(request: &Request<AgentCommand>) -> Value {
 }
 
 fn success(request: &Request<AgentCommand>) -> ServerMessage {
-    let mut frame =
-        json!({"id": id(request), "command": wire(request)["command"], "result": "success"});
+    let mut frame = json!({"id": id(request), "command": wire(request)["command"], "result": "success"});
     if let Some(target) = &request.target {
         frame["target"] = json!(target.to_string());
     }
@@ -114,9 +104,7 @@ fn bound(request: &Request<AgentCommand>, last_seq: u64) -> ServerMessage {
 }
 
 fn event(seq: u64, target: &str, name: &str, data: Value) -> ServerMessage {
-    server(
-        json!({"seq": seq, "target": target, "time": at(seq).as_millis(), "event": name, "data": data}),
-    )
+    server(json!({"seq": seq, "target": target, "time": at(seq).as_millis(), "event": name, "data": data}))
 }
 
 fn offered(seq: u64, interaction: &str) -> ServerMessage {
@@ -147,9 +135,7 @@ fn s1() -> SessionId {
 }
 
 fn login(client: &mut AgentClient, now: Timestamp) -> Request<AgentCommand> {
-    client
-        .login(now, AgentId::from("agent1"), Password::new("pw"))
-        .unwrap();
+    client.login(now, AgentId::from("agent1"), Password::new("pw")).unwrap();
     sent(client)
 }
 
@@ -158,13 +144,9 @@ fn login(client: &mut AgentClient, now: Timestamp) -> Request<AgentCommand> {
 fn bound_client(last_seq: u64) -> AgentClient {
     let mut client = AgentClient::new(TIMEOUT);
     let prepare = login(&mut client, at(0));
-    client
-        .handle_message(at(1), session_created(&prepare, "S1"))
-        .unwrap();
+    client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
     let bind = sent(&mut client);
-    client
-        .handle_message(at(1), bound(&bind, last_seq))
-        .unwrap();
+    client.handle_message(at(1), bound(&bind, last_seq)).unwrap();
     outputs(&mut client);
     client
 }
@@ -172,21 +154,15 @@ fn bound_client(last_seq: u64) -> AgentClient {
 /// A bound client that controls interaction I7 (events `last_seq+1`, `+2`).
 fn client_with_chat(last_seq: u64) -> AgentClient {
     let mut client = bound_client(last_seq);
-    client
-        .handle_message(at(2), offered(last_seq + 1, "I7"))
-        .unwrap();
-    client
-        .handle_message(at(2), added(last_seq + 2, "I7"))
-        .unwrap();
+    client.handle_message(at(2), offered(last_seq + 1, "I7")).unwrap();
+    client.handle_message(at(2), added(last_seq + 2, "I7")).unwrap();
     outputs(&mut client);
     client
 }
 
 fn chat_text(request: &Request<AgentCommand>) -> (&str, &str) {
     match &request.command {
-        AgentCommand::SendMessage(SendMessage { client_id, text }) => {
-            (client_id.as_str(), text.as_str())
-        }
+        AgentCommand::SendMessage(SendMessage { client_id, text }) => (client_id.as_str(), text.as_str()),
         other => panic!("expected sendMessage, got {other:?}"),
     }
 }
@@ -198,9 +174,7 @@ fn login_binds_the_new_session_and_reports_bound() {
     let mut client = AgentClient::new(TIMEOUT);
     assert_eq!(client.phase(), &Phase::LoggedOut);
 
-    let request_id = client
-        .login(at(0), AgentId::from("agent1"), Password::new("pw"))
-        .unwrap();
+    let request_id = client.login(at(0), AgentId::from("agent1"), Password::new("pw")).unwrap();
     let prepare = sent(&mut client);
     assert_eq!(prepare.id.as_ref(), Some(&request_id));
     // The client sends the password; only echoes are redacted.
@@ -209,53 +183,21 @@ fn login_binds_the_new_session_and_reports_bound() {
         json!({"id": request_id.as_str(), "command": "prepareSession",
                "data": {"override": false, "agent": {"id": "agent1", "password": "pw"}}})
     );
-    assert_eq!(
-        client.phase(),
-        &Phase::ExpectSession {
-            agent: AgentId::from("agent1")
-        }
-    );
+    assert_eq!(client.phase(), &Phase::ExpectSession { agent: AgentId::from("agent1") });
     assert_eq!(client.pending_requests(), 1);
 
-    client
-        .handle_message(at(1), session_created(&prepare, "S1"))
-        .unwrap();
+    client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(
-        bind.command,
-        AgentCommand::Bind(Bind { last_seq: None }),
-        "a fresh bind"
-    );
-    assert_eq!(
-        bind.target.as_ref().map(ToString::to_string).as_deref(),
-        Some("S1")
-    );
+    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: None }), "a fresh bind");
+    assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S1"));
     assert_eq!(client.phase(), &Phase::ExpectBound { session: s1() });
     assert_eq!(client.session_id(), Some(&s1()));
-    assert!(
-        outputs(&mut client).is_empty(),
-        "nothing to show before the snapshot"
-    );
+    assert!(outputs(&mut client).is_empty(), "nothing to show before the snapshot");
 
     client.handle_message(at(2), bound(&bind, 5)).unwrap();
-    assert_eq!(
-        outputs(&mut client),
-        vec![ClientOutput::Bound {
-            session: s1(),
-            snapshot: snapshot(5)
-        }]
-    );
-    assert_eq!(
-        client.phase(),
-        &Phase::Bound {
-            session: s1(),
-            snapshot: Box::new(snapshot(5))
-        }
-    );
-    assert_eq!(
-        client.agent_state(),
-        Some(&AgentState::NotReady { reason: None })
-    );
+    assert_eq!(outputs(&mut client), vec![ClientOutput::Bound { session: s1(), snapshot: snapshot(5) }]);
+    assert_eq!(client.phase(), &Phase::Bound { session: s1(), snapshot: Box::new(snapshot(5)) });
+    assert_eq!(client.agent_state(), Some(&AgentState::NotReady { reason: None }));
     assert_eq!(client.last_seq(), 5, "the stream starts after the snapshot");
     assert_eq!(client.pending_requests(), 0);
     assert_eq!(client.poll_timeout(), None);
@@ -270,31 +212,14 @@ fn confirmed_takeover_resends_prepare_session_with_override() {
     client
         .handle_message(
             at(1),
-            server(
-                json!({"id": id(&prepare), "command": "prepareSession", "result": "confirm",
-                          "message": prompt, "original": prepare.to_original()}),
-            ),
+            server(json!({"id": id(&prepare), "command": "prepareSession", "result": "confirm",
+                          "message": prompt, "original": prepare.to_original()})),
         )
         .unwrap();
-    assert_eq!(
-        outputs(&mut client),
-        vec![ClientOutput::TakeoverPrompt(prompt.into())]
-    );
-    assert_eq!(
-        client.phase(),
-        &Phase::ExpectTakeoverDecision {
-            prompt: prompt.into()
-        }
-    );
-    assert!(
-        transmitted(&mut client).is_empty(),
-        "the user decides first"
-    );
-    assert_eq!(
-        client.poll_timeout(),
-        None,
-        "nothing waits for the server meanwhile"
-    );
+    assert_eq!(outputs(&mut client), vec![ClientOutput::TakeoverPrompt(prompt.into())]);
+    assert_eq!(client.phase(), &Phase::ExpectTakeoverDecision { prompt: prompt.into() });
+    assert!(transmitted(&mut client).is_empty(), "the user decides first");
+    assert_eq!(client.poll_timeout(), None, "nothing waits for the server meanwhile");
 
     let request_id = client.confirm_takeover(at(30)).unwrap();
     let takeover = sent(&mut client);
@@ -305,25 +230,15 @@ fn confirmed_takeover_resends_prepare_session_with_override() {
         json!({"override": true, "agent": {"id": "agent1", "password": "pw"}}),
         "same credentials, override: true"
     );
-    assert_eq!(
-        client.phase(),
-        &Phase::ExpectSession {
-            agent: AgentId::from("agent1")
-        }
-    );
+    assert_eq!(client.phase(), &Phase::ExpectSession { agent: AgentId::from("agent1") });
     assert_eq!(client.poll_timeout(), Some(at(30).saturating_add(TIMEOUT)));
 
-    client
-        .handle_message(at(31), session_created(&takeover, "S1"))
-        .unwrap();
+    client.handle_message(at(31), session_created(&takeover, "S1")).unwrap();
     let bind = sent(&mut client);
     assert!(matches!(bind.command, AgentCommand::Bind(_)));
     client.handle_message(at(31), bound(&bind, 0)).unwrap();
     assert!(matches!(client.phase(), Phase::Bound { .. }));
-    assert_eq!(
-        client.confirm_takeover(at(32)),
-        Err(ClientError::NoTakeoverPending)
-    );
+    assert_eq!(client.confirm_takeover(at(32)), Err(ClientError::NoTakeoverPending));
 }
 
 #[test]
@@ -333,10 +248,8 @@ fn declined_takeover_forgets_the_login() {
     client
         .handle_message(
             at(1),
-            server(
-                json!({"id": id(&prepare), "command": "prepareSession", "result": "confirm",
-                          "message": "Take over?", "original": prepare.to_original()}),
-            ),
+            server(json!({"id": id(&prepare), "command": "prepareSession", "result": "confirm",
+                          "message": "Take over?", "original": prepare.to_original()})),
         )
         .unwrap();
     outputs(&mut client);
@@ -345,14 +258,8 @@ fn declined_takeover_forgets_the_login() {
     assert_eq!(client.phase(), &Phase::LoggedOut);
     assert!(transmitted(&mut client).is_empty());
     assert!(outputs(&mut client).is_empty());
-    assert_eq!(
-        client.confirm_takeover(at(2)),
-        Err(ClientError::NoTakeoverPending)
-    );
-    assert_eq!(
-        client.decline_takeover(),
-        Err(ClientError::NoTakeoverPending)
-    );
+    assert_eq!(client.confirm_takeover(at(2)), Err(ClientError::NoTakeoverPending));
+    assert_eq!(client.decline_takeover(), Err(ClientError::NoTakeoverPending));
     // A new login starts from scratch, without override.
     let again = login(&mut client, at(3));
     assert_eq!(wire(&again)["data"]["override"], json!(false));
@@ -362,22 +269,10 @@ fn declined_takeover_forgets_the_login() {
 fn wrong_password_fails_the_login() {
     let mut client = AgentClient::new(TIMEOUT);
     let prepare = login(&mut client, at(0));
-    client
-        .handle_message(
-            at(1),
-            failure(
-                &prepare,
-                "authentication-failed",
-                "Wrong agent id or password.",
-            ),
-        )
-        .unwrap();
+    client.handle_message(at(1), failure(&prepare, "authentication-failed", "Wrong agent id or password.")).unwrap();
     assert_eq!(
         outputs(&mut client),
-        vec![ClientOutput::LoginFailed(Failure::new(
-            FailureCode::AuthenticationFailed,
-            "Wrong agent id or password."
-        ))]
+        vec![ClientOutput::LoginFailed(Failure::new(FailureCode::AuthenticationFailed, "Wrong agent id or password."))]
     );
     assert_eq!(client.phase(), &Phase::LoggedOut);
     assert_eq!(client.pending_requests(), 0);
@@ -390,22 +285,12 @@ fn wrong_password_fails_the_login() {
 fn a_refused_bind_fails_the_login() {
     let mut client = AgentClient::new(TIMEOUT);
     let prepare = login(&mut client, at(0));
-    client
-        .handle_message(at(1), session_created(&prepare, "S1"))
-        .unwrap();
+    client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
     let bind = sent(&mut client);
-    client
-        .handle_message(
-            at(2),
-            failure(&bind, "already-bound", "Another client holds this session."),
-        )
-        .unwrap();
+    client.handle_message(at(2), failure(&bind, "already-bound", "Another client holds this session.")).unwrap();
     assert!(matches!(
         outputs(&mut client).as_slice(),
-        [ClientOutput::LoginFailed(Failure {
-            code: FailureCode::AlreadyBound,
-            ..
-        })]
+        [ClientOutput::LoginFailed(Failure { code: FailureCode::AlreadyBound, .. })]
     ));
     assert_eq!(client.phase(), &Phase::LoggedOut);
 }
@@ -450,28 +335,14 @@ fn session_requests_time_out_one_by_one() {
         }]
     );
     assert_eq!(client.poll_timeout(), Some(at(35)));
-    assert!(
-        matches!(client.phase(), Phase::Bound { .. }),
-        "a timeout does not end the session"
-    );
+    assert!(matches!(client.phase(), Phase::Bound { .. }), "a timeout does not end the session");
 
     // The late answer to the timed-out request is dropped quietly.
     assert_eq!(client.handle_message(at(31), success(&requests[0])), Ok(()));
-    assert!(
-        outputs(&mut client).is_empty(),
-        "{ready:?} was already reported as failed"
-    );
+    assert!(outputs(&mut client).is_empty(), "{ready:?} was already reported as failed");
     // The other one is still answered normally.
-    client
-        .handle_message(at(32), success(&requests[1]))
-        .unwrap();
-    assert_eq!(
-        outputs(&mut client),
-        vec![ClientOutput::RequestSucceeded {
-            request: not_ready,
-            command: "notReady"
-        }]
-    );
+    client.handle_message(at(32), success(&requests[1])).unwrap();
+    assert_eq!(outputs(&mut client), vec![ClientOutput::RequestSucceeded { request: not_ready, command: "notReady" }]);
     assert_eq!(client.poll_timeout(), None);
 }
 
@@ -480,12 +351,7 @@ fn session_requests_time_out_one_by_one() {
 #[test]
 fn events_in_order_update_state_and_interactions() {
     let mut client = bound_client(5);
-    client
-        .handle_message(
-            at(3),
-            event(6, "S1", "session.state", json!({"state": "ready"})),
-        )
-        .unwrap();
+    client.handle_message(at(3), event(6, "S1", "session.state", json!({"state": "ready"}))).unwrap();
     assert_eq!(client.agent_state(), Some(&AgentState::Ready));
 
     client.handle_message(at(4), offered(7, "I7")).unwrap();
@@ -496,20 +362,12 @@ fn events_in_order_update_state_and_interactions() {
     client.accept(at(5), &i7()).unwrap();
     let accept = sent(&mut client);
     assert_eq!(accept.command, AgentCommand::Accept);
-    assert_eq!(
-        accept.target.as_ref().map(ToString::to_string).as_deref(),
-        Some("S1.I7")
-    );
+    assert_eq!(accept.target.as_ref().map(ToString::to_string).as_deref(), Some("S1.I7"));
     client.handle_message(at(5), success(&accept)).unwrap();
 
     client.handle_message(at(5), added(8, "I7")).unwrap();
-    client
-        .handle_message(at(5), event(9, "S1.I7", "interaction.present", json!({})))
-        .unwrap();
-    assert_eq!(
-        client.interactions().get(&i7()),
-        Some(&HeldInteraction::Controlled)
-    );
+    client.handle_message(at(5), event(9, "S1.I7", "interaction.present", json!({}))).unwrap();
+    assert_eq!(client.interactions().get(&i7()), Some(&HeldInteraction::Controlled));
     client
         .handle_message(
             at(6),
@@ -522,27 +380,9 @@ fn events_in_order_update_state_and_interactions() {
             ),
         )
         .unwrap();
-    client
-        .handle_message(
-            at(7),
-            event(11, "S1", "session.state", json!({"state": "afterChatWork"})),
-        )
-        .unwrap();
-    client
-        .handle_message(
-            at(8),
-            event(
-                12,
-                "S1.I7",
-                "interaction.deleted",
-                json!({"reason": "done"}),
-            ),
-        )
-        .unwrap();
-    assert!(
-        client.interactions().is_empty(),
-        "a deleted interaction leaves the session"
-    );
+    client.handle_message(at(7), event(11, "S1", "session.state", json!({"state": "afterChatWork"}))).unwrap();
+    client.handle_message(at(8), event(12, "S1.I7", "interaction.deleted", json!({"reason": "done"}))).unwrap();
+    assert!(client.interactions().is_empty(), "a deleted interaction leaves the session");
     assert_eq!(client.agent_state(), Some(&AgentState::AfterChatWork));
     assert_eq!(client.last_seq(), 12);
 
@@ -577,98 +417,40 @@ fn revoked_offers_and_moved_interactions_are_forgotten() {
     client.handle_message(at(1), offered(2, "I8")).unwrap();
     client.handle_message(at(1), added(3, "I8")).unwrap();
     assert_eq!(client.interactions().len(), 2);
-    client
-        .handle_message(
-            at(2),
-            event(
-                4,
-                "S1.I7",
-                "interaction.revoked",
-                json!({"reason": "timedOut"}),
-            ),
-        )
-        .unwrap();
+    client.handle_message(at(2), event(4, "S1.I7", "interaction.revoked", json!({"reason": "timedOut"}))).unwrap();
     assert!(!client.interactions().contains_key(&i7()));
-    assert_eq!(
-        client.accept(at(2), &i7()),
-        Err(ClientError::UnknownInteraction(i7()))
-    );
-    client
-        .handle_message(
-            at(3),
-            event(
-                5,
-                "S1.I8",
-                "interaction.notcontrolled",
-                json!({"movedTo": "S2"}),
-            ),
-        )
-        .unwrap();
+    assert_eq!(client.accept(at(2), &i7()), Err(ClientError::UnknownInteraction(i7())));
+    client.handle_message(at(3), event(5, "S1.I8", "interaction.notcontrolled", json!({"movedTo": "S2"}))).unwrap();
     assert!(client.interactions().is_empty());
 }
 
 #[test]
 fn duplicate_events_are_ignored() {
     let mut client = bound_client(5);
-    client
-        .handle_message(
-            at(1),
-            event(6, "S1", "session.state", json!({"state": "ready"})),
-        )
-        .unwrap();
+    client.handle_message(at(1), event(6, "S1", "session.state", json!({"state": "ready"}))).unwrap();
     assert_eq!(outputs(&mut client).len(), 1);
 
-    client
-        .handle_message(
-            at(2),
-            event(6, "S1", "session.state", json!({"state": "afterChatWork"})),
-        )
-        .unwrap();
-    client
-        .handle_message(
-            at(2),
-            event(3, "S1", "session.state", json!({"state": "afterChatWork"})),
-        )
-        .unwrap();
+    client.handle_message(at(2), event(6, "S1", "session.state", json!({"state": "afterChatWork"}))).unwrap();
+    client.handle_message(at(2), event(3, "S1", "session.state", json!({"state": "afterChatWork"}))).unwrap();
     assert!(outputs(&mut client).is_empty(), "already seen");
-    assert_eq!(
-        client.agent_state(),
-        Some(&AgentState::Ready),
-        "and not applied again"
-    );
+    assert_eq!(client.agent_state(), Some(&AgentState::Ready), "and not applied again");
     assert_eq!(client.last_seq(), 6);
 }
 
 #[test]
 fn a_sequence_gap_is_a_violation() {
     let mut client = bound_client(5);
-    client
-        .handle_message(
-            at(1),
-            event(6, "S1", "session.state", json!({"state": "ready"})),
-        )
-        .unwrap();
+    client.handle_message(at(1), event(6, "S1", "session.state", json!({"state": "ready"}))).unwrap();
     outputs(&mut client);
     assert_eq!(
-        client.handle_message(
-            at(2),
-            event(8, "S1", "session.state", json!({"state": "afterChatWork"}))
-        ),
-        Err(ProtocolViolation::SequenceGap {
-            last: 6,
-            received: 8
-        })
+        client.handle_message(at(2), event(8, "S1", "session.state", json!({"state": "afterChatWork"}))),
+        Err(ProtocolViolation::SequenceGap { last: 6, received: 8 })
     );
     assert!(outputs(&mut client).is_empty());
     assert_eq!(client.last_seq(), 6);
     assert_eq!(client.agent_state(), Some(&AgentState::Ready));
     // The missing event is still accepted.
-    client
-        .handle_message(
-            at(3),
-            event(7, "S1", "session.state", json!({"state": "afterChatWork"})),
-        )
-        .unwrap();
+    client.handle_message(at(3), event(7, "S1", "session.state", json!({"state": "afterChatWork"}))).unwrap();
     assert_eq!(client.last_seq(), 7);
 }
 
@@ -676,23 +458,12 @@ fn a_sequence_gap_is_a_violation() {
 fn an_event_before_bound_is_a_violation() {
     let mut client = AgentClient::new(TIMEOUT);
     let state = || event(1, "S1", "session.state", json!({"state": "ready"}));
-    assert_eq!(
-        client.handle_message(at(0), state()),
-        Err(ProtocolViolation::EventBeforeBound("session.state"))
-    );
+    assert_eq!(client.handle_message(at(0), state()), Err(ProtocolViolation::EventBeforeBound("session.state")));
     let prepare = login(&mut client, at(0));
-    assert_eq!(
-        client.handle_message(at(1), state()),
-        Err(ProtocolViolation::EventBeforeBound("session.state"))
-    );
-    client
-        .handle_message(at(1), session_created(&prepare, "S1"))
-        .unwrap();
+    assert_eq!(client.handle_message(at(1), state()), Err(ProtocolViolation::EventBeforeBound("session.state")));
+    client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
     sent(&mut client);
-    assert_eq!(
-        client.handle_message(at(2), state()),
-        Err(ProtocolViolation::EventBeforeBound("session.state"))
-    );
+    assert_eq!(client.handle_message(at(2), state()), Err(ProtocolViolation::EventBeforeBound("session.state")));
     assert!(outputs(&mut client).is_empty());
     assert_eq!(client.last_seq(), 0);
 }
@@ -702,20 +473,13 @@ fn an_event_before_bound_is_a_violation() {
 #[test]
 fn a_response_to_an_unknown_request_is_a_violation() {
     let mut client = bound_client(0);
-    let stray =
-        server(json!({"id": "99", "command": "ready", "target": "S1", "result": "success"}));
+    let stray = server(json!({"id": "99", "command": "ready", "target": "S1", "result": "success"}));
     assert_eq!(
         client.handle_message(at(1), stray),
-        Err(ProtocolViolation::UnexpectedResponse(Some(
-            RequestId::from("99")
-        )))
+        Err(ProtocolViolation::UnexpectedResponse(Some(RequestId::from("99"))))
     );
-    let anonymous =
-        server(json!({"result": "failure", "failure": {"code": "invalid-json", "message": "?"}}));
-    assert_eq!(
-        client.handle_message(at(1), anonymous),
-        Err(ProtocolViolation::UnexpectedResponse(None))
-    );
+    let anonymous = server(json!({"result": "failure", "failure": {"code": "invalid-json", "message": "?"}}));
+    assert_eq!(client.handle_message(at(1), anonymous), Err(ProtocolViolation::UnexpectedResponse(None)));
     assert!(outputs(&mut client).is_empty());
     assert!(matches!(client.phase(), Phase::Bound { .. }));
 }
@@ -727,54 +491,27 @@ fn malformed_login_responses_are_violations() {
     let prepare = login(&mut client, at(0));
     let result = client.handle_message(at(1), success(&prepare));
     assert!(
-        matches!(
-            result,
-            Err(ProtocolViolation::MalformedResponse {
-                command: "prepareSession",
-                ..
-            })
-        ),
+        matches!(result, Err(ProtocolViolation::MalformedResponse { command: "prepareSession", .. })),
         "{result:?}"
     );
     assert_eq!(client.phase(), &Phase::LoggedOut);
 
     // bind success without a snapshot.
     let prepare = login(&mut client, at(2));
-    client
-        .handle_message(at(3), session_created(&prepare, "S1"))
-        .unwrap();
+    client.handle_message(at(3), session_created(&prepare, "S1")).unwrap();
     let bind = sent(&mut client);
     let result = client.handle_message(at(3), success(&bind));
-    assert!(
-        matches!(
-            result,
-            Err(ProtocolViolation::MalformedResponse {
-                command: "bind",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(ProtocolViolation::MalformedResponse { command: "bind", .. })), "{result:?}");
     assert_eq!(client.phase(), &Phase::LoggedOut);
 
     // confirm to anything but prepareSession.
     let mut client = bound_client(0);
     client.set_ready(at(4)).unwrap();
     let ready = sent(&mut client);
-    let confirm = server(
-        json!({"id": id(&ready), "command": "ready", "result": "confirm", "message": "?", "original": {}}),
-    );
+    let confirm =
+        server(json!({"id": id(&ready), "command": "ready", "result": "confirm", "message": "?", "original": {}}));
     let result = client.handle_message(at(4), confirm);
-    assert!(
-        matches!(
-            result,
-            Err(ProtocolViolation::MalformedResponse {
-                command: "ready",
-                ..
-            })
-        ),
-        "{result:?}"
-    );
+    assert!(matches!(result, Err(ProtocolViolation::MalformedResponse { command: "ready", .. })), "{result:?}");
 }
 
 // ----- dropped connections -----
@@ -782,9 +519,7 @@ fn malformed_login_responses_are_violations() {
 #[test]
 fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     let mut client = client_with_chat(0);
-    let first = client
-        .send_message(at(10), &i7(), ClientMessageId::from("m-1"), "first".into())
-        .unwrap();
+    let first = client.send_message(at(10), &i7(), ClientMessageId::from("m-1"), "first".into()).unwrap();
     let ready = client.set_ready(at(10)).unwrap();
     assert_eq!(transmitted(&mut client).len(), 2, "both on the wire");
 
@@ -795,10 +530,7 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
             ClientOutput::RequestFailed {
                 request: ready,
                 command: "ready",
-                failure: Failure::new(
-                    FailureCode::Timeout,
-                    "the connection dropped before the server answered"
-                ),
+                failure: Failure::new(FailureCode::Timeout, "the connection dropped before the server answered"),
             },
             ClientOutput::ConnectionLost,
         ]
@@ -809,17 +541,12 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     assert_eq!(client.last_seq(), 2);
 
     // Typed while offline: accepted, not sent.
-    let second = client
-        .send_message(at(11), &i7(), ClientMessageId::from("m-2"), "second".into())
-        .unwrap();
+    let second = client.send_message(at(11), &i7(), ClientMessageId::from("m-2"), "second".into()).unwrap();
     assert!(transmitted(&mut client).is_empty());
     // Everything else needs the session.
     assert_eq!(client.set_ready(at(11)), Err(ClientError::NotBound));
     assert_eq!(client.accept(at(11), &i7()), Err(ClientError::NotBound));
-    assert_eq!(
-        client.set_typing(at(11), &i7(), true),
-        Err(ClientError::NotBound)
-    );
+    assert_eq!(client.set_typing(at(11), &i7(), true), Err(ClientError::NotBound));
     let unknown = InteractionId::from("I9");
     assert_eq!(
         client.send_message(at(11), &unknown, ClientMessageId::from("m-x"), "x".into()),
@@ -830,17 +557,11 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     client.reconnect(at(20)).unwrap();
     let bind = sent(&mut client);
     assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(2) }));
-    assert_eq!(
-        bind.target.as_ref().map(ToString::to_string).as_deref(),
-        Some("S1")
-    );
+    assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S1"));
     assert_eq!(client.phase(), &Phase::ExpectBound { session: s1() });
 
     client.handle_message(at(21), bound(&bind, 2)).unwrap();
-    assert!(matches!(
-        outputs(&mut client).as_slice(),
-        [ClientOutput::Bound { .. }]
-    ));
+    assert!(matches!(outputs(&mut client).as_slice(), [ClientOutput::Bound { .. }]));
     let resent = transmitted(&mut client);
     assert_eq!(resent.len(), 2, "each message exactly once: {resent:?}");
     assert_eq!(resent[0].id.as_ref(), Some(&first), "same request id");
@@ -848,10 +569,7 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     assert_eq!(resent[1].id.as_ref(), Some(&second));
     assert_eq!(chat_text(&resent[1]), ("m-2", "second"));
     for request in &resent {
-        assert_eq!(
-            request.target.as_ref().map(ToString::to_string).as_deref(),
-            Some("S1.I7")
-        );
+        assert_eq!(request.target.as_ref().map(ToString::to_string).as_deref(), Some("S1.I7"));
     }
     assert_eq!(client.poll_timeout(), Some(at(21).saturating_add(TIMEOUT)));
 
@@ -861,14 +579,8 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     assert_eq!(
         outputs(&mut client),
         vec![
-            ClientOutput::RequestSucceeded {
-                request: first,
-                command: "sendMessage"
-            },
-            ClientOutput::RequestSucceeded {
-                request: second,
-                command: "sendMessage"
-            },
+            ClientOutput::RequestSucceeded { request: first, command: "sendMessage" },
+            ClientOutput::RequestSucceeded { request: second, command: "sendMessage" },
         ]
     );
     // A later drop has nothing left to resend.
@@ -882,16 +594,11 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
 #[test]
 fn a_message_queued_but_not_yet_sent_is_resent_once() {
     let mut client = client_with_chat(0);
-    client
-        .send_message(at(10), &i7(), ClientMessageId::from("m-1"), "hello".into())
-        .unwrap();
+    client.send_message(at(10), &i7(), ClientMessageId::from("m-1"), "hello".into()).unwrap();
     // The socket drops before the driver polled the request.
     client.handle_disconnect();
     assert_eq!(outputs(&mut client), vec![ClientOutput::ConnectionLost]);
-    assert!(
-        transmitted(&mut client).is_empty(),
-        "nothing goes out on a dead socket"
-    );
+    assert!(transmitted(&mut client).is_empty(), "nothing goes out on a dead socket");
 
     client.reconnect(at(20)).unwrap();
     let bind = sent(&mut client);
@@ -905,16 +612,7 @@ fn messages_are_resent_in_the_order_they_were_written() {
     let mut client = client_with_chat(0);
     // Enough messages for request ids to reach two digits ("9" < "10").
     let ids: Vec<RequestId> = (1..=12)
-        .map(|n| {
-            client
-                .send_message(
-                    at(10),
-                    &i7(),
-                    ClientMessageId::new(format!("m-{n}")),
-                    format!("#{n}"),
-                )
-                .unwrap()
-        })
+        .map(|n| client.send_message(at(10), &i7(), ClientMessageId::new(format!("m-{n}")), format!("#{n}")).unwrap())
         .collect();
     transmitted(&mut client);
     client.handle_disconnect();
@@ -922,10 +620,7 @@ fn messages_are_resent_in_the_order_they_were_written() {
     let bind = sent(&mut client);
     client.handle_message(at(21), bound(&bind, 2)).unwrap();
     let resent = transmitted(&mut client);
-    let resent_ids: Vec<RequestId> = resent
-        .iter()
-        .map(|request| request.id.clone().unwrap())
-        .collect();
+    let resent_ids: Vec<RequestId> = resent.iter().map(|request| request.id.clone().unwrap()).collect();
     assert_eq!(resent_ids, ids);
     let texts: Vec<&str> = resent.iter().map(|request| chat_text(request).1).collect();
     assert_eq!(texts, (1..=12).map(|n| format!("#{n}")).collect::<Vec<_>>());
@@ -934,30 +629,16 @@ fn messages_are_resent_in_the_order_they_were_written() {
 #[test]
 fn a_resume_replays_what_happened_while_away() {
     let mut client = bound_client(5);
-    client
-        .handle_message(
-            at(1),
-            event(6, "S1", "session.state", json!({"state": "ready"})),
-        )
-        .unwrap();
+    client.handle_message(at(1), event(6, "S1", "session.state", json!({"state": "ready"}))).unwrap();
     outputs(&mut client);
     client.handle_disconnect();
     client.reconnect(at(10)).unwrap();
     let bind = sent(&mut client);
     assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(6) }));
     client.handle_message(at(11), bound(&bind, 7)).unwrap();
-    assert_eq!(
-        client.last_seq(),
-        6,
-        "a resume keeps its place in the stream"
-    );
+    assert_eq!(client.last_seq(), 6, "a resume keeps its place in the stream");
     // The server's replay may overlap what was seen.
-    client
-        .handle_message(
-            at(11),
-            event(6, "S1", "session.state", json!({"state": "ready"})),
-        )
-        .unwrap();
+    client.handle_message(at(11), event(6, "S1", "session.state", json!({"state": "ready"}))).unwrap();
     client.handle_message(at(11), offered(7, "I7")).unwrap();
     assert!(client.interactions().contains_key(&i7()));
     let events: Vec<u64> = outputs(&mut client)
@@ -977,19 +658,12 @@ fn a_resume_from_the_very_start_replays_everything() {
     client.handle_disconnect();
     client.reconnect(at(10)).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(
-        bind.command,
-        AgentCommand::Bind(Bind { last_seq: Some(0) }),
-        "a resume, not a fresh bind"
-    );
+    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(0) }), "a resume, not a fresh bind");
     client.handle_message(at(11), bound(&bind, 2)).unwrap();
     assert_eq!(client.last_seq(), 0);
     client.handle_message(at(11), offered(1, "I7")).unwrap();
     client.handle_message(at(11), added(2, "I7")).unwrap();
-    assert_eq!(
-        client.interactions().get(&i7()),
-        Some(&HeldInteraction::Controlled)
-    );
+    assert_eq!(client.interactions().get(&i7()), Some(&HeldInteraction::Controlled));
     assert_eq!(client.last_seq(), 2);
 }
 
@@ -999,10 +673,7 @@ fn a_drop_during_login_fails_it() {
     login(&mut client, at(0));
     client.handle_disconnect();
     match outputs(&mut client).as_slice() {
-        [
-            ClientOutput::LoginFailed(failure),
-            ClientOutput::ConnectionLost,
-        ] => {
+        [ClientOutput::LoginFailed(failure), ClientOutput::ConnectionLost] => {
             assert_eq!(failure.code, FailureCode::Timeout);
         }
         other => panic!("expected a failed login, got {other:?}"),
@@ -1016,35 +687,20 @@ fn a_drop_during_login_fails_it() {
 fn a_new_login_does_not_resend_an_old_sessions_messages() {
     let mut client = client_with_chat(0);
     client.handle_disconnect();
-    client
-        .send_message(at(10), &i7(), ClientMessageId::from("m-1"), "for S1".into())
-        .unwrap();
+    client.send_message(at(10), &i7(), ClientMessageId::from("m-1"), "for S1".into()).unwrap();
     client.reconnect(at(20)).unwrap();
     let bind = sent(&mut client);
-    client
-        .handle_message(
-            at(21),
-            failure(&bind, "unknown-session", "The session has expired."),
-        )
-        .unwrap();
+    client.handle_message(at(21), failure(&bind, "unknown-session", "The session has expired.")).unwrap();
     assert_eq!(client.phase(), &Phase::LoggedOut);
     outputs(&mut client);
 
     let prepare = login(&mut client, at(30));
-    client
-        .handle_message(at(31), session_created(&prepare, "S2"))
-        .unwrap();
+    client.handle_message(at(31), session_created(&prepare, "S2")).unwrap();
     let bind = sent(&mut client);
     assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: None }));
-    assert_eq!(
-        bind.target.as_ref().map(ToString::to_string).as_deref(),
-        Some("S2")
-    );
+    assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S2"));
     client.handle_message(at(31), bound(&bind, 0)).unwrap();
-    assert!(
-        transmitted(&mut client).is_empty(),
-        "S1's message is not sent to S2"
-    );
+    assert!(transmitted(&mut client).is_empty(), "S1's message is not sent to S2");
     assert!(client.interactions().is_empty());
 }
 
@@ -1055,10 +711,8 @@ fn a_takeover_elsewhere_ends_the_session() {
     let mut client = client_with_chat(0);
     client.set_ready(at(10)).unwrap();
     transmitted(&mut client);
-    let ended = SessionEnded {
-        reason: SessionEndReason::TakenOver,
-        message: "Your session was opened elsewhere.".into(),
-    };
+    let ended =
+        SessionEnded { reason: SessionEndReason::TakenOver, message: "Your session was opened elsewhere.".into() };
     client
         .handle_message(
             at(11),
@@ -1073,9 +727,7 @@ fn a_takeover_elsewhere_ends_the_session() {
     let shown = outputs(&mut client);
     assert_eq!(shown.len(), 2, "{shown:?}");
     assert_eq!(shown[0], ClientOutput::SessionEnded(ended.clone()));
-    assert!(
-        matches!(&shown[1], ClientOutput::Event(event) if event.body == EventBody::SessionEnded(ended.clone()))
-    );
+    assert!(matches!(&shown[1], ClientOutput::Event(event) if event.body == EventBody::SessionEnded(ended.clone())));
     assert_eq!(client.phase(), &Phase::Ended(ended.clone()));
     assert_eq!(client.session_id(), None);
     assert_eq!(client.agent_state(), None);
@@ -1105,77 +757,38 @@ fn a_takeover_elsewhere_ends_the_session() {
 fn commands_in_the_wrong_phase_are_refused() {
     let mut client = AgentClient::new(TIMEOUT);
     assert_eq!(client.set_ready(at(0)), Err(ClientError::NotBound));
-    assert_eq!(
-        client.set_not_ready(at(0), "break".into()),
-        Err(ClientError::NotBound)
-    );
-    assert_eq!(
-        client.set_after_chat_work(at(0)),
-        Err(ClientError::NotBound)
-    );
+    assert_eq!(client.set_not_ready(at(0), "break".into()), Err(ClientError::NotBound));
+    assert_eq!(client.set_after_chat_work(at(0)), Err(ClientError::NotBound));
     assert_eq!(client.end_session(at(0)), Err(ClientError::NotBound));
     assert_eq!(client.accept(at(0), &i7()), Err(ClientError::NotBound));
-    assert_eq!(
-        client.reject(at(0), &i7(), None),
-        Err(ClientError::NotBound)
-    );
+    assert_eq!(client.reject(at(0), &i7(), None), Err(ClientError::NotBound));
     assert_eq!(
         client.send_message(at(0), &i7(), ClientMessageId::from("m-1"), "hi".into()),
         Err(ClientError::NotBound)
     );
     assert_eq!(client.leave(at(0), &i7()), Err(ClientError::NotBound));
-    assert_eq!(
-        client.mark_done(at(0), &i7(), None),
-        Err(ClientError::NotBound)
-    );
-    assert_eq!(
-        client.confirm_takeover(at(0)),
-        Err(ClientError::NoTakeoverPending)
-    );
-    assert_eq!(
-        client.decline_takeover(),
-        Err(ClientError::NoTakeoverPending)
-    );
+    assert_eq!(client.mark_done(at(0), &i7(), None), Err(ClientError::NotBound));
+    assert_eq!(client.confirm_takeover(at(0)), Err(ClientError::NoTakeoverPending));
+    assert_eq!(client.decline_takeover(), Err(ClientError::NoTakeoverPending));
     assert_eq!(client.reconnect(at(0)), Err(ClientError::NotDisconnected));
     assert!(transmitted(&mut client).is_empty());
 
     // While logging in.
     login(&mut client, at(0));
-    assert_eq!(
-        client.login(at(1), AgentId::from("agent1"), Password::new("pw")),
-        Err(ClientError::AlreadyLoggingIn)
-    );
+    assert_eq!(client.login(at(1), AgentId::from("agent1"), Password::new("pw")), Err(ClientError::AlreadyLoggingIn));
     assert_eq!(client.set_ready(at(1)), Err(ClientError::NotBound));
-    assert_eq!(
-        client.confirm_takeover(at(1)),
-        Err(ClientError::NoTakeoverPending)
-    );
+    assert_eq!(client.confirm_takeover(at(1)), Err(ClientError::NoTakeoverPending));
 
     // While bound.
     let mut client = bound_client(0);
-    assert_eq!(
-        client.login(at(1), AgentId::from("agent1"), Password::new("pw")),
-        Err(ClientError::AlreadyLoggingIn)
-    );
+    assert_eq!(client.login(at(1), AgentId::from("agent1"), Password::new("pw")), Err(ClientError::AlreadyLoggingIn));
     assert_eq!(client.reconnect(at(1)), Err(ClientError::NotDisconnected));
-    assert_eq!(
-        client.accept(at(1), &i7()),
-        Err(ClientError::UnknownInteraction(i7()))
-    );
-    assert_eq!(
-        client.mark_done(at(1), &i7(), Some("resolved".into())),
-        Err(ClientError::UnknownInteraction(i7()))
-    );
-    assert!(
-        transmitted(&mut client).is_empty(),
-        "refused commands send nothing"
-    );
+    assert_eq!(client.accept(at(1), &i7()), Err(ClientError::UnknownInteraction(i7())));
+    assert_eq!(client.mark_done(at(1), &i7(), Some("resolved".into())), Err(ClientError::UnknownInteraction(i7())));
+    assert!(transmitted(&mut client).is_empty(), "refused commands send nothing");
     assert_eq!(client.pending_requests(), 0);
 
     // While disconnected.
     client.handle_disconnect();
-    assert_eq!(
-        client.login(at(2), AgentId::from("agent1"), Password::new("pw")),
-        Err(ClientError::AlreadyLoggingIn)
-    );
+    assert_eq!(client.login(at(2), AgentId::from("agent1"), Password::new("pw")), Err(ClientError::AlreadyLoggingIn));
 }

@@ -60,13 +60,9 @@ impl AgentCommand {
         use AgentCommand::*;
         match self {
             GetServices | PrepareSession(_) => Category::Service,
-            Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession => {
-                Category::SessionManagement
-            }
-            Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
-            | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) => {
-                Category::MultimediaControl
-            }
+            Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession => Category::SessionManagement,
+            Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_)
+            | MarkDone(_) | Request3rdServer(_) => Category::MultimediaControl,
             MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
                 Category::TelephonyControl
             }
@@ -108,18 +104,14 @@ impl Command for AgentCommand {
             Category::Service => TargetRule::None,
             Category::SessionManagement => TargetRule::Session,
             // makeCall starts a new call, so it addresses the session itself.
-            Category::TelephonyControl if matches!(self, AgentCommand::MakeCall(_)) => {
-                TargetRule::Session
-            }
+            Category::TelephonyControl if matches!(self, AgentCommand::MakeCall(_)) => TargetRule::Session,
             Category::MultimediaControl | Category::TelephonyControl => TargetRule::Interaction,
         }
     }
 
     fn decode(name: &str, data: Value) -> Result<Self, CommandError> {
         use AgentCommand::*;
-        let none = |command: &'static str, value: AgentCommand| {
-            expect_no_data(command, &data).map(|()| value)
-        };
+        let none = |command: &'static str, value: AgentCommand| expect_no_data(command, &data).map(|()| value);
         match name {
             "getServices" => none("getServices", GetServices),
             "prepareSession" => decode_data("prepareSession", data).map(PrepareSession),

@@ -54,9 +54,7 @@ impl Command for CustomerCommand {
             "startChat" => decode_data("startChat", data).map(CustomerCommand::StartChat),
             "sendMessage" => decode_data("sendMessage", data).map(CustomerCommand::SendMessage),
             "typing" => decode_data("typing", data).map(CustomerCommand::Typing),
-            "disconnect" => {
-                expect_no_data("disconnect", &data).map(|()| CustomerCommand::Disconnect)
-            }
+            "disconnect" => expect_no_data("disconnect", &data).map(|()| CustomerCommand::Disconnect),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }
@@ -77,11 +75,7 @@ pub struct RequestChat {
     pub service: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
-    #[serde(
-        default,
-        rename = "_customer_number",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, rename = "_customer_number", skip_serializing_if = "Option::is_none")]
     pub customer_number: Option<String>,
     /// Application data (language, location…), stored with the request.
     #[serde(default, skip_serializing_if = "Map::is_empty")]

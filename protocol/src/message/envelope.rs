@@ -46,42 +46,24 @@ pub enum CommandError {
     #[error("unknown command `{0}`")]
     Unknown(String),
     #[error("`{command}` takes no data, but got {found}")]
-    UnexpectedData {
-        command: &'static str,
-        found: &'static str,
-    },
+    UnexpectedData { command: &'static str, found: &'static str },
     #[error("invalid data for `{command}`: {reason}")]
-    InvalidData {
-        command: &'static str,
-        reason: String,
-    },
+    InvalidData { command: &'static str, reason: String },
 }
 
 impl CommandError {
     pub fn failure_code(&self) -> FailureCode {
         match self {
             CommandError::Unknown(_) => FailureCode::UnknownCommand,
-            CommandError::UnexpectedData { .. } | CommandError::InvalidData { .. } => {
-                FailureCode::InvalidRequest
-            }
+            CommandError::UnexpectedData { .. } | CommandError::InvalidData { .. } => FailureCode::InvalidRequest,
         }
     }
 }
 
 /// Decodes `data` for a command that takes a payload.
-pub fn decode_data<T: serde::de::DeserializeOwned>(
-    command: &'static str,
-    data: Value,
-) -> Result<T, CommandError> {
-    let data = if data.is_null() {
-        Value::Object(Map::new())
-    } else {
-        data
-    };
-    T::deserialize(data).map_err(|error| CommandError::InvalidData {
-        command,
-        reason: error.to_string(),
-    })
+pub fn decode_data<T: serde::de::DeserializeOwned>(command: &'static str, data: Value) -> Result<T, CommandError> {
+    let data = if data.is_null() { Value::Object(Map::new()) } else { data };
+    T::deserialize(data).map_err(|error| CommandError::InvalidData { command, reason: error.to_string() })
 }
 
 /// Checks that a command without payload got none (absent, `null` or `{}`).
@@ -89,10 +71,7 @@ pub fn expect_no_data(command: &'static str, data: &Value) -> Result<(), Command
     match data {
         Value::Null => Ok(()),
         Value::Object(map) if map.is_empty() => Ok(()),
-        other => Err(CommandError::UnexpectedData {
-            command,
-            found: json_kind(other),
-        }),
+        other => Err(CommandError::UnexpectedData { command, found: json_kind(other) }),
     }
 }
 
@@ -137,22 +116,14 @@ impl RejectedRequest {
             id: self.id,
             command: self.command,
             target: None,
-            outcome: Outcome::Failure {
-                failure: self.failure,
-                original: self.original,
-            },
+            outcome: Outcome::Failure { failure: self.failure, original: self.original },
         }
     }
 }
 
 impl<C: Command> Request<C> {
     pub fn new(command: C) -> Self {
-        Self {
-            id: None,
-            command,
-            target: None,
-            context: None,
-        }
+        Self { id: None, command, target: None, context: None }
     }
 
     pub fn with_id(mut self, id: RequestId) -> Self {
@@ -173,10 +144,7 @@ impl<C: Command> Request<C> {
                 id: None,
                 command: None,
                 original: None,
-                failure: Failure::new(
-                    FailureCode::InvalidJson,
-                    format!("the frame is not valid JSON: {error}"),
-                ),
+                failure: Failure::new(FailureCode::InvalidJson, format!("the frame is not valid JSON: {error}")),
             })
         })?;
         Self::decode(value)
@@ -198,14 +166,8 @@ impl<C: Command> Request<C> {
         };
         let mut original = Value::Object(fields.clone());
         redact_passwords(&mut original);
-        let id = fields
-            .get("id")
-            .and_then(Value::as_str)
-            .map(RequestId::from);
-        let command_name = fields
-            .get("command")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let id = fields.get("id").and_then(Value::as_str).map(RequestId::from);
+        let command_name = fields.get("command").and_then(Value::as_str).map(str::to_owned);
         let reject = |code: FailureCode, message: String| {
             Box::new(RejectedRequest {
                 id: id.clone(),
@@ -222,22 +184,15 @@ impl<C: Command> Request<C> {
             ));
         }
         let Some(name) = command_name.as_deref() else {
-            return Err(reject(
-                FailureCode::InvalidRequest,
-                "the request has no `command` string".into(),
-            ));
+            return Err(reject(FailureCode::InvalidRequest, "the request has no `command` string".into()));
         };
         let data = fields.remove("data").unwrap_or(Value::Null);
-        let command = C::decode(name, data)
-            .map_err(|error| reject(error.failure_code(), error.to_string()))?;
+        let command = C::decode(name, data).map_err(|error| reject(error.failure_code(), error.to_string()))?;
 
         let target = match fields.remove("target") {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) => Some(text.parse::<TargetPath>().map_err(|error| {
-                reject(
-                    FailureCode::InvalidTarget,
-                    format!("`target` is not a valid path: {error}"),
-                )
+                reject(FailureCode::InvalidTarget, format!("`target` is not a valid path: {error}"))
             })?),
             Some(other) => {
                 return Err(reject(
@@ -251,19 +206,11 @@ impl<C: Command> Request<C> {
 
         for key in fields.keys() {
             if !matches!(key.as_str(), "id" | "command" | "context") {
-                return Err(reject(
-                    FailureCode::InvalidRequest,
-                    format!("unknown field `{key}` in the request"),
-                ));
+                return Err(reject(FailureCode::InvalidRequest, format!("unknown field `{key}` in the request")));
             }
         }
         let context = fields.remove("context");
-        Ok(Self {
-            id,
-            command,
-            target,
-            context,
-        })
+        Ok(Self { id, command, target, context })
     }
 
     /// This request as JSON, secrets blanked: the `original` of a reply.
@@ -287,18 +234,12 @@ impl<C: Command> Request<C> {
 
     /// A `success` response with optional `data`.
     pub fn success(&self, data: Option<Value>) -> Response {
-        self.reply(Outcome::Success {
-            resource: None,
-            data,
-        })
+        self.reply(Outcome::Success { resource: None, data })
     }
 
     /// A `success` response carrying a session resource (prepareSession).
     pub fn success_with_resource(&self, resource: SessionResource) -> Response {
-        self.reply(Outcome::Success {
-            resource: Some(resource),
-            data: None,
-        })
+        self.reply(Outcome::Success { resource: Some(resource), data: None })
     }
 
     /// A `confirm` response: the client must ask the user `message`.
@@ -306,10 +247,7 @@ impl<C: Command> Request<C> {
     where
         C: Clone,
     {
-        self.reply(Outcome::Confirm {
-            message: message.into(),
-            original: self.to_original(),
-        })
+        self.reply(Outcome::Confirm { message: message.into(), original: self.to_original() })
     }
 
     /// A `failure` response echoing this request.
@@ -317,10 +255,7 @@ impl<C: Command> Request<C> {
     where
         C: Clone,
     {
-        self.reply(Outcome::Failure {
-            failure,
-            original: Some(self.to_original()),
-        })
+        self.reply(Outcome::Failure { failure, original: Some(self.to_original()) })
     }
 }
 
@@ -343,24 +278,16 @@ fn redact_passwords(value: &mut Value) {
     }
 }
 
-fn check_target(
-    command: &str,
-    rule: TargetRule,
-    target: Option<&TargetPath>,
-) -> Result<(), String> {
+fn check_target(command: &str, rule: TargetRule, target: Option<&TargetPath>) -> Result<(), String> {
     match (rule, target) {
         (TargetRule::None, None) => Ok(()),
-        (TargetRule::None, Some(_)) => Err(format!(
-            "`{command}` is a service request and takes no `target`"
-        )),
+        (TargetRule::None, Some(_)) => Err(format!("`{command}` is a service request and takes no `target`")),
         (TargetRule::Session, Some(path)) if path.depth() == 1 => Ok(()),
-        (TargetRule::Session, _) => {
-            Err(format!("`{command}` needs `target` set to the session id"))
-        }
+        (TargetRule::Session, _) => Err(format!("`{command}` needs `target` set to the session id")),
         (TargetRule::Interaction, Some(path)) if path.depth() == 2 => Ok(()),
-        (TargetRule::Interaction, _) => Err(format!(
-            "`{command}` needs `target` in the form `<session id>.<interaction id>`"
-        )),
+        (TargetRule::Interaction, _) => {
+            Err(format!("`{command}` needs `target` in the form `<session id>.<interaction id>`"))
+        }
     }
 }
 
@@ -399,13 +326,9 @@ pub enum Outcome {
 
 impl Response {
     /// Decodes `data` of a success response into the type the command returns.
-    pub fn success_data<T: serde::de::DeserializeOwned>(
-        &self,
-    ) -> Option<Result<T, serde_json::Error>> {
+    pub fn success_data<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
         match &self.outcome {
-            Outcome::Success {
-                data: Some(data), ..
-            } => Some(T::deserialize(data)),
+            Outcome::Success { data: Some(data), .. } => Some(T::deserialize(data)),
             _ => None,
         }
     }

@@ -27,10 +27,7 @@ pub struct Event {
 impl Event {
     /// The interaction an event is about, when its target names one.
     pub fn interaction_id(&self) -> Option<InteractionId> {
-        self.target
-            .segments()
-            .get(1)
-            .map(|segment| InteractionId::new(segment.as_str()))
+        self.target.segments().get(1).map(|segment| InteractionId::new(segment.as_str()))
     }
 }
 
@@ -218,7 +215,8 @@ pub struct InteractionDeleted {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionNotControlled {
-    /// The session that controls it now, when it moved.
+    /// The agent that controls it now, when it moved (never a session id:
+    /// session ids are bearer secrets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
 }

@@ -17,11 +17,7 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(code: FailureCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            context: None,
-        }
+        Self { code, message: message.into(), context: None }
     }
 }
 

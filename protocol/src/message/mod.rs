@@ -41,17 +41,11 @@ impl<'de> Deserialize<'de> for ServerMessage {
         use serde::de::Error;
         let value = Value::deserialize(deserializer)?;
         if value.get("event").is_some() {
-            Event::deserialize(value)
-                .map(ServerMessage::Event)
-                .map_err(D::Error::custom)
+            Event::deserialize(value).map(ServerMessage::Event).map_err(D::Error::custom)
         } else if value.get("result").is_some() {
-            Response::deserialize(value)
-                .map(ServerMessage::Response)
-                .map_err(D::Error::custom)
+            Response::deserialize(value).map(ServerMessage::Response).map_err(D::Error::custom)
         } else {
-            Err(D::Error::custom(
-                "a server message has either `event` or `result`",
-            ))
+            Err(D::Error::custom("a server message has either `event` or `result`"))
         }
     }
 }

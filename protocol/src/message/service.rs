@@ -35,10 +35,7 @@ impl PrepareSession {
     /// `original` and `resource.data` (the server never echoes a password).
     pub fn redacted(&self) -> Self {
         Self {
-            agent: AgentCredentials {
-                id: self.agent.id.clone(),
-                password: Password::new(Password::REDACTED),
-            },
+            agent: AgentCredentials { id: self.agent.id.clone(), password: Password::new(Password::REDACTED) },
             ..self.clone()
         }
     }

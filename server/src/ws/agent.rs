@@ -20,9 +20,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_protocol::ids::{AgentId, SessionId};
 use switchboard_protocol::message::ServerMessage;
-use switchboard_protocol::message::agent::{
-    AgentCommand, AgentProfile, AgentState, Category, SessionSnapshot,
-};
+use switchboard_protocol::message::agent::{AgentCommand, AgentProfile, AgentState, Category, SessionSnapshot};
 use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::event::SessionEndReason;
 use switchboard_protocol::message::failure::{Failure, FailureCode};
@@ -31,21 +29,14 @@ use tokio::sync::mpsc;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
-pub async fn upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
-) -> HttpResponse {
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
     if let Err(refusal) = check_origin(&headers, &state.config.security.allowed_origins) {
         return refusal.into_response();
     }
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
     let hard_limit = state.config.limits.max_frame_bytes.saturating_mul(4);
-    upgrade
-        .max_message_size(hard_limit)
-        .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| serve(socket, state))
+    upgrade.max_message_size(hard_limit).max_frame_size(hard_limit).on_upgrade(move |socket| serve(socket, state))
 }
 
 /// One agent connection.
@@ -72,11 +63,8 @@ async fn serve(socket: WebSocket, state: AppState) {
     let limits = &state.config.limits;
     let (sink, mut stream) = socket.split();
     let (sender, receiver) = mpsc::channel(limits.outbound_queue);
-    let writer = tokio::spawn(write_loop(sink, receiver));
-    let mut connection = Connection {
-        outbox: Outbox::new(connection_id, sender),
-        bound: None,
-    };
+    let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
+    let mut connection = Connection { outbox: Outbox::new(connection_id, sender, now()), bound: None };
     let mut limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(connection = connection_id, "agent connection opened");
 
@@ -89,13 +77,17 @@ async fn serve(socket: WebSocket, state: AppState) {
                 break;
             }
         };
+        connection.outbox.heard(now());
+        // A session that ended or was taken over elsewhere no longer binds us.
+        if let Some(session) = &connection.bound
+            && !state.sessions.is_bound_to(session, connection_id)
+        {
+            connection.bound = None;
+        }
         let text = match next {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
-                let failure = Failure::new(
-                    FailureCode::InvalidJson,
-                    "send JSON text frames, not binary frames",
-                );
+                let failure = Failure::new(FailureCode::InvalidJson, "send JSON text frames, not binary frames");
                 connection.respond(rejected(failure));
                 continue;
             }
@@ -107,11 +99,7 @@ async fn serve(socket: WebSocket, state: AppState) {
             }
         };
         if text.len() > limits.max_frame_bytes {
-            let message = format!(
-                "the frame has {} bytes; the limit is {}",
-                text.len(),
-                limits.max_frame_bytes
-            );
+            let message = format!("the frame has {} bytes; the limit is {}", text.len(), limits.max_frame_bytes);
             connection.respond(rejected(Failure::new(FailureCode::TooLarge, message)));
             continue;
         }
@@ -123,11 +111,7 @@ async fn serve(socket: WebSocket, state: AppState) {
                 connection.respond(request.failure(rate_limited()));
             }
             Err(mut rejection) => {
-                tracing::debug!(
-                    connection = connection_id,
-                    code = rejection.failure.code.as_str(),
-                    "request rejected"
-                );
+                tracing::debug!(connection = connection_id, code = rejection.failure.code.as_str(), "request rejected");
                 if !allowed {
                     rejection.failure = rate_limited();
                 }
@@ -143,27 +127,17 @@ async fn serve(socket: WebSocket, state: AppState) {
 }
 
 fn rate_limited() -> Failure {
-    Failure::new(
-        FailureCode::RateLimited,
-        "too many requests; slow down and retry in a second",
-    )
+    Failure::new(FailureCode::RateLimited, "too many requests; slow down and retry in a second")
 }
 
 fn rejected(failure: Failure) -> Response {
-    switchboard_protocol::message::envelope::RejectedRequest {
-        id: None,
-        command: None,
-        original: None,
-        failure,
-    }
-    .into_response()
+    switchboard_protocol::message::envelope::RejectedRequest { id: None, command: None, original: None, failure }
+        .into_response()
 }
 
 async fn handle(state: &AppState, connection: &mut Connection, request: Request<AgentCommand>) {
     let response = match &request.command {
-        AgentCommand::GetServices => {
-            request.success(serde_json::to_value(state.config.service_info()).ok())
-        }
+        AgentCommand::GetServices => request.success(serde_json::to_value(state.config.service_info()).ok()),
         AgentCommand::PrepareSession(prepare) => prepare_session(state, &request, prepare).await,
         AgentCommand::Bind(bind) => {
             // The bind response must precede the replayed events: `bind` sends both.
@@ -177,26 +151,15 @@ async fn handle(state: &AppState, connection: &mut Connection, request: Request<
     connection.respond(response);
 }
 
-async fn prepare_session(
-    state: &AppState,
-    request: &Request<AgentCommand>,
-    prepare: &PrepareSession,
-) -> Response {
+async fn prepare_session(state: &AppState, request: &Request<AgentCommand>, prepare: &PrepareSession) -> Response {
     let agent_id = prepare.agent.id.clone();
-    let hash = state
-        .config
-        .agent(agent_id.as_str())
-        .map(|agent| agent.password_hash.clone());
+    let hash = state.config.agent(agent_id.as_str()).map(|agent| agent.password_hash.clone());
     let password = prepare.agent.password.expose().to_owned();
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let verified =
-        tokio::task::spawn_blocking(move || verify_password(hash.as_deref(), &password)).await;
+    let verified = tokio::task::spawn_blocking(move || verify_password(hash.as_deref(), &password)).await;
     if !matches!(verified, Ok(true)) {
         tracing::info!(agent = %agent_id, "login refused: wrong agent id or password");
-        return request.failure(Failure::new(
-            FailureCode::AuthenticationFailed,
-            "Unknown agent id or wrong password.",
-        ));
+        return request.failure(Failure::new(FailureCode::AuthenticationFailed, "Unknown agent id or wrong password."));
     }
     if !prepare.override_existing && state.sessions.session_of(&agent_id).is_some() {
         tracing::info!(agent = %agent_id, "login needs confirmation: a session exists");
@@ -207,16 +170,10 @@ async fn prepare_session(
     let (session, writes) = state.sessions.create(&agent_id, now());
     if let Err(error) = settle(writes).await {
         tracing::error!(%error, "could not store the new session");
-        return request.failure(Failure::new(
-            FailureCode::Internal,
-            "The session could not be stored; try again.",
-        ));
+        return request.failure(Failure::new(FailureCode::Internal, "The session could not be stored; try again."));
     }
     tracing::info!(agent = %agent_id, session = %session, takeover = prepare.override_existing, "session created");
-    request.success_with_resource(SessionResource {
-        id: session,
-        data: prepare.redacted(),
-    })
+    request.success_with_resource(SessionResource { id: session, data: prepare.redacted() })
 }
 
 /// Waits until every write is durable.
@@ -238,18 +195,13 @@ async fn bind_session(
     };
     let session = SessionId::new(target.session_id());
     if let Some(bound) = connection.bound.as_ref().filter(|bound| **bound != session) {
-        let message =
-            format!("this connection is bound to session {bound} already; open a new connection");
+        let message = format!("this connection is bound to session {bound} already; open a new connection");
         connection.respond(request.failure(Failure::new(FailureCode::InvalidState, message)));
         return;
     }
-    let Some(agent) = state
-        .sessions
-        .with_session(&session, |session| session.agent.clone())
-    else {
+    let Some(agent) = state.sessions.with_session(&session, |session| session.agent.clone()) else {
         let error = BindError::UnknownSession(session.clone());
-        connection
-            .respond(request.failure(Failure::new(FailureCode::UnknownSession, error.to_string())));
+        connection.respond(request.failure(Failure::new(FailureCode::UnknownSession, error.to_string())));
         return;
     };
     let respond = |session: &crate::sessions::Session| {
@@ -257,10 +209,7 @@ async fn bind_session(
         let response = request.success(serde_json::to_value(snapshot).ok());
         Arc::from(ServerMessage::Response(response).to_json())
     };
-    match state
-        .sessions
-        .bind(&session, connection.outbox.clone(), last_seq, respond)
-    {
+    match state.sessions.bind(&session, connection.outbox.clone(), last_seq, now(), respond) {
         Ok(()) => {
             connection.bound = Some(session.clone());
             tracing::info!(session = %session, resumed_after = ?last_seq, "session bound");
@@ -277,29 +226,17 @@ async fn bind_session(
     }
 }
 
-fn snapshot(
-    state: &AppState,
-    agent: &AgentId,
-    agent_state: AgentState,
-    last_seq: u64,
-) -> SessionSnapshot {
+fn snapshot(state: &AppState, agent: &AgentId, agent_state: AgentState, last_seq: u64) -> SessionSnapshot {
     let entry = state.config.agent(agent.as_str());
     SessionSnapshot {
         agent: AgentProfile {
             id: agent.clone(),
-            name: entry
-                .map(|entry| entry.name.clone())
-                .unwrap_or_else(|| agent.to_string()),
+            name: entry.map(|entry| entry.name.clone()).unwrap_or_else(|| agent.to_string()),
             capacity: entry.map(|entry| entry.capacity).unwrap_or(1),
             groups: entry.map(|entry| entry.groups.clone()).unwrap_or_default(),
         },
         state: agent_state,
-        not_ready_reasons: state
-            .config
-            .not_ready_reasons
-            .iter()
-            .map(Into::into)
-            .collect(),
+        not_ready_reasons: state.config.not_ready_reasons.iter().map(Into::into).collect(),
         dispositions: state.config.dispositions.iter().map(Into::into).collect(),
         disposition_required: state.config.disposition_required,
         last_seq,
@@ -308,21 +245,11 @@ fn snapshot(
 
 /// The session a session request may act on: the one this connection is
 /// bound to, and the one its target names.
-fn bound_session(
-    connection: &Connection,
-    request: &Request<AgentCommand>,
-) -> Result<SessionId, Failure> {
+fn bound_session(connection: &Connection, request: &Request<AgentCommand>) -> Result<SessionId, Failure> {
     let Some(bound) = &connection.bound else {
-        return Err(Failure::new(
-            FailureCode::NotBound,
-            "bind to your session first (send `bind`)",
-        ));
+        return Err(Failure::new(FailureCode::NotBound, "bind to your session first (send `bind`)"));
     };
-    let named = request
-        .target
-        .as_ref()
-        .map(|target| target.session_id())
-        .unwrap_or_default();
+    let named = request.target.as_ref().map(|target| target.session_id()).unwrap_or_default();
     if named != bound.as_str() {
         return Err(Failure::new(
             FailureCode::InvalidTarget,
@@ -344,37 +271,21 @@ async fn session_request(
         AgentCommand::AfterChatWork => Some(AgentState::AfterChatWork),
         AgentCommand::NotReady(not_ready) => {
             if !state.config.is_not_ready_reason(&not_ready.reason) {
-                let known: Vec<&str> = state
-                    .config
-                    .not_ready_reasons
-                    .iter()
-                    .map(|entry| entry.code.as_str())
-                    .collect();
-                let message = format!(
-                    "unknown Not Ready reason `{}`; use one of: {}",
-                    not_ready.reason,
-                    known.join(", ")
-                );
+                let known: Vec<&str> = state.config.not_ready_reasons.iter().map(|entry| entry.code.as_str()).collect();
+                let message =
+                    format!("unknown Not Ready reason `{}`; use one of: {}", not_ready.reason, known.join(", "));
                 return request.failure(Failure::new(FailureCode::InvalidValue, message));
             }
-            Some(AgentState::NotReady {
-                reason: Some(not_ready.reason.clone()),
-            })
+            Some(AgentState::NotReady { reason: Some(not_ready.reason.clone()) })
         }
         AgentCommand::EndSession => {
-            let writes =
-                state
-                    .sessions
-                    .end(&session, at, SessionEndReason::LoggedOut, "You logged out.");
+            let writes = state.sessions.end(&session, at, SessionEndReason::LoggedOut, "You logged out.");
             connection.bound = None;
             return match settle(writes).await {
                 Ok(()) => request.success(None),
                 Err(error) => {
                     tracing::error!(%error, "could not store the end of a session");
-                    request.failure(Failure::new(
-                        FailureCode::Internal,
-                        "The logout could not be stored.",
-                    ))
+                    request.failure(Failure::new(FailureCode::Internal, "The logout could not be stored."))
                 }
             };
         }
@@ -382,18 +293,12 @@ async fn session_request(
     };
     if let Some(new_state) = change {
         return match state.sessions.set_state(&session, new_state, at) {
-            None => request.failure(Failure::new(
-                FailureCode::UnknownSession,
-                "your session has ended",
-            )),
+            None => request.failure(Failure::new(FailureCode::UnknownSession, "your session has ended")),
             Some(written) => match written.await {
                 Ok(()) => request.success(None),
                 Err(error) => {
                     tracing::error!(%error, "could not store a state change");
-                    request.failure(Failure::new(
-                        FailureCode::Internal,
-                        "The state change could not be stored.",
-                    ))
+                    request.failure(Failure::new(FailureCode::Internal, "The state change could not be stored."))
                 }
             },
         };
@@ -404,11 +309,8 @@ async fn session_request(
             "This server handles chat only; telephony requests are not supported.",
         )),
         _ => {
-            let interaction = request
-                .target
-                .as_ref()
-                .and_then(|target| target.segments().get(1))
-                .map(|segment| segment.as_str());
+            let interaction =
+                request.target.as_ref().and_then(|target| target.segments().get(1)).map(|segment| segment.as_str());
             let interaction = interaction.unwrap_or_default();
             request.failure(Failure::new(
                 FailureCode::NotFound,

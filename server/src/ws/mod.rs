@@ -12,16 +12,9 @@ use std::time::Duration;
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc;
 
-/// How often the server pings an idle client; browsers answer with a pong,
-/// which keeps a healthy connection clear of the idle timeout.
-pub const PING_INTERVAL: Duration = Duration::from_secs(20);
-
 /// Refuses an upgrade whose `Origin` is not allow-listed. Requests without
 /// `Origin` come from non-browser clients, which could forge it anyway.
-pub fn check_origin(
-    headers: &HeaderMap,
-    allowed: &[String],
-) -> Result<(), (StatusCode, &'static str)> {
+pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), (StatusCode, &'static str)> {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return Ok(());
     };
@@ -34,13 +27,15 @@ pub fn check_origin(
     }
 }
 
-/// Writes queued frames to the socket, pings when idle, and closes the
-/// socket when asked or when the queue's senders are gone.
+/// Writes queued frames to the socket, pings every `ping_interval` (the
+/// pongs keep a healthy connection clear of the idle timeout and prove it is
+/// alive), and closes the socket when asked or when the queue's senders are gone.
 pub async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut outbound: mpsc::Receiver<Outbound>,
+    ping_interval: Duration,
 ) {
-    let mut ping = tokio::time::interval(PING_INTERVAL);
+    let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
     loop {
         tokio::select! {
@@ -78,12 +73,7 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(rate_per_sec: u32, burst: u32, now: Timestamp) -> Self {
-        Self {
-            rate_per_sec: f64::from(rate_per_sec),
-            burst: f64::from(burst),
-            tokens: f64::from(burst),
-            updated: now,
-        }
+        Self { rate_per_sec: f64::from(rate_per_sec), burst: f64::from(burst), tokens: f64::from(burst), updated: now }
     }
 
     /// Takes a token if one is left.

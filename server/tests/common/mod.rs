@@ -82,20 +82,13 @@ impl TestServer {
         let db = dir.path().join("switchboard.db");
         let store = Store::open(&db).expect("the database opens");
         let state = AppState::new(config, store);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let addr = listener.local_addr().expect("a local address");
         let router = app(state, None);
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self {
-            addr,
-            db,
-            _dir: dir,
-            task,
-        }
+        Self { addr, db, _dir: dir, task }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -124,25 +117,15 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = connect_async(url).await.expect("the WebSocket connects");
-        Self {
-            socket,
-            next_id: 1,
-            early_events: Default::default(),
-        }
+        Self { socket, next_id: 1, early_events: Default::default() }
     }
 
     pub async fn send_text(&mut self, text: &str) {
-        self.socket
-            .send(Message::Text(text.into()))
-            .await
-            .expect("the frame is sent");
+        self.socket.send(Message::Text(text.into())).await.expect("the frame is sent");
     }
 
     pub async fn send_binary(&mut self, bytes: Vec<u8>) {
-        self.socket
-            .send(Message::Binary(bytes.into()))
-            .await
-            .expect("the frame is sent");
+        self.socket.send(Message::Binary(bytes.into())).await.expect("the frame is sent");
     }
 
     /// Sends a request with a fresh `id` and returns that id.
@@ -188,11 +171,7 @@ impl Client {
                 self.early_events.push_back(frame);
                 continue;
             }
-            assert_eq!(
-                frame["id"],
-                json!(id),
-                "the response echoes the request id: {frame}"
-            );
+            assert_eq!(frame["id"], json!(id), "the response echoes the request id: {frame}");
             return frame;
         }
     }
@@ -226,13 +205,8 @@ impl Client {
     pub async fn login(&mut self, agent: &str) -> String {
         let response = self.prepare(agent, false).await;
         assert_eq!(response["result"], "success", "{response}");
-        let session = response["resource"]["id"]
-            .as_str()
-            .expect("a session id")
-            .to_owned();
-        let bound = self
-            .request(json!({"command": "bind", "target": session}))
-            .await;
+        let session = response["resource"]["id"].as_str().expect("a session id").to_owned();
+        let bound = self.request(json!({"command": "bind", "target": session})).await;
         assert_eq!(bound["result"], "success", "{bound}");
         session
     }
@@ -241,9 +215,8 @@ impl Client {
 /// How many events the database holds for a session.
 pub fn stored_events(db: &std::path::Path, session: &str) -> Vec<Value> {
     let connection = rusqlite::Connection::open(db).expect("the database opens");
-    let mut statement = connection
-        .prepare("SELECT body FROM session_events WHERE session_id = ?1 ORDER BY seq")
-        .expect("a query");
+    let mut statement =
+        connection.prepare("SELECT body FROM session_events WHERE session_id = ?1 ORDER BY seq").expect("a query");
     statement
         .query_map([session], |row| row.get::<_, String>(0))
         .expect("rows")
