@@ -72,27 +72,41 @@ opaque_id!(
     ServiceRequestId
 );
 
-/// The secret a customer presents to resume their chat. Its `Debug` output
-/// is redacted so it never reaches a log.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ChatToken(String);
+macro_rules! secret_token {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        /// `Debug` is redacted so it never reaches a log.
+        #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl ChatToken {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
 
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+            pub fn expose(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for ChatToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ChatToken(<redacted>)")
-    }
-}
+secret_token!(
+    /// The secret a customer presents to resume their chat.
+    ChatToken
+);
+secret_token!(
+    /// The secret that lets a client bind its agent session: session ids are
+    /// public (they appear in targets and in `OP-Session-ID`), this is not.
+    SessionToken
+);
 
 #[cfg(test)]
 mod tests {
@@ -112,5 +126,7 @@ mod tests {
     fn token_debug_is_redacted() {
         let token = ChatToken::new("very-secret");
         assert!(!format!("{token:?}").contains("very-secret"));
+        let token = SessionToken::new("very-secret");
+        assert_eq!(format!("{token:?}"), "SessionToken(<redacted>)");
     }
 }

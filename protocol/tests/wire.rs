@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use switchboard_protocol::address::Address;
 use switchboard_protocol::ids::{
-    AgentId, ChatToken, ClientMessageId, InteractionId, RequestId, ServiceRequestId, SessionId,
+    AgentId, ChatToken, ClientMessageId, InteractionId, RequestId, ServiceRequestId, SessionId, SessionToken,
 };
 use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::agent::{
@@ -207,8 +207,8 @@ fn every_agent_command_round_trips_inside_a_request() {
             TargetRule::None,
         ),
         (
-            json!({"id": "a3", "command": "bind", "target": "S1", "data": {"lastSeq": 41}}),
-            request("a3", C::Bind(Bind { last_seq: Some(41) }), Some("S1")),
+            json!({"id": "a3", "command": "bind", "target": "S1", "data": {"token": "T1", "lastSeq": 41}}),
+            request("a3", C::Bind(Bind { token: SessionToken::new("T1"), last_seq: Some(41) }), Some("S1")),
             Category::SessionManagement,
             TargetRule::Session,
         ),
@@ -367,8 +367,9 @@ fn every_agent_command_round_trips_inside_a_request() {
 #[test]
 fn optional_request_parts_round_trip() {
     // A fresh bind has no `lastSeq`; its empty data object still travels.
-    let fresh = json!({"id": "b1", "command": "bind", "target": "S1", "data": {}});
-    assert_request_round_trip(&fresh, &request("b1", AgentCommand::Bind(Bind::default()), Some("S1")));
+    let fresh = json!({"id": "b1", "command": "bind", "target": "S1", "data": {"token": "T1"}});
+    let bind = Bind { token: SessionToken::new("T1"), last_seq: None };
+    assert_request_round_trip(&fresh, &request("b1", AgentCommand::Bind(bind), Some("S1")));
     // Absent data means the same as `{}` for a command whose fields are optional.
     let decoded = Request::<AgentCommand>::decode_str(r#"{"command":"markDone","target":"S1.I7"}"#).unwrap();
     assert_eq!(decoded.command, AgentCommand::MarkDone(MarkDone::default()));
@@ -498,10 +499,15 @@ fn prepare_session_confirm_success_and_failure_have_the_seed_shapes() {
         "result": "success",
         "resource": {
             "id": "S1",
-            "data": {"model": "chat", "override": false, "agent": {"id": "agent1", "password": "********"}}
+            "data": {"model": "chat", "override": false, "agent": {"id": "agent1", "password": "********"}},
+            "token": "T1"
         }
     });
-    let resource = SessionResource { id: SessionId::from("S1"), data: prepare_session(false).redacted() };
+    let resource = SessionResource {
+        id: SessionId::from("S1"),
+        data: prepare_session(false).redacted(),
+        token: SessionToken::new("T1"),
+    };
     let built = request.success_with_resource(resource.clone());
     assert_eq!(serde_json::to_value(&built).unwrap(), success);
     assert_response_round_trip(
@@ -573,7 +579,7 @@ fn success_with_data_round_trips_and_decodes_typed() {
             "lastSeq": 17
         }
     });
-    let bind = request("a3", AgentCommand::Bind(Bind::default()), Some("S1"));
+    let bind = request("a3", AgentCommand::Bind(Bind { token: SessionToken::new("T1"), last_seq: None }), Some("S1"));
     let built = bind.success(Some(serde_json::to_value(&snapshot).unwrap()));
     assert_response_round_trip(&wire, &built);
     assert_eq!(built.success_data::<SessionSnapshot>().unwrap().unwrap(), snapshot);
@@ -1182,13 +1188,13 @@ fn malformed_frames_are_rejected_precisely() {
             Some("typing"),
         ),
         bad(
-            r#"{"id": "x17", "command": "bind", "target": "S1", "data": {"lastSeq": -1}}"#,
+            r#"{"id": "x17", "command": "bind", "target": "S1", "data": {"token": "T", "lastSeq": -1}}"#,
             InvalidRequest,
             Some("x17"),
             Some("bind"),
         ),
         bad(
-            r#"{"id": "x18", "command": "bind", "target": "S1", "data": {"last_seq": 3}}"#,
+            r#"{"id": "x18", "command": "bind", "target": "S1", "data": {"token": "T", "last_seq": 3}}"#,
             InvalidRequest,
             Some("x18"),
             Some("bind"),
@@ -1383,10 +1389,11 @@ fn passwords_are_never_echoed() {
         decoded.to_original().to_string(),
         json_text(&decoded.confirm("Take over?")),
         json_text(&decoded.failure(Failure::new(FailureCode::AuthenticationFailed, "no"))),
-        json_text(
-            &decoded
-                .success_with_resource(SessionResource { id: "S1".into(), data: prepare_session(false).redacted() }),
-        ),
+        json_text(&decoded.success_with_resource(SessionResource {
+            id: "S1".into(),
+            data: prepare_session(false).redacted(),
+            token: SessionToken::new("T1"),
+        })),
     ];
     for echo in &echoes {
         assert!(!echo.contains(PASSWORD), "password echoed: {echo}");
@@ -1489,4 +1496,19 @@ fn chat_tokens_are_never_echoed() {
     let bad = r#"{"id":"t2","command":"resume","data":{"token":"secret-token","extra":1}}"#;
     let rejected = Request::<CustomerCommand>::decode_str(bad).unwrap_err();
     assert!(!serde_json::to_string(&rejected.into_response()).unwrap().contains("secret-token"));
+}
+
+#[test]
+fn session_tokens_are_never_echoed() {
+    let text = r#"{"id":"b9","command":"bind","target":"S1","data":{"token":"bind-secret","lastSeq":2}}"#;
+    let request = Request::<AgentCommand>::decode_str(text).unwrap();
+    match &request.command {
+        AgentCommand::Bind(bind) => assert_eq!(bind.token.expose(), "bind-secret"),
+        other => panic!("decoded {other:?}"),
+    }
+    let failure = Failure::new(FailureCode::UnknownSession, "gone");
+    assert!(!serde_json::to_string(&request.failure(failure)).unwrap().contains("bind-secret"));
+    let bad = r#"{"id":"b10","command":"bind","target":"S1","data":{"token":"bind-secret","x":1}}"#;
+    let rejected = Request::<AgentCommand>::decode_str(bad).unwrap_err();
+    assert!(!serde_json::to_string(&rejected.into_response()).unwrap().contains("bind-secret"));
 }

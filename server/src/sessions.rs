@@ -7,14 +7,14 @@
 //! - a session's events get `seq` 1, 2, 3… with no gaps, are logged in that
 //!   order, and reach the bound connection in that order.
 
-use crate::clock::random_id;
+use crate::clock::{random_id, token_hash};
 use crate::store::{Store, StoreError};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use switchboard_protocol::ids::{AgentId, SessionId};
+use switchboard_protocol::ids::{AgentId, SessionId, SessionToken};
 use switchboard_protocol::message::agent::AgentState;
 use switchboard_protocol::message::event::{Event, EventBody, SessionEndReason, SessionEnded};
 use switchboard_protocol::target::TargetPath;
@@ -71,6 +71,8 @@ impl Outbox {
 #[derive(Debug)]
 pub struct Session {
     pub id: SessionId,
+    /// `token_hash` of the token `bind` must present.
+    token_hash: String,
     pub agent: AgentId,
     pub created_at: Timestamp,
     pub state: AgentState,
@@ -104,6 +106,8 @@ pub enum BindError {
     UnknownSession(SessionId),
     #[error("another client is bound to session {0}; log in with override to take it over")]
     AlreadyBound(SessionId),
+    #[error("the token does not match session {0}; log in again")]
+    WrongToken(SessionId),
     #[error("events after seq {requested} are no longer available (the log starts after {available}); log in again")]
     ResumeTooOld { requested: u64, available: u64 },
     #[error(transparent)]
@@ -149,7 +153,7 @@ impl Sessions {
     /// Creates a session for `agent`, ending an existing one first (with
     /// `takenOver`, which its bound client is told). Returns the new id and
     /// the durability of what was written.
-    pub fn create(&self, agent: &AgentId, now: Timestamp) -> (SessionId, Vec<Durable>) {
+    pub fn create(&self, agent: &AgentId, now: Timestamp) -> (SessionId, SessionToken, Vec<Durable>) {
         let mut registry = self.lock();
         let mut writes = Vec::new();
         if let Some(old) = registry.by_agent.get(agent).cloned() {
@@ -162,11 +166,13 @@ impl Sessions {
             ));
         }
         let id = SessionId::new(random_id("S"));
+        let token = SessionToken::new(random_id("T"));
         registry.by_agent.insert(agent.clone(), id.clone());
         registry.sessions.insert(
             id.clone(),
             Session {
                 id: id.clone(),
+                token_hash: token_hash(token.expose()),
                 agent: agent.clone(),
                 created_at: now,
                 state: AgentState::NotReady { reason: None },
@@ -177,8 +183,8 @@ impl Sessions {
                 recent: VecDeque::new(),
             },
         );
-        writes.push(Box::pin(self.store.session_created(&id, agent, now)));
-        (id, writes)
+        writes.push(Box::pin(self.store.session_created(&id, &token_hash(token.expose()), agent, now)));
+        (id, token, writes)
     }
 
     /// Binds `outbox` to the session. Under the registry lock, so nothing
@@ -188,6 +194,7 @@ impl Sessions {
     pub fn bind(
         &self,
         id: &SessionId,
+        token: &SessionToken,
         outbox: Outbox,
         last_seq: Option<u64>,
         now: Timestamp,
@@ -195,6 +202,9 @@ impl Sessions {
     ) -> Result<(), BindError> {
         let mut registry = self.lock();
         let session = registry.sessions.get_mut(id).ok_or_else(|| BindError::UnknownSession(id.clone()))?;
+        if token_hash(token.expose()) != session.token_hash {
+            return Err(BindError::WrongToken(id.clone()));
+        }
         if let Some(bound) = session.binding.as_ref().filter(|bound| bound.connection != outbox.connection) {
             // A resume (lastSeq given) may replace a binding whose connection
             // went silent: its client is almost surely this one, reconnected.

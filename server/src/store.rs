@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     // 1: agent sessions and their event logs.
     "CREATE TABLE agent_sessions (
         id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
         agent_id TEXT NOT NULL,
         created_at INTEGER NOT NULL,
         ended_at INTEGER,
@@ -56,7 +57,7 @@ pub enum StoreError {
 
 /// A write the writer thread performs inside a batch.
 enum Write {
-    SessionCreated { id: SessionId, agent: AgentId, at: Timestamp },
+    SessionCreated { id: SessionId, token_hash: String, agent: AgentId, at: Timestamp },
     SessionEnded { id: SessionId, at: Timestamp, reason: String },
     Event { session: SessionId, seq: u64, time: Timestamp, body: String },
 }
@@ -107,10 +108,16 @@ impl Store {
     pub fn session_created(
         &self,
         id: &SessionId,
+        token_hash: &str,
         agent: &AgentId,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::SessionCreated { id: id.clone(), agent: agent.clone(), at })
+        self.write(Write::SessionCreated {
+            id: id.clone(),
+            token_hash: token_hash.to_owned(),
+            agent: agent.clone(),
+            at,
+        })
     }
 
     pub fn session_ended(
@@ -225,10 +232,12 @@ fn commit_batch(connection: &mut Connection, batch: &[Job]) -> Result<Vec<Result
 
 fn apply(connection: &Connection, write: &Write) -> Result<(), rusqlite::Error> {
     match write {
-        Write::SessionCreated { id, agent, at } => {
+        Write::SessionCreated { id, token_hash, agent, at } => {
             connection
-                .prepare_cached("INSERT INTO agent_sessions (id, agent_id, created_at) VALUES (?1, ?2, ?3)")?
-                .execute(params![id.as_str(), agent.as_str(), at.as_millis() as i64])?;
+                .prepare_cached(
+                    "INSERT INTO agent_sessions (id, token_hash, agent_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![id.as_str(), token_hash, agent.as_str(), at.as_millis() as i64])?;
         }
         Write::SessionEnded { id, at, reason } => {
             connection
@@ -257,7 +266,7 @@ mod tests {
         let session = SessionId::new("S1");
         {
             let store = Store::open(&path).unwrap();
-            store.session_created(&session, &AgentId::new("alice"), Timestamp(1)).await.unwrap();
+            store.session_created(&session, "hash", &AgentId::new("alice"), Timestamp(1)).await.unwrap();
             for seq in 1..=3 {
                 store.append_event(&session, seq, Timestamp(seq), format!("{{\"n\":{seq}}}")).await.unwrap();
             }
@@ -272,7 +281,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store.db")).unwrap();
         let session = SessionId::new("S1");
-        store.session_created(&session, &AgentId::new("alice"), Timestamp(1)).await.unwrap();
+        store.session_created(&session, "hash", &AgentId::new("alice"), Timestamp(1)).await.unwrap();
         store.append_event(&session, 1, Timestamp(1), "{}".into()).await.unwrap();
         // The same seq twice violates the primary key.
         assert!(store.append_event(&session, 1, Timestamp(2), "{\"dup\":1}".into()).await.is_err());

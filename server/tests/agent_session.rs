@@ -49,10 +49,13 @@ async fn login_binds_the_session_and_state_changes_are_events_with_seq() {
     let response = agent.prepare("alice", false).await;
     assert_eq!(response["result"], "success", "{response}");
     let session = response["resource"]["id"].as_str().unwrap().to_owned();
+    let token = response["resource"]["token"].as_str().unwrap().to_owned();
     assert_eq!(response["resource"]["data"]["agent"]["id"], "alice");
     assert_eq!(response["resource"]["data"]["agent"]["password"], "********");
 
-    let bound = agent.request(json!({"command": "bind", "target": session})).await;
+    let forged = agent.request(json!({"command": "bind", "target": session, "data": {"token": "T-guess"}})).await;
+    assert_eq!(forged["failure"]["code"], "forbidden", "a session id alone does not bind: {forged}");
+    let bound = agent.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
     assert_eq!(bound["result"], "success", "{bound}");
     assert_eq!(bound["target"], session);
     assert_eq!(bound["data"]["agent"]["name"], "Alice Martin");
@@ -102,6 +105,7 @@ async fn a_second_login_asks_for_confirmation_and_override_takes_the_session_ove
     let taken = second.prepare("alice", true).await;
     assert_eq!(taken["result"], "success", "{taken}");
     let new_session = taken["resource"]["id"].as_str().unwrap();
+    let new_token = taken["resource"]["token"].as_str().unwrap();
     assert_ne!(new_session, old_session);
 
     let ended = first.recv().await;
@@ -112,10 +116,11 @@ async fn a_second_login_asks_for_confirmation_and_override_takes_the_session_ove
 
     let stale = first.request(json!({"command": "ready", "target": old_session})).await;
     assert_eq!(stale["result"], "failure", "the old tab can no longer act: {stale}");
-    let rebind = server.agent().await.request(json!({"command": "bind", "target": old_session})).await;
+    let rebind =
+        server.agent().await.request(json!({"command": "bind", "target": old_session, "data": {"token": "T"}})).await;
     assert_eq!(rebind["failure"]["code"], "unknown-session");
 
-    let bound = second.request(json!({"command": "bind", "target": new_session})).await;
+    let bound = second.request(json!({"command": "bind", "target": new_session, "data": {"token": new_token}})).await;
     assert_eq!(bound["result"], "success");
 }
 
@@ -123,9 +128,9 @@ async fn a_second_login_asks_for_confirmation_and_override_takes_the_session_ove
 async fn only_one_client_may_bind_a_session() {
     let server = TestServer::start().await;
     let mut owner = server.agent().await;
-    let session = owner.login("alice").await;
+    let (session, token) = owner.login_with_token("alice").await;
     let mut intruder = server.agent().await;
-    let refused = intruder.request(json!({"command": "bind", "target": session})).await;
+    let refused = intruder.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
     assert_eq!(refused["result"], "failure");
     assert_eq!(refused["failure"]["code"], "already-bound");
     let ready = intruder.request(json!({"command": "ready", "target": session})).await;
@@ -136,7 +141,7 @@ async fn only_one_client_may_bind_a_session() {
 async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     let server = TestServer::start().await;
     let mut agent = server.agent().await;
-    let session = agent.login("alice").await;
+    let (session, token) = agent.login_with_token("alice").await;
     agent.request(json!({"command": "ready", "target": session})).await;
     assert_eq!(agent.recv().await["seq"], 1);
     agent.request(json!({"command": "afterChatWork", "target": session})).await;
@@ -144,7 +149,8 @@ async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     agent.close().await;
 
     let mut again = server.agent().await;
-    let bound = again.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 1}})).await;
+    let bound =
+        again.request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 1}})).await;
     assert_eq!(bound["result"], "success", "{bound}");
     assert_eq!(bound["data"]["state"], json!({"state": "afterChatWork"}));
     let replayed = again.recv().await;
@@ -264,7 +270,8 @@ async fn a_tab_whose_session_was_taken_over_can_log_in_again() {
     let again = first.prepare("alice", true).await;
     assert_eq!(again["result"], "success", "{again}");
     let session = again["resource"]["id"].as_str().unwrap();
-    let bound = first.request(json!({"command": "bind", "target": session})).await;
+    let token = again["resource"]["token"].as_str().unwrap();
+    let bound = first.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
     assert_eq!(bound["result"], "success", "the old binding does not block a new one: {bound}");
 }
 
@@ -274,18 +281,20 @@ async fn a_resume_may_replace_a_binding_whose_connection_went_silent() {
                   outbound_queue = 64\nresume_grace_secs = 60\nidle_timeout_secs = 60\nping_interval_ms = 200\n";
     let server = TestServer::start_with(test_config(limits)).await;
     let mut vanished = server.agent().await;
-    let session = vanished.login("alice").await;
+    let (session, token) = vanished.login_with_token("alice").await;
     vanished.request(json!({"command": "ready", "target": session})).await;
     // From here on `vanished` is never polled: it answers no ping, like a dead network.
 
     let mut resumed = server.agent().await;
-    let early = resumed.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 0}})).await;
+    let early =
+        resumed.request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 0}})).await;
     assert_eq!(early["failure"]["code"], "already-bound", "a live binding is not taken: {early}");
 
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let fresh = resumed.request(json!({"command": "bind", "target": session})).await;
+    let fresh = resumed.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
     assert_eq!(fresh["failure"]["code"], "already-bound", "only a resume (lastSeq) may replace it: {fresh}");
-    let resume = resumed.request(json!({"command": "bind", "target": session, "data": {"lastSeq": 0}})).await;
+    let resume =
+        resumed.request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 0}})).await;
     assert_eq!(resume["result"], "success", "{resume}");
     let replayed = resumed.recv().await;
     assert_eq!(replayed["seq"], 1);

@@ -6,7 +6,7 @@
 //! States are named by what they wait for, rustls-style.
 
 use crate::address::Address;
-use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId};
+use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId, SessionToken};
 use crate::message::ServerMessage;
 use crate::message::agent::{
     AgentCommand, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage, SessionSnapshot,
@@ -115,6 +115,8 @@ pub struct AgentClient {
     pending: BTreeMap<RequestId, Pending>,
     /// Credentials kept only while the user decides on a takeover.
     takeover: Option<PrepareSession>,
+    /// What `bind` presents; kept for the session's life to resume it.
+    session_token: Option<SessionToken>,
     last_seq: u64,
     interactions: BTreeMap<InteractionId, HeldInteraction>,
     transmit: VecDeque<Request<AgentCommand>>,
@@ -132,6 +134,7 @@ impl AgentClient {
             next_request: 1,
             pending: BTreeMap::new(),
             takeover: None,
+            session_token: None,
             last_seq: 0,
             interactions: BTreeMap::new(),
             transmit: VecDeque::new(),
@@ -387,6 +390,7 @@ impl AgentClient {
     // ----- internals -----
 
     fn reset_session_data(&mut self) {
+        self.session_token = None;
         self.last_seq = 0;
         self.interactions.clear();
         self.takeover = None;
@@ -422,8 +426,9 @@ impl AgentClient {
         resume_after: Option<u64>,
     ) -> Result<RequestId, ClientError> {
         let target = TargetPath::for_session(&session)?;
+        let token = self.session_token.clone().ok_or(ClientError::NotBound)?;
         self.phase = Phase::ExpectBound { session };
-        Ok(self.queue(now, AgentCommand::Bind(Bind { last_seq: resume_after }), Some(target)))
+        Ok(self.queue(now, AgentCommand::Bind(Bind { token, last_seq: resume_after }), Some(target)))
     }
 
     fn session_request(&mut self, now: Timestamp, command: AgentCommand) -> Result<RequestId, ClientError> {
@@ -490,6 +495,7 @@ impl AgentClient {
                 self.outputs.push_back(ClientOutput::TakeoverPrompt(message));
             }
             (AgentCommand::PrepareSession(_), Outcome::Success { resource: Some(resource), .. }) => {
+                self.session_token = Some(resource.token);
                 if let Err(error) = self.queue_bind(now, resource.id, None) {
                     self.phase = Phase::LoggedOut;
                     return Err(ProtocolViolation::MalformedResponse {

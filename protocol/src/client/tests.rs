@@ -6,7 +6,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use super::{AgentClient, ClientError, ClientOutput, HeldInteraction, Phase, ProtocolViolation};
-use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId};
+use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId, SessionToken};
 use crate::message::ServerMessage;
 use crate::message::agent::{AgentCommand, AgentState, Bind, SendMessage, SessionSnapshot};
 use crate::message::envelope::Request;
@@ -74,7 +74,7 @@ fn session_created(request: &Request<AgentCommand>, session: &str) -> ServerMess
         "id": id(request),
         "command": "prepareSession",
         "result": "success",
-        "resource": {"id": session, "data": request.to_original()["data"]}
+        "resource": {"id": session, "data": request.to_original()["data"], "token": "T-secret"}
     }))
 }
 
@@ -188,7 +188,11 @@ fn login_binds_the_new_session_and_reports_bound() {
 
     client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: None }), "a fresh bind");
+    assert_eq!(
+        bind.command,
+        AgentCommand::Bind(Bind { token: SessionToken::new("T-secret"), last_seq: None }),
+        "a fresh bind"
+    );
     assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S1"));
     assert_eq!(client.phase(), &Phase::ExpectBound { session: s1() });
     assert_eq!(client.session_id(), Some(&s1()));
@@ -556,7 +560,7 @@ fn a_dropped_connection_keeps_chat_messages_and_fails_the_rest() {
     // Reconnect: bind again, resuming after the last event seen; messages wait for the snapshot.
     client.reconnect(at(20)).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(2) }));
+    assert_eq!(bind.command, AgentCommand::Bind(Bind { token: SessionToken::new("T-secret"), last_seq: Some(2) }));
     assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S1"));
     assert_eq!(client.phase(), &Phase::ExpectBound { session: s1() });
 
@@ -634,7 +638,7 @@ fn a_resume_replays_what_happened_while_away() {
     client.handle_disconnect();
     client.reconnect(at(10)).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(6) }));
+    assert_eq!(bind.command, AgentCommand::Bind(Bind { token: SessionToken::new("T-secret"), last_seq: Some(6) }));
     client.handle_message(at(11), bound(&bind, 7)).unwrap();
     assert_eq!(client.last_seq(), 6, "a resume keeps its place in the stream");
     // The server's replay may overlap what was seen.
@@ -658,7 +662,11 @@ fn a_resume_from_the_very_start_replays_everything() {
     client.handle_disconnect();
     client.reconnect(at(10)).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: Some(0) }), "a resume, not a fresh bind");
+    assert_eq!(
+        bind.command,
+        AgentCommand::Bind(Bind { token: SessionToken::new("T-secret"), last_seq: Some(0) }),
+        "a resume, not a fresh bind"
+    );
     client.handle_message(at(11), bound(&bind, 2)).unwrap();
     assert_eq!(client.last_seq(), 0);
     client.handle_message(at(11), offered(1, "I7")).unwrap();
@@ -697,7 +705,7 @@ fn a_new_login_does_not_resend_an_old_sessions_messages() {
     let prepare = login(&mut client, at(30));
     client.handle_message(at(31), session_created(&prepare, "S2")).unwrap();
     let bind = sent(&mut client);
-    assert_eq!(bind.command, AgentCommand::Bind(Bind { last_seq: None }));
+    assert_eq!(bind.command, AgentCommand::Bind(Bind { token: SessionToken::new("T-secret"), last_seq: None }));
     assert_eq!(bind.target.as_ref().map(ToString::to_string).as_deref(), Some("S2"));
     client.handle_message(at(31), bound(&bind, 0)).unwrap();
     assert!(transmitted(&mut client).is_empty(), "S1's message is not sent to S2");

@@ -9,7 +9,7 @@
 use super::envelope::{Command, CommandError, TargetRule, decode_data, expect_no_data};
 use super::service::PrepareSession;
 use crate::address::Address;
-use crate::ids::{AgentId, ClientMessageId};
+use crate::ids::{AgentId, ClientMessageId, SessionToken};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -140,15 +140,19 @@ impl Command for AgentCommand {
     }
 
     fn redact(&mut self) {
-        if let AgentCommand::PrepareSession(request) = self {
-            *request = request.redacted();
+        match self {
+            AgentCommand::PrepareSession(request) => *request = request.redacted(),
+            AgentCommand::Bind(bind) => bind.token = SessionToken::new(crate::message::service::Password::REDACTED),
+            _ => {}
         }
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bind {
+    /// The `token` of the session resource (from `prepareSession`).
+    pub token: SessionToken,
     /// The last event `seq` this client saw; the server replays what came after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<u64>,

@@ -1,7 +1,7 @@
 //! Service-level payloads of the interaction-processor service: the service
 //! information answered to `getServices`, and `prepareSession`.
 
-use crate::ids::{AgentId, SessionId};
+use crate::ids::{AgentId, SessionId, SessionToken};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -71,10 +71,13 @@ impl fmt::Debug for Password {
     }
 }
 
-/// `resource` of a successful `prepareSession`: the session resource's id
-/// and the original request data (password redacted).
+/// `resource` of a successful `prepareSession`: the session resource's id,
+/// the original request data (password redacted) and, our extension, the
+/// token `bind` needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SessionResource {
     pub id: SessionId,
     pub data: PrepareSession,
+    pub token: SessionToken,
 }

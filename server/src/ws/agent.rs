@@ -141,7 +141,7 @@ async fn handle(state: &AppState, connection: &mut Connection, request: Request<
         AgentCommand::PrepareSession(prepare) => prepare_session(state, &request, prepare).await,
         AgentCommand::Bind(bind) => {
             // The bind response must precede the replayed events: `bind` sends both.
-            return bind_session(state, connection, &request, bind.last_seq).await;
+            return bind_session(state, connection, &request, bind).await;
         }
         _ => match bound_session(connection, &request) {
             Err(failure) => request.failure(failure),
@@ -167,13 +167,13 @@ async fn prepare_session(state: &AppState, request: &Request<AgentCommand>, prep
             "Agent {agent_id} already has a session open. Take it over? The other window will be logged out."
         ));
     }
-    let (session, writes) = state.sessions.create(&agent_id, now());
+    let (session, token, writes) = state.sessions.create(&agent_id, now());
     if let Err(error) = settle(writes).await {
         tracing::error!(%error, "could not store the new session");
         return request.failure(Failure::new(FailureCode::Internal, "The session could not be stored; try again."));
     }
     tracing::info!(agent = %agent_id, session = %session, takeover = prepare.override_existing, "session created");
-    request.success_with_resource(SessionResource { id: session, data: prepare.redacted() })
+    request.success_with_resource(SessionResource { id: session, data: prepare.redacted(), token })
 }
 
 /// Waits until every write is durable.
@@ -188,8 +188,9 @@ async fn bind_session(
     state: &AppState,
     connection: &mut Connection,
     request: &Request<AgentCommand>,
-    last_seq: Option<u64>,
+    bind: &switchboard_protocol::message::agent::Bind,
 ) {
+    let last_seq = bind.last_seq;
     let Some(target) = &request.target else {
         return;
     };
@@ -209,7 +210,7 @@ async fn bind_session(
         let response = request.success(serde_json::to_value(snapshot).ok());
         Arc::from(ServerMessage::Response(response).to_json())
     };
-    match state.sessions.bind(&session, connection.outbox.clone(), last_seq, now(), respond) {
+    match state.sessions.bind(&session, &bind.token, connection.outbox.clone(), last_seq, now(), respond) {
         Ok(()) => {
             connection.bound = Some(session.clone());
             tracing::info!(session = %session, resumed_after = ?last_seq, "session bound");
@@ -218,6 +219,7 @@ async fn bind_session(
             let code = match error {
                 BindError::UnknownSession(_) => FailureCode::UnknownSession,
                 BindError::AlreadyBound(_) => FailureCode::AlreadyBound,
+                BindError::WrongToken(_) => FailureCode::Forbidden,
                 BindError::ResumeTooOld { .. } => FailureCode::InvalidState,
                 BindError::Store(_) => FailureCode::Internal,
             };

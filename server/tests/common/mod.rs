@@ -201,14 +201,20 @@ impl Client {
         .await
     }
 
-    /// Logs in and binds; returns the session id.
-    pub async fn login(&mut self, agent: &str) -> String {
+    /// Logs in and binds; returns the session id and its bind token.
+    pub async fn login_with_token(&mut self, agent: &str) -> (String, String) {
         let response = self.prepare(agent, false).await;
         assert_eq!(response["result"], "success", "{response}");
         let session = response["resource"]["id"].as_str().expect("a session id").to_owned();
-        let bound = self.request(json!({"command": "bind", "target": session})).await;
+        let token = response["resource"]["token"].as_str().expect("a session token").to_owned();
+        let bound = self.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
         assert_eq!(bound["result"], "success", "{bound}");
-        session
+        (session, token)
+    }
+
+    /// Logs in and binds; returns the session id.
+    pub async fn login(&mut self, agent: &str) -> String {
+        self.login_with_token(agent).await.0
     }
 }
 
