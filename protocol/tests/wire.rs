@@ -183,10 +183,11 @@ fn event_name(body: &EventBody) -> &'static str {
         | Event3rdServerFault(_)
         | Dialog(_)
         | QueueStatus(_)
-        | AgentAvailable(_) => body.name(),
+        | AgentAvailable(_)
+        | ConfirmationExpired(_) => body.name(),
     }
 }
-const EVENTS: usize = 22;
+const EVENTS: usize = 23;
 
 // ----- requests -----
 
@@ -940,6 +941,23 @@ fn every_event() -> Vec<(Value, Event)> {
         (
             ev(4, "1231241234", "dialog", seed_start_chat_dialog_without_urls()),
             event(4, "1231241234", time, EventBody::Dialog(start_chat_dialog())),
+        ),
+        (
+            ev(
+                5,
+                "1231241234",
+                "notification.expired",
+                json!({"keptPlace": true, "message": "You kept your place in the queue."}),
+            ),
+            event(
+                5,
+                "1231241234",
+                time,
+                EventBody::ConfirmationExpired(switchboard_protocol::message::event::ConfirmationExpired {
+                    kept_place: true,
+                    message: "You kept your place in the queue.".into(),
+                }),
+            ),
         ),
     ]
 }

@@ -40,6 +40,73 @@ pub struct Config {
     pub agents: Vec<AgentEntry>,
     #[serde(default)]
     pub queues: Vec<QueueEntry>,
+    #[serde(default)]
+    pub services: Vec<ServiceEntry>,
+    #[serde(default)]
+    pub routing: RoutingSection,
+}
+
+/// Timers and policies of offers and the chat-delay journey.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingSection {
+    /// How long an agent has to accept an offered chat before it goes to the next agent.
+    pub offer_timeout_secs: u64,
+    /// How long a customer told "an agent is available" has to confirm.
+    pub confirm_timeout_secs: u64,
+    /// What happens when the customer does not confirm in time.
+    pub missed_confirmation: MissedConfirmation,
+    /// The longest chat message accepted, in characters.
+    pub max_message_chars: usize,
+}
+
+impl Default for RoutingSection {
+    fn default() -> Self {
+        Self {
+            offer_timeout_secs: 30,
+            confirm_timeout_secs: 60,
+            missed_confirmation: MissedConfirmation::KeepPlace,
+            max_message_chars: 4000,
+        }
+    }
+}
+
+impl RoutingSection {
+    pub fn offer_timeout(&self) -> Duration {
+        Duration::from_secs(self.offer_timeout_secs)
+    }
+
+    pub fn confirm_timeout(&self) -> Duration {
+        Duration::from_secs(self.confirm_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissedConfirmation {
+    /// The request keeps its place and is offered the next available agent.
+    KeepPlace,
+    /// The request goes to the back of the queue.
+    Requeue,
+}
+
+/// A chat service customers request (`chat-delay` in the seed journey).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    pub name: String,
+    /// The queue (by name) its chats wait in.
+    pub queue: String,
+    /// The confirmation dialog's text.
+    #[serde(default = "default_confirmation_text")]
+    pub confirmation_text: String,
+    /// Application data used where the request leaves a key out.
+    #[serde(default)]
+    pub defaults: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_confirmation_text() -> String {
+    "We will notify you when agent is available".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +213,13 @@ pub struct AgentEntry {
     pub skills: BTreeMap<String, u32>,
     #[serde(default = "default_capacity")]
     pub capacity: u32,
+    /// Where the agent sits, for the route-done target (place, DN, switch).
+    #[serde(default)]
+    pub place: Option<String>,
+    #[serde(default)]
+    pub dn: Option<String>,
+    #[serde(default)]
+    pub switch: Option<String>,
 }
 
 fn default_capacity() -> u32 {
@@ -198,6 +272,14 @@ impl Config {
                 return Err(ConfigError::Invalid(format!("queue `{}`: target: {error}", queue.name)));
             }
         }
+        for service in &self.services {
+            if !self.queues.iter().any(|queue| queue.name == service.queue) {
+                return Err(ConfigError::Invalid(format!(
+                    "service `{}` names the queue `{}`, which is not configured",
+                    service.name, service.queue
+                )));
+            }
+        }
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
         }
@@ -219,6 +301,18 @@ impl Config {
             cti_version: self.service.cti_version.clone(),
             instance_domain: self.service.instance_domain.clone(),
         }
+    }
+
+    pub fn service(&self, name: &str) -> Option<&ServiceEntry> {
+        self.services.iter().find(|service| service.name == name)
+    }
+
+    pub fn queue(&self, name: &str) -> Option<&QueueEntry> {
+        self.queues.iter().find(|queue| queue.name == name)
+    }
+
+    pub fn is_disposition(&self, code: &str) -> bool {
+        self.dispositions.iter().any(|entry| entry.code == code)
     }
 
     pub fn is_not_ready_reason(&self, code: &str) -> bool {

@@ -2,23 +2,29 @@
 //! to. It holds no UI logic and speaks only the protocol crate's messages,
 //! validating everything a client sends with the same crate.
 //!
-//! - [`config`]: the TOML configuration (agents, codes, queues, limits).
-//! - [`sessions`]: agent session resources, bindings and event logs.
-//! - [`store`]: SQLite (WAL) with group commit.
+//! - [`config`]: the TOML configuration (agents, codes, queues, services, limits).
+//! - [`center`]: the live contact center (sessions, chat requests,
+//!   interactions, timers) under one lock.
+//! - [`routing`]: the pure routing engine (which agent gets which chat).
+//! - [`stream`]: numbered, durable, resumable event streams.
+//! - [`store`] and [`records`]: SQLite (WAL) with group commit, and what is stored.
 //! - [`ws`]: the WebSocket endpoints.
 
 pub mod auth;
+pub mod center;
 pub mod clock;
 pub mod config;
-pub mod sessions;
+pub mod records;
+pub mod routing;
 pub mod store;
+pub mod stream;
 pub mod ws;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
+use center::{Center, StartError};
 use config::Config;
-use sessions::Sessions;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use store::Store;
@@ -28,21 +34,23 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// Everything a request handler needs, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
-    pub sessions: Arc<Sessions>,
+    pub center: Arc<Center>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Store) -> Self {
-        let stale_after = config.limits.stale_after();
-        Self { config: Arc::new(config), sessions: Arc::new(Sessions::new(store, stale_after)) }
+    /// Starts the contact center, rebuilding what `store` holds.
+    pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
+        Ok(Self { center: Arc::new(Center::start(config, store, clock::now())?) })
     }
 }
 
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
 /// `static_dir` (trunk's `dist/`), when given.
 pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
-    let mut router = Router::new().route("/ws/agent", get(ws::agent::upgrade)).with_state(state);
+    let mut router = Router::new()
+        .route("/ws/agent", get(ws::agent::upgrade))
+        .route("/ws/customer", get(ws::customer::upgrade))
+        .with_state(state);
     if let Some(dir) = static_dir {
         let index = ServeFile::new(dir.join("index.html"));
         router = router.fallback_service(ServeDir::new(dir).fallback(index));
@@ -56,18 +64,17 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
         ))
 }
 
-/// Ends sessions whose client has been gone longer than the grace period.
-/// Runs until the process stops.
-pub async fn expire_sessions(state: AppState) {
-    let grace = state.config.limits.resume_grace();
-    let mut tick =
-        tokio::time::interval(std::time::Duration::from_secs(1).min(grace.max(std::time::Duration::from_millis(100))));
+/// How often timers (offer and confirmation deadlines, session expiry) run.
+pub const TICK: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Runs the center's timers until the process stops.
+pub async fn run_timers(state: AppState) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        for write in state.sessions.expire_unbound(clock::now(), grace) {
-            if let Err(error) = write.await {
-                tracing::error!(%error, "could not store a session expiry");
-            }
+        if let Err(error) = state.center.tick(clock::now()).await {
+            tracing::error!(%error, "could not store what the timers changed");
         }
     }
 }

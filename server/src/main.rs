@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use switchboard_protocol::address::Address;
 use switchboard_server::config::Config;
 use switchboard_server::store::Store;
-use switchboard_server::{AppState, app, auth, expire_sessions};
+use switchboard_server::{AppState, app, auth, run_timers};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -100,12 +100,18 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         if local.ip().is_loopback() {
             config.security.allowed_origins.push(format!("http://localhost:{}", local.port()));
         }
-        let state = AppState::new(config, store);
+        let state = match AppState::new(config, store) {
+            Ok(state) => state,
+            Err(error) => {
+                eprintln!("switchboard-server: cannot start: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
         let static_dir = static_dir.join("index.html").exists().then_some(static_dir);
         if static_dir.is_none() {
             tracing::warn!("no built app found; serving the WebSocket endpoints only (run `trunk build --release`)");
         }
-        tokio::spawn(expire_sessions(state.clone()));
+        tokio::spawn(run_timers(state.clone()));
         tracing::info!(db = %db.display(), "switchboard-server listening on http://{local}");
         // A line for scripts and tests to wait for, on stdout.
         println!("listening on http://{local}");

@@ -1,52 +1,99 @@
 //! Durable storage: SQLite in WAL mode behind the `Store` handle.
 //!
 //! One writer thread owns the write connection and commits in batches
-//! (group commit): every write waiting when a transaction starts joins it,
-//! so many writers share one fsync. A write's future resolves only after
-//! its batch has committed, so "acknowledged" means "durable" under the
-//! `synchronous = FULL` setting used here. Reads use their own connection.
+//! (group commit): every job waiting when a transaction starts joins it, so
+//! many writers share one fsync. A job's future resolves, and its
+//! after-commit action runs, only after its batch has committed, so
+//! "acknowledged" means "durable" under the `synchronous = FULL` setting
+//! used here. Each job runs in its own savepoint: a bad job fails alone, and
+//! the statements of one job are stored all together or not at all.
+//! Jobs are handed to the writer in call order (the send happens before the
+//! caller awaits), so they are stored, and their actions run, in that order.
 //!
+//! What is written is decided by `records` (typed constructors of
+//! statements); this module only runs them. Reads use their own connection.
 //! The schema is migrated at start-up from the embedded list below, tracked
 //! by SQLite's `user_version`.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, params_from_iter};
 use std::future::Future;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread;
-use switchboard_protocol::ids::{AgentId, SessionId};
-use switchboard_protocol::time::Timestamp;
 use tokio::sync::oneshot;
 
 /// Each entry moves the schema one version forward. Never edit a released
 /// entry: append a new one.
 const MIGRATIONS: &[&str] = &[
-    // 1: agent sessions and their event logs.
+    // 1: agent sessions, chat requests, interactions, transcripts, event logs.
     "CREATE TABLE agent_sessions (
         id TEXT PRIMARY KEY,
         token_hash TEXT NOT NULL,
         agent_id TEXT NOT NULL,
         created_at INTEGER NOT NULL,
+        state TEXT NOT NULL,
         ended_at INTEGER,
         end_reason TEXT
     );
-    CREATE INDEX agent_sessions_agent ON agent_sessions(agent_id);
-    CREATE TABLE session_events (
-        session_id TEXT NOT NULL REFERENCES agent_sessions(id),
+    CREATE INDEX agent_sessions_open ON agent_sessions(agent_id) WHERE ended_at IS NULL;
+    CREATE TABLE chat_requests (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        service TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        user_id TEXT,
+        customer_number TEXT,
+        appdata TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        ended_at INTEGER
+    );
+    CREATE INDEX chat_requests_open ON chat_requests(status) WHERE ended_at IS NULL;
+    CREATE TABLE interactions (
+        id TEXT PRIMARY KEY,
+        request_id TEXT NOT NULL REFERENCES chat_requests(id),
+        queue TEXT NOT NULL,
+        customer TEXT NOT NULL,
+        properties TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        owner_session TEXT,
+        status TEXT NOT NULL,
+        disposition TEXT,
+        created_at INTEGER NOT NULL,
+        ended_at INTEGER
+    );
+    CREATE INDEX interactions_open ON interactions(status) WHERE ended_at IS NULL;
+    CREATE TABLE messages (
+        interaction_id TEXT NOT NULL REFERENCES interactions(id),
+        message_id INTEGER NOT NULL,
+        sender TEXT NOT NULL,
+        client_id TEXT,
+        party TEXT NOT NULL,
+        text TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        PRIMARY KEY (interaction_id, message_id)
+    ) WITHOUT ROWID;
+    CREATE UNIQUE INDEX messages_client_id ON messages(interaction_id, sender, client_id)
+        WHERE client_id IS NOT NULL;
+    CREATE TABLE stream_events (
+        stream TEXT NOT NULL,
         seq INTEGER NOT NULL,
         time INTEGER NOT NULL,
         body TEXT NOT NULL,
-        PRIMARY KEY (session_id, seq)
+        PRIMARY KEY (stream, seq)
     ) WITHOUT ROWID;",
 ];
 
-/// The most writes one transaction takes; bounds commit latency under load.
+/// The most jobs one transaction takes; bounds commit latency under load.
 const MAX_BATCH: usize = 512;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(String),
     #[error("the database {path} was written by a newer Switchboard (schema {found}, this build knows {known})")]
     SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("the storage writer has stopped")]
@@ -55,22 +102,36 @@ pub enum StoreError {
     WriteFailed(String),
 }
 
-/// A write the writer thread performs inside a batch.
-enum Write {
-    SessionCreated { id: SessionId, token_hash: String, agent: AgentId, at: Timestamp },
-    SessionEnded { id: SessionId, at: Timestamp, reason: String },
-    Event { session: SessionId, seq: u64, time: Timestamp, body: String },
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Sqlite(error.to_string())
+    }
 }
 
+/// One SQL statement with its parameters.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub sql: &'static str,
+    pub params: Vec<SqlValue>,
+}
+
+/// Runs in the writer thread once the job's batch has committed (`true`) or
+/// after the job failed (`false`). Keep it short: the next batch waits.
+pub type AfterCommit = Box<dyn FnOnce(bool) + Send>;
+
+/// A started write; await it to know it is durable.
+pub type Durable = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
+
 struct Job {
-    write: Write,
+    statements: Vec<Statement>,
+    after_commit: Option<AfterCommit>,
     done: oneshot::Sender<Result<(), String>>,
 }
 
 /// A cloneable handle to the database.
 #[derive(Clone)]
 pub struct Store {
-    writes: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Job>,
     reader: Arc<Mutex<Connection>>,
 }
 
@@ -82,84 +143,38 @@ impl Store {
         migrate(&writer, path)?;
         let reader = Connection::open(path)?;
         configure(&reader)?;
-        let (writes, jobs) = mpsc::channel::<Job>();
+        let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run_writer(writer, jobs))
+            .spawn(move || run_writer(writer, queue))
             .map_err(|_| StoreError::WriterGone)?;
-        Ok(Self { writes, reader: Arc::new(Mutex::new(reader)) })
+        Ok(Self { jobs, reader: Arc::new(Mutex::new(reader)) })
     }
 
-    /// Hands the write to the writer thread at once (so writes are stored
-    /// in call order) and returns a future that resolves when it is committed.
-    fn write(&self, write: Write) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
+    /// Hands the statements to the writer at once (one atomic job) and
+    /// returns a future that resolves when they are committed.
+    pub fn submit(&self, statements: Vec<Statement>, after_commit: Option<AfterCommit>) -> Durable {
         let (done, committed) = oneshot::channel();
-        let sent = self.writes.send(Job { write, done });
-        async move {
-            sent.map_err(|_| StoreError::WriterGone)?;
+        let sent = self.jobs.send(Job { statements, after_commit, done });
+        Box::pin(async move {
+            if let Err(mpsc::SendError(job)) = sent {
+                if let Some(action) = job.after_commit {
+                    action(false);
+                }
+                return Err(StoreError::WriterGone);
+            }
             match committed.await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(message)) => Err(StoreError::WriteFailed(message)),
                 Err(_) => Err(StoreError::WriterGone),
             }
-        }
-    }
-
-    pub fn session_created(
-        &self,
-        id: &SessionId,
-        token_hash: &str,
-        agent: &AgentId,
-        at: Timestamp,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::SessionCreated {
-            id: id.clone(),
-            token_hash: token_hash.to_owned(),
-            agent: agent.clone(),
-            at,
         })
     }
 
-    pub fn session_ended(
-        &self,
-        id: &SessionId,
-        at: Timestamp,
-        reason: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::SessionEnded { id: id.clone(), at, reason: reason.to_owned() })
-    }
-
-    /// Appends one event (its JSON) to a session's log.
-    pub fn append_event(
-        &self,
-        session: &SessionId,
-        seq: u64,
-        time: Timestamp,
-        body: String,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send + 'static {
-        self.write(Write::Event { session: session.clone(), seq, time, body })
-    }
-
-    /// The JSON of a session's events after `after_seq`, in order.
-    pub fn events_after(&self, session: &SessionId, after_seq: u64) -> Result<Vec<(u64, String)>, StoreError> {
-        let reader = self.reader.lock().map_err(|_| StoreError::WriterGone)?;
-        let mut statement = reader
-            .prepare_cached("SELECT seq, body FROM session_events WHERE session_id = ?1 AND seq > ?2 ORDER BY seq")?;
-        let rows = statement.query_map(params![session.as_str(), after_seq as i64], |row| {
-            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// How a session ended, or `None` while it is open (or unknown).
-    pub fn session_end_reason(&self, session: &SessionId) -> Result<Option<String>, StoreError> {
-        let reader = self.reader.lock().map_err(|_| StoreError::WriterGone)?;
-        Ok(reader
-            .query_row("SELECT end_reason FROM agent_sessions WHERE id = ?1", params![session.as_str()], |row| {
-                row.get::<_, Option<String>>(0)
-            })
-            .optional()?
-            .flatten())
+    /// Runs `read` on the read connection.
+    pub fn read<T>(&self, read: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
+        let reader: MutexGuard<'_, Connection> = self.reader.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(read(&reader)?)
     }
 }
 
@@ -186,11 +201,11 @@ fn migrate(connection: &Connection, path: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn run_writer(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
+fn run_writer(mut connection: Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
+            match queue.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
             }
@@ -198,30 +213,34 @@ fn run_writer(mut connection: Connection, jobs: mpsc::Receiver<Job>) {
         let results = match commit_batch(&mut connection, &batch) {
             Ok(results) => results,
             Err(error) => {
-                tracing::error!(%error, writes = batch.len(), "storage commit failed; nothing of the batch was stored");
+                tracing::error!(%error, jobs = batch.len(), "storage commit failed; nothing of the batch was stored");
                 vec![Err(format!("commit failed: {error}")); batch.len()]
             }
         };
         for (job, result) in batch.into_iter().zip(results) {
+            if let Some(action) = job.after_commit {
+                action(result.is_ok());
+            }
             let _ = job.done.send(result);
         }
     }
 }
 
-/// Applies each write in its own savepoint, so one bad write fails alone
-/// and the rest of the batch still commits together.
+/// Applies each job in its own savepoint, so one bad job fails alone and
+/// the rest of the batch still commits together.
 fn commit_batch(connection: &mut Connection, batch: &[Job]) -> Result<Vec<Result<(), String>>, rusqlite::Error> {
     let mut transaction = connection.transaction()?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
         let savepoint = transaction.savepoint()?;
-        match apply(&savepoint, &job.write) {
+        match apply(&savepoint, &job.statements) {
             Ok(()) => {
                 savepoint.commit()?;
                 results.push(Ok(()));
             }
             Err(error) => {
-                drop(savepoint); // rolls back this write only
+                drop(savepoint); // rolls back this job only
+                tracing::warn!(%error, "a storage job failed and was rolled back");
                 results.push(Err(error.to_string()));
             }
         }
@@ -230,27 +249,9 @@ fn commit_batch(connection: &mut Connection, batch: &[Job]) -> Result<Vec<Result
     Ok(results)
 }
 
-fn apply(connection: &Connection, write: &Write) -> Result<(), rusqlite::Error> {
-    match write {
-        Write::SessionCreated { id, token_hash, agent, at } => {
-            connection
-                .prepare_cached(
-                    "INSERT INTO agent_sessions (id, token_hash, agent_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-                )?
-                .execute(params![id.as_str(), token_hash, agent.as_str(), at.as_millis() as i64])?;
-        }
-        Write::SessionEnded { id, at, reason } => {
-            connection
-                .prepare_cached(
-                    "UPDATE agent_sessions SET ended_at = ?2, end_reason = ?3 WHERE id = ?1 AND ended_at IS NULL",
-                )?
-                .execute(params![id.as_str(), at.as_millis() as i64, reason])?;
-        }
-        Write::Event { session, seq, time, body } => {
-            connection
-                .prepare_cached("INSERT INTO session_events (session_id, seq, time, body) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![session.as_str(), *seq as i64, time.as_millis() as i64, body])?;
-        }
+fn apply(connection: &Connection, statements: &[Statement]) -> Result<(), rusqlite::Error> {
+    for statement in statements {
+        connection.prepare_cached(statement.sql)?.execute(params_from_iter(statement.params.iter()))?;
     }
     Ok(())
 }
@@ -258,34 +259,66 @@ fn apply(connection: &Connection, write: &Write) -> Result<(), rusqlite::Error> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    #[tokio::test]
-    async fn events_survive_a_reopen_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("store.db");
-        let session = SessionId::new("S1");
-        {
-            let store = Store::open(&path).unwrap();
-            store.session_created(&session, "hash", &AgentId::new("alice"), Timestamp(1)).await.unwrap();
-            for seq in 1..=3 {
-                store.append_event(&session, seq, Timestamp(seq), format!("{{\"n\":{seq}}}")).await.unwrap();
-            }
+    fn event(stream: &str, seq: i64, body: &str) -> Statement {
+        Statement {
+            sql: "INSERT INTO stream_events (stream, seq, time, body) VALUES (?1, ?2, 0, ?3)",
+            params: vec![stream.to_owned().into(), seq.into(), body.to_owned().into()],
         }
-        let store = Store::open(&path).unwrap();
-        let events = store.events_after(&session, 1).unwrap();
-        assert_eq!(events, vec![(2, "{\"n\":2}".to_owned()), (3, "{\"n\":3}".to_owned())]);
+    }
+
+    fn bodies(store: &Store, stream: &str) -> Vec<String> {
+        store
+            .read(|connection| {
+                let mut statement =
+                    connection.prepare("SELECT body FROM stream_events WHERE stream = ?1 ORDER BY seq")?;
+                statement.query_map([stream], |row| row.get(0))?.collect()
+            })
+            .unwrap()
     }
 
     #[tokio::test]
-    async fn a_failed_write_reports_an_error_and_stores_nothing() {
+    async fn jobs_survive_a_reopen_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        {
+            let store = Store::open(&path).unwrap();
+            for seq in 1..=3 {
+                store.submit(vec![event("S1", seq, &format!("e{seq}"))], None).await.unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(bodies(&store, "S1"), ["e1", "e2", "e3"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_stores_none_of_its_statements_and_others_still_commit() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("store.db")).unwrap();
-        let session = SessionId::new("S1");
-        store.session_created(&session, "hash", &AgentId::new("alice"), Timestamp(1)).await.unwrap();
-        store.append_event(&session, 1, Timestamp(1), "{}".into()).await.unwrap();
-        // The same seq twice violates the primary key.
-        assert!(store.append_event(&session, 1, Timestamp(2), "{\"dup\":1}".into()).await.is_err());
-        assert_eq!(store.events_after(&session, 0).unwrap(), vec![(1, "{}".to_owned())]);
+        store.submit(vec![event("S1", 1, "first")], None).await.unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (ok_ran, bad_ran) = (ran.clone(), ran.clone());
+        // Submitted back to back, these share a batch; the second repeats seq 1.
+        let good = store.submit(
+            vec![event("S2", 1, "other")],
+            Some(Box::new(move |stored| {
+                assert!(stored);
+                ok_ran.fetch_add(1, Ordering::SeqCst);
+            })),
+        );
+        let bad = store.submit(
+            vec![event("S1", 2, "half"), event("S1", 1, "duplicate")],
+            Some(Box::new(move |stored| {
+                assert!(!stored);
+                bad_ran.fetch_add(10, Ordering::SeqCst);
+            })),
+        );
+        assert!(good.await.is_ok());
+        assert!(matches!(bad.await, Err(StoreError::WriteFailed(_))));
+        assert_eq!(ran.load(Ordering::SeqCst), 11, "both after-commit actions ran");
+        assert_eq!(bodies(&store, "S1"), ["first"], "the failed job left nothing behind");
+        assert_eq!(bodies(&store, "S2"), ["other"]);
     }
 
     #[tokio::test]

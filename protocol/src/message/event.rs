@@ -78,6 +78,8 @@ pub enum EventBody {
     QueueStatus(QueueStatus),
     #[serde(rename = "notification")]
     AgentAvailable(AgentAvailable),
+    #[serde(rename = "notification.expired")]
+    ConfirmationExpired(ConfirmationExpired),
 }
 
 impl EventBody {
@@ -107,6 +109,7 @@ impl EventBody {
             Dialog(_) => "dialog",
             QueueStatus(_) => "queue.status",
             AgentAvailable(_) => "notification",
+            ConfirmationExpired(_) => "notification.expired",
         }
     }
 }
@@ -171,6 +174,8 @@ pub enum RevokeReason {
     Rejected,
     TimedOut,
     CustomerLeft,
+    /// The agent left Ready (or lost the connection) before answering.
+    AgentUnavailable,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +271,16 @@ pub struct ChatLeft {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatTranscript {
     pub messages: Vec<ChatMessage>,
+}
+
+/// The customer did not confirm in time after "an agent is available".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmationExpired {
+    /// `true`: the request kept its place in the queue; `false`: it went to the back.
+    pub kept_place: bool,
+    /// What happens next, for people.
+    pub message: String,
 }
 
 /// EventPropertiesChanged / EventAttachedDataChanged.

@@ -49,8 +49,9 @@ pub enum Presence {
 #[derive(Debug)]
 pub(crate) struct Agent {
     pub(crate) spec: AgentSpec,
-    /// Every line this agent may be offered work from: its own, its groups',
-    /// and each cached skill expression it matches. Append-only.
+    /// Every line this agent may be offered work from: its own (always the
+    /// first), its groups', and each cached skill expression it matches.
+    /// Append-only.
     pub(crate) lines: Vec<LineIx>,
     pub(crate) presence: Presence,
     /// When the agent last went Ready or last finished a chat.

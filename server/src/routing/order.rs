@@ -9,7 +9,7 @@ use crate::routing::ids::{AgentIx, ItemId, Priority};
 
 /// Where an available agent stands among the agents a line may offer work to:
 /// **fewest current chats first** (offered ones count), then **longest idle
-/// first** (earliest `idle_since`), then table order.
+/// first** (earliest `idle_since`), then configuration order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct AgentRank {
     pub(crate) load: u32,

@@ -61,20 +61,17 @@ impl Target {
                     return Err(TargetError::Threshold);
                 }
                 match (&target.target_type, &target.name) {
-                    (TargetType::Agent, TargetName::Plain(name)) => {
-                        Ok(Self::Agent(AgentId::new(name.as_str())))
-                    }
-                    (TargetType::AgentGroup, TargetName::Plain(name)) => {
-                        Ok(Self::Group(name.as_str().to_owned()))
-                    }
+                    (TargetType::Agent, TargetName::Plain(name)) => Ok(Self::Agent(AgentId::new(name.as_str()))),
+                    (TargetType::AgentGroup, TargetName::Plain(name)) => Ok(Self::Group(name.as_str().to_owned())),
                     (TargetType::Agent | TargetType::AgentGroup, TargetName::Skills(expr)) => {
                         Ok(Self::Skills(expr.clone()))
                     }
-                    (TargetType::Queue, TargetName::Plain(name)) => {
-                        Ok(Self::Queue(name.as_str().to_owned()))
-                    }
+                    (TargetType::Queue, TargetName::Plain(name)) => Ok(Self::Queue(name.as_str().to_owned())),
                     (TargetType::Queue, TargetName::Skills(_)) => Err(TargetError::SkillQueue),
-                    (other, _) => unsupported(other.meaning()),
+                    (TargetType::Place, _) => unsupported("an agent place"),
+                    (TargetType::PlaceGroup, _) => unsupported("a group of places"),
+                    (TargetType::RoutingPoint, _) => unsupported("a routing point"),
+                    (TargetType::CampaignGroup(_), _) => unsupported("a campaign group"),
                 }
             }
             Address::Place(_) => unsupported("an agent place"),

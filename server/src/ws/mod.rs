@@ -2,15 +2,112 @@
 //! task with keep-alive pings, per-connection rate limiting.
 
 pub mod agent;
+pub mod customer;
 
-use crate::sessions::Outbound;
+use crate::AppState;
+use crate::clock::now;
+use crate::config::Limits;
+use crate::stream::{Outbound, Outbox};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
 use futures_util::SinkExt;
+use futures_util::StreamExt;
 use futures_util::stream::SplitSink;
+use futures_util::stream::SplitStream;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+use switchboard_protocol::message::envelope::{RejectedRequest, Response};
+use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc;
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+/// Checks the origin, sets the frame limits, and runs `serve` on the socket.
+pub fn upgrade<F, Fut>(state: &AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade, serve: F) -> HttpResponse
+where
+    F: FnOnce(WebSocket, AppState, u64) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    if let Err(refusal) = check_origin(headers, &state.center.config.security.allowed_origins) {
+        return refusal.into_response();
+    }
+    // The transport limit is above the protocol limit so that a frame a
+    // little too large still gets a `too-large` failure instead of a cut.
+    let hard_limit = state.center.config.limits.max_frame_bytes.saturating_mul(4);
+    let state = state.clone();
+    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    upgrade
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| serve(socket, state, connection))
+}
+
+/// What the read loop got.
+pub enum Frame {
+    /// The connection is over (closed, failed or idle too long).
+    Closed,
+    /// A frame refused before parsing: answer this.
+    Rejected(Box<Response>),
+    /// A text frame to decode; `allowed` is false when over the rate limit
+    /// (the request is still decoded so the failure can echo its id).
+    Text { text: String, allowed: bool },
+}
+
+pub fn rate_limited() -> Failure {
+    Failure::new(FailureCode::RateLimited, "too many requests; slow down and retry in a second")
+}
+
+fn rejected(failure: Failure) -> Response {
+    RejectedRequest { id: None, command: None, original: None, failure }.into_response()
+}
+
+/// Reads the next frame: enforces the idle timeout, refuses binary and
+/// oversized frames, records liveness, and applies the rate limit.
+pub async fn read_frame(
+    stream: &mut SplitStream<WebSocket>,
+    outbox: &Outbox,
+    limiter: &mut RateLimiter,
+    limits: &Limits,
+    connection: u64,
+) -> Frame {
+    loop {
+        let next = match tokio::time::timeout(limits.idle_timeout(), stream.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                tracing::info!(connection, "closing an idle connection");
+                outbox.close("idle timeout");
+                return Frame::Closed;
+            }
+        };
+        outbox.heard(now());
+        let text = match next {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                let failure = Failure::new(FailureCode::InvalidJson, "send JSON text frames, not binary frames");
+                return Frame::Rejected(Box::new(rejected(failure)));
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Close(_))) | None => return Frame::Closed,
+            Some(Err(error)) => {
+                tracing::info!(connection, %error, "connection failed");
+                return Frame::Closed;
+            }
+        };
+        if text.len() > limits.max_frame_bytes {
+            let message = format!("the frame has {} bytes; the limit is {}", text.len(), limits.max_frame_bytes);
+            return Frame::Rejected(Box::new(rejected(Failure::new(FailureCode::TooLarge, message))));
+        }
+        let allowed = limiter.allow(now());
+        if !allowed {
+            tracing::warn!(connection, "connection rate-limited");
+        }
+        return Frame::Text { text: text.to_string(), allowed };
+    }
+}
 
 /// Refuses an upgrade whose `Origin` is not allow-listed. Requests without
 /// `Origin` come from non-browser clients, which could forge it anyway.

@@ -81,7 +81,7 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let db = dir.path().join("switchboard.db");
         let store = Store::open(&db).expect("the database opens");
-        let state = AppState::new(config, store);
+        let state = AppState::new(config, store).expect("the center starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
         let addr = listener.local_addr().expect("a local address");
         let router = app(state, None);
@@ -222,7 +222,7 @@ impl Client {
 pub fn stored_events(db: &std::path::Path, session: &str) -> Vec<Value> {
     let connection = rusqlite::Connection::open(db).expect("the database opens");
     let mut statement =
-        connection.prepare("SELECT body FROM session_events WHERE session_id = ?1 ORDER BY seq").expect("a query");
+        connection.prepare("SELECT body FROM stream_events WHERE stream = ?1 ORDER BY seq").expect("a query");
     statement
         .query_map([session], |row| row.get::<_, String>(0))
         .expect("rows")

@@ -1,0 +1,651 @@
+//! Interactions (chats): offers, accept and reject, the message relay,
+//! typing, leave, transfer, property changes and mark done.
+
+use super::{
+    AgentSession, Center, ChatRequest, Interaction, InteractionPhase, ItemOwner, Refusal, RequestPhase, State, refuse,
+};
+use crate::records;
+use crate::routing::Target;
+use crate::stream::Batch;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
+use switchboard_protocol::message::agent::{AgentCommand, ChangeProperties};
+use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::event::{
+    ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
+    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, PropertiesChanged,
+};
+use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::target::TargetPath;
+use switchboard_protocol::time::Timestamp;
+
+/// The property naming the session an interaction is associated with.
+pub const OP_SESSION_ID: &str = "OP-Session-ID";
+
+pub(super) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
+    TargetPath::for_interaction(session, interaction).expect("server-made ids are valid target segments")
+}
+
+pub(super) fn request_target(request: &ChatRequest) -> TargetPath {
+    request.id.as_str().parse().expect("server-made request ids are valid target segments")
+}
+
+type Outcome = Result<Option<Value>, Refusal>;
+
+impl Center {
+    pub(super) fn interaction_request(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        request: &Request<AgentCommand>,
+        now: Timestamp,
+    ) -> Outcome {
+        use switchboard_protocol::message::agent::Category;
+        if request.command.category() == Category::TelephonyControl {
+            return Err(refuse(
+                FailureCode::Unsupported,
+                "This server handles chat only; telephony requests are not supported.",
+            ));
+        }
+        let interaction_id = request
+            .target
+            .as_ref()
+            .and_then(|target| target.segments().get(1))
+            .map(|segment| InteractionId::new(segment.as_str()))
+            .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))?;
+        let Some(interaction) = state.interactions.get(&interaction_id) else {
+            return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));
+        };
+        let offered_here =
+            matches!(&interaction.phase, InteractionPhase::Offered { session, .. } if session == session_id);
+        let active_here = matches!(&interaction.phase, InteractionPhase::Active { session } if session == session_id);
+        if !offered_here && !active_here {
+            return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));
+        }
+        match &request.command {
+            AgentCommand::Accept if offered_here => self.accept(state, batch, session_id, &interaction_id, now),
+            AgentCommand::Reject(_) if offered_here => self.reject(state, batch, session_id, &interaction_id, now),
+            AgentCommand::Accept | AgentCommand::Reject(_) => {
+                Err(refuse(FailureCode::InvalidState, "this chat was accepted already"))
+            }
+            _ if offered_here => Err(refuse(FailureCode::InvalidState, "accept the chat first")),
+            AgentCommand::SendMessage(message) => {
+                if interaction.agent_left || interaction.customer_left {
+                    return Err(refuse(FailureCode::InvalidState, "the chat is over; mark it done"));
+                }
+                let from = self.agent_party(state, session_id);
+                let sender = format!("agent:{}", from.id.as_ref().map(|id| id.as_str()).unwrap_or_default());
+                self.post_message(
+                    state,
+                    batch,
+                    &interaction_id,
+                    from,
+                    &sender,
+                    Some(&message.client_id),
+                    &message.text,
+                    now,
+                )
+            }
+            AgentCommand::Typing(typing) => {
+                let from = self.agent_party(state, session_id);
+                self.typing(state, batch, &interaction_id, from, typing.typing, now);
+                Ok(None)
+            }
+            AgentCommand::Leave => self.agent_leaves(state, batch, session_id, &interaction_id, now),
+            AgentCommand::Transfer(transfer) => {
+                let target = Target::from_address(&transfer.to)
+                    .map_err(|error| refuse(FailureCode::InvalidValue, error.to_string()))?;
+                self.transfer(state, batch, session_id, &interaction_id, &target, &transfer.to.to_string(), now)
+            }
+            AgentCommand::ChangeProperties(change) => {
+                let by = Self::session_agent(state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
+                self.change_properties(state, batch, &interaction_id, change, &by, now)
+            }
+            AgentCommand::MarkDone(done) => {
+                self.mark_done(state, batch, session_id, &interaction_id, done.disposition.as_deref(), now)
+            }
+            AgentCommand::Request3rdServer(_) => {
+                Err(refuse(FailureCode::Unsupported, "no third-party services are configured on this server"))
+            }
+            other => Err(refuse(
+                FailureCode::InvalidRequest,
+                format!("`{}` does not apply to an interaction", {
+                    use switchboard_protocol::message::envelope::Command;
+                    other.name()
+                }),
+            )),
+        }
+    }
+
+    fn agent_party(&self, state: &State, session_id: &SessionId) -> Party {
+        let agent = Self::session_agent(state, session_id).unwrap_or_else(|| "agent".into());
+        let name =
+            self.config.agent(agent.as_str()).map(|entry| entry.name.clone()).unwrap_or_else(|| agent.to_string());
+        Party { kind: PartyKind::Agent, id: Some(agent), name }
+    }
+
+    /// The summary the owning session sees in `interaction.added`.
+    fn summary(interaction: &Interaction) -> InteractionSummary {
+        InteractionSummary {
+            customer: interaction.customer.clone(),
+            queue: interaction.queue.clone(),
+            properties: interaction.properties.clone(),
+            version: interaction.version,
+        }
+    }
+
+    fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
+        let properties = Value::Object(interaction.properties.clone()).to_string();
+        batch.statement(records::interaction_owner(
+            interaction.id.as_str(),
+            owner.map(SessionId::as_str),
+            &properties,
+            interaction.version,
+        ));
+    }
+
+    /// Associates the interaction with `session`: `OP-Session-ID`, then
+    /// interaction.added, interaction.present and the transcript so far.
+    pub(super) fn associate(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        interaction.properties.insert(OP_SESSION_ID.to_owned(), json!(session_id.as_str()));
+        interaction.version += 1;
+        interaction.phase = InteractionPhase::Active { session: session_id.clone() };
+        Self::store_owner(batch, interaction, Some(session_id));
+        let summary = Self::summary(interaction);
+        let transcript = self.transcript_of(interaction);
+        let Some(session) = state.sessions.get_mut(session_id) else {
+            return;
+        };
+        session.interactions.insert(interaction_id.clone());
+        let target = interaction_target(session_id, interaction_id);
+        batch.event(&session.stream, target.clone(), EventBody::InteractionAdded(summary), now);
+        batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
+        batch.event(&session.stream, target, EventBody::ChatTranscript(ChatTranscript { messages: transcript }), now);
+    }
+
+    /// Removes the association: interaction.deleted then interaction.notcontrolled.
+    fn dissociate(
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        reason: DeleteReason,
+        moved_to: Option<String>,
+        now: Timestamp,
+    ) {
+        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+            interaction.properties.remove(OP_SESSION_ID);
+            interaction.version += 1;
+        }
+        let Some(session) = state.sessions.get_mut(session_id) else {
+            return;
+        };
+        session.interactions.remove(interaction_id);
+        let target = interaction_target(session_id, interaction_id);
+        batch.event(&session.stream, target.clone(), EventBody::InteractionDeleted(InteractionDeleted { reason }), now);
+        let not_controlled = InteractionNotControlled { moved_to };
+        batch.event(&session.stream, target, EventBody::InteractionNotControlled(not_controlled), now);
+    }
+
+    fn transcript_of(&self, interaction: &Interaction) -> Vec<ChatMessage> {
+        match records::transcript(&self.store, interaction.id.as_str()) {
+            Ok(rows) => rows
+                .into_iter()
+                .filter_map(|(message_id, _, client_id, party, text, time)| {
+                    Some(ChatMessage {
+                        message_id,
+                        client_id: client_id.map(ClientMessageId::new),
+                        from: serde_json::from_str(&party).ok()?,
+                        text,
+                        time,
+                    })
+                })
+                .collect(),
+            Err(error) => {
+                tracing::error!(%error, "could not read a transcript");
+                Vec::new()
+            }
+        }
+    }
+
+    fn accept(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) -> Outcome {
+        let agent = Self::session_agent(state, session_id)
+            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
+        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        if let Some(item) = item
+            && let Err(error) = state.router.accept(item, &agent, now)
+        {
+            return Err(refuse(FailureCode::InvalidState, error.to_string()));
+        }
+        self.associate(state, batch, session_id, interaction_id, now);
+        let party = self.agent_party(state, session_id);
+        let joined = format!("{} joined the chat.", party.name);
+        let system = Party { kind: PartyKind::System, id: None, name: "Switchboard".into() };
+        self.post_message(state, batch, interaction_id, system, "system", None, &joined, now)?;
+        Ok(None)
+    }
+
+    fn reject(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) -> Outcome {
+        let agent = Self::session_agent(state, session_id)
+            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
+        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        if let Some(item) = item {
+            state.router.reject(item, &agent).map_err(|error| refuse(FailureCode::InvalidState, error.to_string()))?;
+        }
+        self.withdraw_offer(
+            state,
+            batch,
+            interaction_id,
+            switchboard_protocol::message::event::RevokeReason::Rejected,
+            now,
+        );
+        Ok(None)
+    }
+
+    /// Takes an offer off the agent's desktop (`interaction.revoked`); the
+    /// router already put the item back.
+    pub(super) fn withdraw_offer(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        reason: switchboard_protocol::message::event::RevokeReason,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        let InteractionPhase::Offered { session, .. } = interaction.phase.clone() else {
+            return;
+        };
+        interaction.phase = InteractionPhase::Queued;
+        if let Some(session) = state.sessions.get(&session) {
+            let revoked = EventBody::OfferRevoked(switchboard_protocol::message::event::OfferRevoked { reason });
+            batch.event(&session.stream, interaction_target(&session.id, interaction_id), revoked, now);
+        }
+    }
+
+    /// Stores a message once per `(sender, client id)` and relays it to both sides.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn post_message(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        from: Party,
+        sender: &str,
+        client_id: Option<&ClientMessageId>,
+        text: &str,
+        now: Timestamp,
+    ) -> Outcome {
+        let max = self.config.routing.max_message_chars;
+        if text.trim().is_empty() {
+            return Err(refuse(FailureCode::InvalidValue, "the message is empty"));
+        }
+        if text.chars().count() > max {
+            return Err(refuse(FailureCode::InvalidValue, format!("the message is longer than {max} characters")));
+        }
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
+        };
+        if let Some(client_id) = client_id
+            && let Some(existing) = interaction.client_ids.get(&(sender.to_owned(), client_id.clone()))
+        {
+            // A resend after a reconnect: stored and delivered once already.
+            return Ok(Some(json!({ "messageId": existing })));
+        }
+        let message_id = interaction.next_message_id;
+        interaction.next_message_id += 1;
+        if let Some(client_id) = client_id {
+            interaction.client_ids.insert((sender.to_owned(), client_id.clone()), message_id);
+        }
+        let party = serde_json::to_string(&from).unwrap_or_default();
+        batch.statement(records::message_inserted(&records::NewMessage {
+            interaction: interaction_id.as_str(),
+            message_id,
+            sender,
+            client_id: client_id.map(ClientMessageId::as_str),
+            party: &party,
+            text,
+            at: now,
+        }));
+        let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
+        self.to_both_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
+        Ok(Some(json!({ "messageId": message_id })))
+    }
+
+    /// Appends an event to the owning session's stream and the customer's.
+    fn to_both_sides(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        body: EventBody,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        if let InteractionPhase::Active { session } = &interaction.phase
+            && let Some(session) = state.sessions.get(session)
+        {
+            batch.event(&session.stream, interaction_target(&session.id, interaction_id), body.clone(), now);
+        }
+        if !interaction.customer_left
+            && let Some(request) = state.requests.get(&interaction.request)
+        {
+            batch.event(&request.stream, request_target(request), body, now);
+        }
+    }
+
+    /// Typing goes to the other side only.
+    pub(super) fn typing(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        from: Party,
+        typing: bool,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        let from_customer = from.kind == PartyKind::Customer;
+        let body = EventBody::ChatTyping(ChatTyping { from, typing });
+        if from_customer {
+            if let InteractionPhase::Active { session } = &interaction.phase
+                && let Some(session) = state.sessions.get(session)
+            {
+                batch.event(&session.stream, interaction_target(&session.id, interaction_id), body, now);
+            }
+        } else if let Some(request) = state.requests.get(&interaction.request) {
+            batch.event(&request.stream, request_target(request), body, now);
+        }
+    }
+
+    fn agent_leaves(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) -> Outcome {
+        let party = self.agent_party(state, session_id);
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
+        };
+        if interaction.agent_left {
+            return Err(refuse(FailureCode::InvalidState, "you left this chat already; mark it done"));
+        }
+        interaction.agent_left = true;
+        self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+        Ok(None)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transfer(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        target: &Target,
+        target_text: &str,
+        now: Timestamp,
+    ) -> Outcome {
+        if let Target::Agent(agent) = target {
+            if self.config.agent(agent.as_str()).is_none() {
+                return Err(refuse(FailureCode::NotFound, format!("there is no agent `{agent}`")));
+            }
+            if Self::session_agent(state, session_id).as_ref() == Some(agent) {
+                return Err(refuse(FailureCode::InvalidValue, "you cannot transfer a chat to yourself"));
+            }
+            if !state.session_of_agent.contains_key(agent) {
+                return Err(refuse(FailureCode::Unavailable, format!("agent `{agent}` is not logged in")));
+            }
+        }
+        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        let Some(item) = item else {
+            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
+        };
+        state.router.transfer(item, target, now).map_err(|error| match error {
+            crate::routing::RoutingError::UnknownGroup(_) | crate::routing::RoutingError::UnknownQueue(_) => {
+                refuse(FailureCode::NotFound, error.to_string())
+            }
+            other => refuse(FailureCode::InvalidState, other.to_string()),
+        })?;
+        let party = self.agent_party(state, session_id);
+        self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+        Self::dissociate(
+            state,
+            batch,
+            session_id,
+            interaction_id,
+            DeleteReason::Moved,
+            Some(target_text.to_owned()),
+            now,
+        );
+        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+            interaction.phase = InteractionPhase::Queued;
+            interaction.agent_left = false;
+            Self::store_owner(batch, interaction, None);
+        }
+        Ok(None)
+    }
+
+    /// Puts an interaction whose session is gone back in its queue.
+    pub(super) fn requeue_interaction(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        let (item, queue) = (interaction.item, interaction.queue.clone());
+        let target = Target::Queue(queue);
+        let result = match state.router.item_state(item) {
+            Some(crate::routing::ItemState::Active(_)) => state.router.transfer(item, &target, now),
+            // Restored after a restart and still waiting for its old owner.
+            Some(_) => state.router.remove(item).and_then(|()| {
+                let new = state.router.enqueue(&target, Default::default(), now)?;
+                state.items.remove(&item);
+                state.items.insert(new, ItemOwner::Interaction(interaction_id.clone()));
+                if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+                    interaction.item = new;
+                }
+                Ok(())
+            }),
+            None => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::error!(%error, interaction = %interaction_id, "could not requeue an interaction");
+        }
+        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+            if let InteractionPhase::Active { session } = interaction.phase.clone() {
+                Self::dissociate(state, batch, &session, interaction_id, DeleteReason::Moved, None, now);
+            }
+            if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+                interaction.phase = InteractionPhase::Queued;
+                interaction.restored_owner = None;
+                Self::store_owner(batch, interaction, None);
+            }
+        }
+    }
+
+    fn change_properties(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        change: &ChangeProperties,
+        by: &str,
+        now: Timestamp,
+    ) -> Outcome {
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
+        };
+        if change.version != interaction.version {
+            return Err(refuse(
+                FailureCode::StaleVersion,
+                format!(
+                    "the properties changed since version {} (now {}); reload them and apply your change again",
+                    change.version, interaction.version
+                ),
+            ));
+        }
+        for key in change.changed.keys().chain(change.removed.iter()) {
+            if key == OP_SESSION_ID {
+                return Err(refuse(FailureCode::Forbidden, format!("`{OP_SESSION_ID}` is read-only")));
+            }
+            if key.is_empty() || key.len() > 128 {
+                return Err(refuse(FailureCode::InvalidValue, "property names are 1 to 128 characters"));
+            }
+        }
+        for (key, value) in &change.changed {
+            interaction.properties.insert(key.clone(), value.clone());
+        }
+        for key in &change.removed {
+            interaction.properties.remove(key);
+        }
+        interaction.version += 1;
+        let changed = PropertiesChanged {
+            version: interaction.version,
+            changed: change.changed.clone(),
+            removed: change.removed.clone(),
+            by: by.to_owned(),
+        };
+        let owner = match &interaction.phase {
+            InteractionPhase::Active { session } => Some(session.clone()),
+            _ => None,
+        };
+        Self::store_owner(batch, interaction, owner.as_ref());
+        if let Some(session) = owner.and_then(|owner| state.sessions.get(&owner)) {
+            let target = interaction_target(&session.id, interaction_id);
+            batch.event(&session.stream, target, EventBody::EventPropertiesChanged(changed.clone()), now);
+        }
+        Ok(Some(json!({ "version": changed.version })))
+    }
+
+    fn mark_done(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        disposition: Option<&str>,
+        now: Timestamp,
+    ) -> Outcome {
+        match disposition {
+            None if self.config.disposition_required => {
+                return Err(refuse(FailureCode::InvalidValue, "choose a disposition before marking the chat done"));
+            }
+            Some(code) if !self.config.is_disposition(code) => {
+                let known: Vec<&str> = self.config.dispositions.iter().map(|entry| entry.code.as_str()).collect();
+                return Err(refuse(
+                    FailureCode::InvalidValue,
+                    format!("unknown disposition `{code}`; use one of: {}", known.join(", ")),
+                ));
+            }
+            _ => {}
+        }
+        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        if let Some(item) = item
+            && let Err(error) = state.router.finish(item, now)
+        {
+            return Err(refuse(FailureCode::InvalidState, error.to_string()));
+        }
+        let party = self.agent_party(state, session_id);
+        let customer_still_here = state
+            .interactions
+            .get(interaction_id)
+            .is_some_and(|interaction| !interaction.agent_left && !interaction.customer_left);
+        if customer_still_here {
+            self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+        }
+        Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Done, None, now);
+        if let Some(mut interaction) = state.interactions.remove(interaction_id) {
+            state.items.remove(&interaction.item);
+            interaction.phase = InteractionPhase::Ended;
+            batch.statement(records::interaction_ended(interaction_id.as_str(), disposition, now));
+            self.end_request(state, batch, &interaction.request, now);
+        }
+        Ok(None)
+    }
+
+    /// Moves every interaction of `from` to `to` (a takeover by the same agent).
+    pub(super) fn move_interactions(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        from: &SessionId,
+        to: &AgentSession,
+        now: Timestamp,
+    ) -> BTreeSet<InteractionId> {
+        let held: Vec<InteractionId> =
+            state.sessions.get(from).map(|session| session.interactions.iter().cloned().collect()).unwrap_or_default();
+        let mut moved = BTreeSet::new();
+        for interaction_id in held {
+            Self::dissociate(state, batch, from, &interaction_id, DeleteReason::Moved, Some(to.agent.to_string()), now);
+            let Some(interaction) = state.interactions.get_mut(&interaction_id) else {
+                continue;
+            };
+            interaction.properties.insert(OP_SESSION_ID.to_owned(), json!(to.id.as_str()));
+            interaction.version += 1;
+            interaction.phase = InteractionPhase::Active { session: to.id.clone() };
+            Self::store_owner(batch, interaction, Some(&to.id));
+            let summary = Self::summary(interaction);
+            let transcript = self.transcript_of(interaction);
+            let target = interaction_target(&to.id, &interaction_id);
+            batch.event(&to.stream, target.clone(), EventBody::InteractionAdded(summary), now);
+            batch.event(&to.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
+            batch.event(&to.stream, target, EventBody::ChatTranscript(ChatTranscript { messages: transcript }), now);
+            moved.insert(interaction_id);
+        }
+        moved
+    }
+
+    /// Customer-facing properties of a new interaction.
+    pub(super) fn initial_properties(request: &ChatRequest, subject: Option<&str>) -> Map<String, Value> {
+        let mut properties = request.appdata.clone();
+        properties.insert("Service".into(), json!(request.service));
+        properties.insert("Queue".into(), json!(request.queue));
+        if let Some(subject) = subject {
+            properties.insert("Subject".into(), json!(subject));
+        }
+        if matches!(request.phase, RequestPhase::Confirmed { .. }) {
+            properties.insert("ChatDelay".into(), json!(true));
+        }
+        properties
+    }
+}

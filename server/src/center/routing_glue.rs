@@ -1,0 +1,274 @@
+//! Acting on the router's outputs (offers, revocations), deadlines, and
+//! pushing queue status to waiting customers.
+
+use super::chats::{interaction_target, request_target};
+use super::{Center, InteractionPhase, ItemOwner, RequestPhase, State, Timer};
+use crate::config::{Config, MissedConfirmation};
+use crate::records;
+use crate::routing::{AgentSpec, Output, QueueSpec, RevokeReason, Router, SetupError, Target};
+use crate::stream::Batch;
+use std::collections::HashMap;
+use switchboard_protocol::ids::{AgentId, InteractionId, ServiceRequestId};
+use switchboard_protocol::message::customer::{AgentAvailable, QueueStatus};
+use switchboard_protocol::message::event::{self, ConfirmationExpired, EventBody, Offer};
+use switchboard_protocol::time::Timestamp;
+
+/// How many positions get the per-item estimate; later ones get the queue's.
+const DETAILED_POSITIONS: usize = 100;
+
+pub(super) fn router_for(config: &Config) -> Result<Router, SetupError> {
+    let agents = config.agents.iter().map(|agent| AgentSpec {
+        id: AgentId::new(&agent.id),
+        groups: agent.groups.clone(),
+        skills: agent.skills.clone(),
+        capacity: agent.capacity,
+    });
+    let mut queues = Vec::new();
+    for queue in &config.queues {
+        let address = queue.target.parse().map_err(|error| SetupError::QueueAddress {
+            queue: queue.name.clone(),
+            source: crate::routing::TargetError::Address(error),
+        })?;
+        let target = Target::from_address(&address)
+            .map_err(|source| SetupError::QueueAddress { queue: queue.name.clone(), source })?;
+        queues.push(QueueSpec { name: queue.name.clone(), target });
+    }
+    Router::new(agents, queues)
+}
+
+impl Center {
+    /// Acts on everything the router asks for, then pushes queue status.
+    pub(super) fn drain_router(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
+        let mut changed = false;
+        while let Some(output) = state.router.poll_output() {
+            changed = true;
+            match output {
+                Output::Offer { item, agent } => match state.items.get(&item).cloned() {
+                    Some(ItemOwner::Request(request)) => self.reserve(state, batch, &request, agent, now),
+                    Some(ItemOwner::Interaction(interaction)) => {
+                        self.offer(state, batch, &interaction, item, agent, now)
+                    }
+                    None => tracing::error!(?item, "the router offered an item nobody owns"),
+                },
+                Output::Revoke { item, reason, .. } => match state.items.get(&item).cloned() {
+                    Some(ItemOwner::Request(request)) => self.unreserve(state, &request),
+                    Some(ItemOwner::Interaction(interaction)) => {
+                        let reason = match reason {
+                            RevokeReason::AgentUnavailable => event::RevokeReason::AgentUnavailable,
+                            RevokeReason::ItemRemoved => event::RevokeReason::CustomerLeft,
+                        };
+                        self.withdraw_offer(state, batch, &interaction, reason, now);
+                    }
+                    None => {}
+                },
+            }
+        }
+        if changed || state.queue_dirty {
+            state.queue_dirty = false;
+            self.push_queue_status(state, batch, now);
+        }
+    }
+
+    /// An agent is available for a waiting request: hold the agent and ask
+    /// the customer to confirm (the chat-delay journey's notification).
+    fn reserve(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        request_id: &ServiceRequestId,
+        agent: AgentId,
+        now: Timestamp,
+    ) {
+        let deadline = now.saturating_add(self.config.routing.confirm_timeout());
+        let Some(request) = state.requests.get_mut(request_id) else {
+            return;
+        };
+        if request.confirmed {
+            // The customer confirmed before and lost the agent: no second question.
+            request.phase = RequestPhase::Confirmed { agent };
+            return;
+        }
+        request.phase = RequestPhase::Notified { agent, deadline };
+        request.last_status = None;
+        batch.statement(records::chat_request_status(request_id.as_str(), "notified"));
+        let body = EventBody::AgentAvailable(AgentAvailable::new(request_id.clone(), deadline));
+        batch.event(&request.stream, request_target(request), body, now);
+        state.add_timer(deadline, Timer::ConfirmationExpires(request_id.clone()));
+    }
+
+    /// The reserved agent is gone: the request waits again (the router put it back).
+    fn unreserve(&self, state: &mut State, request_id: &ServiceRequestId) {
+        if let Some(request) = state.requests.get_mut(request_id)
+            && matches!(request.phase, RequestPhase::Notified { .. } | RequestPhase::Confirmed { .. })
+        {
+            request.phase = RequestPhase::Waiting;
+            request.last_status = None;
+        }
+    }
+
+    /// Offers a chat to an agent's session (or silently gives a restored
+    /// chat back to its owner).
+    pub(super) fn offer(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        item: crate::routing::ItemId,
+        agent: AgentId,
+        now: Timestamp,
+    ) {
+        let Some(session_id) = state.session_of_agent.get(&agent).cloned() else {
+            tracing::error!(agent = %agent, "the router offered work to an agent without a session");
+            let _ = state.router.timeout(item);
+            return;
+        };
+        let restored =
+            state.interactions.get(interaction_id).and_then(|interaction| interaction.restored_owner.clone());
+        if restored.as_ref() == Some(&agent) {
+            if let Err(error) = state.router.accept(item, &agent, now) {
+                tracing::error!(%error, "could not give a restored chat back to its agent");
+            } else if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+                interaction.restored_owner = None;
+                interaction.phase = InteractionPhase::Active { session: session_id };
+            }
+            return;
+        }
+        let deadline = now.saturating_add(self.config.routing.offer_timeout());
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        interaction.phase = InteractionPhase::Offered { session: session_id.clone(), deadline };
+        let offer = Offer {
+            customer: interaction.customer.clone(),
+            queue: interaction.queue.clone(),
+            subject: interaction.subject.clone(),
+            application_data: interaction.properties.clone(),
+            expires_at: deadline,
+        };
+        if let Some(session) = state.sessions.get(&session_id) {
+            let target = interaction_target(&session_id, interaction_id);
+            batch.event(&session.stream, target, EventBody::InteractionOffered(offer), now);
+        }
+        state.add_timer(deadline, Timer::OfferExpires(interaction_id.clone()));
+    }
+
+    pub(super) fn offer_expired(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        let InteractionPhase::Offered { deadline, .. } = interaction.phase else {
+            return;
+        };
+        if deadline > now {
+            return; // a later offer of the same chat
+        }
+        if let Err(error) = state.router.timeout(interaction.item) {
+            tracing::error!(%error, "could not time out an offer");
+            return;
+        }
+        self.withdraw_offer(state, batch, interaction_id, event::RevokeReason::TimedOut, now);
+    }
+
+    pub(super) fn confirmation_expired(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        request_id: &ServiceRequestId,
+        now: Timestamp,
+    ) {
+        let Some(request) = state.requests.get(request_id) else {
+            return;
+        };
+        let RequestPhase::Notified { deadline, .. } = request.phase else {
+            return;
+        };
+        if deadline > now {
+            return;
+        }
+        let Some(item) = request.item else {
+            return;
+        };
+        if let Err(error) = state.router.timeout(item) {
+            tracing::error!(%error, "could not release an unconfirmed reservation");
+            return;
+        }
+        let keep = self.config.routing.missed_confirmation == MissedConfirmation::KeepPlace;
+        let mut new_item = None;
+        if !keep {
+            let target = Target::Queue(request.queue.clone());
+            match state.router.remove(item).and_then(|()| state.router.enqueue(&target, Default::default(), now)) {
+                Ok(item) => new_item = Some(item),
+                Err(error) => tracing::error!(%error, "could not requeue a request"),
+            }
+        }
+        if let Some(new) = new_item {
+            state.items.remove(&item);
+            state.items.insert(new, ItemOwner::Request(request_id.clone()));
+            batch.statement(records::chat_request_requeued(request_id.as_str(), now));
+        } else {
+            batch.statement(records::chat_request_status(request_id.as_str(), "waiting"));
+        }
+        let Some(request) = state.requests.get_mut(request_id) else {
+            return;
+        };
+        if let Some(new) = new_item {
+            request.item = Some(new);
+        }
+        request.phase = RequestPhase::Waiting;
+        request.last_status = None;
+        let message = if keep {
+            "You did not confirm in time. You keep your place; we will notify you again when an agent is available."
+        } else {
+            "You did not confirm in time, so your request went to the back of the queue. We will notify you again."
+        };
+        let body = EventBody::ConfirmationExpired(ConfirmationExpired { kept_place: keep, message: message.into() });
+        batch.event(&request.stream, request_target(request), body, now);
+        state.queue_dirty = true;
+    }
+
+    /// Pushes `queue.status` to every waiting customer whose status changed.
+    fn push_queue_status(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
+        let mut waiting_queues: HashMap<String, Vec<ServiceRequestId>> = HashMap::new();
+        for request in state.requests.values() {
+            if request.phase == RequestPhase::Waiting {
+                waiting_queues.entry(request.queue.clone()).or_default().push(request.id.clone());
+            }
+        }
+        for (queue, _) in waiting_queues {
+            let Ok(order) = state.router.waiting_order(&Target::Queue(queue.clone())) else {
+                continue;
+            };
+            let queue_ewt = state.router.queue_status(&queue, now).and_then(|status| status.ewt);
+            let calls = order.len() as u32;
+            for (index, item) in order.iter().enumerate() {
+                let Some(ItemOwner::Request(request_id)) = state.items.get(item).cloned() else {
+                    continue;
+                };
+                let detailed = (index < DETAILED_POSITIONS).then(|| state.router.item_status(*item, now)).flatten();
+                let pos = index as u32 + 1;
+                let hit = u8::from(detailed.as_ref().is_some_and(|status| status.hit));
+                let ewt = detailed.as_ref().and_then(|status| status.ewt).or(queue_ewt).map(|ewt| ewt.as_secs());
+                let waited = detailed.map(|status| status.waited.as_secs()).unwrap_or(0);
+                let Some(request) = state.requests.get_mut(&request_id) else {
+                    continue;
+                };
+                if request.phase != RequestPhase::Waiting {
+                    continue;
+                }
+                let key = (pos, calls, hit, ewt);
+                if request.last_status == Some(key) {
+                    continue;
+                }
+                request.last_status = Some(key);
+                let status = QueueStatus { time: now.as_secs(), wt: waited, calls, pos, wpos: pos, hit, ewt };
+                batch.event(&request.stream, request_target(request), EventBody::QueueStatus(status), now);
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Event streams: the numbered, durable, resumable event log of one agent
+//! session or one customer chat, and its delivery to the bound connection.
+//!
+//! Invariants:
+//! - events get `seq` 1, 2, 3… without gaps, in the order they are appended;
+//! - an event reaches a client only after it is committed to storage, in
+//!   `seq` order, exactly once per binding (`flush` is the only delivery path);
+//! - a binding resumes after the `lastSeq` its client names, from memory when
+//!   the recent window still holds the gap and from storage otherwise.
+
+use crate::records;
+use crate::store::{AfterCommit, Durable, Statement, Store, StoreError};
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use switchboard_protocol::message::ServerMessage;
+use switchboard_protocol::message::event::{Event, EventBody};
+use switchboard_protocol::target::TargetPath;
+use switchboard_protocol::time::Timestamp;
+use tokio::sync::mpsc;
+
+/// How many recent events each stream keeps in memory for fast resume.
+const REPLAY_WINDOW: usize = 1024;
+
+pub type ConnectionId = u64;
+
+/// A frame for one connection's writer task.
+#[derive(Debug)]
+pub enum Outbound {
+    Frame(Arc<str>),
+    /// Close the connection with this reason (slow consumer, takeover…).
+    Close(&'static str),
+}
+
+/// The sending half of a connection's bounded outbound queue, and when the
+/// connection was last heard from.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    pub connection: ConnectionId,
+    sender: mpsc::Sender<Outbound>,
+    last_heard: Arc<AtomicU64>,
+}
+
+impl Outbox {
+    pub fn new(connection: ConnectionId, sender: mpsc::Sender<Outbound>, now: Timestamp) -> Self {
+        Self { connection, sender, last_heard: Arc::new(AtomicU64::new(now.as_millis())) }
+    }
+
+    /// Queues a frame. `false` means the client is too slow (queue full) or
+    /// gone; the caller unbinds it and it resumes by `seq` later.
+    pub fn push(&self, frame: Arc<str>) -> bool {
+        self.sender.try_send(Outbound::Frame(frame)).is_ok()
+    }
+
+    pub fn close(&self, reason: &'static str) {
+        let _ = self.sender.try_send(Outbound::Close(reason));
+    }
+
+    /// Records that the client sent something (a request, a pong).
+    pub fn heard(&self, now: Timestamp) {
+        self.last_heard.store(now.as_millis(), Ordering::Relaxed);
+    }
+
+    pub fn is_stale(&self, now: Timestamp, stale_after: Duration) -> bool {
+        now.saturating_since(Timestamp::from_millis(self.last_heard.load(Ordering::Relaxed))) >= stale_after
+    }
+}
+
+/// Why a binding could not resume.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("lastSeq {requested} is ahead of this stream, which ends at {last}")]
+    Ahead { requested: u64, last: u64 },
+    #[error("events after seq {requested} are no longer available; start over")]
+    TooOld { requested: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug)]
+struct StreamState {
+    next_seq: u64,
+    /// Every event up to here is committed…
+    committed: u64,
+    /// …and these beyond it too (commits can complete out of order).
+    committed_ahead: BTreeSet<u64>,
+    /// The binding has been sent every event up to here.
+    delivered: u64,
+    recent: VecDeque<(u64, Arc<str>)>,
+    binding: Option<Outbox>,
+}
+
+/// One event stream. Cloning shares it.
+#[derive(Clone, Debug)]
+pub struct Stream {
+    name: Arc<str>,
+    state: Arc<Mutex<StreamState>>,
+}
+
+/// An appended event waiting for its commit.
+pub struct Emission {
+    stream: Stream,
+    seq: u64,
+}
+
+impl Stream {
+    /// A stream whose last stored event is `last_seq` (0 for a new one).
+    pub fn new(name: &str, last_seq: u64) -> Self {
+        Self {
+            name: Arc::from(name),
+            state: Arc::new(Mutex::new(StreamState {
+                next_seq: last_seq + 1,
+                committed: last_seq,
+                committed_ahead: BTreeSet::new(),
+                delivered: last_seq,
+                recent: VecDeque::new(),
+                binding: None,
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StreamState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `seq` of the newest event appended.
+    pub fn last_seq(&self) -> u64 {
+        self.lock().next_seq - 1
+    }
+
+    pub fn bound_connection(&self) -> Option<ConnectionId> {
+        self.lock().binding.as_ref().map(|outbox| outbox.connection)
+    }
+
+    /// Whether the bound connection (if any) has gone silent.
+    pub fn binding_is_stale(&self, now: Timestamp, stale_after: Duration) -> bool {
+        self.lock().binding.as_ref().is_some_and(|outbox| outbox.is_stale(now, stale_after))
+    }
+
+    /// Appends an event: assigns its `seq` and returns the statement that
+    /// logs it. The event is delivered once the emission is committed.
+    pub fn append(&self, target: TargetPath, body: EventBody, now: Timestamp) -> (Emission, Statement) {
+        let mut state = self.lock();
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let frame: Arc<str> = Arc::from(ServerMessage::Event(Event { seq, target, time: now, body }).to_json());
+        let statement = records::stream_event(&self.name, seq, now, &frame);
+        state.recent.push_back((seq, frame));
+        if state.recent.len() > REPLAY_WINDOW {
+            state.recent.pop_front();
+        }
+        (Emission { stream: self.clone(), seq }, statement)
+    }
+
+    /// Binds `outbox`: queues `response` (if any) first, then the committed events
+    /// after `last_seq` (none for a fresh bind), then live events as they commit.
+    pub fn bind(
+        &self,
+        store: &Store,
+        outbox: Outbox,
+        last_seq: Option<u64>,
+        response: Option<Arc<str>>,
+    ) -> Result<(), ResumeError> {
+        let mut state = self.lock();
+        let last = state.next_seq - 1;
+        let resume_after = match last_seq {
+            Some(requested) if requested > last => return Err(ResumeError::Ahead { requested, last }),
+            Some(requested) => requested,
+            // A fresh bind starts after everything that exists now.
+            None => last,
+        };
+        let stored = match state.recent.front() {
+            Some((oldest, _)) if resume_after + 1 < *oldest => {
+                let events = records::stream_events_between(store, &self.name, resume_after, *oldest)?;
+                if events.len() as u64 != oldest - resume_after - 1 {
+                    return Err(ResumeError::TooOld { requested: resume_after });
+                }
+                events
+            }
+            _ => Vec::new(),
+        };
+        if let Some(old) = state.binding.take()
+            && old.connection != outbox.connection
+        {
+            old.close("another connection took over this stream");
+        }
+        let replayed = stored.len() as u64;
+        let mut sent = response.is_none_or(|response| outbox.push(response));
+        for frame in stored {
+            sent = sent && outbox.push(Arc::from(frame));
+        }
+        if !sent {
+            outbox.close("too slow: resume from your last seq");
+            return Ok(());
+        }
+        state.delivered = resume_after + replayed;
+        state.binding = Some(outbox);
+        flush(&mut state, &self.name);
+        Ok(())
+    }
+
+    /// Detaches `connection` if it is the bound one.
+    pub fn unbind(&self, connection: ConnectionId) {
+        let mut state = self.lock();
+        if state.binding.as_ref().is_some_and(|outbox| outbox.connection == connection) {
+            state.binding = None;
+        }
+    }
+
+    /// Closes and detaches whatever connection is bound.
+    pub fn close_binding(&self, reason: &'static str) {
+        if let Some(outbox) = self.lock().binding.take() {
+            outbox.close(reason);
+        }
+    }
+
+    fn committed(&self, seq: u64) {
+        let mut state = self.lock();
+        if seq <= state.committed {
+            return;
+        }
+        state.committed_ahead.insert(seq);
+        loop {
+            let next = state.committed + 1;
+            if !state.committed_ahead.remove(&next) {
+                break;
+            }
+            state.committed = next;
+        }
+        flush(&mut state, &self.name);
+    }
+}
+
+/// Sends the bound connection every committed event it has not had yet.
+fn flush(state: &mut StreamState, name: &str) {
+    let Some(outbox) = state.binding.clone() else {
+        return;
+    };
+    while state.delivered < state.committed {
+        let next = state.delivered + 1;
+        let frame = state.recent.iter().find(|(seq, _)| *seq == next).map(|(_, frame)| frame.clone());
+        let Some(frame) = frame else {
+            // Fell out of the window before delivery: the client is far behind.
+            tracing::warn!(stream = name, "client fell behind the replay window; disconnecting it");
+            outbox.close("too slow: resume from your last seq");
+            state.binding = None;
+            return;
+        };
+        if !outbox.push(frame) {
+            tracing::warn!(stream = name, "client too slow; disconnecting it (it can resume by seq)");
+            outbox.close("too slow: resume from your last seq");
+            state.binding = None;
+            return;
+        }
+        state.delivered = next;
+    }
+}
+
+/// Statements and appended events that are stored together, atomically; the
+/// events are delivered after the commit.
+#[derive(Default)]
+pub struct Batch {
+    statements: Vec<Statement>,
+    emissions: Vec<Emission>,
+}
+
+impl Batch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn statement(&mut self, statement: Statement) -> &mut Self {
+        self.statements.push(statement);
+        self
+    }
+
+    /// Appends an event to `stream` as part of this batch.
+    pub fn event(&mut self, stream: &Stream, target: TargetPath, body: EventBody, now: Timestamp) -> &mut Self {
+        let (emission, statement) = stream.append(target, body, now);
+        self.statements.push(statement);
+        self.emissions.push(emission);
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Hands the batch to the store; the future resolves when it is durable.
+    pub fn submit(self, store: &Store) -> Durable {
+        if self.statements.is_empty() {
+            return Box::pin(async { Ok(()) });
+        }
+        let emissions = self.emissions;
+        let after_commit: AfterCommit = Box::new(move |stored| {
+            if !stored {
+                // The state change already happened in memory; tell the
+                // client rather than leave its stream stuck behind a gap.
+                tracing::error!("events could not be stored; delivering them anyway");
+            }
+            for emission in emissions {
+                emission.stream.committed(emission.seq);
+            }
+        });
+        store.submit(self.statements, Some(after_commit))
+    }
+}
