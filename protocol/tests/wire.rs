@@ -184,7 +184,8 @@ fn event_name(body: &EventBody) -> &'static str {
         | Dialog(_)
         | QueueStatus(_)
         | AgentAvailable(_)
-        | ConfirmationExpired(_) => body.name(),
+        | ConfirmationExpired(_)
+        | Unknown => body.name(),
     }
 }
 const EVENTS: usize = 23;
@@ -963,6 +964,14 @@ fn every_event() -> Vec<(Value, Event)> {
 }
 
 #[test]
+fn every_event_name_is_listed_as_known() {
+    for (_, expected) in every_event() {
+        assert!(EventBody::KNOWN.contains(&expected.body.name()), "{} is missing from KNOWN", expected.body.name());
+    }
+    assert_eq!(EventBody::KNOWN.len(), EVENTS);
+}
+
+#[test]
 fn every_event_round_trips() {
     let mut names = BTreeSet::new();
     for (wire, expected) in every_event() {
@@ -1075,7 +1084,9 @@ fn server_messages_tell_responses_from_events() {
     assert!(error.to_string().contains("either `event` or `result`"), "{error}");
     // An event with a malformed body is an error, not a response.
     assert!(ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"session.state","data":{}}"#).is_err());
-    assert!(ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"no.such","data":{}}"#).is_err());
+    // An event of a name this version does not know is kept (for its seq), as `Unknown`.
+    let unknown = ServerMessage::from_json(r#"{"seq":1,"target":"S1","time":0,"event":"no.such","data":{}}"#);
+    assert!(matches!(unknown, Ok(ServerMessage::Event(Event { body: EventBody::Unknown, .. }))), "{unknown:?}");
     assert!(ServerMessage::from_json(r#"{"result":"maybe"}"#).is_err());
     assert!(ServerMessage::from_json("[]").is_err());
 }
@@ -1529,4 +1540,15 @@ fn session_tokens_are_never_echoed() {
     let bad = r#"{"id":"b10","command":"bind","target":"S1","data":{"token":"bind-secret","x":1}}"#;
     let rejected = Request::<AgentCommand>::decode_str(bad).unwrap_err();
     assert!(!serde_json::to_string(&rejected.into_response()).unwrap().contains("bind-secret"));
+}
+
+#[test]
+fn events_from_a_newer_server_parse_as_unknown_and_keep_their_seq() {
+    let text = r#"{"seq":5,"target":"S1.I2","time":7,"event":"chat.reaction","data":{"emoji":"+1"}}"#;
+    let ServerMessage::Event(event) = ServerMessage::from_json(text).unwrap() else {
+        panic!("an event");
+    };
+    assert_eq!(event.seq, 5);
+    assert_eq!(event.body, EventBody::Unknown);
+    assert_eq!(event.body.name(), "unknown");
 }

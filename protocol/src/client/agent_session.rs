@@ -347,6 +347,10 @@ impl AgentClient {
         let mut resend = VecDeque::new();
         for (id, pending) in in_flight {
             let keep = session.is_some() && matches!(pending.command, AgentCommand::SendMessage(_));
+            if session.is_some() && matches!(pending.command, AgentCommand::Bind(_)) {
+                // The resume itself was cut off; `reconnect` sends a new one.
+                continue;
+            }
             if keep {
                 resend.push_back(Request {
                     id: Some(id),
@@ -465,6 +469,14 @@ impl AgentClient {
 
     fn fail(&mut self, id: RequestId, pending: Pending, failure: Failure) {
         let output = match pending.command {
+            // A resume refused for a passing reason (the old socket still
+            // looks bound, a timeout, load): stay disconnected and retry.
+            AgentCommand::Bind(Bind { last_seq: Some(_), .. }) if is_passing(failure.code) => {
+                if let Some(session) = self.session_id().cloned() {
+                    self.phase = Phase::Disconnected { session };
+                }
+                ClientOutput::LoginFailed(failure)
+            }
             AgentCommand::PrepareSession(_) | AgentCommand::Bind(_) => {
                 if !matches!(self.phase, Phase::Disconnected { .. }) {
                     self.phase = Phase::LoggedOut;
@@ -602,4 +614,9 @@ impl AgentClient {
         self.outputs.push_back(ClientOutput::Event(event));
         Ok(())
     }
+}
+
+/// Failures that may pass if the same request is retried a little later.
+fn is_passing(code: FailureCode) -> bool {
+    matches!(code, FailureCode::AlreadyBound | FailureCode::Timeout | FailureCode::RateLimited | FailureCode::Internal)
 }

@@ -800,3 +800,33 @@ fn commands_in_the_wrong_phase_are_refused() {
     client.handle_disconnect();
     assert_eq!(client.login(at(2), AgentId::from("agent1"), Password::new("pw")), Err(ClientError::AlreadyLoggingIn));
 }
+
+#[test]
+fn a_resume_refused_for_a_passing_reason_stays_disconnected_and_retries() {
+    let mut client = bound_client(0);
+    client.handle_disconnect();
+    client.reconnect(at(10)).unwrap();
+    let bind = sent(&mut client);
+    client.handle_message(at(11), failure(&bind, "already-bound", "The old socket still holds it.")).unwrap();
+    assert!(matches!(client.phase(), Phase::Disconnected { .. }), "{:?}", client.phase());
+    client.reconnect(at(20)).expect("the token is kept for another try");
+    let again = sent(&mut client);
+    assert!(matches!(again.command, AgentCommand::Bind(Bind { last_seq: Some(0), .. })));
+
+    // A definite refusal ends it.
+    client.handle_message(at(21), failure(&again, "unknown-session", "Gone.")).unwrap();
+    assert_eq!(client.phase(), &Phase::LoggedOut);
+}
+
+#[test]
+fn a_resume_cut_off_by_another_drop_reports_nothing_and_can_retry() {
+    let mut client = bound_client(0);
+    client.handle_disconnect();
+    outputs(&mut client);
+    client.reconnect(at(10)).unwrap();
+    sent(&mut client);
+    client.handle_disconnect();
+    assert_eq!(outputs(&mut client), [ClientOutput::ConnectionLost]);
+    assert!(matches!(client.phase(), Phase::Disconnected { .. }));
+    assert!(client.reconnect(at(20)).is_ok());
+}

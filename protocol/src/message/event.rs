@@ -80,9 +80,40 @@ pub enum EventBody {
     AgentAvailable(AgentAvailable),
     #[serde(rename = "notification.expired")]
     ConfirmationExpired(ConfirmationExpired),
+    /// An event this version does not know (from a newer server). It still
+    /// takes its place in the `seq` order; clients skip it.
+    #[serde(other)]
+    Unknown,
 }
 
 impl EventBody {
+    /// Every event name this version knows.
+    pub const KNOWN: &'static [&'static str] = &[
+        "session.state",
+        "session.ended",
+        "interaction.offered",
+        "interaction.revoked",
+        "interaction.added",
+        "interaction.present",
+        "interaction.deleted",
+        "interaction.notcontrolled",
+        "chat.message",
+        "chat.typing",
+        "chat.receipt",
+        "chat.left",
+        "chat.transcript",
+        "EventPropertiesChanged",
+        "EventAttachedDataChanged",
+        "EventAck",
+        "EventError",
+        "Event3rdServerResponse",
+        "Event3rdServerFault",
+        "dialog",
+        "queue.status",
+        "notification",
+        "notification.expired",
+    ];
+
     /// The wire name of the event.
     pub fn name(&self) -> &'static str {
         use EventBody::*;
@@ -110,6 +141,7 @@ impl EventBody {
             QueueStatus(_) => "queue.status",
             AgentAvailable(_) => "notification",
             ConfirmationExpired(_) => "notification.expired",
+            Unknown => "unknown",
         }
     }
 }
