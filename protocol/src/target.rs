@@ -245,6 +245,21 @@ impl<'de> Deserialize<'de> for TargetPath {
     }
 }
 
+impl TargetPath {
+    /// The target of a session: its id as the single segment.
+    pub fn for_session(session: &crate::ids::SessionId) -> Result<Self, TargetPathError> {
+        Ok(Self::session(session.as_str().parse()?))
+    }
+
+    /// The target of an interaction a session holds: `<session>.<interaction>`.
+    pub fn for_interaction(
+        session: &crate::ids::SessionId,
+        interaction: &crate::ids::InteractionId,
+    ) -> Result<Self, TargetPathError> {
+        Self::for_session(session)?.child(interaction.as_str().parse()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -419,20 +434,5 @@ mod proptests {
                 prop_assert_eq!(target.to_string(), text);
             }
         }
-    }
-}
-
-impl TargetPath {
-    /// The target of a session: its id as the single segment.
-    pub fn for_session(session: &crate::ids::SessionId) -> Result<Self, TargetPathError> {
-        Ok(Self::session(session.as_str().parse()?))
-    }
-
-    /// The target of an interaction a session holds: `<session>.<interaction>`.
-    pub fn for_interaction(
-        session: &crate::ids::SessionId,
-        interaction: &crate::ids::InteractionId,
-    ) -> Result<Self, TargetPathError> {
-        Self::for_session(session)?.child(interaction.as_str().parse()?)
     }
 }
