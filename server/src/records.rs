@@ -229,14 +229,17 @@ pub struct StoredInteraction {
     pub properties: String,
     pub version: u64,
     pub owner_session: Option<String>,
-    pub created_at: Timestamp,
+    /// When it entered its queue: its request's `enqueued_at`.
+    pub enqueued_at: Timestamp,
 }
 
 pub fn open_interactions(store: &Store) -> Result<Vec<StoredInteraction>, StoreError> {
     store.read(|connection| {
         let mut statement = connection.prepare(
-            "SELECT id, request_id, queue, customer, properties, version, owner_session, created_at \
-             FROM interactions WHERE ended_at IS NULL ORDER BY created_at",
+            // A chat's place in line is its request's: it waited as a request first.
+            "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, \
+             COALESCE(r.enqueued_at, i.created_at) FROM interactions i LEFT JOIN chat_requests r ON r.id = i.request_id \
+             WHERE i.ended_at IS NULL ORDER BY i.created_at",
         )?;
         statement
             .query_map([], |row| {
@@ -248,7 +251,7 @@ pub fn open_interactions(store: &Store) -> Result<Vec<StoredInteraction>, StoreE
                     properties: row.get(4)?,
                     version: row.get::<_, i64>(5)? as u64,
                     owner_session: row.get(6)?,
-                    created_at: Timestamp::from_millis(row.get::<_, i64>(7)? as u64),
+                    enqueued_at: Timestamp::from_millis(row.get::<_, i64>(7)? as u64),
                 })
             })?
             .collect()

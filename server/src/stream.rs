@@ -174,15 +174,18 @@ impl Stream {
             // A fresh bind starts after everything that exists now.
             None => last,
         };
-        let stored = match state.recent.front() {
-            Some((oldest, _)) if resume_after + 1 < *oldest => {
-                let events = records::stream_events_between(store, &self.name, resume_after, *oldest)?;
-                if events.len() as u64 != oldest - resume_after - 1 {
-                    return Err(ResumeError::TooOld { requested: resume_after });
-                }
-                events
+        // What memory does not hold comes from storage: older events, or all
+        // of them when nothing was appended since the stream was rebuilt
+        // after a restart (the window starts empty).
+        let oldest = state.recent.front().map_or(state.next_seq, |(seq, _)| *seq);
+        let stored = if resume_after + 1 < oldest {
+            let events = records::stream_events_between(store, &self.name, resume_after, oldest)?;
+            if events.len() as u64 != oldest - resume_after - 1 {
+                return Err(ResumeError::TooOld { requested: resume_after });
             }
-            _ => Vec::new(),
+            events
+        } else {
+            Vec::new()
         };
         if let Some(old) = state.binding.take()
             && old.connection != outbox.connection

@@ -134,6 +134,16 @@ impl Center {
             session.unbound_since = None;
         }
         let mut batch = Batch::new();
+        if last_seq.is_none() {
+            // A fresh bind starts after the log as it is now, and the snapshot
+            // does not list interactions: announce the ones this session holds
+            // (after a takeover, or a restart and a new login).
+            let held: Vec<_> =
+                state.sessions.get(id).map(|s| s.interactions.iter().cloned().collect()).unwrap_or_default();
+            for interaction in held {
+                self.announce(&state, &mut batch, id, &interaction, now);
+            }
+        }
         self.sync_presence(&mut state, id, now);
         self.drain_router(&mut state, &mut batch, now);
         drop(batch.submit(&self.store));

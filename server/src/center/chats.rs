@@ -1,9 +1,7 @@
 //! Interactions (chats): offers, accept and reject, the message relay,
 //! typing, leave, transfer, property changes and mark done.
 
-use super::{
-    AgentSession, Center, ChatRequest, Interaction, InteractionPhase, ItemOwner, Refusal, RequestPhase, State, refuse,
-};
+use super::{AgentSession, Center, ChatRequest, Interaction, InteractionPhase, Refusal, RequestPhase, State, refuse};
 use crate::records;
 use crate::routing::Target;
 use crate::stream::Batch;
@@ -97,7 +95,7 @@ impl Center {
             AgentCommand::Transfer(transfer) => {
                 let target = Target::from_address(&transfer.to)
                     .map_err(|error| refuse(FailureCode::InvalidValue, error.to_string()))?;
-                self.transfer(state, batch, session_id, &interaction_id, &target, &transfer.to.to_string(), now)
+                self.transfer(state, batch, session_id, &interaction_id, &target, now)
             }
             AgentCommand::ChangeProperties(change) => {
                 let by = Self::session_agent(state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
@@ -163,12 +161,32 @@ impl Center {
         interaction.version += 1;
         interaction.phase = InteractionPhase::Active { session: session_id.clone() };
         Self::store_owner(batch, interaction, Some(session_id));
-        let summary = Self::summary(interaction);
-        let transcript = self.transcript_of(interaction);
         let Some(session) = state.sessions.get_mut(session_id) else {
             return;
         };
         session.interactions.insert(interaction_id.clone());
+        self.announce(state, batch, session_id, interaction_id, now);
+    }
+
+    /// Tells the session's client that it holds the interaction:
+    /// interaction.added, interaction.present and the transcript so far.
+    /// Also what a fresh bind gets for each interaction the session holds
+    /// (the snapshot does not list them).
+    pub(super) fn announce(
+        &self,
+        state: &State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let (Some(interaction), Some(session)) =
+            (state.interactions.get(interaction_id), state.sessions.get(session_id))
+        else {
+            return;
+        };
+        let summary = Self::summary(interaction);
+        let transcript = self.transcript_of(interaction);
         let target = interaction_target(session_id, interaction_id);
         batch.event(&session.stream, target.clone(), EventBody::InteractionAdded(summary), now);
         batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
@@ -410,7 +428,6 @@ impl Center {
         Ok(None)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn transfer(
         &self,
         state: &mut State,
@@ -418,7 +435,6 @@ impl Center {
         session_id: &SessionId,
         interaction_id: &InteractionId,
         target: &Target,
-        target_text: &str,
         now: Timestamp,
     ) -> Outcome {
         if let Target::Agent(agent) = target {
@@ -444,15 +460,13 @@ impl Center {
         })?;
         let party = self.agent_party(state, session_id);
         self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
-        Self::dissociate(
-            state,
-            batch,
-            session_id,
-            interaction_id,
-            DeleteReason::Moved,
-            Some(target_text.to_owned()),
-            now,
-        );
+        // `movedTo` names the agent that has the chat now: only a transfer to
+        // one agent names one (a group or queue has not chosen yet).
+        let moved_to = match target {
+            Target::Agent(agent) => Some(agent.to_string()),
+            _ => None,
+        };
+        Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Moved, moved_to, now);
         if let Some(interaction) = state.interactions.get_mut(interaction_id) {
             interaction.phase = InteractionPhase::Queued;
             interaction.agent_left = false;
@@ -473,20 +487,9 @@ impl Center {
             return;
         };
         let (item, queue) = (interaction.item, interaction.queue.clone());
-        let target = Target::Queue(queue);
         let result = match state.router.item_state(item) {
-            Some(crate::routing::ItemState::Active(_)) => state.router.transfer(item, &target, now),
-            // Restored after a restart and still waiting for its old owner.
-            Some(_) => state.router.remove(item).and_then(|()| {
-                let new = state.router.enqueue(&target, Default::default(), now)?;
-                state.items.remove(&item);
-                state.items.insert(new, ItemOwner::Interaction(interaction_id.clone()));
-                if let Some(interaction) = state.interactions.get_mut(interaction_id) {
-                    interaction.item = new;
-                }
-                Ok(())
-            }),
-            None => Ok(()),
+            Some(crate::routing::ItemState::Active(_)) => state.router.transfer(item, &Target::Queue(queue), now),
+            _ => Ok(()),
         };
         if let Err(error) = result {
             tracing::error!(%error, interaction = %interaction_id, "could not requeue an interaction");
@@ -497,7 +500,6 @@ impl Center {
             }
             if let Some(interaction) = state.interactions.get_mut(interaction_id) {
                 interaction.phase = InteractionPhase::Queued;
-                interaction.restored_owner = None;
                 Self::store_owner(batch, interaction, None);
             }
         }
@@ -603,7 +605,8 @@ impl Center {
         Ok(None)
     }
 
-    /// Moves every interaction of `from` to `to` (a takeover by the same agent).
+    /// Moves every interaction of `from` to `to` (a takeover by the same
+    /// agent); `to`'s client is told when it binds.
     pub(super) fn move_interactions(
         &self,
         state: &mut State,
@@ -624,12 +627,8 @@ impl Center {
             interaction.version += 1;
             interaction.phase = InteractionPhase::Active { session: to.id.clone() };
             Self::store_owner(batch, interaction, Some(&to.id));
-            let summary = Self::summary(interaction);
-            let transcript = self.transcript_of(interaction);
-            let target = interaction_target(&to.id, &interaction_id);
-            batch.event(&to.stream, target.clone(), EventBody::InteractionAdded(summary), now);
-            batch.event(&to.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
-            batch.event(&to.stream, target, EventBody::ChatTranscript(ChatTranscript { messages: transcript }), now);
+            // The new session's client learns of it when it binds (`announce`):
+            // events logged before its first, fresh bind would never reach it.
             moved.insert(interaction_id);
         }
         moved

@@ -318,26 +318,11 @@ impl Center {
                 client_ids: HashMap::new(),
                 agent_left: false,
                 customer_left: false,
-                restored_owner: None,
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));
         // The reserved agent now gets the real offer (the route-done target).
         if let Some(agent) = reserved {
-            if let Some(interaction) = state.interactions.get_mut(&interaction_id) {
-                let place = self.config.agent(agent.as_str());
-                interaction.properties.insert(
-                    "RouteTarget".into(),
-                    json!({
-                        "type": "A",
-                        "agent": agent.as_str(),
-                        "place": place.and_then(|entry| entry.place.clone()),
-                        "dn": place.and_then(|entry| entry.dn.clone()),
-                        "switch": place.and_then(|entry| entry.switch.clone()),
-                        "vq": interaction.queue,
-                    }),
-                );
-            }
             self.offer(state, batch, &interaction_id, item, agent, now);
         }
         tracing::info!(request = %request_id, interaction = %interaction_id, "chat started");

@@ -123,7 +123,7 @@ pub(crate) struct ChatRequest {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum InteractionPhase {
-    /// Waiting in the router (or restored, waiting for its owner).
+    /// Waiting in the router.
     Queued,
     Offered {
         session: SessionId,
@@ -152,8 +152,6 @@ pub(crate) struct Interaction {
     pub agent_left: bool,
     /// The customer left the chat.
     pub customer_left: bool,
-    /// Restored after a restart: accept silently when offered to this agent.
-    pub restored_owner: Option<AgentId>,
 }
 
 /// What a router item stands for.

@@ -89,7 +89,7 @@ impl Center {
             let request_id = ServiceRequestId::new(&stored.request_id);
             let customer = serde_json::from_str(&stored.customer)
                 .map_err(|error| StartError::Damaged(format!("interaction {}: customer: {error}", stored.id)))?;
-            let properties: Map<String, Value> = serde_json::from_str(&stored.properties)
+            let mut properties: Map<String, Value> = serde_json::from_str(&stored.properties)
                 .map_err(|error| StartError::Damaged(format!("interaction {}: properties: {error}", stored.id)))?;
             let transcript = records::transcript(&self.store, &stored.id)?;
             let next_message_id = transcript.last().map(|message| message.0 + 1).unwrap_or(1);
@@ -105,14 +105,31 @@ impl Center {
                 .map(SessionId::new)
                 .filter(|session| state.sessions.contains_key(session));
             let owner_agent = owner.as_ref().and_then(|session| state.sessions.get(session)).map(|s| s.agent.clone());
-            let target = match &owner_agent {
-                Some(agent) => Target::Agent(agent.clone()),
-                None => Target::Queue(stored.queue.clone()),
+            let queue = Target::Queue(stored.queue.clone());
+            // An accepted chat is its agent's again at once, whether or not
+            // the agent is Ready: it can be answered, transferred and marked
+            // done as soon as a client binds. One without an agent (or one its
+            // agent has no room for any more) waits at its place in its queue.
+            let restored = owner_agent.as_ref().and_then(|agent| {
+                state
+                    .router
+                    .restore_active(&queue, agent, now)
+                    .inspect_err(
+                        |error| tracing::warn!(%error, interaction = %stored.id, "a chat goes back to its queue"),
+                    )
+                    .ok()
+            });
+            let (item, owner) = match restored {
+                Some(item) => (item, owner),
+                None => {
+                    let item = state
+                        .router
+                        .enqueue(&queue, Default::default(), stored.enqueued_at)
+                        .map_err(|error| StartError::Damaged(format!("interaction {}: {error}", stored.id)))?;
+                    properties.remove(super::chats::OP_SESSION_ID);
+                    (item, None)
+                }
             };
-            let item = state
-                .router
-                .enqueue(&target, Default::default(), stored.created_at)
-                .map_err(|error| StartError::Damaged(format!("interaction {}: {error}", stored.id)))?;
             state.items.insert(item, ItemOwner::Interaction(id.clone()));
             let phase = match &owner {
                 Some(session) => InteractionPhase::Active { session: session.clone() },
@@ -141,7 +158,6 @@ impl Center {
                     client_ids,
                     agent_left: false,
                     customer_left,
-                    restored_owner: owner_agent,
                 },
             );
         }

@@ -106,8 +106,7 @@ impl Center {
         }
     }
 
-    /// Offers a chat to an agent's session (or silently gives a restored
-    /// chat back to its owner).
+    /// Offers a chat to an agent's session.
     pub(super) fn offer(
         &self,
         state: &mut State,
@@ -122,22 +121,25 @@ impl Center {
             let _ = state.router.timeout(item);
             return;
         };
-        let restored =
-            state.interactions.get(interaction_id).and_then(|interaction| interaction.restored_owner.clone());
-        if restored.as_ref() == Some(&agent) {
-            if let Err(error) = state.router.accept(item, &agent, now) {
-                tracing::error!(%error, "could not give a restored chat back to its agent");
-            } else if let Some(interaction) = state.interactions.get_mut(interaction_id) {
-                interaction.restored_owner = None;
-                interaction.phase = InteractionPhase::Active { session: session_id };
-            }
-            return;
-        }
         let deadline = now.saturating_add(self.config.routing.offer_timeout());
         let Some(interaction) = state.interactions.get_mut(interaction_id) else {
             return;
         };
         interaction.phase = InteractionPhase::Offered { session: session_id.clone(), deadline };
+        // The route-done target names the agent routing chose this time (a
+        // rejected or transferred chat gets a new one).
+        let place = self.config.agent(agent.as_str());
+        interaction.properties.insert(
+            "RouteTarget".into(),
+            serde_json::json!({
+                "type": "A",
+                "agent": agent.as_str(),
+                "place": place.and_then(|entry| entry.place.clone()),
+                "dn": place.and_then(|entry| entry.dn.clone()),
+                "switch": place.and_then(|entry| entry.switch.clone()),
+                "vq": interaction.queue,
+            }),
+        );
         let offer = Offer {
             customer: interaction.customer.clone(),
             queue: interaction.queue.clone(),

@@ -47,6 +47,8 @@ pub enum RoutingError {
     WrongPhase { item: ItemId, phase: Phase, operation: Operation },
     #[error("{item} is not offered to {agent}")]
     NotOfferedTo { item: ItemId, agent: AgentId },
+    #[error("agent {0} holds as many chats as its capacity allows")]
+    AtCapacity(AgentId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -56,7 +56,8 @@
 //!   [`remove`](Router::remove) withdraws a waiting or offered item (the
 //!   customer left); [`transfer`](Router::transfer) re-enqueues an active chat
 //!   to a new target, as a new arrival there, preferring agents other than
-//!   the one who transferred it.
+//!   the one who transferred it. [`restore_active`](Router::restore_active)
+//!   gives an agent back, after a restart, a chat it had accepted.
 //!
 //! **Standing invariant** (checked by [`Router::check_invariants`]): no line
 //! has both an available agent and a waiting item. Every command restores it
@@ -323,6 +324,44 @@ impl Router {
         self.index_waiting(item);
         self.settle(vec![item], Some(agent));
         Ok(())
+    }
+
+    /// Re-creates, after a restart, a chat that `agent` had accepted: it is
+    /// active with the agent at once (since `since`), whatever the agent's
+    /// presence, as an agent keeps its active chats when it leaves Ready.
+    /// `target` is where the chat came from (its line, for a later transfer
+    /// back and for statistics). Refused, changing nothing, when the agent is
+    /// at capacity (the configuration shrank): enqueue the chat instead.
+    /// Only takes capacity away, so it offers nothing.
+    pub fn restore_active(
+        &mut self,
+        target: &Target,
+        agent: &AgentId,
+        since: Timestamp,
+    ) -> Result<ItemId, RoutingError> {
+        let ix = self.agent_ix(agent)?;
+        let (line, queue) = self.resolve(target)?;
+        if self.agents[ix.0].load() >= self.agents[ix.0].spec.capacity {
+            return Err(RoutingError::AtCapacity(agent.clone()));
+        }
+        let id = ItemId(self.next_item);
+        self.next_item += 1;
+        self.items.insert(
+            id,
+            Item {
+                id,
+                line,
+                queue,
+                priority: Priority::default(),
+                enqueued_at: since,
+                rejected_by: Vec::new(),
+                held: Held::Active { agent: ix, since },
+            },
+        );
+        self.update_agent(ix, |agent| {
+            agent.active.insert(id);
+        });
+        Ok(id)
     }
 
     /// The next thing the driver must do, oldest first. Drain it after every

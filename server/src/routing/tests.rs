@@ -573,6 +573,27 @@ fn wait_estimate_is_position_times_handling_time_over_ready_slots() {
 // ---- setup and checking ---------------------------------------------------
 
 #[test]
+fn a_restored_chat_is_active_at_once_and_counts_toward_capacity() {
+    let mut router = pair(1);
+    // After a restart nobody is Ready yet; the chat is a's again all the same.
+    let chat = router.restore_active(&group("G"), &agent("a"), at(5)).unwrap();
+    assert_eq!(state(&router, chat), active("a"));
+    assert_eq!(outputs(&mut router), vec![]);
+    assert_eq!(router.restore_active(&group("G"), &agent("a"), at(5)), Err(RoutingError::AtCapacity(agent("a"))));
+    ready(&mut router, "a", 10);
+    ready(&mut router, "b", 11);
+    let next = enqueue(&mut router, &group("G"), 20);
+    assert_eq!(outputs(&mut router), vec![offer(next, "b")], "a is full");
+    // It ends, or moves, like any active chat.
+    router.transfer(chat, &group("G"), at(30)).unwrap();
+    assert_eq!(outputs(&mut router), vec![offer(chat, "a")], "only a is free");
+    router.accept(chat, &agent("a"), at(31)).unwrap();
+    router.finish(chat, at(40)).unwrap();
+    assert_eq!(state(&router, chat), None);
+    router.check_invariants().unwrap();
+}
+
+#[test]
 fn setup_refuses_bad_agents_and_queues() {
     let a = || spec("a", &["G"], &[], 1);
     assert_eq!(Router::new([a(), a()], []).unwrap_err(), SetupError::DuplicateAgent(agent("a")));

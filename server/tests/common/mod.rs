@@ -5,13 +5,14 @@
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 use switchboard_server::config::Config;
 use switchboard_server::store::Store;
-use switchboard_server::{AppState, app, auth};
+use switchboard_server::{AppState, app, auth, run_timers};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -21,7 +22,7 @@ pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub const PASSWORD: &str = "correct horse battery";
 
-fn password_hash() -> &'static str {
+pub fn password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| auth::hash_password(PASSWORD).expect("hashing works"))
 }
@@ -65,11 +66,20 @@ password_hash = "{hash}"
     Config::parse(&text).expect("the test configuration is valid")
 }
 
+/// A server on its own runtime (in its own thread), so that `restart` can
+/// stop everything it runs — listener, connections, timers — like a crash,
+/// and start a new one on the same database file.
 pub struct TestServer {
     pub addr: SocketAddr,
     pub db: PathBuf,
+    config: Config,
     _dir: tempfile::TempDir,
-    task: tokio::task::JoinHandle<()>,
+    running: Option<Running>,
+}
+
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl TestServer {
@@ -80,15 +90,27 @@ impl TestServer {
     pub async fn start_with(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let db = dir.path().join("switchboard.db");
-        let store = Store::open(&db).expect("the database opens");
-        let state = AppState::new(config, store).expect("the center starts");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let addr = listener.local_addr().expect("a local address");
-        let router = app(state, None);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
-        Self { addr, db, _dir: dir, task }
+        let (addr, running) = launch(config.clone(), db.clone()).await;
+        Self { addr, db, config, _dir: dir, running: Some(running) }
+    }
+
+    /// Stops the server (every connection drops, timers stop, nothing
+    /// unfinished is kept) and starts a new one on the same database. The new
+    /// server listens on a new port: `url` follows it.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (addr, running) = launch(self.config.clone(), self.db.clone()).await;
+        self.addr = addr;
+        self.running = Some(running);
+    }
+
+    async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(());
+            tokio::task::spawn_blocking(move || running.thread.join().expect("the server thread ends cleanly"))
+                .await
+                .expect("the server thread is joined");
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -98,26 +120,72 @@ impl TestServer {
     pub async fn agent(&self) -> Client {
         Client::connect(&self.url("/ws/agent")).await
     }
+
+    pub async fn customer(&self) -> Client {
+        Client::connect(&self.url("/ws/customer")).await
+    }
+}
+
+/// Opens the store, starts the center (rebuilding what the file holds), its
+/// timers and the HTTP server on a fresh runtime in a new thread.
+async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
+    let (ready, started) = tokio::sync::oneshot::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime for the server");
+        runtime.block_on(async move {
+            let store = Store::open(&db).expect("the database opens");
+            let state = AppState::new(config, store).expect("the center starts");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+            let addr = listener.local_addr().expect("a local address");
+            tokio::spawn(run_timers(state.clone()));
+            let router = app(state, None);
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router).await;
+            });
+            let _ = ready.send(addr);
+            let _ = stopped.await;
+        });
+        // Dropping the runtime cancels every task: connections close and the
+        // center (with its store) is dropped.
+        runtime.shutdown_timeout(Duration::from_secs(5));
+    });
+    let addr = tokio::time::timeout(FRAME_TIMEOUT, started)
+        .await
+        .expect("the server starts in time")
+        .expect("the server starts");
+    (addr, Running { stop, thread })
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(running) = self.running.take() {
+            // Not joined: the thread ends on its own once its runtime is down.
+            let _ = running.stop.send(());
+        }
     }
 }
 
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
     next_id: u64,
-    /// Events that arrived while `request` waited for its response. A
-    /// request's events may precede its response (docs/protocol.md).
-    early_events: std::collections::VecDeque<Value>,
+    /// Frames read but not yet handed out: events that arrived while
+    /// `request` waited for its response (a request's events may precede its
+    /// response, docs/protocol.md), or that `expect_event` passed over.
+    early_events: VecDeque<Value>,
+    /// The last `seq` seen per stream (an event target's first segment):
+    /// every event must continue its stream without a gap or a repeat.
+    last_seq: HashMap<String, u64>,
 }
 
 impl Client {
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = connect_async(url).await.expect("the WebSocket connects");
-        Self { socket, next_id: 1, early_events: Default::default() }
+        Self { socket, next_id: 1, early_events: Default::default(), last_seq: HashMap::new() }
     }
 
     pub async fn send_text(&mut self, text: &str) {
@@ -145,26 +213,44 @@ impl Client {
         self.recv_frame().await
     }
 
+    /// Reads one frame from the socket (see `try_recv_frame`).
     async fn recv_frame(&mut self) -> Value {
-        loop {
-            let frame = tokio::time::timeout(FRAME_TIMEOUT, self.socket.next())
-                .await
-                .expect("a frame arrives in time")
-                .expect("the connection is open")
-                .expect("the frame is readable");
-            match frame {
-                Message::Text(text) => {
-                    return serde_json::from_str(text.as_str()).expect("frames are JSON");
-                }
+        self.try_recv_frame(FRAME_TIMEOUT).await.expect("a frame arrives in time")
+    }
+
+    /// A text frame within `wait`, or `None`; pings are skipped. An event
+    /// must continue its stream's `seq` (the first event of a stream on this
+    /// connection may start anywhere: a resume starts after its `lastSeq`).
+    async fn try_recv_frame(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let frame = loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?;
+            match frame.expect("the connection is open").expect("the frame is readable") {
+                Message::Text(text) => break serde_json::from_str::<Value>(text.as_str()).expect("frames are JSON"),
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("unexpected frame {other:?}"),
             }
+        };
+        if let (Some(seq), Some(target)) = (frame["seq"].as_u64(), frame["target"].as_str())
+            && frame.get("event").is_some()
+        {
+            let stream = target.split('.').next().unwrap_or_default().to_owned();
+            if let Some(last) = self.last_seq.get(&stream) {
+                assert_eq!(seq, last + 1, "events arrive in seq order without gaps or repeats: {frame}");
+            }
+            self.last_seq.insert(stream, seq);
         }
+        Some(frame)
     }
 
     /// Sends a request and returns its response (asserting the id echo).
     pub async fn request(&mut self, request: Value) -> Value {
         let id = self.send(request).await;
+        self.response_to(&id).await
+    }
+
+    /// The response to the request `id` (events before it are kept).
+    pub async fn response_to(&mut self, id: &str) -> Value {
         loop {
             let frame = self.recv_frame().await;
             if frame.get("event").is_some() {
@@ -176,16 +262,109 @@ impl Client {
         }
     }
 
-    /// Whether another frame arrives within `wait`.
+    /// Sends a request and asserts it succeeded; returns the response.
+    pub async fn ok(&mut self, request: Value) -> Value {
+        let response = self.request(request.clone()).await;
+        assert_eq!(response["result"], "success", "{request} → {response}");
+        response
+    }
+
+    /// Sends a request and asserts it failed with `code`; returns the response.
+    pub async fn fails(&mut self, request: Value, code: &str) -> Value {
+        let response = self.request(request.clone()).await;
+        assert_eq!(response["result"], "failure", "{request} → {response}");
+        assert_eq!(response["failure"]["code"], code, "{request} → {response}");
+        assert!(
+            response["failure"]["message"].as_str().is_some_and(|message| !message.is_empty()),
+            "a failure explains itself: {response}"
+        );
+        response
+    }
+
+    /// The next event, whatever it is (responses are not expected here).
+    pub async fn next_event(&mut self) -> Value {
+        let frame = self.recv().await;
+        assert!(frame.get("event").is_some(), "expected an event, got {frame}");
+        frame
+    }
+
+    /// The first event named `name`. Other events that come before it are
+    /// kept, in order, for later reads. Fails after `FRAME_TIMEOUT` in all.
+    pub async fn expect_event(&mut self, name: &str) -> Value {
+        if let Some(index) = self.early_events.iter().position(|frame| frame["event"] == name) {
+            return self.early_events.remove(index).expect("the index is in range");
+        }
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        loop {
+            let now = tokio::time::Instant::now();
+            assert!(now < deadline, "no `{name}` event in time; passed over: {:?}", self.early_events);
+            let frame = tokio::time::timeout_at(deadline, self.recv_frame())
+                .await
+                .unwrap_or_else(|_| panic!("no `{name}` event in time; passed over: {:?}", self.early_events));
+            if frame["event"] == name {
+                return frame;
+            }
+            assert!(frame.get("event").is_some(), "a response nobody asked for while waiting for `{name}`: {frame}");
+            self.early_events.push_back(frame);
+        }
+    }
+
+    /// Like `expect_event`, but the events before the match are dropped, so
+    /// that `next_event` then reads what came right after it.
+    pub async fn skip_to(&mut self, name: &str) -> Value {
+        let found = self.expect_event(name).await;
+        let seq = found["seq"].as_u64();
+        self.early_events.retain(|frame| frame["seq"].as_u64() > seq);
+        found
+    }
+
+    /// Forgets the events read but not handed out yet; returns them.
+    pub fn take_buffered(&mut self) -> Vec<Value> {
+        self.early_events.drain(..).collect()
+    }
+
+    /// Every frame that arrives until nothing has come for `wait`.
+    pub async fn drain(&mut self, wait: Duration) -> Vec<Value> {
+        let mut frames = self.take_buffered();
+        while let Some(frame) = self.try_recv_frame(wait).await {
+            frames.push(frame);
+        }
+        frames
+    }
+
+    /// Whether no frame arrives within `wait` (one that does is kept).
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
         if !self.early_events.is_empty() {
             return false;
         }
-        match tokio::time::timeout(wait, self.socket.next()).await {
-            Err(_) => true,
-            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => true,
-            Ok(_) => false,
+        match self.try_recv_frame(wait).await {
+            None => true,
+            Some(frame) => {
+                self.early_events.push_back(frame);
+                false
+            }
         }
+    }
+
+    /// Waits for the server to close the connection; returns the close
+    /// reason (frames before it are dropped).
+    pub async fn expect_closed(&mut self) -> String {
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.expect("the server closes in time");
+            match frame {
+                Some(Ok(Message::Close(close))) => {
+                    return close.map(|close| close.reason.to_string()).unwrap_or_default();
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return String::new(),
+            }
+        }
+    }
+
+    /// The last `seq` this connection saw on `stream`.
+    pub fn last_seq(&self, stream: &str) -> u64 {
+        self.last_seq.get(stream).copied().unwrap_or(0)
     }
 
     pub async fn close(mut self) {
@@ -228,4 +407,62 @@ pub fn stored_events(db: &std::path::Path, session: &str) -> Vec<Value> {
         .expect("rows")
         .map(|body| serde_json::from_str(&body.expect("a row")).expect("stored JSON"))
         .collect()
+}
+
+/// The rows a query returns, each column as JSON (integers, text, null).
+pub fn sql(db: &std::path::Path, query: &str, params: &[&str]) -> Vec<Vec<Value>> {
+    use rusqlite::types::ValueRef;
+    let connection = rusqlite::Connection::open(db).expect("the database opens");
+    let mut statement = connection.prepare(query).expect("a valid query");
+    let columns = statement.column_count();
+    statement
+        .query_map(rusqlite::params_from_iter(params), |row| {
+            (0..columns)
+                .map(|column| {
+                    Ok(match row.get_ref(column)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(value) => json!(value),
+                        ValueRef::Real(value) => json!(value),
+                        ValueRef::Text(text) => json!(String::from_utf8_lossy(text)),
+                        ValueRef::Blob(_) => json!("<blob>"),
+                    })
+                })
+                .collect()
+        })
+        .expect("the query runs")
+        .map(|row| row.expect("a readable row"))
+        .collect()
+}
+
+/// A count (or any single integer) from the database.
+pub fn sql_count(db: &std::path::Path, query: &str, params: &[&str]) -> i64 {
+    sql(db, query, params)[0][0].as_i64().expect("an integer")
+}
+
+/// Every row of every table, to show that a request changed nothing stored.
+pub fn db_snapshot(db: &std::path::Path) -> Vec<Vec<Vec<Value>>> {
+    ["agent_sessions", "chat_requests", "interactions", "messages", "stream_events"]
+        .iter()
+        .map(|table| sql(db, &format!("SELECT * FROM {table} ORDER BY 1, 2"), &[]))
+        .collect()
+}
+
+/// A customer's chat, as the widget keeps it.
+#[derive(Debug, Clone)]
+pub struct Chat {
+    pub id: String,
+    pub token: String,
+}
+
+impl Client {
+    /// `requestChat` for `service` with `data` merged in; returns the grant.
+    pub async fn request_chat(&mut self, service: &str, mut data: Value) -> Chat {
+        data["service"] = json!(service);
+        let response = self.ok(json!({"command": "requestChat", "data": data})).await;
+        let grant = &response["data"];
+        let id = grant["_id"].as_str().expect("the grant names the request").to_owned();
+        let token = grant["token"].as_str().expect("the grant carries a token").to_owned();
+        assert_ne!(id, token, "the token is not the public id");
+        Chat { id, token }
+    }
 }
