@@ -1125,3 +1125,39 @@ async fn bad_input_on_the_customer_endpoint_is_refused_and_changes_nothing() {
     let ok = customer.ok(send("c-1", &"x".repeat(200))).await;
     assert!(ok["data"]["messageId"].as_u64().is_some());
 }
+
+#[tokio::test]
+async fn an_abandoned_request_ends_after_the_grace_period_and_frees_its_place() {
+    let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 50\nrequest_burst = 100\n\
+                  outbound_queue = 256\nresume_grace_secs = 1\nidle_timeout_secs = 60\nping_interval_ms = 10000\n";
+    let server = TestServer::start_with(config_with(1, 1, "", limits)).await;
+    let (gone, gone_chat) = new_customer(&server, "walked-away").await;
+    let (mut staying, _) = new_customer(&server, "stays").await;
+    assert_eq!(status(&mut staying).await, (2, 2), "second in line behind the first request");
+    gone.close().await;
+
+    // After the 1 s grace period the abandoned request ends and the other moves up.
+    let (pos, calls) = status(&mut staying).await;
+    assert_eq!((pos, calls), (1, 1));
+    let ended = sql(&server.db, "SELECT status FROM chat_requests WHERE id = ?1", &[gone_chat.id.as_str()]);
+    assert_eq!(ended, vec![vec![json!("ended")]]);
+}
+
+#[tokio::test]
+async fn a_customer_who_confirms_but_never_starts_releases_the_agent() {
+    let server = TestServer::start_with(config(1, 1, "confirm_timeout_secs = 1")).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+    let (mut james, _) = new_customer(&server, "jamesbond").await;
+    james.expect_event("notification").await;
+    james.ok(json!({"command": "connect"})).await;
+    james.expect_event("dialog").await;
+    // No startChat: after the deadline the reservation lapses and the customer is told.
+    let expired = james.expect_event("notification.expired").await;
+    assert_eq!(expired["data"]["keptPlace"], true);
+    // The agent was never offered the chat; James kept the head of the line,
+    // so the freed agent is reserved for him again and he is asked again.
+    assert!(alice.client.quiet_for(QUIET).await, "no offer reached the agent");
+    let again = james.expect_event("notification").await;
+    assert!(again["data"]["confirmBy"].as_u64().is_some());
+}

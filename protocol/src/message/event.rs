@@ -252,8 +252,8 @@ pub struct InteractionDeleted {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionNotControlled {
-    /// The agent that controls it now, when it moved (never a session id:
-    /// session ids are bearer secrets).
+    /// The agent that controls it now, when it moved to one agent.
+    /// (Absent when it went back to a group or a queue.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_to: Option<String>,
 }

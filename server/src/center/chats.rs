@@ -218,24 +218,7 @@ impl Center {
     }
 
     fn transcript_of(&self, interaction: &Interaction) -> Vec<ChatMessage> {
-        match records::transcript(&self.store, interaction.id.as_str()) {
-            Ok(rows) => rows
-                .into_iter()
-                .filter_map(|(message_id, _, client_id, party, text, time)| {
-                    Some(ChatMessage {
-                        message_id,
-                        client_id: client_id.map(ClientMessageId::new),
-                        from: serde_json::from_str(&party).ok()?,
-                        text,
-                        time,
-                    })
-                })
-                .collect(),
-            Err(error) => {
-                tracing::error!(%error, "could not read a transcript");
-                Vec::new()
-            }
-        }
+        interaction.transcript.clone()
     }
 
     fn accept(
@@ -354,6 +337,7 @@ impl Center {
             at: now,
         }));
         let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
+        interaction.transcript.push(message.clone());
         self.to_both_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
         Ok(Some(json!({ "messageId": message_id })))
     }
@@ -500,6 +484,7 @@ impl Center {
             }
             if let Some(interaction) = state.interactions.get_mut(interaction_id) {
                 interaction.phase = InteractionPhase::Queued;
+                interaction.agent_left = false;
                 Self::store_owner(batch, interaction, None);
             }
         }

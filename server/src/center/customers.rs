@@ -178,6 +178,7 @@ impl Center {
             confirmed: false,
             item: Some(item),
             last_status: None,
+            unbound_since: None,
         };
         let dialog = Dialog::ConfirmationDialog {
             dialog_id: "0".into(),
@@ -198,10 +199,11 @@ impl Center {
 
     /// Binds the connection to its request's stream (after the `requestChat` response).
     pub fn attach_customer(&self, connection: &CustomerConnection, request_id: &ServiceRequestId, last_seq: u64) {
-        let state = self.lock();
-        let Some(request) = state.requests.get(request_id) else {
+        let mut state = self.lock();
+        let Some(request) = state.requests.get_mut(request_id) else {
             return;
         };
+        request.unbound_since = None;
         if let Err(error) = request.stream.bind(&self.store, connection.outbox.clone(), Some(last_seq), None) {
             tracing::warn!(%error, "could not attach a customer stream");
         }
@@ -215,16 +217,17 @@ impl Center {
         request: &Request<CustomerCommand>,
         _now: Timestamp,
     ) -> Result<(), Refusal> {
-        let state = self.lock();
+        let mut state = self.lock();
         let unknown = || refuse(FailureCode::NotFound, "no open chat has this token; the chat may have ended");
         let request_id = state.request_by_token.get(&token_hash(token.expose())).cloned().ok_or_else(unknown)?;
-        let chat = state.requests.get(&request_id).ok_or_else(unknown)?;
+        let chat = state.requests.get_mut(&request_id).ok_or_else(unknown)?;
         let grant = ChatGrant { id: request_id.clone(), token: token.clone(), last_seq: chat.stream.last_seq() };
         let response = request.success(serde_json::to_value(&grant).ok());
         let frame: Arc<str> = Arc::from(ServerMessage::Response(response).to_json());
         chat.stream
             .bind(&self.store, connection.outbox.clone(), Some(last_seq), Some(frame))
             .map_err(|error| refuse(FailureCode::InvalidState, error.to_string()))?;
+        chat.unbound_since = None;
         connection.request = Some(request_id);
         Ok(())
     }
@@ -245,7 +248,8 @@ impl Center {
                 "no agent is waiting for your confirmation yet; we will notify you",
             ));
         };
-        request.phase = RequestPhase::Confirmed { agent };
+        let deadline = now.saturating_add(self.config.routing.confirm_timeout());
+        request.phase = RequestPhase::Confirmed { agent, deadline };
         request.confirmed = true;
         batch.statement(records::chat_request_status(request_id.as_str(), "confirmed"));
         let dialog = Dialog::StartChat {
@@ -257,6 +261,8 @@ impl Center {
             id: request_id.clone(),
         };
         batch.event(&request.stream, request_target(request), EventBody::Dialog(dialog), now);
+        // The agent stays reserved only so long for the customer to start.
+        state.add_timer(deadline, super::Timer::ConfirmationExpires(request_id.clone()));
         Ok(None)
     }
 
@@ -297,7 +303,7 @@ impl Center {
         }));
         batch.statement(records::chat_request_status(request_id.as_str(), "chatting"));
         let reserved = match &request.phase {
-            RequestPhase::Confirmed { agent } => Some(agent.clone()),
+            RequestPhase::Confirmed { agent, .. } => Some(agent.clone()),
             _ => None,
         };
         request.phase = RequestPhase::Chatting { interaction: interaction_id.clone() };
@@ -315,6 +321,7 @@ impl Center {
                 item,
                 phase: InteractionPhase::Queued,
                 next_message_id: 1,
+                transcript: Vec::new(),
                 client_ids: HashMap::new(),
                 agent_left: false,
                 customer_left: false,
@@ -412,9 +419,29 @@ impl Center {
         }
     }
 
-    pub(super) fn customer_connection_closed(&self, state: &mut State, connection: ConnectionId) {
-        for request in state.requests.values() {
-            request.stream.unbind(connection);
+    pub(super) fn customer_connection_closed(&self, state: &mut State, connection: ConnectionId, now: Timestamp) {
+        for request in state.requests.values_mut() {
+            if request.stream.bound_connection() == Some(connection) {
+                request.stream.unbind(connection);
+                request.unbound_since = Some(now);
+            }
+        }
+    }
+
+    /// Ends chat requests whose customer has been gone (no connection)
+    /// longer than the resume grace period, as if they had disconnected:
+    /// an abandoned request must not keep taking agents' reservations.
+    pub(super) fn expire_requests(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
+        let grace = self.config.limits.resume_grace();
+        let abandoned: Vec<ServiceRequestId> = state
+            .requests
+            .values()
+            .filter(|request| request.unbound_since.is_some_and(|since| now.saturating_since(since) >= grace))
+            .map(|request| request.id.clone())
+            .collect();
+        for request in abandoned {
+            tracing::info!(request = %request, "chat request abandoned: the customer did not come back");
+            self.customer_leaves(state, batch, &request, now);
         }
     }
 }

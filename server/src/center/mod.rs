@@ -99,8 +99,9 @@ pub(crate) enum RequestPhase {
     Waiting,
     /// An agent is reserved; the customer was asked to confirm by `deadline`.
     Notified { agent: AgentId, deadline: Timestamp },
-    /// The customer confirmed; StartChat was sent; waiting for `startChat`.
-    Confirmed { agent: AgentId },
+    /// The customer confirmed; StartChat was sent; waiting for `startChat`
+    /// until `deadline` (the agent stays reserved until then).
+    Confirmed { agent: AgentId, deadline: Timestamp },
     /// The chat interaction exists.
     Chatting { interaction: InteractionId },
 }
@@ -119,6 +120,9 @@ pub(crate) struct ChatRequest {
     pub item: Option<ItemId>,
     /// The last queue status pushed, to push only changes.
     pub last_status: Option<(u32, u32, u8, Option<u64>)>,
+    /// Since when no connection is attached (an abandoned request ends
+    /// after the resume grace period).
+    pub unbound_since: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,6 +150,10 @@ pub(crate) struct Interaction {
     pub item: ItemId,
     pub phase: InteractionPhase,
     pub next_message_id: u64,
+    /// The transcript so far, in memory: what `chat.transcript` sends when
+    /// the chat is associated (reading SQLite there would miss messages whose
+    /// commit is still in flight).
+    pub transcript: Vec<switchboard_protocol::message::event::ChatMessage>,
     /// `(sender, client id)` → message id: a resend is stored once.
     pub client_ids: HashMap<(String, ClientMessageId), u64>,
     /// The agent left the chat (wrap-up continues until markDone).
@@ -251,6 +259,7 @@ impl Center {
             }
         }
         self.expire_sessions(&mut state, &mut batch, now);
+        self.expire_requests(&mut state, &mut batch, now);
         self.drain_router(&mut state, &mut batch, now);
         batch.submit(&self.store)
     }
@@ -260,7 +269,7 @@ impl Center {
         let mut state = self.lock();
         let mut batch = Batch::new();
         self.agent_connection_closed(&mut state, &mut batch, connection, now);
-        self.customer_connection_closed(&mut state, connection);
+        self.customer_connection_closed(&mut state, connection, now);
         self.drain_router(&mut state, &mut batch, now);
         // Nothing to wait for: presence changes are not acknowledged to anyone.
         drop(batch.submit(&self.store));

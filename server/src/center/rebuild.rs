@@ -80,6 +80,7 @@ impl Center {
                     confirmed: matches!(stored.status.as_str(), "confirmed"),
                     item,
                     last_status: None,
+                    unbound_since: Some(now),
                 },
             );
         }
@@ -93,6 +94,21 @@ impl Center {
                 .map_err(|error| StartError::Damaged(format!("interaction {}: properties: {error}", stored.id)))?;
             let transcript = records::transcript(&self.store, &stored.id)?;
             let next_message_id = transcript.last().map(|message| message.0 + 1).unwrap_or(1);
+            let messages = transcript
+                .iter()
+                .map(|(message_id, _, client_id, party, text, time)| {
+                    let from = serde_json::from_str(party).map_err(|error| {
+                        StartError::Damaged(format!("interaction {}: message {message_id}: {error}", stored.id))
+                    })?;
+                    Ok(switchboard_protocol::message::event::ChatMessage {
+                        message_id: *message_id,
+                        client_id: client_id.as_ref().map(ClientMessageId::new),
+                        from,
+                        text: text.clone(),
+                        time: *time,
+                    })
+                })
+                .collect::<Result<Vec<_>, StartError>>()?;
             let client_ids: HashMap<(String, ClientMessageId), u64> = transcript
                 .iter()
                 .filter_map(|(message_id, sender, client_id, ..)| {
@@ -155,6 +171,7 @@ impl Center {
                     item,
                     phase,
                     next_message_id,
+                    transcript: messages,
                     client_ids,
                     agent_left: false,
                     customer_left,

@@ -85,7 +85,8 @@ impl Center {
         };
         if request.confirmed {
             // The customer confirmed before and lost the agent: no second question.
-            request.phase = RequestPhase::Confirmed { agent };
+            request.phase = RequestPhase::Confirmed { agent, deadline };
+            state.add_timer(deadline, Timer::ConfirmationExpires(request_id.clone()));
             return;
         }
         request.phase = RequestPhase::Notified { agent, deadline };
@@ -187,7 +188,8 @@ impl Center {
         let Some(request) = state.requests.get(request_id) else {
             return;
         };
-        let RequestPhase::Notified { deadline, .. } = request.phase else {
+        // Notified and not confirmed, or confirmed and never started.
+        let (RequestPhase::Notified { deadline, .. } | RequestPhase::Confirmed { deadline, .. }) = request.phase else {
             return;
         };
         if deadline > now {
@@ -223,6 +225,8 @@ impl Center {
             request.item = Some(new);
         }
         request.phase = RequestPhase::Waiting;
+        // Ask again next time: the customer may have walked away.
+        request.confirmed = false;
         request.last_status = None;
         let message = if keep {
             "You did not confirm in time. You keep your place; we will notify you again when an agent is available."

@@ -1,0 +1,70 @@
+//! A real switchboard-server in this process, on 127.0.0.1, with a fresh
+//! SQLite file and a generated configuration sized for the load.
+
+use std::net::SocketAddr;
+use switchboard_server::config::Config;
+use switchboard_server::store::Store;
+use switchboard_server::{AppState, app, auth, run_timers};
+
+pub const PASSWORD: &str = "load-test";
+
+pub struct Server {
+    pub addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+pub fn config(agents: usize, capacity: usize) -> Result<Config, String> {
+    let hash = auth::hash_password(PASSWORD).map_err(|error| error.to_string())?;
+    let mut text = String::from(
+        r#"
+[service]
+vendor = "Switchboard"
+cti_vendor = "Switchboard"
+cti_version = "1.0"
+instance_domain = "bench"
+
+[limits]
+max_frame_bytes = 65536
+requests_per_second = 1000000
+request_burst = 1000000
+outbound_queue = 65536
+resume_grace_secs = 600
+idle_timeout_secs = 600
+ping_interval_ms = 30000
+
+[routing]
+offer_timeout_secs = 600
+confirm_timeout_secs = 600
+missed_confirmation = "keep-place"
+max_message_chars = 4000
+
+[[queues]]
+name = "Load"
+target = "Load@StatServer.GA"
+
+[[services]]
+name = "load"
+queue = "Load"
+"#,
+    );
+    for index in 0..agents {
+        text.push_str(&format!(
+            "\n[[agents]]\nid = \"agent{index}\"\nname = \"Agent {index}\"\npassword_hash = \"{hash}\"\ngroups = [\"Load\"]\ncapacity = {capacity}\n"
+        ));
+    }
+    Config::parse(&text).map_err(|error| error.to_string())
+}
+
+pub async fn start(config: Config) -> Result<Server, String> {
+    let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let store = Store::open(&dir.path().join("bench.db")).map_err(|error| error.to_string())?;
+    let state = AppState::new(config, store).map_err(|error| error.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| error.to_string())?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+    tokio::spawn(run_timers(state.clone()));
+    let router = app(state, None);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(Server { addr, _dir: dir })
+}
