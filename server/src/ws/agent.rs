@@ -6,7 +6,7 @@
 //! one response; nothing a client sends can panic the server or change
 //! stored state unless the request is valid.
 
-use super::{Frame, read_frame, write_loop};
+use super::{Frame, Responder, read_frame, write_loop};
 use crate::AppState;
 use crate::auth::verify_password;
 use crate::clock::now;
@@ -32,15 +32,14 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade:
 /// One agent connection.
 struct Connection {
     outbox: Outbox,
+    responder: Responder,
     /// The session this connection is bound to.
     bound: Option<SessionId>,
 }
 
 impl Connection {
-    fn respond(&self, response: Response) {
-        // The outbox only refuses when the writer is gone or overwhelmed;
-        // either way the read loop ends soon and the client resumes by seq.
-        let _ = self.outbox.push(Arc::from(ServerMessage::Response(response).to_json()));
+    async fn respond(&self, response: Response) {
+        self.responder.respond(response).await;
     }
 }
 
@@ -49,7 +48,9 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
     let (sink, mut stream) = socket.split();
     let (sender, receiver) = mpsc::channel(limits.outbound_queue);
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
-    let mut connection = Connection { outbox: Outbox::new(connection_id, sender, now()), bound: None };
+    let outbox = Outbox::new(connection_id, sender, now());
+    let (responder, responses) = Responder::spawn(outbox.clone(), limits.outbound_queue);
+    let mut connection = Connection { outbox, responder, bound: None };
     let mut limiter = super::RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(connection = connection_id, "agent connection opened");
 
@@ -63,10 +64,10 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
         }
         match frame {
             Frame::Closed => break,
-            Frame::Rejected(response) => connection.respond(*response),
+            Frame::Rejected(response) => connection.respond(*response).await,
             Frame::Text { text, allowed } => match Request::<AgentCommand>::decode_str(&text) {
                 Ok(request) if allowed => handle(&state, &mut connection, request).await,
-                Ok(request) => connection.respond(request.failure(super::rate_limited())),
+                Ok(request) => connection.respond(request.failure(super::rate_limited())).await,
                 Err(mut rejection) => {
                     tracing::debug!(
                         connection = connection_id,
@@ -76,7 +77,7 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
                     if !allowed {
                         rejection.failure = super::rate_limited();
                     }
-                    connection.respond(rejection.into_response());
+                    connection.respond(rejection.into_response()).await;
                 }
             },
         }
@@ -84,6 +85,7 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
 
     state.center.connection_closed(connection_id, now());
     drop(connection);
+    let _ = responses.await;
     let _ = writer.await;
     tracing::info!(connection = connection_id, "agent connection closed");
 }
@@ -93,19 +95,25 @@ async fn handle(state: &AppState, connection: &mut Connection, request: Request<
         AgentCommand::GetServices => request.success(serde_json::to_value(state.center.config.service_info()).ok()),
         AgentCommand::PrepareSession(prepare) => prepare_session(state, &request, prepare).await,
         AgentCommand::Bind(bind) => {
-            // The bind response must precede the replayed events: the
-            // stream queues both, in that order.
+            // The bind response must follow earlier responses and precede
+            // the replayed events: the stream queues it before them.
+            connection.responder.drained().await;
             if let Some(failure) = bind_session(state, connection, &request, bind) {
-                connection.respond(request.failure(failure));
+                connection.respond(request.failure(failure)).await;
             }
             return;
         }
         _ => match bound_session(connection, &request) {
             Err(failure) => request.failure(failure),
-            Ok(session) => state.center.agent_request(&session, &request, now()).settle().await,
+            Ok(session) => {
+                // Pipelined: the response goes out when durable, in order.
+                let reply = state.center.agent_request(&session, &request, now());
+                connection.responder.reply(reply).await;
+                return;
+            }
         },
     };
-    connection.respond(response);
+    connection.respond(response).await;
 }
 
 async fn prepare_session(state: &AppState, request: &Request<AgentCommand>, prepare: &PrepareSession) -> Response {

@@ -2,7 +2,7 @@
 //! message per text frame. A connection serves one chat request, bound by
 //! `requestChat` or `resume`.
 
-use super::{Frame, read_frame, write_loop};
+use super::{Frame, Responder, read_frame, write_loop};
 use crate::AppState;
 use crate::center::{AfterReply, CustomerConnection};
 use crate::clock::now;
@@ -12,18 +12,12 @@ use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
 use futures_util::StreamExt;
-use std::sync::Arc;
-use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::customer::CustomerCommand;
-use switchboard_protocol::message::envelope::{Request, Response};
+use switchboard_protocol::message::envelope::Request;
 use tokio::sync::mpsc;
 
 pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
     super::upgrade(&state, &headers, upgrade, serve)
-}
-
-fn respond(outbox: &Outbox, response: Response) {
-    let _ = outbox.push(Arc::from(ServerMessage::Response(response).to_json()));
 }
 
 async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
@@ -31,30 +25,38 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
     let (sink, mut stream) = socket.split();
     let (sender, receiver) = mpsc::channel(limits.outbound_queue);
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
-    let mut connection = CustomerConnection { outbox: Outbox::new(connection_id, sender, now()), request: None };
+    let outbox = Outbox::new(connection_id, sender, now());
+    let (responder, responses) = Responder::spawn(outbox.clone(), limits.outbound_queue);
+    let mut connection = CustomerConnection { outbox, request: None };
     let mut limiter = super::RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(connection = connection_id, "customer connection opened");
 
     loop {
         match read_frame(&mut stream, &connection.outbox, &mut limiter, limits, connection_id).await {
             Frame::Closed => break,
-            Frame::Rejected(response) => respond(&connection.outbox, *response),
+            Frame::Rejected(response) => responder.respond(*response).await,
             Frame::Text { text, allowed } => match Request::<CustomerCommand>::decode_str(&text) {
                 Ok(request) if allowed => {
+                    if matches!(request.command, CustomerCommand::Resume(_)) {
+                        // The grant and replay go out directly: after earlier responses.
+                        responder.drained().await;
+                    }
                     let (reply, after) = state.center.customer_request(&mut connection, &request, now());
                     if let Some(reply) = reply {
-                        respond(&connection.outbox, reply.settle().await);
+                        responder.reply(reply).await;
                     }
                     if let AfterReply::Attach { request, last_seq } = after {
+                        // Events follow the grant: attach once it has been sent.
+                        responder.drained().await;
                         state.center.attach_customer(&connection, &request, last_seq);
                     }
                 }
-                Ok(request) => respond(&connection.outbox, request.failure(super::rate_limited())),
+                Ok(request) => responder.respond(request.failure(super::rate_limited())).await,
                 Err(mut rejection) => {
                     if !allowed {
                         rejection.failure = super::rate_limited();
                     }
-                    respond(&connection.outbox, rejection.into_response());
+                    responder.respond(rejection.into_response()).await;
                 }
             },
         }
@@ -62,6 +64,8 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
 
     state.center.connection_closed(connection_id, now());
     drop(connection);
+    drop(responder);
+    let _ = responses.await;
     let _ = writer.await;
     tracing::info!(connection = connection_id, "customer connection closed");
 }

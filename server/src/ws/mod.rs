@@ -109,6 +109,62 @@ pub async fn read_frame(
     }
 }
 
+/// What the responder task sends, in order.
+enum Pending {
+    /// A response, sent once its writes are durable.
+    Reply(Box<crate::center::Reply>),
+    /// Signals when everything queued before it has been sent.
+    Barrier(tokio::sync::oneshot::Sender<()>),
+}
+
+/// Sends a connection's responses in request order, each once its change
+/// is durable, while the read loop goes on reading: requests are pipelined
+/// (many commits can be in flight per connection) and group commit shares
+/// the fsyncs among them. The queue is bounded: a client that floods it
+/// waits (backpressure).
+pub struct Responder {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl Responder {
+    pub fn spawn(outbox: Outbox, depth: usize) -> (Self, tokio::task::JoinHandle<()>) {
+        let (queue, mut pending) = mpsc::channel::<Pending>(depth.max(1));
+        let task = tokio::spawn(async move {
+            while let Some(next) = pending.recv().await {
+                match next {
+                    Pending::Reply(reply) => {
+                        let response = reply.settle().await;
+                        let frame = switchboard_protocol::message::ServerMessage::Response(response).to_json();
+                        let _ = outbox.push(std::sync::Arc::from(frame));
+                    }
+                    Pending::Barrier(done) => {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        });
+        (Self { queue }, task)
+    }
+
+    /// Queues a reply (sent when durable, after every earlier one).
+    pub async fn reply(&self, reply: crate::center::Reply) {
+        let _ = self.queue.send(Pending::Reply(Box::new(reply))).await;
+    }
+
+    pub async fn respond(&self, response: Response) {
+        self.reply(crate::center::Reply::now(response)).await;
+    }
+
+    /// Waits until every queued response has been sent (before a step that
+    /// writes to the connection directly, like a bind's replay).
+    pub async fn drained(&self) {
+        let (done, sent) = tokio::sync::oneshot::channel();
+        if self.queue.send(Pending::Barrier(done)).await.is_ok() {
+            let _ = sent.await;
+        }
+    }
+}
+
 /// Refuses an upgrade whose `Origin` is not allow-listed. Requests without
 /// `Origin` come from non-browser clients, which could forge it anyway.
 pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), (StatusCode, &'static str)> {
