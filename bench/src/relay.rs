@@ -195,6 +195,9 @@ async fn customer_load(
     window: usize,
 ) -> Result<(), String> {
     let in_flight = Arc::new(AtomicU64::new(0));
+    // Acknowledgements hand back permits; with --rate 0 a customer keeps `window` in flight.
+    let permits = Arc::new(tokio::sync::Semaphore::new(window));
+    let reader_permits = permits.clone();
     let reader_shared = shared.clone();
     let reader_flight = in_flight.clone();
     let reader = tokio::spawn(async move {
@@ -207,6 +210,7 @@ async fn customer_load(
                 }
                 reader_shared.acknowledged.fetch_add(1, Ordering::Relaxed);
                 reader_flight.fetch_sub(1, Ordering::Relaxed);
+                reader_permits.add_permits(1);
             }
         }
     });
@@ -222,11 +226,10 @@ async fn customer_load(
                 ticker.tick().await;
             }
             None => {
-                while in_flight.load(Ordering::Relaxed) >= window as u64 {
-                    if Instant::now() >= until {
-                        break;
-                    }
-                    tokio::task::yield_now().await;
+                let remaining = until.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(remaining, permits.acquire()).await {
+                    Ok(Ok(permit)) => permit.forget(),
+                    _ => break,
                 }
             }
         }
