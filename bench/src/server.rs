@@ -14,6 +14,11 @@ pub struct Server {
 }
 
 pub fn config(agents: usize, capacity: usize) -> Result<Config, String> {
+    Config::parse(&config_text(agents, capacity)?).map_err(|error| error.to_string())
+}
+
+/// The configuration as TOML text (for a server started as a process).
+pub fn config_text(agents: usize, capacity: usize) -> Result<String, String> {
     let hash = auth::hash_password(PASSWORD).map_err(|error| error.to_string())?;
     let mut text = String::from(
         r#"
@@ -52,7 +57,7 @@ queue = "Load"
             "\n[[agents]]\nid = \"agent{index}\"\nname = \"Agent {index}\"\npassword_hash = \"{hash}\"\ngroups = [\"Load\"]\ncapacity = {capacity}\n"
         ));
     }
-    Config::parse(&text).map_err(|error| error.to_string())
+    Ok(text)
 }
 
 pub async fn start(config: Config) -> Result<Server, String> {

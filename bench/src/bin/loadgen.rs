@@ -5,11 +5,7 @@
 //! WebSocket echo baseline measured in the same run. Every loop is bounded
 //! by `--seconds`. It prints a table and, with `--json FILE`, writes JSON.
 
-mod client;
-mod echo;
-mod relay;
-mod server;
-mod stats;
+use switchboard_bench::{echo, relay, server};
 
 use clap::Parser;
 use serde::Serialize;

@@ -1,0 +1,513 @@
+//! `faultcheck`: a bounded, Jepsen-style check that Switchboard loses,
+//! duplicates and reorders no acknowledged chat message while a nemesis
+//! kills the server (SIGKILL, then restarts it on the same database),
+//! pauses it (SIGSTOP/SIGCONT) and cuts every client's socket.
+//!
+//! Customers send numbered messages (`k:n`, client id `c<k>-<n>`) to their
+//! agent and record every acknowledgement; agents record every delivery.
+//! Clients reconnect on their own (customers `resume` with their token and
+//! last `seq`, then resend what was not acknowledged, with the same client
+//! ids; agents `bind` with `lastSeq`). At the end the nemesis stops, clients
+//! settle, and the checker reports per conversation: acknowledged messages
+//! never delivered (lost), delivered twice (duplicated), or delivered after
+//! a later one (out of order). Exit status 1 when any is non-zero.
+//!
+//! It needs the built server binary (`cargo build -p switchboard-server`).
+
+use clap::Parser;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use switchboard_bench::client::{self, Sink, Source};
+use switchboard_bench::server::{PASSWORD, config_text};
+use tokio::sync::watch;
+
+#[derive(Parser)]
+#[command(name = "faultcheck", about = "Lost, duplicated and out-of-order messages under server faults")]
+struct Cli {
+    /// The server binary to run.
+    #[arg(long, default_value = "target/debug/switchboard-server")]
+    server: PathBuf,
+    #[arg(long, default_value_t = 6)]
+    customers: usize,
+    #[arg(long, default_value_t = 2)]
+    agents: usize,
+    /// How long the nemesis runs, in seconds (at most 3600).
+    #[arg(long, default_value_t = 45)]
+    seconds: u64,
+    /// Messages per second each customer sends.
+    #[arg(long, default_value_t = 20)]
+    rate: u64,
+    /// Seed of the nemesis' choices.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Write the report as JSON to this file too.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// How long clients get to settle after the nemesis stops.
+const SETTLE: Duration = Duration::from_secs(30);
+/// A client's wait before reconnecting.
+const RECONNECT_DELAY: Duration = Duration::from_millis(250);
+
+/// The server as a child process on a fixed port and database.
+struct ServerProcess {
+    binary: PathBuf,
+    config: PathBuf,
+    db: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl ServerProcess {
+    fn start(&mut self) -> Result<(), String> {
+        let mut child = Command::new(&self.binary)
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .arg("--db")
+            .arg(&self.db)
+            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--static-dir", "/nonexistent"])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", self.binary.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        // Bounded: the server prints this line right after binding, or exits.
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("listening on") => {}
+            other => return Err(format!("the server did not start: {other:?}")),
+        }
+        std::thread::spawn(move || for _ in lines {});
+        self.child = Some(child);
+        Ok(())
+    }
+
+    fn signal(&self, signal: i32) {
+        if let Some(child) = &self.child {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe {
+                libc::kill(child.id() as i32, signal);
+            }
+        }
+    }
+
+    fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        if let Some(mut child) = self.child.take() {
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.signal(libc::SIGCONT);
+        self.kill();
+    }
+}
+
+#[derive(Default)]
+struct History {
+    /// (customer, n) acknowledged.
+    acked: BTreeSet<(usize, u64)>,
+    /// customer → n in the order the agent received them.
+    delivered: BTreeMap<usize, Vec<u64>>,
+    sent: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Verdict {
+    customers: usize,
+    agents: usize,
+    seconds: u64,
+    kills: u32,
+    pauses: u32,
+    cuts: u32,
+    sent: u64,
+    acknowledged: usize,
+    delivered: usize,
+    lost: usize,
+    duplicated: usize,
+    out_of_order: usize,
+    unacknowledged_at_end: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("faultcheck: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(verdict) => {
+            print_verdict(&verdict);
+            if let Some(path) = &cli.json {
+                let _ = std::fs::write(path, serde_json::to_string_pretty(&verdict).unwrap_or_default());
+            }
+            if verdict.lost + verdict.duplicated + verdict.out_of_order == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("faultcheck: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| error.to_string())?;
+    listener.local_addr().map(|addr| addr.port()).map_err(|error| error.to_string())
+}
+
+async fn run(cli: &Cli) -> Result<Verdict, String> {
+    let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+    let config = dir.path().join("faultcheck.toml");
+    let capacity = cli.customers.div_ceil(cli.agents.max(1)) + 1;
+    std::fs::write(&config, config_text(cli.agents.max(1), capacity)?).map_err(|error| error.to_string())?;
+    let mut server = ServerProcess {
+        binary: cli.server.clone(),
+        config,
+        db: dir.path().join("faultcheck.db"),
+        port: free_port()?,
+        child: None,
+    };
+    server.start()?;
+    let base = format!("ws://127.0.0.1:{}", server.port);
+    let history = Arc::new(Mutex::new(History::default()));
+    let (cut, cuts) = watch::channel(0u64);
+    let (stop_sending, sending) = watch::channel(false);
+
+    let mut agents = Vec::new();
+    for index in 0..cli.agents.max(1) {
+        agents.push(tokio::spawn(agent(base.clone(), index, history.clone(), cuts.clone())));
+    }
+    let mut customers = Vec::new();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(cli.customers.max(1));
+    for index in 0..cli.customers.max(1) {
+        let task = customer(base.clone(), index, cli.rate.max(1), history.clone(), cuts.clone(), sending.clone());
+        customers.push(tokio::spawn(task(ready_tx.clone())));
+    }
+    for _ in 0..cli.customers.max(1) {
+        tokio::time::timeout(client::STEP_TIMEOUT, ready_rx.recv())
+            .await
+            .map_err(|_| "the customers did not all reach their agents in time")?;
+    }
+
+    // The nemesis.
+    let mut verdict =
+        Verdict { customers: cli.customers, agents: cli.agents, seconds: cli.seconds, ..Verdict::default() };
+    let mut random = cli.seed.max(1);
+    let mut next = || {
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        random
+    };
+    let until = Instant::now() + Duration::from_secs(cli.seconds.clamp(1, 3600));
+    while Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(1500 + next() % 2500)).await;
+        match next() % 3 {
+            0 => {
+                server.kill();
+                verdict.kills += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                server.start()?;
+            }
+            1 => {
+                server.signal(libc::SIGSTOP);
+                verdict.pauses += 1;
+                tokio::time::sleep(Duration::from_millis(300 + next() % 1500)).await;
+                server.signal(libc::SIGCONT);
+            }
+            _ => {
+                verdict.cuts += 1;
+                cut.send_modify(|generation| *generation += 1);
+            }
+        }
+    }
+    // Settle: no new messages; resend what is unacknowledged until acknowledged.
+    let _ = stop_sending.send(true);
+    let mut unacknowledged = 0;
+    for task in customers {
+        match tokio::time::timeout(SETTLE, task).await {
+            Ok(Ok(left)) => unacknowledged += left,
+            _ => return Err("a customer did not settle in time".into()),
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for task in agents {
+        task.abort();
+    }
+    let history = history.lock().map_err(|_| "lock")?;
+    verdict.sent = history.sent;
+    verdict.acknowledged = history.acked.len();
+    verdict.unacknowledged_at_end = unacknowledged;
+    for received in history.delivered.values() {
+        verdict.delivered += received.len();
+        let mut seen = BTreeSet::new();
+        let mut highest = 0;
+        for n in received {
+            if !seen.insert(*n) {
+                verdict.duplicated += 1;
+            } else if *n < highest {
+                verdict.out_of_order += 1;
+            }
+            highest = highest.max(*n);
+        }
+    }
+    verdict.lost = history
+        .acked
+        .iter()
+        .filter(|(customer, n)| !history.delivered.get(customer).is_some_and(|received| received.contains(n)))
+        .count();
+    Ok(verdict)
+}
+
+/// An agent: logs in once, then binds again (resuming after its last seq)
+/// whenever the connection fails; accepts offers; records deliveries.
+async fn agent(base: String, index: usize, history: Arc<Mutex<History>>, mut cuts: watch::Receiver<u64>) {
+    let mut session: Option<(Value, Value)> = None;
+    let mut last_seq: u64 = 0;
+    loop {
+        let Ok((mut sink, mut source)) = client::connect(&format!("{base}/ws/agent")).await else {
+            tokio::time::sleep(RECONNECT_DELAY).await;
+            continue;
+        };
+        if session.is_none() {
+            let prepare = json!({"id": "p", "command": "prepareSession",
+                "data": {"override": true, "agent": {"id": format!("agent{index}"), "password": PASSWORD}}});
+            if client::send(&mut sink, &prepare).await.is_err() {
+                continue;
+            }
+            let Ok(created) = client::wait_for(&mut source, "prepareSession", |frame| frame["id"] == "p").await else {
+                tokio::time::sleep(RECONNECT_DELAY).await;
+                continue;
+            };
+            session = Some((created["resource"]["id"].clone(), created["resource"]["token"].clone()));
+        }
+        let Some((id, token)) = session.clone() else { continue };
+        let resume = if last_seq > 0 { json!(last_seq) } else { Value::Null };
+        let bind = json!({"id": "b", "command": "bind", "target": id, "data": {"token": token, "lastSeq": resume}});
+        let bind = strip_nulls(bind);
+        if client::send(&mut sink, &bind).await.is_err() {
+            continue;
+        }
+        match client::wait_for(&mut source, "bind", |frame| frame["id"] == "b").await {
+            Ok(_) => {}
+            Err(error) if error.contains("unknown-session") => {
+                session = None;
+                last_seq = 0;
+                continue;
+            }
+            Err(_) => {
+                tokio::time::sleep(RECONNECT_DELAY).await;
+                continue;
+            }
+        }
+        let _ = client::send(&mut sink, &json!({"id": "r", "command": "ready", "target": id})).await;
+        cuts.borrow_and_update();
+        loop {
+            let frame = tokio::select! {
+                frame = client::next(&mut source) => frame,
+                _ = cuts.changed() => None,
+            };
+            let Some(frame) = frame else { break };
+            if let Some(seq) = frame["seq"].as_u64() {
+                last_seq = last_seq.max(seq);
+            }
+            match frame["event"].as_str() {
+                Some("interaction.offered") => {
+                    let accept = json!({"id": "a", "command": "accept", "target": frame["target"]});
+                    let _ = client::send(&mut sink, &accept).await;
+                }
+                Some("chat.message") if frame["data"]["from"]["kind"] == "customer" => {
+                    let text = frame["data"]["text"].as_str().unwrap_or_default();
+                    if let Some((customer, n)) = parse_text(text)
+                        && let Ok(mut history) = history.lock()
+                    {
+                        history.delivered.entry(customer).or_default().push(n);
+                    }
+                }
+                _ => {}
+            }
+        }
+        tokio::time::sleep(RECONNECT_DELAY).await;
+    }
+}
+
+fn strip_nulls(mut value: Value) -> Value {
+    if let Some(data) = value.get_mut("data").and_then(Value::as_object_mut) {
+        data.retain(|_, field| !field.is_null());
+    }
+    value
+}
+
+fn parse_text(text: &str) -> Option<(usize, u64)> {
+    let (customer, n) = text.split_once(':')?;
+    Some((customer.parse().ok()?, n.parse().ok()?))
+}
+
+type CustomerTask = Box<
+    dyn FnOnce(tokio::sync::mpsc::Sender<()>) -> std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>>
+        + Send,
+>;
+
+/// A customer: goes through the journey once, then sends numbered messages
+/// at `rate`, reconnecting (resume) and resending what is unacknowledged.
+/// Returns how many messages were still unacknowledged when it gave up.
+fn customer(
+    base: String,
+    index: usize,
+    rate: u64,
+    history: Arc<Mutex<History>>,
+    cuts: watch::Receiver<u64>,
+    sending: watch::Receiver<bool>,
+) -> CustomerTask {
+    Box::new(move |ready| Box::pin(customer_loop(base, index, rate, history, cuts, sending, ready)))
+}
+
+async fn customer_loop(
+    base: String,
+    index: usize,
+    rate: u64,
+    history: Arc<Mutex<History>>,
+    mut cuts: watch::Receiver<u64>,
+    sending: watch::Receiver<bool>,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> usize {
+    // The journey, before any fault.
+    let Ok((sink, source, token, mut last_seq)) = journey(&base, index).await else {
+        return usize::MAX;
+    };
+    let _ = ready.send(()).await;
+    let mut unacked: BTreeMap<u64, ()> = BTreeMap::new();
+    let mut next_n: u64 = 1;
+    let mut connection = Some((sink, source));
+    let every = Duration::from_secs_f64(1.0 / rate as f64);
+    let mut settle_deadline: Option<Instant> = None;
+    loop {
+        let (mut sink, mut source) = match connection.take() {
+            Some(connection) => connection,
+            None => {
+                tokio::time::sleep(RECONNECT_DELAY).await;
+                let Ok((mut sink, mut source)) = client::connect(&format!("{base}/ws/customer")).await else {
+                    continue;
+                };
+                let resume =
+                    json!({"id": "resume", "command": "resume", "data": {"token": token, "lastSeq": last_seq}});
+                if client::send(&mut sink, &resume).await.is_err() {
+                    continue;
+                }
+                if client::wait_for(&mut source, "resume", |frame| frame["id"] == "resume").await.is_err() {
+                    continue;
+                }
+                // Resend everything unacknowledged, in order, with the same client ids.
+                let mut failed = false;
+                for n in unacked.keys() {
+                    if client::send(&mut sink, &message(index, *n)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
+                    continue;
+                }
+                (sink, source)
+            }
+        };
+        cuts.borrow_and_update();
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            let done_sending = *sending.borrow();
+            if done_sending {
+                let deadline = *settle_deadline.get_or_insert(Instant::now() + SETTLE / 2);
+                if unacked.is_empty() || Instant::now() > deadline {
+                    return unacked.len();
+                }
+            }
+            tokio::select! {
+                _ = ticker.tick(), if !done_sending => {
+                    let n = next_n;
+                    next_n += 1;
+                    unacked.insert(n, ());
+                    if let Ok(mut history) = history.lock() {
+                        history.sent += 1;
+                    }
+                    if client::send(&mut sink, &message(index, n)).await.is_err() {
+                        break;
+                    }
+                }
+                frame = client::next(&mut source) => {
+                    let Some(frame) = frame else { break };
+                    if let Some(seq) = frame["seq"].as_u64() {
+                        last_seq = last_seq.max(seq);
+                    }
+                    if frame["result"] == "success"
+                        && let Some(n) = frame["id"].as_str().and_then(|id| id.strip_prefix('m')).and_then(|n| n.parse().ok())
+                        && unacked.remove(&n).is_some()
+                        && let Ok(mut history) = history.lock()
+                    {
+                        history.acked.insert((index, n));
+                    }
+                }
+                _ = cuts.changed() => break,
+                _ = tokio::time::sleep(Duration::from_millis(200)), if done_sending => {}
+            }
+        }
+    }
+}
+
+fn message(customer: usize, n: u64) -> Value {
+    json!({"id": format!("m{n}"), "command": "sendMessage",
+        "data": {"clientId": format!("c{customer}-{n}"), "text": format!("{customer}:{n}")}})
+}
+
+async fn journey(base: &str, index: usize) -> Result<(Sink, Source, Value, u64), String> {
+    let (mut sink, mut source) = client::connect(&format!("{base}/ws/customer")).await?;
+    client::send(&mut sink, &json!({"id": "q", "command": "requestChat", "data": {"service": "load"}})).await?;
+    let grant = client::wait_for(&mut source, "requestChat", |frame| frame["id"] == "q").await?;
+    let token = grant["data"]["token"].clone();
+    client::wait_for(&mut source, "notification", |frame| frame["event"] == "notification").await?;
+    client::send(&mut sink, &json!({"id": "c", "command": "connect"})).await?;
+    client::wait_for(&mut source, "StartChat", |frame| frame["data"]["_action"] == "StartChat").await?;
+    let start = json!({"id": "s", "command": "startChat", "data": {"firstName": format!("Customer {index}")}});
+    client::send(&mut sink, &start).await?;
+    let joined = client::wait_for(&mut source, "the agent", |frame| {
+        frame["event"] == "chat.message" && frame["data"]["from"]["kind"] == "system"
+    })
+    .await?;
+    let last_seq = joined["seq"].as_u64().unwrap_or(0);
+    Ok((sink, source, token, last_seq))
+}
+
+fn print_verdict(verdict: &Verdict) {
+    println!("| faultcheck | value |");
+    println!("|---|---|");
+    println!("| customers / agents / seconds | {} / {} / {} |", verdict.customers, verdict.agents, verdict.seconds);
+    println!("| nemesis: kills / pauses / socket cuts | {} / {} / {} |", verdict.kills, verdict.pauses, verdict.cuts);
+    println!(
+        "| messages sent / acknowledged / delivered | {} / {} / {} |",
+        verdict.sent, verdict.acknowledged, verdict.delivered
+    );
+    println!("| lost (acknowledged, never delivered) | {} |", verdict.lost);
+    println!("| duplicated | {} |", verdict.duplicated);
+    println!("| out of order | {} |", verdict.out_of_order);
+    println!("| unacknowledged at the end | {} |", verdict.unacknowledged_at_end);
+    let verdict_line = if verdict.lost + verdict.duplicated + verdict.out_of_order == 0 { "PASS" } else { "FAIL" };
+    println!("faultcheck: {verdict_line}");
+}

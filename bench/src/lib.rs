@@ -1,0 +1,9 @@
+//! Switchboard's measuring instruments, shared by the binaries:
+//! `loadgen` (throughput and latency next to a raw echo baseline) and
+//! `faultcheck` (lost, duplicated and out-of-order messages under a nemesis).
+
+pub mod client;
+pub mod echo;
+pub mod relay;
+pub mod server;
+pub mod stats;
