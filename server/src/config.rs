@@ -44,6 +44,31 @@ pub struct Config {
     pub services: Vec<ServiceEntry>,
     #[serde(default)]
     pub routing: RoutingSection,
+    #[serde(default)]
+    pub widget: WidgetSection,
+}
+
+/// The customer chat widget served at `/widget/` (see `widget_http`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSection {
+    /// Who may embed the widget's frame: CSP `frame-ancestors` sources
+    /// (`'self'`, `https://shop.example.com`). Default: only this server.
+    #[serde(default = "default_frame_ancestors")]
+    pub frame_ancestors: Vec<String>,
+    /// Serve the demo host page (a fake shop) at `/demo/shop.html`.
+    #[serde(default)]
+    pub demo_shop: bool,
+}
+
+impl Default for WidgetSection {
+    fn default() -> Self {
+        Self { frame_ancestors: default_frame_ancestors(), demo_shop: false }
+    }
+}
+
+fn default_frame_ancestors() -> Vec<String> {
+    vec!["'self'".to_owned()]
 }
 
 /// Timers and policies of offers and the chat-delay journey.
@@ -252,6 +277,14 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        for source in &self.widget.frame_ancestors {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || ":/.-*'_[]".contains(c);
+            if source.is_empty() || !source.chars().all(allowed) {
+                return Err(ConfigError::Invalid(format!(
+                    "[widget] frame_ancestors: `{source}` is not a CSP source such as 'self' or https://shop.example.com"
+                )));
+            }
+        }
         let mut ids = HashSet::new();
         for agent in &self.agents {
             if !ids.insert(agent.id.as_str()) {

@@ -18,6 +18,7 @@ pub mod records;
 pub mod routing;
 pub mod store;
 pub mod stream;
+pub mod widget_http;
 pub mod ws;
 
 use axum::Router;
@@ -47,6 +48,7 @@ impl AppState {
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
 /// `static_dir` (trunk's `dist/`), when given.
 pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
+    let widget = widget_http::routes(&state.center.config.widget, static_dir);
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
@@ -62,6 +64,8 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
             HeaderName::from_static("x-frame-options"),
             HeaderValue::from_static("DENY"),
         ))
+        // After the layers above: the widget's frame may be embedded.
+        .merge(widget)
 }
 
 /// How often timers (offer and confirmation deadlines, session expiry) run.

@@ -1,0 +1,116 @@
+//! The widget's HTTP surface: the frame page's strict CSP (with the hash of
+//! trunk's inline loader and the configured frame ancestors), its files,
+//! and the demo shop; the desktop keeps `X-Frame-Options: DENY`.
+
+mod common;
+
+use common::test_config;
+use std::path::Path;
+use switchboard_server::store::Store;
+use switchboard_server::{AppState, app};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PAGE: &str = "<!doctype html><html><head><script type=\"module\">import init from '/widget/w.js';\nawait init();</script>\
+                    <script src=\"/widget/other.js\"></script></head><body></body></html>";
+
+/// `(status line, lower-cased headers, body)` of a GET.
+async fn get(addr: std::net::SocketAddr, path: &str) -> (String, Vec<(String, String)>, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
+async fn serve(extra: &str, dist: &Path) -> std::net::SocketAddr {
+    let config = test_config(extra);
+    let db = dist.join("test.db");
+    let state = AppState::new(config, Store::open(&db).unwrap()).unwrap();
+    let router = app(state, Some(dist));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+fn dist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<p>desktop</p>").unwrap();
+    std::fs::create_dir(dir.path().join("widget")).unwrap();
+    std::fs::write(dir.path().join("widget").join("index.html"), PAGE).unwrap();
+    std::fs::write(dir.path().join("widget").join("loader.js"), "/* loader */").unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn the_widget_page_has_a_strict_policy_and_the_configured_ancestors() {
+    let dist = dist();
+    let addr = serve("[widget]\nframe_ancestors = [\"'self'\", \"https://shop.example.com\"]\n", dist.path()).await;
+    let (status, headers, body) = get(addr, "/widget/").await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body, PAGE);
+    let csp = header(&headers, "content-security-policy").expect("a CSP");
+    let inline = "import init from '/widget/w.js';\nawait init();";
+    let hash = switchboard_server::widget_http::inline_script_hashes(&format!("<script>{inline}</script>"));
+    assert_eq!(hash.len(), 1);
+    assert_eq!(
+        csp,
+        format!(
+            "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {}; style-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self' https://shop.example.com",
+            hash[0]
+        )
+    );
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(header(&headers, "x-frame-options"), None, "the widget is meant to be framed");
+    assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"));
+
+    let (status, headers, body) = get(addr, "/widget/loader.js").await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body, "/* loader */");
+    assert!(header(&headers, "content-type").unwrap().contains("javascript"));
+    assert_eq!(header(&headers, "x-frame-options"), None);
+
+    let (status, headers, _) = get(addr, "/widget").await;
+    assert!(status.contains("308"), "{status}");
+    assert_eq!(header(&headers, "location"), Some("/widget/"));
+
+    // The desktop still refuses to be framed, and there is no demo shop.
+    let (_, headers, body) = get(addr, "/").await;
+    assert_eq!(body, "<p>desktop</p>");
+    assert_eq!(header(&headers, "x-frame-options"), Some("DENY"));
+    let (status, _, body) = get(addr, "/demo/shop.html").await;
+    assert!(status.contains("200") && body == "<p>desktop</p>", "no shop unless configured: {status}");
+}
+
+#[tokio::test]
+async fn the_default_allows_only_this_server_and_demo_mode_serves_the_shop() {
+    let dist = dist();
+    let addr = serve("[widget]\ndemo_shop = true\n", dist.path()).await;
+    let (_, headers, _) = get(addr, "/widget/index.html").await;
+    assert!(header(&headers, "content-security-policy").unwrap().ends_with("frame-ancestors 'self'"));
+    let (status, headers, body) = get(addr, "/demo/shop.html").await;
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("src=\"/widget/loader.js\""), "the shop uses the snippet");
+    let csp = header(&headers, "content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self';") && !csp.contains("wasm-unsafe-eval"), "{csp}");
+}
+
+#[test]
+fn a_bad_frame_ancestor_is_refused_at_start() {
+    let text = format!("{}\n[widget]\nframe_ancestors = [\"https://a.example; script-src *\"]\n", "");
+    let result = std::panic::catch_unwind(|| test_config(&text));
+    assert!(result.is_err(), "the configuration is refused");
+}
