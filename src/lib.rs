@@ -9,9 +9,13 @@
 //!
 //! Every message from the server is rendered as text, never as HTML.
 
+pub mod alert;
 pub mod backoff;
+pub mod chats;
 pub mod connection;
 pub mod desk;
+pub mod transfer;
+pub mod widget;
 pub mod wire;
 
 use connection::{provide_connection, use_connection};
@@ -22,6 +26,10 @@ use leptos::prelude::*;
 use std::time::Duration;
 use switchboard_protocol::message::agent::{AgentState, LabelledCode};
 use switchboard_protocol::message::service::Password;
+use switchboard_protocol::time::Timestamp;
+
+mod desk_chats;
+pub use desk_chats::{Announcer, ChatList, ChatPanel, Clock, OfferList, SelectedChat};
 
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -222,6 +230,7 @@ pub fn SessionPage() -> impl IntoView {
     if let Ok(tick) = set_interval_with_handle(move || clock.set(js_sys::Date::now()), Duration::from_secs(1)) {
         on_cleanup(move || tick.clear());
     }
+    provide_context(Clock(Signal::derive(move || Timestamp::from_millis(clock.get() as u64))));
     let elapsed = move || {
         let since = session.with(|s| s.as_ref().map_or(0, |s| s.state_since.as_millis()));
         format_elapsed(Duration::from_millis((clock.get() as u64).saturating_sub(since)))
@@ -274,7 +283,11 @@ pub fn SessionPage() -> impl IntoView {
                             type="button"
                             data-testid="set-ready"
                             disabled=move || busy() || is_state(&AgentState::Ready)
-                            on:click=move |_| connection.send(UserAction::SetReady)
+                            on:click=move |_| {
+                                // A click: the moment browsers allow sound and notifications.
+                                alert::prepare();
+                                connection.send(UserAction::SetReady);
+                            }
                         >
                             "Ready"
                         </button>
@@ -329,11 +342,13 @@ pub fn SessionPage() -> impl IntoView {
             <p class="error desk-error" role="alert" data-testid="desk-error">
                 {move || session.with(|s| s.as_ref().and_then(|s| s.error.clone()))}
             </p>
+            <Announcer/>
             <main class="desk-main" id="main">
-                <section class="empty-state" aria-labelledby="chats-title">
-                    <h2 id="chats-title">"Chats"</h2>
-                    <p>"No chats yet. Set yourself Ready to receive them."</p>
-                </section>
+                <aside class="sidebar" aria-label="Offers and chats">
+                    <OfferList/>
+                    <ChatList/>
+                </aside>
+                <SelectedChat/>
             </main>
         </div>
     }

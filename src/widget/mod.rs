@@ -1,0 +1,411 @@
+//! The customer chat widget: its own wasm binary (`src/bin/widget.rs`), run
+//! in an iframe that `www/loader.js` opens on the host page.
+//!
+//! - [`session`]: the sans-IO customer session (the chat-delay journey,
+//!   resume, exactly-once sends), tested natively.
+//! - [`wire`]: small customer-only frame decoding and encoding.
+//! - [`socket`]: the only code that touches the WebSocket, storage and timers.
+//! - [`embed`]: the iframe's side of the host page (config, postMessage).
+//! - the components below read a [`WidgetView`] and send [`WidgetAction`]s,
+//!   so tests mount them over any signal (see `tests/widget_*.rs`).
+//!
+//! Messages are rendered as text only.
+
+pub mod embed;
+pub mod session;
+pub mod socket;
+pub mod wire;
+
+use leptos::ev::{KeyboardEvent, SubmitEvent};
+use leptos::html;
+use leptos::prelude::*;
+use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage};
+use wasm_bindgen::JsCast;
+
+/// What the host page asks for (the snippet's options, in the frame's URL
+/// fragment).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidgetConfig {
+    /// The host page's origin: the only one messages go to and come from.
+    pub origin: String,
+    pub service: String,
+    pub title: String,
+    pub greeting: String,
+    /// The accent colour (`#0b5fff`).
+    pub color: String,
+    /// Which pre-chat fields to show: `name`, `email`, `subject`.
+    pub fields: Vec<String>,
+}
+
+impl WidgetConfig {
+    /// The options in `json` over the defaults (unknown members ignored).
+    pub fn from_json<J: wire::Json>(json: &J) -> Self {
+        let defaults = Self::default();
+        let text = |key: &str, default: String| json.text(key).unwrap_or(default);
+        Self {
+            origin: text("origin", defaults.origin),
+            service: text("service", defaults.service),
+            title: text("title", defaults.title),
+            greeting: text("greeting", defaults.greeting),
+            color: text("color", defaults.color),
+            fields: json.field("fields").and_then(|fields| fields.strings()).unwrap_or(defaults.fields),
+        }
+    }
+}
+
+impl Default for WidgetConfig {
+    fn default() -> Self {
+        Self {
+            origin: String::new(),
+            service: "chat-delay".into(),
+            title: "Chat with us".into(),
+            greeting: "Questions? We are here to help.".into(),
+            color: String::new(),
+            fields: vec!["name".into(), "email".into(), "subject".into()],
+        }
+    }
+}
+
+/// What components draw: a snapshot of the session.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WidgetView {
+    pub stage: Option<Stage>,
+    pub queue: Option<QueueFigures>,
+    pub notice: Option<String>,
+    pub transcript: Vec<Line>,
+    pub agent_typing: Option<String>,
+    pub error: Option<String>,
+    /// The connection dropped and a reconnect is under way.
+    pub reconnecting: bool,
+}
+
+impl WidgetView {
+    pub fn of(session: &CustomerSession) -> Self {
+        Self {
+            stage: Some(session.stage.clone()),
+            queue: session.queue,
+            notice: session.notice.clone(),
+            transcript: session.transcript.clone(),
+            agent_typing: session.agent_typing.clone(),
+            error: session.error.clone(),
+            reconnecting: false,
+        }
+    }
+
+    /// The transcript as plain text, for the download.
+    pub fn transcript_text(&self) -> String {
+        let mut text = String::new();
+        for line in &self.transcript {
+            text.push_str(&line.name);
+            text.push_str(": ");
+            text.push_str(&line.text);
+            text.push('\n');
+        }
+        text
+    }
+
+    pub fn reconnecting(mut self, reconnecting: bool) -> Self {
+        self.reconnecting = reconnecting;
+        self
+    }
+
+    fn stage(&self) -> Stage {
+        self.stage.clone().unwrap_or(Stage::Form)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WidgetAction {
+    Start(Details),
+    Confirm,
+    Send(String),
+    Typing(bool),
+    Leave,
+    StartOver,
+    Minimize,
+}
+
+#[derive(Clone, Copy)]
+struct Widget {
+    view: ReadSignal<WidgetView>,
+    act: UnsyncCallback<WidgetAction>,
+}
+
+/// Provides a view and an action handler to the components below (tests).
+pub fn provide_widget_with(view: ReadSignal<WidgetView>, act: UnsyncCallback<WidgetAction>) {
+    provide_context(Widget { view, act });
+}
+
+fn use_widget() -> Widget {
+    expect_context()
+}
+
+/// The widget with a live connection, configured by the frame's URL.
+#[component]
+pub fn WidgetApp() -> impl IntoView {
+    let config = embed::config_from_page();
+    embed::apply_theme(&config);
+    embed::listen_to_host(&config.origin);
+    let (view, act) = socket::start(&config);
+    provide_widget_with(view, act);
+    embed::post_to_host("sb:ready");
+    view! { <Panel config/> }
+}
+
+/// Minutes for people: "about 2 minutes", "less than a minute".
+pub fn format_wait(seconds: u64) -> String {
+    match seconds.div_ceil(60) {
+        0 | 1 if seconds < 60 => "less than a minute".into(),
+        1 => "about 1 minute".into(),
+        minutes => format!("about {minutes} minutes"),
+    }
+}
+
+/// "You are number 2 in line (3 waiting). Estimated wait: about 2 minutes."
+pub fn queue_text(queue: &QueueFigures) -> String {
+    let mut line = format!("You are number {} in line ({} waiting).", queue.position, queue.waiting);
+    if let Some(ewt) = queue.estimate_secs {
+        line.push_str(" Estimated wait: ");
+        line.push_str(&format_wait(ewt));
+        line.push('.');
+    }
+    line
+}
+
+/// The word under one of the customer's own messages.
+pub fn delivery_label(delivery: &Delivery) -> String {
+    match delivery {
+        Delivery::Sending => "Sending…".into(),
+        Delivery::Sent => "Sent".into(),
+        Delivery::Failed(reason) => format!("Not sent: {reason}"),
+    }
+}
+
+/// The text of the stage's own message (dialog, alert or why it ended).
+fn stage_text(view: &WidgetView) -> Option<String> {
+    match view.stage() {
+        Stage::Waiting { text } => Some(text),
+        Stage::Notified { alert, .. } => Some(alert),
+        Stage::Ended { reason } => Some(reason),
+        _ => None,
+    }
+}
+
+/// Which section of the panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    Form,
+    Requesting,
+    Waiting,
+    Available,
+    Chat,
+    Ended,
+}
+
+fn section_of(stage: &Stage) -> Section {
+    match stage {
+        Stage::Form => Section::Form,
+        Stage::Requesting => Section::Requesting,
+        Stage::Waiting { .. } => Section::Waiting,
+        Stage::Notified { .. } => Section::Available,
+        Stage::Starting | Stage::Chatting => Section::Chat,
+        Stage::Ended { .. } => Section::Ended,
+    }
+}
+
+/// The open panel: header, connection banner, and every section of the
+/// journey, the current one shown. (One static tree with `hidden` toggles
+/// compiles to far less wasm than a view per stage: the widget's size
+/// budget is 80 KB gzip.)
+#[component]
+pub fn Panel(config: WidgetConfig) -> impl IntoView {
+    let Widget { view, act } = use_widget();
+    let root = NodeRef::<html::Section>::new();
+    let keydown = move |event: KeyboardEvent| match event.key().as_str() {
+        "Escape" => act.run(WidgetAction::Minimize),
+        "Tab" => {
+            if let Some(root) = root.get_untracked() {
+                embed::trap_focus(&root, &event);
+            }
+        }
+        _ => {}
+    };
+    let section = move || view.with(|v| section_of(&v.stage()));
+    let hidden = move |wanted: Section| move || section() != wanted;
+    // Every dynamic text is the same closure type over a `fn` that picks
+    // it, and every button click goes through one delegated handler keyed
+    // by `data-action`: fewer generic instances, a smaller widget.
+    let text = move |pick: fn(&WidgetView) -> Option<String>| move || view.with(pick);
+    let on_click = move |event: leptos::ev::MouseEvent| {
+        let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
+        let action = target.and_then(|target| target.closest("[data-action]").ok().flatten());
+        let action = match action.and_then(|action| action.get_attribute("data-action")).as_deref() {
+            Some("minimise") => WidgetAction::Minimize,
+            Some("leave") => WidgetAction::Leave,
+            Some("confirm") => WidgetAction::Confirm,
+            Some("start-over") => WidgetAction::StartOver,
+            _ => return,
+        };
+        act.run(action);
+    };
+    let transcript_href = move || view.with(|v| embed::transcript_href(&v.transcript_text()));
+
+    // The pre-chat form.
+    let name = NodeRef::<html::Input>::new();
+    let email = NodeRef::<html::Input>::new();
+    let subject = NodeRef::<html::Input>::new();
+    let has = |field: &str| config.fields.iter().any(|wanted| wanted == field);
+    let value = |input: NodeRef<html::Input>| input.get_untracked().map(|input| input.value().trim().to_owned());
+    let start = move |event: SubmitEvent| {
+        event.prevent_default();
+        act.run(WidgetAction::Start(Details {
+            name: value(name).unwrap_or_default(),
+            email: value(email).unwrap_or_default(),
+            subject: value(subject).unwrap_or_default(),
+        }));
+    };
+
+    // The composer.
+    let message = NodeRef::<html::Input>::new();
+    let typing = std::rc::Rc::new(std::cell::Cell::new(false));
+    let set_typing = move |now: bool| {
+        if typing.replace(now) != now {
+            act.run(WidgetAction::Typing(now));
+        }
+    };
+    let set_typing_on_input = set_typing.clone();
+    let send = move |event: SubmitEvent| {
+        event.prevent_default();
+        if let Some(field) = message.get_untracked() {
+            let text = field.value();
+            if !text.trim().is_empty() {
+                act.run(WidgetAction::Send(text));
+                field.set_value("");
+                set_typing(false);
+            }
+        }
+    };
+    let on_input = move |_| set_typing_on_input(message.get_untracked().is_some_and(|field| !field.value().is_empty()));
+    let starting = move || view.with(|v| v.stage == Some(Stage::Starting));
+
+    view! {
+        <section class="panel" role="dialog" aria-label=config.title.clone() node_ref=root on:keydown=keydown on:click=on_click>
+            <header class="head">
+                <h1>{config.title.clone()}</h1>
+                <button type="button" class="icon" aria-label="Minimise the chat" data-testid="minimise"
+                    data-action="minimise">"–"</button>
+            </header>
+            <p class="banner" role="status" data-testid="offline-banner" hidden=move || !view.with(|v| v.reconnecting)>
+                "Connection lost — reconnecting… Your messages will be sent."
+            </p>
+            <div class="body">
+                <form class="prechat" data-testid="prechat" on:submit=start hidden=hidden(Section::Form)>
+                    <p>{config.greeting.clone()}</p>
+                    <label for="sb-name" hidden=!has("name")>"Your name"</label>
+                    <input id="sb-name" autocomplete="name" maxlength="100" data-testid="prechat-name"
+                        hidden=!has("name") required=has("name") node_ref=name/>
+                    <label for="sb-email" hidden=!has("email")>"E-mail"</label>
+                    <input id="sb-email" type="email" autocomplete="email" maxlength="200" data-testid="prechat-email"
+                        hidden=!has("email") node_ref=email/>
+                    <label for="sb-subject" hidden=!has("subject")>"Subject"</label>
+                    <input id="sb-subject" maxlength="200" data-testid="prechat-subject"
+                        hidden=!has("subject") node_ref=subject/>
+                    <p class="error" role="alert">{text(|v| v.error.clone())}</p>
+                    <button type="submit" class="primary" data-testid="prechat-submit">"Start chat"</button>
+                </form>
+                <p class="status" data-testid="requesting" hidden=hidden(Section::Requesting)>"Connecting…"</p>
+                <div class="waiting" data-testid="waiting" hidden=hidden(Section::Waiting)>
+                    <p class="dialog-text" data-testid="confirmation-text">{text(stage_text)}</p>
+                    <p class="queue" role="status" data-testid="queue-status">
+                        {text(|v| v.queue.as_ref().map(queue_text))}
+                    </p>
+                    <p class="notice" role="status" data-testid="notice">{text(|v| v.notice.clone())}</p>
+                    <p class="hint">"You may leave this page open in the background: a sound tells you when an agent is available."</p>
+                    <button type="button" data-testid="cancel" data-action="leave">"Cancel request"</button>
+                </div>
+                <div class="available" role="alert" data-testid="agent-available" hidden=hidden(Section::Available)>
+                    <p data-testid="alert-text">{text(stage_text)}</p>
+                    <button type="button" class="primary" data-testid="confirm"
+                        data-action="confirm">"I'm here — start the chat"</button>
+                    <button type="button" data-action="leave">"Cancel"</button>
+                </div>
+                <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
+                <p class="status" data-testid="starting" hidden=move || !starting()>"Starting the chat…"</p>
+                <ol class="transcript" role="log" aria-live="polite" aria-label="Messages" data-testid="transcript"
+                    hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
+                    {move || view.with(|v| v.transcript.iter().map(line_view).collect_view())}
+                </ol>
+                <p class="typing" aria-live="polite" data-testid="typing" hidden=hidden(Section::Chat)>
+                    {text(|v| v.agent_typing.as_ref().map(|name| format!("{name} is typing…")))}
+                </p>
+                <form class="composer" data-testid="chat" on:submit=send hidden=hidden(Section::Chat)>
+                    <label for="sb-message" class="sr-only">"Your message"</label>
+                    <input id="sb-message" autocomplete="off" maxlength="4000" placeholder="Write a message…"
+                        data-testid="composer" node_ref=message on:input=on_input disabled=starting/>
+                    <button type="submit" class="primary" data-testid="send" disabled=starting>"Send"</button>
+                </form>
+                <div class="actions" hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
+                    <a class="button" download="chat-transcript.txt" href=transcript_href data-testid="download">"Download transcript"</a>
+                    <button type="button" data-testid="leave" hidden=hidden(Section::Chat) data-action="leave">"End chat"</button>
+                    <button type="button" class="primary" data-testid="start-over" hidden=hidden(Section::Ended)
+                        data-action="start-over">"New chat"</button>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// One transcript line, text only.
+fn line_view(line: &Line) -> impl IntoView + use<> {
+    let class = match line.author {
+        Author::Customer => "msg mine",
+        Author::Agent => "msg agent",
+        Author::System => "msg system",
+    };
+    let state = (line.author == Author::Customer).then(|| delivery_label(&line.delivery));
+    view! {
+        <li class=class data-testid="message">
+            <span class="who">{line.name.clone()}</span>
+            <span class="text">{line.text.clone()}</span>
+            <span class="state" data-testid="delivery">{state}</span>
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+
+    #[test]
+    fn waits_read_as_minutes() {
+        assert_eq!(format_wait(0), "less than a minute");
+        assert_eq!(format_wait(59), "less than a minute");
+        assert_eq!(format_wait(60), "about 1 minute");
+        assert_eq!(format_wait(61), "about 2 minutes");
+        let queue = QueueFigures { position: 1, waiting: 1, estimate_secs: None };
+        assert_eq!(queue_text(&queue), "You are number 1 in line (1 waiting).");
+    }
+
+    #[test]
+    fn the_stylesheet_keeps_phones_usable() {
+        let css = include_str!("../../www/widget.css");
+        assert!(css.contains("input { width: 100%; font: inherit; font-size: 16px;"), "16 px inputs: no iOS zoom");
+        assert!(css.contains("height: 100dvh"), "the keyboard does not cover the composer");
+        assert!(css.contains("[hidden] { display: none !important; }"), "sections hide whatever their display");
+    }
+
+    #[test]
+    fn the_snippet_options_override_the_defaults() {
+        let json = r##"{"origin":"https://shop.example","title":"Help","fields":["name"],"color":"#123456","x":1}"##;
+        let config = WidgetConfig::from_json(&wire::parse(json).unwrap());
+        assert_eq!(config.origin, "https://shop.example");
+        assert_eq!(config.title, "Help");
+        assert_eq!(config.fields, ["name"]);
+        assert_eq!(config.service, "chat-delay", "a default");
+        assert!(embed::is_safe_color(&config.color));
+        assert!(!embed::is_safe_color("red; background: url(x)"));
+    }
+}

@@ -1,0 +1,942 @@
+//! The customer's side of the chat-delay journey as a plain state machine.
+//!
+//! [`CustomerSession`] does no I/O and reads no clock: the socket driver
+//! ([`super::socket`]) feeds it what happened (`handle_*`) and the user's
+//! wishes (commands such as [`CustomerSession::send`]), then takes out the
+//! frames to write ([`CustomerSession::poll_transmit`]) and the side effects
+//! to perform ([`CustomerSession::poll_effect`]). Components read the
+//! public fields.
+//!
+//! Delivery guarantees: every message gets a `clientId` before it leaves the
+//! composer; a message stays [`Delivery::Sending`] until the server stored it
+//! (its response or its own `chat.message`), and every pending one is sent
+//! again after each `resume`, so the server's `clientId` deduplication makes
+//! delivery exactly-once. Events are applied strictly in `seq` order; a
+//! repeat is dropped and a gap asks the driver for a fresh connection.
+
+use std::collections::VecDeque;
+
+/// What the customer typed into the pre-chat form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    pub name: String,
+    pub email: String,
+    pub subject: String,
+}
+
+/// Where the journey stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The pre-chat form; nothing asked yet.
+    Form,
+    /// `requestChat` (or the first `resume`) is on its way.
+    Requesting,
+    /// In the queue: the confirmation dialog's text.
+    Waiting { text: String },
+    /// An agent is reserved until `confirm_by` (ms since the epoch).
+    Notified { alert: String, confirm_by: u64 },
+    /// Confirmed; the chat is being started.
+    Starting,
+    /// The chat runs (the customer may write).
+    Chatting,
+    /// Over: why, for people.
+    Ended { reason: String },
+}
+
+/// The live queue figures of `queue.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueFigures {
+    pub position: u32,
+    pub waiting: u32,
+    /// Estimated wait in seconds, when the server knows it.
+    pub estimate_secs: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    Customer,
+    Agent,
+    System,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Delivery {
+    /// Not stored by the server yet (offline, or the answer is on its way).
+    Sending,
+    /// Stored by the server.
+    Sent,
+    /// Refused, with the server's reason.
+    Failed(String),
+}
+
+/// One line of the transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// A stable key for lists: the `clientId` of our own lines, else `m<messageId>`.
+    pub key: String,
+    pub author: Author,
+    pub name: String,
+    pub text: String,
+    pub delivery: Delivery,
+}
+
+/// A decoded server frame, reduced to what a customer needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Response { id: Option<String>, outcome: Result<Granted, Refusal> },
+    Event { seq: u64, event: CustomerEvent },
+}
+
+/// The useful `data` of a success response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Granted {
+    /// The chat token (`requestChat`, `resume`).
+    pub token: Option<String>,
+    /// The newest `seq` of the chat's log (`requestChat`, `resume`).
+    pub last_seq: Option<u64>,
+    /// The stored message's id (`sendMessage`).
+    pub message_id: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerEvent {
+    ConfirmationDialog {
+        text: String,
+    },
+    StartChatDialog,
+    QueueStatus(QueueFigures),
+    AgentAvailable {
+        alert: String,
+        confirm_by: u64,
+    },
+    ConfirmationExpired {
+        message: String,
+    },
+    Message {
+        message_id: u64,
+        client_id: Option<String>,
+        author: Author,
+        name: String,
+        text: String,
+    },
+    Typing {
+        author: Author,
+        name: String,
+        typing: bool,
+    },
+    Left {
+        author: Author,
+        name: String,
+    },
+    /// An event this widget does not know: it only takes its `seq`.
+    Other,
+}
+
+/// What the driver must do besides writing frames.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Keep the token (sessionStorage) so a reload resumes the chat.
+    StoreToken(String),
+    /// The chat is over: forget the token and close the socket.
+    Forget,
+    /// An agent is available: play the sound, flag the page title.
+    Alert(String),
+    /// Events were lost: drop this connection and resume on a new one.
+    Reconnect,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Pending {
+    Open,
+    Connect,
+    StartChat,
+    Message(String),
+    Typing,
+    Disconnect,
+}
+
+pub const LEFT_BY_CUSTOMER: &str = "You left the chat.";
+pub const CHAT_OVER: &str = "The chat has ended.";
+
+/// The customer's session; see the module documentation.
+#[derive(Debug)]
+pub struct CustomerSession {
+    pub service: String,
+    pub details: Details,
+    pub stage: Stage,
+    pub queue: Option<QueueFigures>,
+    /// What happened to a missed confirmation, until the next notification.
+    pub notice: Option<String>,
+    pub transcript: Vec<Line>,
+    /// The agent's name while the agent types.
+    pub agent_typing: Option<String>,
+    /// Why the last form submission failed.
+    pub error: Option<String>,
+    /// A request or resume succeeded on the current socket.
+    pub online: bool,
+    token: Option<String>,
+    last_seq: u64,
+    /// Events up to this `seq` are a replay (no sound for old news).
+    replay_until: u64,
+    connected: bool,
+    start_wanted: bool,
+    /// `clientId` prefix, unique per page load so ids never repeat after a reload.
+    id_prefix: String,
+    next_id: u64,
+    in_flight: Vec<(String, Pending)>,
+    /// Encoded requests waiting for the socket (the journey's steps).
+    pending_frames: VecDeque<String>,
+    /// `clientId`s of messages not yet written on the current socket.
+    outbox: VecDeque<String>,
+    typing_state: bool,
+    dialog_text: String,
+    /// The StartChat dialog came (so `startChat` may be sent).
+    start_dialog_seen: bool,
+    /// The last notification, to ask again if `connect` was lost with a socket.
+    last_alert: Option<(String, u64)>,
+    effects: VecDeque<Effect>,
+}
+
+impl CustomerSession {
+    /// A fresh session for `service`; `id_prefix` must differ per page load
+    /// (the driver uses random hex).
+    pub fn new(service: impl Into<String>, id_prefix: impl Into<String>) -> Self {
+        Self {
+            service: service.into(),
+            details: Details::default(),
+            stage: Stage::Form,
+            queue: None,
+            notice: None,
+            transcript: Vec::new(),
+            agent_typing: None,
+            error: None,
+            online: false,
+            token: None,
+            last_seq: 0,
+            replay_until: 0,
+            connected: false,
+            start_wanted: false,
+            id_prefix: id_prefix.into(),
+            next_id: 0,
+            in_flight: Vec::new(),
+            pending_frames: VecDeque::new(),
+            outbox: VecDeque::new(),
+            typing_state: false,
+            dialog_text: String::new(),
+            start_dialog_seen: false,
+            last_alert: None,
+            effects: VecDeque::new(),
+        }
+    }
+
+    // ----- getters -----
+
+    /// The driver needs a socket: something is under way and not over.
+    pub fn wants_socket(&self) -> bool {
+        !matches!(self.stage, Stage::Form | Stage::Ended { .. })
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn is_over(&self) -> bool {
+        matches!(self.stage, Stage::Ended { .. })
+    }
+
+    // ----- commands (the customer) -----
+
+    /// The pre-chat form was submitted: ask for a chat.
+    pub fn request_chat(&mut self, details: Details) {
+        if !matches!(self.stage, Stage::Form) {
+            return;
+        }
+        self.details = details;
+        self.error = None;
+        self.stage = Stage::Requesting;
+    }
+
+    /// A token kept from before a reload: resume that chat, replaying it all.
+    pub fn restore(&mut self, token: String, details: Details) {
+        self.details = details;
+        self.token = Some(token);
+        self.stage = Stage::Requesting;
+    }
+
+    /// "I am here": answers the agent-available notification.
+    pub fn confirm(&mut self) {
+        if matches!(self.stage, Stage::Notified { .. }) && self.online {
+            self.stage = Stage::Starting;
+            self.request(Pending::Connect);
+        }
+    }
+
+    /// Queues a message (sent now if online, else after the next resume);
+    /// returns its `clientId`.
+    pub fn send(&mut self, text: &str) -> Option<String> {
+        let text = text.trim();
+        if text.is_empty() || !matches!(self.stage, Stage::Chatting) {
+            return None;
+        }
+        self.next_id += 1;
+        let client_id = format!("{}-{}", self.id_prefix, self.next_id);
+        let name = if self.details.name.is_empty() { "You".to_owned() } else { self.details.name.clone() };
+        self.transcript.push(Line {
+            key: client_id.clone(),
+            author: Author::Customer,
+            name,
+            text: text.to_owned(),
+            delivery: Delivery::Sending,
+        });
+        self.outbox.push_back(client_id.clone());
+        Some(client_id)
+    }
+
+    /// The customer started or stopped typing (dropped while offline).
+    pub fn typing(&mut self, typing: bool) {
+        if matches!(self.stage, Stage::Chatting) && self.online {
+            self.typing_state = typing;
+            self.request(Pending::Typing);
+        }
+    }
+
+    /// Leave the chat, or withdraw the request.
+    pub fn disconnect(&mut self) {
+        if !self.wants_socket() {
+            return;
+        }
+        if self.online {
+            self.request(Pending::Disconnect);
+        } else {
+            // Without a connection the request cannot be withdrawn; forget
+            // it here (the server keeps it until an agent marks it done).
+            self.end(LEFT_BY_CUSTOMER);
+        }
+    }
+
+    /// Back to the form after the chat ended.
+    pub fn start_over(&mut self) {
+        if self.is_over() {
+            let service = std::mem::take(&mut self.service);
+            let prefix = format!("{}n", self.id_prefix);
+            let details = std::mem::take(&mut self.details);
+            *self = Self::new(service, prefix);
+            self.details = details;
+        }
+    }
+
+    // ----- inputs (the driver) -----
+
+    /// A socket opened: ask for the chat, or resume it.
+    pub fn handle_connected(&mut self) {
+        self.connected = true;
+        self.online = false;
+        self.forget_in_flight();
+        if self.wants_socket() {
+            self.request(Pending::Open);
+        }
+    }
+
+    /// The socket closed: requests in flight are lost, messages stay queued.
+    pub fn handle_disconnected(&mut self) {
+        self.connected = false;
+        self.online = false;
+        self.agent_typing = None;
+        self.forget_in_flight();
+    }
+
+    /// Requests written on a dead socket got no answer: the journey's steps
+    /// are asked again by the next `resume`, and unanswered messages go back
+    /// to the front of the outbox, in order, to be sent again with the same
+    /// `clientId` (the server stores each `clientId` once).
+    fn forget_in_flight(&mut self) {
+        self.pending_frames.clear();
+        let unanswered: Vec<String> = self
+            .in_flight
+            .drain(..)
+            .filter_map(|(_, pending)| match pending {
+                Pending::Message(client_id) => Some(client_id),
+                _ => None,
+            })
+            .collect();
+        for client_id in unanswered.into_iter().rev() {
+            let still_sending =
+                self.transcript.iter().any(|line| line.key == client_id && line.delivery == Delivery::Sending);
+            if still_sending && !self.outbox.contains(&client_id) {
+                self.outbox.push_front(client_id);
+            }
+        }
+        if matches!(self.stage, Stage::Starting) {
+            if self.start_dialog_seen {
+                // startChat may have been lost with the socket; a repeat is harmless.
+                self.start_wanted = true;
+            } else if let Some((alert, confirm_by)) = self.last_alert.clone() {
+                // `connect` may have been lost: ask again (the replay corrects it).
+                self.last_alert = Some((alert.clone(), confirm_by));
+                self.stage = Stage::Notified { alert, confirm_by };
+            }
+        }
+    }
+
+    pub fn handle(&mut self, incoming: Incoming) {
+        match incoming {
+            Incoming::Response { id, outcome } => self.handle_response(id, outcome),
+            Incoming::Event { seq, event } => self.handle_event(seq, event),
+        }
+    }
+
+    // ----- outputs -----
+
+    /// The next frame to write; `None` while there is no usable socket.
+    pub fn poll_transmit(&mut self) -> Option<String> {
+        if !self.connected {
+            return None;
+        }
+        let id = self.pending_frames.pop_front();
+        if id.is_some() {
+            return id;
+        }
+        if !self.online {
+            return None;
+        }
+        if self.start_wanted && self.last_seq >= self.replay_until && matches!(self.stage, Stage::Starting) {
+            self.start_wanted = false;
+            return self.frame(Pending::StartChat);
+        }
+        if matches!(self.stage, Stage::Chatting)
+            && let Some(client_id) = self.outbox.pop_front()
+        {
+            return self.frame(Pending::Message(client_id));
+        }
+        None
+    }
+
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    // ----- internals -----
+
+    fn request(&mut self, pending: Pending) {
+        if let Some(frame) = self.frame(pending) {
+            self.pending_frames.push_back(frame);
+        }
+    }
+
+    /// Encodes one request and remembers what it was for.
+    fn frame(&mut self, pending: Pending) -> Option<String> {
+        use super::wire::encode;
+        self.next_id += 1;
+        let id = format!("c{}", self.next_id);
+        let frame = match &pending {
+            Pending::Open => match &self.token {
+                Some(token) => encode::resume(&id, token, self.last_seq),
+                None => encode::request_chat(&id, &self.service, &self.details),
+            },
+            Pending::Connect => encode::bare(&id, "connect"),
+            Pending::Disconnect => encode::bare(&id, "disconnect"),
+            Pending::StartChat => encode::start_chat(&id, &self.details),
+            Pending::Typing => encode::typing(&id, self.typing_state),
+            Pending::Message(client_id) => {
+                let line = self.transcript.iter().find(|line| &line.key == client_id)?;
+                encode::send_message(&id, client_id, &line.text)
+            }
+        };
+        self.in_flight.push((id, pending));
+        Some(frame)
+    }
+
+    fn handle_response(&mut self, id: Option<String>, outcome: Result<Granted, Refusal>) {
+        let Some(index) = id.and_then(|id| self.in_flight.iter().position(|(sent, _)| *sent == id)) else {
+            return;
+        };
+        let (_, pending) = self.in_flight.remove(index);
+        match (pending, outcome) {
+            (Pending::Open, Ok(granted)) => {
+                if let Some(token) = granted.token
+                    && self.token.as_ref() != Some(&token)
+                {
+                    self.token = Some(token.clone());
+                    self.effects.push_back(Effect::StoreToken(token));
+                }
+                self.replay_until = granted.last_seq.unwrap_or(0);
+                self.online = true;
+            }
+            (Pending::Open, Err(refusal)) if self.token.is_none() => {
+                self.stage = Stage::Form;
+                self.error = Some(refusal.message);
+                self.effects.push_back(Effect::Forget);
+            }
+            // The token no longer resumes (the chat ended, or the log is
+            // gone): nothing to come back to.
+            (Pending::Open, Err(_)) => self.end(CHAT_OVER),
+            (_, Err(refusal)) if refusal.code == "not-found" => self.end(CHAT_OVER),
+            (Pending::Connect, Err(refusal)) => {
+                self.stage = Stage::Waiting { text: self.waiting_text() };
+                self.notice = Some(refusal.message);
+            }
+            // Either it started just now or it had started before a reload.
+            (Pending::StartChat, _) => self.set_chatting(),
+            (Pending::Message(client_id), outcome) => {
+                let delivery = match outcome {
+                    Ok(_) => Delivery::Sent,
+                    Err(refusal) => Delivery::Failed(refusal.message),
+                };
+                if let Some(line) = self.transcript.iter_mut().find(|line| line.key == client_id)
+                    && line.delivery == Delivery::Sending
+                {
+                    line.delivery = delivery;
+                }
+            }
+            (Pending::Disconnect, Ok(_)) => self.end(LEFT_BY_CUSTOMER),
+            _ => {}
+        }
+    }
+
+    fn handle_event(&mut self, seq: u64, event: CustomerEvent) {
+        if seq <= self.last_seq {
+            return; // a repeat
+        }
+        if seq != self.last_seq + 1 {
+            self.effects.push_back(Effect::Reconnect);
+            return;
+        }
+        self.last_seq = seq;
+        if self.is_over() {
+            return;
+        }
+        let live = seq > self.replay_until;
+        match event {
+            CustomerEvent::ConfirmationDialog { text } => {
+                self.dialog_text = text.clone();
+                self.stage = Stage::Waiting { text };
+            }
+            CustomerEvent::QueueStatus(figures) => {
+                self.queue = Some(figures);
+                if matches!(self.stage, Stage::Notified { .. } | Stage::Requesting) {
+                    self.stage = Stage::Waiting { text: self.waiting_text() };
+                }
+            }
+            CustomerEvent::AgentAvailable { alert, confirm_by } => {
+                self.notice = None;
+                if live {
+                    self.effects.push_back(Effect::Alert(alert.clone()));
+                }
+                self.last_alert = Some((alert.clone(), confirm_by));
+                self.stage = Stage::Notified { alert, confirm_by };
+            }
+            CustomerEvent::ConfirmationExpired { message } => {
+                self.notice = Some(message);
+                self.stage = Stage::Waiting { text: self.waiting_text() };
+            }
+            CustomerEvent::StartChatDialog => {
+                self.stage = Stage::Starting;
+                self.start_dialog_seen = true;
+                self.start_wanted = true;
+            }
+            CustomerEvent::Message { message_id, client_id, author, name, text } => {
+                self.set_chatting();
+                if author == Author::Agent {
+                    self.agent_typing = None;
+                }
+                let key = client_id.unwrap_or_else(|| format!("m{message_id}"));
+                self.outbox.retain(|queued| *queued != key);
+                match self.transcript.iter_mut().find(|line| line.key == key) {
+                    Some(line) => line.delivery = Delivery::Sent,
+                    None => self.transcript.push(Line { key, author, name, text, delivery: Delivery::Sent }),
+                }
+            }
+            CustomerEvent::Typing { author, name, typing } => {
+                if author != Author::Customer {
+                    self.agent_typing = typing.then_some(name);
+                }
+            }
+            CustomerEvent::Left { author: Author::Customer, .. } => self.end(LEFT_BY_CUSTOMER),
+            CustomerEvent::Left { name, .. } => {
+                self.agent_typing = None;
+                self.transcript.push(Line {
+                    key: format!("s{seq}"),
+                    author: Author::System,
+                    name: "Switchboard".into(),
+                    text: format!("{name} left the chat."),
+                    delivery: Delivery::Sent,
+                });
+            }
+            CustomerEvent::Other => {}
+        }
+    }
+
+    fn set_chatting(&mut self) {
+        self.start_wanted = false;
+        if !self.is_over() {
+            self.stage = Stage::Chatting;
+            self.queue = None;
+            self.notice = None;
+        }
+    }
+
+    fn waiting_text(&self) -> String {
+        self.dialog_text.clone()
+    }
+
+    fn end(&mut self, reason: &str) {
+        if self.is_over() {
+            return;
+        }
+        self.stage = Stage::Ended { reason: reason.to_owned() };
+        self.token = None;
+        self.agent_typing = None;
+        self.start_wanted = false;
+        self.effects.push_back(Effect::Forget);
+        for line in &mut self.transcript {
+            if line.delivery == Delivery::Sending {
+                line.delivery = Delivery::Failed("not sent: the chat ended".into());
+            }
+        }
+        self.outbox.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::widget::wire::decode;
+
+    fn session() -> CustomerSession {
+        CustomerSession::new("chat-delay", "wT")
+    }
+
+    fn james() -> Details {
+        Details { name: "James Bond".into(), email: "j.b@example.com".into(), subject: "New gadget".into() }
+    }
+
+    /// Every frame the session wants written now.
+    fn sent(session: &mut CustomerSession) -> Vec<String> {
+        std::iter::from_fn(|| session.poll_transmit()).collect()
+    }
+
+    fn effects(session: &mut CustomerSession) -> Vec<Effect> {
+        std::iter::from_fn(|| session.poll_effect()).collect()
+    }
+
+    fn feed(session: &mut CustomerSession, frame: &str) {
+        session.handle(decode(frame).expect("a server message"));
+    }
+
+    fn event(seq: u64, name: &str, data: &str) -> String {
+        format!(r#"{{"seq":{seq},"target":"R1","time":1,"event":"{name}","data":{data}}}"#)
+    }
+
+    fn success(id: &str, data: &str) -> String {
+        format!(r#"{{"id":"{id}","result":"success","data":{data}}}"#)
+    }
+
+    fn message(seq: u64, id: u64, client_id: Option<&str>, kind: &str, name: &str, text: &str) -> String {
+        let client_id = client_id.map(|c| format!(r#""clientId":"{c}","#)).unwrap_or_default();
+        event(
+            seq,
+            "chat.message",
+            &format!(
+                r#"{{"messageId":{id},{client_id}"from":{{"kind":"{kind}","name":"{name}"}},"text":"{text}","time":1}}"#
+            ),
+        )
+    }
+
+    /// Drives a session to a started chat; returns the next free seq.
+    fn chatting(session: &mut CustomerSession) -> u64 {
+        session.request_chat(james());
+        session.handle_connected();
+        let request = sent(session);
+        assert_eq!(request.len(), 1);
+        assert!(request[0].contains(r#""command":"requestChat""#));
+        feed(session, &success("c1", r#"{"_id":"R1","token":"Ksecret","lastSeq":0}"#));
+        feed(
+            session,
+            &event(
+                1,
+                "dialog",
+                r#"{"_action":"ConfirmationDialog","_dialog_id":"0","_text":"We will notify you","_ok_title":"Ok","_id":"R1"}"#,
+            ),
+        );
+        feed(
+            session,
+            &event(
+                2,
+                "notification",
+                r#"{"_id":"R1","_action":"x","alert":"Agent is available.","tag":"t","confirmBy":99}"#,
+            ),
+        );
+        session.confirm();
+        assert_eq!(sent(session), [r#"{"id":"c2","command":"connect"}"#]);
+        feed(
+            session,
+            &event(
+                3,
+                "dialog",
+                r#"{"_action":"StartChat","_dialog_id":"1","_label":"Start Chat","_user_header":"Customer","_id_to_jump_before":"exit://","_chat_parameters":{},"_id":"R1"}"#,
+            ),
+        );
+        feed(session, &success("c2", "null"));
+        let start = sent(session);
+        assert_eq!(start.len(), 1);
+        assert!(start[0].contains(r#""command":"startChat""#));
+        feed(session, &success("c3", r#"{"interaction":"I7"}"#));
+        assert_eq!(session.stage, Stage::Chatting);
+        effects(session);
+        4
+    }
+
+    #[test]
+    fn the_chat_delay_journey_from_form_to_chat() {
+        let mut session = session();
+        assert!(!session.wants_socket());
+        session.request_chat(james());
+        assert!(session.wants_socket());
+        assert!(sent(&mut session).is_empty(), "nothing is written before the socket opens");
+        session.handle_connected();
+        assert_eq!(
+            sent(&mut session),
+            [
+                r#"{"id":"c1","command":"requestChat","data":{"service":"chat-delay","appdata":{"subject":"New gadget"}}}"#
+            ]
+        );
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"Ksecret","lastSeq":0}"#));
+        assert_eq!(effects(&mut session), [Effect::StoreToken("Ksecret".into())]);
+        feed(
+            &mut session,
+            &event(
+                1,
+                "dialog",
+                r#"{"_action":"ConfirmationDialog","_text":"We will notify you","_ok_title":"Ok","_dialog_id":"0","_id":"R1"}"#,
+            ),
+        );
+        assert_eq!(session.stage, Stage::Waiting { text: "We will notify you".into() });
+        feed(
+            &mut session,
+            &event(2, "queue.status", r#"{"time":1,"wt":0,"calls":3,"pos":2,"wpos":2,"hit":0,"ewt":90}"#),
+        );
+        assert_eq!(session.queue, Some(QueueFigures { position: 2, waiting: 3, estimate_secs: Some(90) }));
+        feed(
+            &mut session,
+            &event(
+                3,
+                "notification",
+                r#"{"_id":"R1","_action":"a","alert":"Agent is available. Waiting for your confirmation.","tag":"t","confirmBy":70}"#,
+            ),
+        );
+        assert_eq!(effects(&mut session), [Effect::Alert("Agent is available. Waiting for your confirmation.".into())]);
+        session.confirm();
+        assert_eq!(sent(&mut session), [r#"{"id":"c2","command":"connect"}"#]);
+        feed(&mut session, &event(4, "dialog", r#"{"_action":"StartChat","_id":"R1"}"#));
+        assert_eq!(
+            sent(&mut session),
+            [
+                r#"{"id":"c3","command":"startChat","data":{"firstName":"James Bond","email":"j.b@example.com","subject":"New gadget"}}"#
+            ]
+        );
+        feed(&mut session, &success("c3", r#"{"interaction":"I7"}"#));
+        assert_eq!(session.stage, Stage::Chatting);
+
+        let client_id = session.send("  Hi  ").unwrap();
+        assert_eq!(client_id, "wT-4");
+        assert_eq!(
+            sent(&mut session),
+            [r#"{"id":"c5","command":"sendMessage","data":{"clientId":"wT-4","text":"Hi"}}"#]
+        );
+        assert_eq!(session.transcript[0].delivery, Delivery::Sending);
+        feed(&mut session, &message(5, 1, Some("wT-4"), "customer", "James Bond", "Hi"));
+        feed(&mut session, &success("c5", r#"{"messageId":1}"#));
+        assert_eq!(session.transcript.len(), 1, "its own echo is not a second line");
+        assert_eq!(session.transcript[0].delivery, Delivery::Sent);
+
+        feed(
+            &mut session,
+            &event(6, "chat.typing", r#"{"from":{"kind":"agent","id":"alice","name":"Alice"},"typing":true}"#),
+        );
+        assert_eq!(session.agent_typing.as_deref(), Some("Alice"));
+        feed(&mut session, &message(7, 2, Some("m-1"), "agent", "Alice", "Hello"));
+        assert_eq!(session.agent_typing, None);
+        assert_eq!(session.transcript_names(), ["James Bond: Hi", "Alice: Hello"]);
+
+        session.disconnect();
+        assert_eq!(sent(&mut session), [r#"{"id":"c6","command":"disconnect"}"#]);
+        feed(&mut session, &event(8, "chat.left", r#"{"party":{"kind":"customer","name":"James Bond"}}"#));
+        feed(&mut session, &success("c6", "null"));
+        assert_eq!(session.stage, Stage::Ended { reason: LEFT_BY_CUSTOMER.into() });
+        assert_eq!(effects(&mut session), [Effect::Forget]);
+        assert!(!session.wants_socket());
+    }
+
+    #[test]
+    fn a_missed_confirmation_says_what_happens_next() {
+        let mut session = session();
+        session.request_chat(Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"K","lastSeq":0}"#));
+        feed(&mut session, &event(1, "dialog", r#"{"_action":"ConfirmationDialog","_text":"Wait","_id":"R1"}"#));
+        feed(&mut session, &event(2, "notification", r#"{"alert":"Agent!","confirmBy":5}"#));
+        feed(&mut session, &event(3, "notification.expired", r#"{"keptPlace":true,"message":"You keep your place."}"#));
+        assert_eq!(session.stage, Stage::Waiting { text: "Wait".into() });
+        assert_eq!(session.notice.as_deref(), Some("You keep your place."));
+        session.confirm();
+        assert!(sent(&mut session).is_empty(), "no confirmation is pending");
+    }
+
+    #[test]
+    fn messages_typed_offline_are_sent_once_after_resume() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        let first = session.send("written online").unwrap();
+        assert_eq!(sent(&mut session).len(), 1);
+        // The socket drops before the answer: the message is still pending.
+        session.handle_disconnected();
+        let second = session.send("written offline").unwrap();
+        assert!(sent(&mut session).is_empty());
+        assert_eq!(session.transcript[1].delivery, Delivery::Sending);
+
+        session.handle_connected();
+        assert_eq!(
+            sent(&mut session),
+            [format!(r#"{{"id":"c{}","command":"resume","data":{{"token":"Ksecret","lastSeq":3}}}}"#, session.next_id)]
+        );
+        let resume_id = format!("c{}", session.next_id);
+        feed(&mut session, &success(&resume_id, r#"{"_id":"R1","token":"Ksecret","lastSeq":4}"#));
+        // The server had stored the first one: its event is replayed.
+        feed(&mut session, &message(next, 1, Some(&first), "customer", "James Bond", "written online"));
+        let resent = sent(&mut session);
+        assert_eq!(resent.len(), 1, "only the unstored message goes again: {resent:?}");
+        assert!(resent[0].contains(&format!(r#""clientId":"{second}""#)));
+        assert_eq!(session.transcript.len(), 2);
+        assert_eq!(session.transcript[0].delivery, Delivery::Sent);
+    }
+
+    #[test]
+    fn an_unanswered_message_is_resent_with_the_same_client_id() {
+        let mut session = session();
+        chatting(&mut session);
+        let id = session.send("hello").unwrap();
+        let first = sent(&mut session);
+        session.handle_disconnected();
+        session.handle_connected();
+        let resume = sent(&mut session);
+        let resume_id = resume[0].split('"').nth(3).unwrap().to_owned();
+        feed(&mut session, &success(&resume_id, r#"{"token":"Ksecret","lastSeq":3}"#));
+        let again = sent(&mut session);
+        assert_eq!(again.len(), 1);
+        assert!(first[0].contains(&id) && again[0].contains(&id));
+        assert!(sent(&mut session).is_empty(), "sent once per connection");
+    }
+
+    #[test]
+    fn a_reload_replays_everything_without_repeating_the_start() {
+        let mut session = session();
+        session.restore("Ksecret".into(), james());
+        session.handle_connected();
+        assert_eq!(sent(&mut session), [r#"{"id":"c1","command":"resume","data":{"token":"Ksecret","lastSeq":0}}"#]);
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"Ksecret","lastSeq":5}"#));
+        assert!(effects(&mut session).is_empty(), "the same token is not stored again");
+        feed(&mut session, &event(1, "dialog", r#"{"_action":"ConfirmationDialog","_text":"Wait"}"#));
+        feed(&mut session, &event(2, "notification", r#"{"alert":"Agent!","confirmBy":5}"#));
+        feed(&mut session, &event(3, "dialog", r#"{"_action":"StartChat"}"#));
+        assert!(sent(&mut session).is_empty(), "no startChat in the middle of the replay");
+        feed(&mut session, &message(4, 1, Some("wOld-1"), "customer", "James Bond", "Hi"));
+        feed(&mut session, &message(5, 2, None, "system", "Switchboard", "Alice joined the chat."));
+        assert!(sent(&mut session).is_empty(), "the chat had started: no startChat");
+        assert!(effects(&mut session).is_empty(), "no sound for an old notification");
+        assert_eq!(session.stage, Stage::Chatting);
+        assert_eq!(session.transcript_names(), ["James Bond: Hi", "Switchboard: Alice joined the chat."]);
+        // Repeats are dropped; a gap asks for a new connection.
+        feed(&mut session, &message(5, 2, None, "system", "Switchboard", "Alice joined the chat."));
+        assert_eq!(session.transcript.len(), 2);
+        feed(&mut session, &message(7, 3, None, "agent", "Alice", "lost one before me"));
+        assert_eq!(session.transcript.len(), 2);
+        assert_eq!(effects(&mut session), [Effect::Reconnect]);
+    }
+
+    #[test]
+    fn a_reload_while_confirmed_starts_the_chat_once_the_replay_is_done() {
+        let mut session = session();
+        session.restore("K".into(), james());
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, &success("c1", r#"{"token":"K","lastSeq":2}"#));
+        feed(&mut session, &event(1, "dialog", r#"{"_action":"ConfirmationDialog","_text":"Wait"}"#));
+        feed(&mut session, &event(2, "dialog", r#"{"_action":"StartChat"}"#));
+        let start = sent(&mut session);
+        assert_eq!(start.len(), 1);
+        assert!(start[0].contains("startChat"));
+        // "The chat has started already" means it had: chat on.
+        feed(
+            &mut session,
+            r#"{"id":"c2","command":"startChat","result":"failure","failure":{"code":"invalid-state","message":"the chat has started already"}}"#,
+        );
+        assert_eq!(session.stage, Stage::Chatting);
+    }
+
+    #[test]
+    fn a_token_that_no_longer_resumes_ends_the_chat() {
+        let mut session = session();
+        session.restore("Kold".into(), Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(
+            &mut session,
+            r#"{"id":"c1","command":"resume","result":"failure","failure":{"code":"not-found","message":"no open chat has this token"}}"#,
+        );
+        assert_eq!(session.stage, Stage::Ended { reason: CHAT_OVER.into() });
+        assert_eq!(effects(&mut session), [Effect::Forget]);
+        session.start_over();
+        assert_eq!(session.stage, Stage::Form);
+    }
+
+    #[test]
+    fn a_refused_request_returns_to_the_form_with_the_reason() {
+        let mut session = session();
+        session.request_chat(Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(
+            &mut session,
+            r#"{"id":"c1","result":"failure","failure":{"code":"not-found","message":"there is no chat service `x`"}}"#,
+        );
+        assert_eq!(session.stage, Stage::Form);
+        assert_eq!(session.error.as_deref(), Some("there is no chat service `x`"));
+    }
+
+    #[test]
+    fn an_agent_leaving_is_a_line_not_the_end() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        feed(&mut session, &event(next, "chat.left", r#"{"party":{"kind":"agent","id":"alice","name":"Alice"}}"#));
+        assert_eq!(session.stage, Stage::Chatting);
+        assert_eq!(session.transcript_names(), ["Switchboard: Alice left the chat."]);
+        // After the agent's markDone the server answers not-found: over.
+        session.send("anyone?");
+        let frame = sent(&mut session);
+        let id = frame[0].split('"').nth(3).unwrap().to_owned();
+        feed(
+            &mut session,
+            &format!(
+                r#"{{"id":"{id}","result":"failure","failure":{{"code":"not-found","message":"the chat has ended"}}}}"#
+            ),
+        );
+        assert_eq!(session.stage, Stage::Ended { reason: CHAT_OVER.into() });
+        assert!(matches!(session.transcript[1].delivery, Delivery::Failed(_)));
+    }
+
+    impl CustomerSession {
+        fn transcript_names(&self) -> Vec<String> {
+            self.transcript.iter().map(|line| format!("{}: {}", line.name, line.text)).collect()
+        }
+    }
+}

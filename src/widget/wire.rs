@@ -1,0 +1,375 @@
+//! Frames on the customer socket, decoded into [`Incoming`] and encoded by
+//! hand.
+//!
+//! Size matters more here than anywhere: decoding the protocol crate's
+//! `ServerMessage` goes through `serde_json::Value` and every agent event
+//! (≈90 KB gzip of wasm in the desktop), and even a derived `Deserialize`
+//! for the customer events costs ≈12 KB gzip of serde_json. The widget lets
+//! the browser parse (`JSON.parse`) and reads the few members it needs
+//! through [`Json`]; natively the same code runs over `serde_json::Value`,
+//! and the tests check both directions against the protocol crate, which
+//! is what the server decodes with.
+
+use super::session::{Author, CustomerEvent, Granted, Incoming, QueueFigures, Refusal};
+
+/// Read access to a parsed JSON value: the browser's own `JSON.parse`
+/// result in the widget, `serde_json::Value` in native tests.
+pub trait Json: Sized {
+    fn field(&self, key: &str) -> Option<Self>;
+    fn string(&self) -> Option<String>;
+    fn number(&self) -> Option<f64>;
+    fn boolean(&self) -> Option<bool>;
+    fn strings(&self) -> Option<Vec<String>>;
+
+    fn text(&self, key: &str) -> Option<String> {
+        self.field(key)?.string()
+    }
+
+    fn unsigned(&self, key: &str) -> Option<u64> {
+        self.field(key)?.number().filter(|n| *n >= 0.0).map(|n| n as u64)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl Json for wasm_bindgen::JsValue {
+    fn field(&self, key: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        js_sys::Reflect::get(self, &key.into()).ok().filter(|value| !value.is_undefined() && !value.is_null())
+    }
+    fn string(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn strings(&self) -> Option<Vec<String>> {
+        js_sys::Array::is_array(self)
+            .then(|| js_sys::Array::from(self).iter().filter_map(|item| item.as_string()).collect())
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Json for serde_json::Value {
+    fn field(&self, key: &str) -> Option<Self> {
+        self.get(key).filter(|value| !value.is_null()).cloned()
+    }
+    fn string(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn number(&self) -> Option<f64> {
+        self.as_f64()
+    }
+    fn boolean(&self) -> Option<bool> {
+        self.as_bool()
+    }
+    fn strings(&self) -> Option<Vec<String>> {
+        self.as_array().map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect())
+    }
+}
+
+/// Parses JSON text with the platform's parser.
+#[cfg(target_arch = "wasm32")]
+pub fn parse(text: &str) -> Option<wasm_bindgen::JsValue> {
+    js_sys::JSON::parse(text).ok()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn parse(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text).ok()
+}
+
+/// Reads one text frame from the server.
+pub fn decode(text: &str) -> Result<Incoming, String> {
+    let frame = parse(text).ok_or_else(|| "the frame is not JSON".to_owned())?;
+    decode_value(&frame)
+}
+
+/// Reads one parsed frame. Unknown members are ignored, as the protocol asks.
+pub fn decode_value<J: Json>(frame: &J) -> Result<Incoming, String> {
+    let data = frame.field("data");
+    let text = |key: &str| data.as_ref().and_then(|data| data.text(key));
+    let unsigned = |key: &str| data.as_ref().and_then(|data| data.unsigned(key));
+    let party = |key: &str| party(data.as_ref().and_then(|data| data.field(key)));
+    if let Some(name) = frame.text("event") {
+        let event = match name.as_str() {
+            "dialog" => match text("_action").as_deref() {
+                Some("ConfirmationDialog") => {
+                    CustomerEvent::ConfirmationDialog { text: text("_text").unwrap_or_default() }
+                }
+                Some("StartChat") => CustomerEvent::StartChatDialog,
+                _ => CustomerEvent::Other,
+            },
+            "queue.status" => CustomerEvent::QueueStatus(QueueFigures {
+                position: unsigned("pos").unwrap_or(0) as u32,
+                waiting: unsigned("calls").unwrap_or(0) as u32,
+                estimate_secs: unsigned("ewt"),
+            }),
+            "notification" => CustomerEvent::AgentAvailable {
+                alert: text("alert").unwrap_or_default(),
+                confirm_by: unsigned("confirmBy").unwrap_or(0),
+            },
+            "notification.expired" => {
+                CustomerEvent::ConfirmationExpired { message: text("message").unwrap_or_default() }
+            }
+            "chat.message" => {
+                let (author, name) = party("from");
+                CustomerEvent::Message {
+                    message_id: unsigned("messageId").unwrap_or(0),
+                    client_id: text("clientId"),
+                    author,
+                    name,
+                    text: text("text").unwrap_or_default(),
+                }
+            }
+            "chat.typing" => {
+                let (author, name) = party("from");
+                let typing = data.as_ref().and_then(|data| data.field("typing")?.boolean()).unwrap_or(false);
+                CustomerEvent::Typing { author, name, typing }
+            }
+            "chat.left" => {
+                let (author, name) = party("party");
+                CustomerEvent::Left { author, name }
+            }
+            _ => CustomerEvent::Other,
+        };
+        let seq = frame.unsigned("seq").ok_or_else(|| "an event without `seq`".to_owned())?;
+        return Ok(Incoming::Event { seq, event });
+    }
+    let outcome = match frame.text("result").as_deref() {
+        Some("success") => {
+            Ok(Granted { token: text("token"), last_seq: unsigned("lastSeq"), message_id: unsigned("messageId") })
+        }
+        Some(other) => {
+            let failure = frame.field("failure");
+            let field = |key: &str| failure.as_ref().and_then(|failure| failure.text(key));
+            Err(Refusal {
+                code: field("code").unwrap_or_else(|| other.to_owned()),
+                message: field("message").unwrap_or_default(),
+            })
+        }
+        None => return Err("a server message has either `event` or `result`".into()),
+    };
+    Ok(Incoming::Response { id: frame.text("id"), outcome })
+}
+
+fn party<J: Json>(party: Option<J>) -> (Author, String) {
+    let Some(party) = party else {
+        return (Author::System, String::new());
+    };
+    let author = match party.text("kind").as_deref() {
+        Some("customer") => Author::Customer,
+        Some("agent") => Author::Agent,
+        _ => Author::System,
+    };
+    (author, party.text("name").unwrap_or_default())
+}
+
+/// Requests, written as JSON text by hand (a handful of fixed shapes).
+pub mod encode {
+    use crate::widget::session::Details;
+
+    /// `text` as a JSON string literal.
+    pub fn string(text: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 2);
+        out.push('"');
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn request(id: &str, command: &str, data: &str) -> String {
+        format!(r#"{{"id":{},"command":"{command}","data":{{{data}}}}}"#, string(id))
+    }
+
+    pub fn bare(id: &str, command: &str) -> String {
+        format!(r#"{{"id":{},"command":"{command}"}}"#, string(id))
+    }
+
+    pub fn request_chat(id: &str, service: &str, details: &Details) -> String {
+        let mut appdata = Vec::new();
+        if !details.subject.is_empty() {
+            appdata.push(format!(r#""subject":{}"#, string(&details.subject)));
+        }
+        let appdata =
+            if appdata.is_empty() { String::new() } else { format!(r#","appdata":{{{}}}"#, appdata.join(",")) };
+        request(id, "requestChat", &format!(r#""service":{}{appdata}"#, string(service)))
+    }
+
+    pub fn resume(id: &str, token: &str, last_seq: u64) -> String {
+        request(id, "resume", &format!(r#""token":{},"lastSeq":{last_seq}"#, string(token)))
+    }
+
+    pub fn start_chat(id: &str, details: &Details) -> String {
+        let fields = [("firstName", &details.name), ("email", &details.email), ("subject", &details.subject)];
+        let data: Vec<String> = fields
+            .iter()
+            .filter(|(_, value)| !value.trim().is_empty())
+            .map(|(key, value)| format!(r#""{key}":{}"#, string(value.trim())))
+            .collect();
+        request(id, "startChat", &data.join(","))
+    }
+
+    pub fn send_message(id: &str, client_id: &str, text: &str) -> String {
+        request(id, "sendMessage", &format!(r#""clientId":{},"text":{}"#, string(client_id), string(text)))
+    }
+
+    pub fn typing(id: &str, typing: bool) -> String {
+        request(id, "typing", &format!(r#""typing":{typing}"#))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use crate::widget::session::Details;
+    use switchboard_protocol::ids::ServiceRequestId;
+    use switchboard_protocol::message::ServerMessage;
+    use switchboard_protocol::message::customer::{AgentAvailable, CustomerCommand, Dialog, QueueStatus};
+    use switchboard_protocol::message::envelope::Request;
+    use switchboard_protocol::message::event::{ChatMessage, ConfirmationExpired, Event, EventBody, Party, PartyKind};
+    use switchboard_protocol::time::Timestamp;
+
+    /// What the server makes of a frame the widget writes.
+    fn server_reads(frame: &str) -> CustomerCommand {
+        Request::<CustomerCommand>::decode_str(frame).expect("the server accepts the frame").command
+    }
+
+    #[test]
+    fn every_request_is_one_the_server_accepts() {
+        let james =
+            Details { name: "James \"007\" Bond".into(), email: "j.b@example.com".into(), subject: "Gadget\n".into() };
+        let CustomerCommand::RequestChat(request) = server_reads(&encode::request_chat("c1", "chat-delay", &james))
+        else {
+            panic!("not requestChat");
+        };
+        assert_eq!(request.service, "chat-delay");
+        assert_eq!(request.appdata["subject"], "Gadget\n");
+        assert!(
+            matches!(server_reads(&encode::resume("c2", "Kx", 12)), CustomerCommand::Resume(r) if r.last_seq == 12)
+        );
+        assert_eq!(server_reads(&encode::bare("c3", "connect")), CustomerCommand::Connect);
+        let CustomerCommand::StartChat(start) = server_reads(&encode::start_chat("c4", &james)) else {
+            panic!("not startChat");
+        };
+        assert_eq!(start.first_name.as_deref(), Some("James \"007\" Bond"));
+        assert_eq!(start.subject.as_deref(), Some("Gadget"), "trimmed");
+        assert_eq!(start.last_name, None);
+        let CustomerCommand::SendMessage(send) = server_reads(&encode::send_message("c5", "w-1", "a\\b \u{1} ü 😀"))
+        else {
+            panic!("not sendMessage");
+        };
+        assert_eq!(send.text, "a\\b \u{1} ü 😀");
+        assert!(matches!(server_reads(&encode::typing("c6", true)), CustomerCommand::Typing(_)));
+        assert_eq!(server_reads(&encode::bare("c7", "disconnect")), CustomerCommand::Disconnect);
+        assert!(matches!(
+            server_reads(&encode::start_chat("c8", &Details::default())),
+            CustomerCommand::StartChat(s) if s == Default::default()
+        ));
+    }
+
+    fn as_server_sends(seq: u64, body: EventBody) -> Incoming {
+        let event = Event { seq, target: "R1".parse().unwrap(), time: Timestamp::from_millis(5), body };
+        decode(&ServerMessage::Event(event).to_json()).expect("the widget reads it")
+    }
+
+    #[test]
+    fn the_customer_events_the_server_sends_are_read() {
+        let id = ServiceRequestId::new("R1");
+        let dialog = Dialog::ConfirmationDialog {
+            dialog_id: "0".into(),
+            text: "We will notify you".into(),
+            ok_title: "Ok".into(),
+            id: id.clone(),
+        };
+        assert_eq!(
+            as_server_sends(1, EventBody::Dialog(dialog)),
+            Incoming::Event { seq: 1, event: CustomerEvent::ConfirmationDialog { text: "We will notify you".into() } }
+        );
+        let status = QueueStatus { time: 1, wt: 2, calls: 3, pos: 2, wpos: 2, hit: 0, ewt: None };
+        assert_eq!(
+            as_server_sends(2, EventBody::QueueStatus(status)),
+            Incoming::Event {
+                seq: 2,
+                event: CustomerEvent::QueueStatus(QueueFigures { position: 2, waiting: 3, estimate_secs: None })
+            }
+        );
+        let available = AgentAvailable::new(id, Timestamp::from_millis(70_000));
+        assert_eq!(
+            as_server_sends(3, EventBody::AgentAvailable(available)),
+            Incoming::Event {
+                seq: 3,
+                event: CustomerEvent::AgentAvailable { alert: AgentAvailable::ALERT.into(), confirm_by: 70_000 }
+            }
+        );
+        let expired = ConfirmationExpired { kept_place: false, message: "Back of the queue.".into() };
+        assert_eq!(
+            as_server_sends(4, EventBody::ConfirmationExpired(expired)),
+            Incoming::Event {
+                seq: 4,
+                event: CustomerEvent::ConfirmationExpired { message: "Back of the queue.".into() }
+            }
+        );
+        let message = ChatMessage {
+            message_id: 3,
+            client_id: Some("m-1".into()),
+            from: Party { kind: PartyKind::Agent, id: None, name: "Alice".into() },
+            text: "<b>hi</b>".into(),
+            time: Timestamp::from_millis(1),
+        };
+        assert_eq!(
+            as_server_sends(5, EventBody::ChatMessage(message)),
+            Incoming::Event {
+                seq: 5,
+                event: CustomerEvent::Message {
+                    message_id: 3,
+                    client_id: Some("m-1".into()),
+                    author: Author::Agent,
+                    name: "Alice".into(),
+                    text: "<b>hi</b>".into(),
+                }
+            }
+        );
+        assert_eq!(as_server_sends(6, EventBody::Unknown), Incoming::Event { seq: 6, event: CustomerEvent::Other });
+    }
+
+    #[test]
+    fn responses_and_garbage() {
+        assert_eq!(
+            decode(
+                r#"{"id":"c1","command":"requestChat","result":"success","data":{"_id":"R1","token":"K1","lastSeq":0},"extra":1}"#
+            ),
+            Ok(Incoming::Response {
+                id: Some("c1".into()),
+                outcome: Ok(Granted { token: Some("K1".into()), last_seq: Some(0), message_id: None })
+            })
+        );
+        assert_eq!(
+            decode(r#"{"result":"failure","failure":{"code":"invalid-json","message":"no"}}"#),
+            Ok(Incoming::Response {
+                id: None,
+                outcome: Err(Refusal { code: "invalid-json".into(), message: "no".into() })
+            })
+        );
+        assert!(decode("not json").is_err());
+        assert!(decode(r#"{"hello":1}"#).is_err());
+        assert!(decode(r#"{"event":"chat.message","data":{}}"#).is_err(), "an event needs its seq");
+    }
+}

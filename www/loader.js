@@ -1,0 +1,132 @@
+/*! Switchboard chat widget loader. One tag on any page:
+ *  <script async src="https://chat.example.com/widget/loader.js" data-service="chat-delay"></script>
+ * It draws the launcher at once (fixed position: no layout shift) and opens
+ * the widget in an iframe from the Switchboard origin on the first click (or
+ * when the browser is idle with data-load="idle"). The host page needs no
+ * 'wasm-unsafe-eval'. Messages go to, and are accepted from, that origin and
+ * that frame only. Options (data-*): server, service, color, position
+ * (right|left), label, title, greeting, fields (name,email,subject), load
+ * (click|idle). */
+(function () {
+  'use strict';
+  var script = document.currentScript;
+  if (!script || window.__switchboardWidget) return;
+  window.__switchboardWidget = true;
+  var d = script.dataset;
+  var server = new URL(d.server || script.src, location.href).origin;
+  var color = /^[#\w(),.% ]{1,40}$/.test(d.color || '') ? d.color : '#0b5fff';
+  var side = d.position === 'left' ? 'left' : 'right';
+  var options = {
+    origin: location.origin,
+    service: d.service || 'chat-delay',
+    title: d.title || 'Chat with us',
+    greeting: d.greeting || 'Questions? We are here to help.',
+    color: color,
+    fields: (d.fields || 'name,email,subject').split(',')
+  };
+  var KEY = 'switchboard.widget.open';
+  var frame, ready = false, open = false, savedTitle = null;
+
+  function css(el, rules) { for (var k in rules) el.style[k] = rules[k]; }
+
+  var button = document.createElement('button');
+  button.type = 'button';
+  button.textContent = d.label || 'Chat';
+  button.setAttribute('aria-expanded', 'false');
+  button.setAttribute('aria-label', options.title);
+  button.setAttribute('data-switchboard', 'launcher');
+  css(button, {
+    position: 'fixed', bottom: '20px', zIndex: '2147483000', height: '56px', minWidth: '56px',
+    padding: '0 22px', border: '0', borderRadius: '28px', background: color, color: '#fff',
+    font: '600 16px/1 system-ui, sans-serif', boxShadow: '0 4px 14px rgba(0,0,0,.25)', cursor: 'pointer'
+  });
+  button.style[side] = '20px';
+
+  function frameUrl() { return server + '/widget/#' + encodeURIComponent(JSON.stringify(options)); }
+
+  function place() {
+    var small = window.matchMedia('(max-width: 480px)').matches;
+    css(frame, small
+      ? { top: '0', bottom: '0', left: '0', right: '0', width: '100%', height: '100dvh', borderRadius: '0' }
+      : { top: 'auto', bottom: '88px', width: '380px', height: 'min(620px, calc(100dvh - 108px))', borderRadius: '12px' });
+    if (!small) { frame.style[side] = '20px'; frame.style[side === 'right' ? 'left' : 'right'] = 'auto'; }
+  }
+
+  function ensureFrame() {
+    if (frame) return;
+    frame = document.createElement('iframe');
+    frame.src = frameUrl();
+    frame.title = options.title;
+    frame.setAttribute('allow', 'autoplay');
+    frame.setAttribute('data-switchboard', 'frame');
+    css(frame, {
+      position: 'fixed', zIndex: '2147483001', border: '0', background: '#fff', display: 'none',
+      boxShadow: '0 8px 30px rgba(0,0,0,.3)'
+    });
+    place();
+    window.addEventListener('resize', place);
+    document.body.appendChild(frame);
+  }
+
+  function post(message) {
+    if (frame && ready) frame.contentWindow.postMessage(message, server);
+  }
+
+  function setOpen(wanted) {
+    ensureFrame();
+    open = wanted;
+    frame.style.display = open ? 'block' : 'none';
+    button.setAttribute('aria-expanded', String(open));
+    button.textContent = open ? '×' : (d.label || 'Chat');
+    try { sessionStorage.setItem(KEY, open ? '1' : ''); } catch (e) { /* storage may be blocked */ }
+    if (open) { frame.focus(); post('sb:open'); } else { button.focus(); }
+  }
+
+  function restoreTitle() {
+    if (savedTitle !== null && !document.hidden) { document.title = savedTitle; savedTitle = null; }
+  }
+
+  // A short chime: the host page had the customer's click, so it may play.
+  function chime() {
+    try {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      var audio = new Context(), tone = audio.createOscillator(), gain = audio.createGain(), now = audio.currentTime;
+      tone.frequency.value = 880;
+      gain.gain.setValueAtTime(0.2, now);
+      gain.gain.exponentialRampToValueAtTime(0.001, now + 0.6);
+      tone.connect(gain);
+      gain.connect(audio.destination);
+      tone.start();
+      tone.stop(now + 0.6);
+    } catch (e) { /* no sound available */ }
+  }
+
+  function alertHost(text) {
+    chime();
+    if (!open) setOpen(true);
+    if (document.hidden && savedTitle === null) {
+      savedTitle = document.title;
+      document.title = '\u{1F514} ' + text;
+    }
+  }
+
+  window.addEventListener('message', function (event) {
+    if (event.origin !== server || !frame || event.source !== frame.contentWindow) return;
+    var message = event.data;
+    if (typeof message !== 'string') return;
+    if (message === 'sb:ready') { ready = true; if (open) post('sb:open'); }
+    else if (message === 'sb:close') setOpen(false);
+    else if (message.indexOf('sb:alert:') === 0) alertHost(message.slice(9));
+  });
+  document.addEventListener('visibilitychange', restoreTitle);
+  button.addEventListener('click', function () { setOpen(!open); });
+
+  function start() {
+    document.body.appendChild(button);
+    var reopen = false;
+    try { reopen = sessionStorage.getItem(KEY) === '1'; } catch (e) { /* ignore */ }
+    if (reopen) setOpen(true);
+    else if (d.load === 'idle') (window.requestIdleCallback || setTimeout)(ensureFrame);
+  }
+  if (document.body) start(); else document.addEventListener('DOMContentLoaded', start);
+})();
