@@ -14,6 +14,7 @@
 //! [`provide_connection_with`], so no component needs a server.
 
 use crate::backoff::Backoff;
+use crate::chats::Tracked;
 use crate::desk::{DeskView, UserAction, check_credentials};
 use crate::wire;
 use futures::channel::mpsc;
@@ -27,7 +28,9 @@ use leptos::task::spawn_local;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
-use switchboard_protocol::client::{AgentClient, Phase, ProtocolViolation};
+use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
+use switchboard_protocol::ids::{InteractionId, RequestId};
+use switchboard_protocol::message::agent::ChangeProperties;
 use switchboard_protocol::time::Timestamp;
 
 /// Where the agent endpoint lives on the page's own origin.
@@ -160,6 +163,7 @@ impl Driver {
     // ----- inputs -----
 
     fn on_action(&mut self, action: UserAction, now: Timestamp) {
+        let quiet = matches!(action, UserAction::Typing { .. });
         let changes_session = matches!(
             action,
             UserAction::SetReady | UserAction::SetNotReady { .. } | UserAction::SetAfterChatWork | UserAction::LogOut
@@ -177,6 +181,61 @@ impl Driver {
             UserAction::SetReady => self.client.set_ready(now).map(drop),
             UserAction::SetNotReady { reason } => self.client.set_not_ready(now, reason).map(drop),
             UserAction::SetAfterChatWork => self.client.set_after_chat_work(now).map(drop),
+            UserAction::AcceptOffer(offer) => {
+                self.track(Tracked::Accept(offer.clone()), |client| client.accept(now, &InteractionId::new(offer)))
+            }
+            UserAction::RejectOffer(offer) => self
+                .track(Tracked::Reject(offer.clone()), |client| client.reject(now, &InteractionId::new(offer), None)),
+            UserAction::OpenChat(chat) => {
+                self.view.chats.select(&chat);
+                Ok(())
+            }
+            UserAction::SendMessage { chat, text } => {
+                let Some(client_id) = self.view.chats.compose(&chat, &text, now) else {
+                    return;
+                };
+                let sent = self.client.send_message(now, &InteractionId::new(chat.as_str()), client_id.clone(), text);
+                match sent {
+                    Ok(request) => {
+                        let client_id = client_id.to_string();
+                        self.view.chats.track(&request, Tracked::Send { chat, client_id });
+                    }
+                    Err(error) => self.view.chats.send_refused(&chat, &client_id, error.to_string()),
+                }
+                Ok(())
+            }
+            UserAction::Typing { chat, active } => match self.view.chats.typing(&chat, active, now) {
+                Some(typing) => self.client.set_typing(now, &InteractionId::new(chat), typing).map(drop),
+                None => Ok(()),
+            },
+            UserAction::Leave(chat) => {
+                self.track(Tracked::Leave(chat.clone()), |client| client.leave(now, &InteractionId::new(chat)))
+            }
+            UserAction::Transfer { chat, to } => self
+                .track(Tracked::Transfer(chat.clone()), |client| client.transfer(now, &InteractionId::new(chat), to)),
+            UserAction::SetProperty { chat, name, value } => {
+                let change = ChangeProperties {
+                    version: self.properties_version(&chat),
+                    changed: std::iter::once((name, value)).collect(),
+                    removed: Vec::new(),
+                };
+                self.track(Tracked::Properties(chat.clone()), |client| {
+                    client.change_properties(now, &InteractionId::new(chat), change)
+                })
+            }
+            UserAction::RemoveProperty { chat, name } => {
+                let change = ChangeProperties {
+                    version: self.properties_version(&chat),
+                    changed: Default::default(),
+                    removed: vec![name],
+                };
+                self.track(Tracked::Properties(chat.clone()), |client| {
+                    client.change_properties(now, &InteractionId::new(chat), change)
+                })
+            }
+            UserAction::MarkDone { chat, disposition } => self.track(Tracked::MarkDone(chat.clone()), |client| {
+                client.mark_done(now, &InteractionId::new(chat), disposition)
+            }),
             UserAction::LogOut => match self.client.end_session(now) {
                 Ok(_) => Ok(()),
                 // Not bound (the connection is down): leave locally; the
@@ -190,8 +249,35 @@ impl Driver {
         match result {
             Ok(()) if changes_session => self.view.start_change(),
             Ok(()) => {}
-            Err(error) => warn!("ignored a user action: {error}"),
+            Err(error) if quiet => warn!("ignored a user action: {error}"),
+            Err(error) => {
+                if let Some(session) = &mut self.view.session {
+                    session.error = Some(match error {
+                        ClientError::NotBound => {
+                            "Not possible while the connection is down; try again in a moment.".into()
+                        }
+                        other => format!("Not possible: {other}."),
+                    });
+                }
+            }
         }
+    }
+
+    /// Sends a chat request and remembers what it was for, so that its
+    /// answer lands on the right offer or chat.
+    fn track(
+        &mut self,
+        what: Tracked,
+        send: impl FnOnce(&mut AgentClient) -> Result<RequestId, ClientError>,
+    ) -> Result<(), ClientError> {
+        let request = send(&mut self.client)?;
+        self.view.chats.track(&request, what);
+        Ok(())
+    }
+
+    /// The properties version a change is based on: the latest one seen.
+    fn properties_version(&self, chat: &str) -> u64 {
+        self.view.chats.chat(chat).map_or(0, |chat| chat.version)
     }
 
     fn on_frame(&mut self, generation: u64, text: String, now: Timestamp) {

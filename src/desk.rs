@@ -5,7 +5,10 @@
 //! outputs, then mirrors its phase), so these rules are tested natively by
 //! feeding the real state machine JSON frames; no browser, socket or clock.
 
+use crate::chats::Chats;
+use serde_json::Value;
 use std::time::Duration;
+use switchboard_protocol::address::Address;
 use switchboard_protocol::client::{AgentClient, ClientOutput, Phase};
 use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::message::agent::{AgentState, LabelledCode};
@@ -37,6 +40,37 @@ pub enum UserAction {
     },
     SetAfterChatWork,
     LogOut,
+    AcceptOffer(String),
+    RejectOffer(String),
+    /// Show this chat (clears its unread count); no request.
+    OpenChat(String),
+    SendMessage {
+        chat: String,
+        text: String,
+    },
+    /// The agent typed (`true`) or stopped (`false`); throttled before sending.
+    Typing {
+        chat: String,
+        active: bool,
+    },
+    Leave(String),
+    Transfer {
+        chat: String,
+        to: Address,
+    },
+    SetProperty {
+        chat: String,
+        name: String,
+        value: Value,
+    },
+    RemoveProperty {
+        chat: String,
+        name: String,
+    },
+    MarkDone {
+        chat: String,
+        disposition: Option<String>,
+    },
 }
 
 /// Everything the desktop draws. Plain data: a test can build one by hand.
@@ -48,6 +82,8 @@ pub struct DeskView {
     pub session: Option<SessionView>,
     /// The connection dropped under a bound session and is being restored.
     pub reconnecting: bool,
+    /// Offers and chats of the session.
+    pub chats: Chats,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,6 +107,11 @@ pub struct SessionView {
     /// When this client first saw `state` (local clock).
     pub state_since: Timestamp,
     pub not_ready_reasons: Vec<LabelledCode>,
+    /// Wrap-up codes for `markDone`, and whether one must be chosen.
+    pub dispositions: Vec<LabelledCode>,
+    pub disposition_required: bool,
+    /// The agent's groups (transfer targets).
+    pub groups: Vec<String>,
     /// A state change (or logout) is in flight.
     pub changing: bool,
     /// Why the last request failed.
@@ -95,6 +136,8 @@ impl DeskView {
                 // Whatever the server answers, the agent asked to leave.
                 ClientOutput::RequestSucceeded { command: "endSession", .. }
                 | ClientOutput::RequestFailed { command: "endSession", .. } => absorbed.logged_out = true,
+                ClientOutput::RequestFailed { request, failure, .. } if self.chats.settle(&request, Err(&failure)) => {}
+                ClientOutput::RequestSucceeded { request, .. } if self.chats.settle(&request, Ok(())) => {}
                 ClientOutput::RequestFailed { command, failure, .. } => {
                     if let Some(session) = &mut self.session {
                         session.changing = false;
@@ -107,12 +150,17 @@ impl DeskView {
                         session.error = None;
                     }
                 }
+                ClientOutput::Bound { session, snapshot } => {
+                    let same = self.session.as_ref().is_some_and(|view| view.session_id == session.as_str());
+                    if !same {
+                        // A new session: its chats are announced afresh.
+                        self.chats = Chats::new(snapshot.agent.id.as_str());
+                        self.chats.my_name = snapshot.agent.name.clone();
+                    }
+                }
+                ClientOutput::Event(event) => self.chats.apply(&event),
                 // These change the phase, which `sync` draws below.
-                ClientOutput::TakeoverPrompt(_)
-                | ClientOutput::Bound { .. }
-                | ClientOutput::Event(_)
-                | ClientOutput::SessionEnded(_)
-                | ClientOutput::ConnectionLost => {}
+                ClientOutput::TakeoverPrompt(_) | ClientOutput::SessionEnded(_) | ClientOutput::ConnectionLost => {}
             }
         }
         if absorbed.logged_out {
@@ -126,6 +174,7 @@ impl DeskView {
     /// Back to the login form after the agent logged out.
     pub fn logged_out(&mut self) {
         self.session = None;
+        self.chats = Chats::default();
         self.reconnecting = false;
         self.login = LoginView { notice: Some(LOGGED_OUT_NOTICE.to_owned()), ..LoginView::default() };
     }
@@ -153,6 +202,7 @@ impl DeskView {
         match phase {
             Phase::LoggedOut => {
                 self.session = None;
+                self.chats = Chats::default();
                 self.reconnecting = false;
                 self.login.waiting = false;
                 self.login.takeover_prompt = None;
@@ -185,6 +235,9 @@ impl DeskView {
                     state: snapshot.state.clone(),
                     state_since,
                     not_ready_reasons: snapshot.not_ready_reasons.clone(),
+                    dispositions: snapshot.dispositions.clone(),
+                    disposition_required: snapshot.disposition_required,
+                    groups: snapshot.agent.groups.clone(),
                     changing,
                     error,
                 });
@@ -193,6 +246,7 @@ impl DeskView {
             }
             Phase::Ended(ended) => {
                 self.session = None;
+                self.chats = Chats::default();
                 self.reconnecting = false;
                 self.login.waiting = false;
                 self.login.takeover_prompt = None;

@@ -119,6 +119,9 @@ fn session_view() -> SessionView {
             LabelledCode { code: "lunch".into(), label: "Lunch".into() },
             LabelledCode { code: "training".into(), label: "Training".into() },
         ],
+        dispositions: Vec::new(),
+        disposition_required: false,
+        groups: Vec::new(),
         changing: false,
         error: None,
     }

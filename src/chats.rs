@@ -1,0 +1,870 @@
+//! Offers and chats the session holds: plain data folded from the client's
+//! events and from the answers to the chat requests the desktop sent.
+//!
+//! [`Chats`] reads no clock (time comes in as `now`) and owns no socket; the
+//! connection module hands it every event and every settled request whose id
+//! it was told to [`track`](Chats::track).
+
+use crate::desk::describe_failure;
+use serde_json::{Map, Value};
+use std::time::Duration;
+use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};
+use switchboard_protocol::message::event::{
+    ChatMessage, DeleteReason, Event, EventBody, Offer, Party, PartyKind, RevokeReason,
+};
+use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::time::Timestamp;
+
+/// A customer waiting longer than this for an answer raises the alarm.
+pub const WAITING_ALARM: Duration = Duration::from_secs(60);
+/// While the agent keeps typing, "typing: true" is repeated at most this often.
+pub const TYPING_REPEAT: Duration = Duration::from_secs(4);
+
+/// A chat offered to this agent, waiting for accept or reject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OfferView {
+    pub id: String,
+    pub customer: String,
+    pub queue: String,
+    pub subject: Option<String>,
+    /// The application data, as text, sorted by key.
+    pub details: Vec<(String, String)>,
+    pub expires_at: Timestamp,
+    /// Accept or reject is in flight.
+    pub answering: bool,
+    pub error: Option<String>,
+}
+
+/// Who wrote a line of the transcript.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    Customer,
+    /// This agent.
+    Me,
+    /// Another agent (before a transfer, or a colleague).
+    Agent,
+    System,
+}
+
+impl Author {
+    pub fn key(self) -> &'static str {
+        match self {
+            Author::Customer => "customer",
+            Author::Me => "me",
+            Author::Agent => "agent",
+            Author::System => "system",
+        }
+    }
+}
+
+/// Where a message this agent sent is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Not answered yet (also while the connection is down: it is sent on return).
+    Sending,
+    /// The server stored it.
+    Stored,
+    Failed(String),
+}
+
+impl Delivery {
+    pub fn label(&self) -> &str {
+        match self {
+            Delivery::Sending => "Sending…",
+            Delivery::Stored => "Sent",
+            Delivery::Failed(_) => "Not sent",
+        }
+    }
+}
+
+/// One line of a transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Stable key: `m<messageId>` once stored, else `c<clientId>`.
+    pub key: String,
+    pub message_id: Option<u64>,
+    pub client_id: Option<String>,
+    pub author: Author,
+    pub name: String,
+    /// The writer's agent id, for agents.
+    pub agent_id: Option<String>,
+    pub text: String,
+    pub time: Timestamp,
+    /// Only for this agent's own messages.
+    pub delivery: Option<Delivery>,
+}
+
+/// A chat this session holds (accepted, possibly left, until marked done).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatView {
+    pub id: String,
+    pub customer: String,
+    pub queue: String,
+    /// The interaction's properties (attached data) and their version.
+    pub properties: Map<String, Value>,
+    pub version: u64,
+    pub lines: Vec<Line>,
+    /// Messages from others since the agent last looked at this chat.
+    pub unread: u32,
+    /// When the customer's oldest unanswered message was written.
+    pub waiting_since: Option<Timestamp>,
+    pub customer_typing: bool,
+    pub customer_left: bool,
+    pub agent_left: bool,
+    /// When this agent last told the customer "typing"; `None` when not typing.
+    pub typing_sent: Option<Timestamp>,
+    /// Why the last leave / mark done / transfer failed.
+    pub error: Option<String>,
+    /// Why the last property change failed.
+    pub properties_error: Option<String>,
+    /// Leave, transfer or mark done in flight.
+    pub busy: bool,
+}
+
+impl ChatView {
+    fn new(id: String, customer: String, queue: String) -> Self {
+        Self {
+            id,
+            customer,
+            queue,
+            properties: Map::new(),
+            version: 0,
+            lines: Vec::new(),
+            unread: 0,
+            waiting_since: None,
+            customer_typing: false,
+            customer_left: false,
+            agent_left: false,
+            typing_sent: None,
+            error: None,
+            properties_error: None,
+            busy: false,
+        }
+    }
+
+    /// Either side left: nothing more can be said, only marked done.
+    pub fn is_over(&self) -> bool {
+        self.customer_left || self.agent_left
+    }
+
+    /// The customer has waited longer than [`WAITING_ALARM`] for an answer.
+    pub fn alarm(&self, now: Timestamp) -> bool {
+        self.waiting_for(now).is_some_and(|waited| waited >= WAITING_ALARM)
+    }
+
+    /// How long the customer has waited for an answer, if they are waiting.
+    pub fn waiting_for(&self, now: Timestamp) -> Option<Duration> {
+        self.waiting_since.filter(|_| !self.is_over()).map(|since| now.saturating_since(since))
+    }
+
+    /// Other agents who wrote in this chat (before a transfer): known
+    /// transfer targets.
+    pub fn agents_seen(&self) -> Vec<String> {
+        let mut agents: Vec<String> = Vec::new();
+        for line in self.lines.iter().filter(|line| line.author == Author::Agent) {
+            if let Some(agent) = &line.agent_id
+                && !agents.contains(agent)
+            {
+                agents.push(agent.clone());
+            }
+        }
+        agents
+    }
+
+    fn push_message(&mut self, message: &ChatMessage, me: &str, selected: bool) {
+        if self.lines.iter().any(|line| line.message_id == Some(message.message_id)) {
+            return; // seen already (transcript and live message overlap)
+        }
+        let author = author_of(&message.from, me);
+        let client_id = message.client_id.as_ref().map(|id| id.as_str().to_owned());
+        let own = author == Author::Me;
+        let line = Line {
+            key: format!("m{}", message.message_id),
+            message_id: Some(message.message_id),
+            client_id: client_id.clone(),
+            author,
+            name: message.from.name.clone(),
+            agent_id: message.from.id.as_ref().map(|id| id.as_str().to_owned()),
+            text: message.text.clone(),
+            time: message.time,
+            delivery: own.then_some(Delivery::Stored),
+        };
+        let mine = own
+            .then(|| self.lines.iter().position(|line| line.message_id.is_none() && line.client_id == client_id))
+            .flatten();
+        match mine {
+            // The message this agent sent, now stored: keep its place.
+            Some(index) => self.lines[index] = line,
+            None => self.lines.push(line),
+        }
+        match author {
+            Author::Customer => {
+                self.customer_typing = false;
+                self.waiting_since.get_or_insert(message.time);
+            }
+            Author::Me | Author::Agent => self.waiting_since = None,
+            Author::System => {}
+        }
+        if !selected && matches!(author, Author::Customer | Author::Agent) {
+            self.unread += 1;
+        }
+    }
+
+    fn system_line(&mut self, text: String, time: Timestamp) {
+        let key = format!("s{}", self.lines.len());
+        self.lines.push(Line {
+            key,
+            message_id: None,
+            client_id: None,
+            author: Author::System,
+            name: String::new(),
+            agent_id: None,
+            text,
+            time,
+            delivery: None,
+        });
+    }
+
+    fn set_delivery(&mut self, client_id: &str, delivery: Delivery) {
+        let line = self.lines.iter_mut().find(|line| line.client_id.as_deref() == Some(client_id));
+        if let Some(line) = line
+            && line.delivery != Some(Delivery::Stored)
+        {
+            line.delivery = Some(delivery);
+        }
+    }
+}
+
+fn author_of(party: &Party, me: &str) -> Author {
+    match party.kind {
+        PartyKind::Customer => Author::Customer,
+        PartyKind::System => Author::System,
+        PartyKind::Agent if party.id.as_ref().is_some_and(|id| id.as_str() == me) => Author::Me,
+        PartyKind::Agent => Author::Agent,
+    }
+}
+
+/// What a tracked request was for, to settle it when its answer comes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tracked {
+    Accept(String),
+    Reject(String),
+    Send { chat: String, client_id: String },
+    Leave(String),
+    Transfer(String),
+    MarkDone(String),
+    Properties(String),
+}
+
+/// The offers and chats of the session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chats {
+    /// This agent's id: tells its own messages from others'.
+    pub me: String,
+    /// This agent's name, on its messages until the server relays them.
+    pub my_name: String,
+    pub offers: Vec<OfferView>,
+    pub chats: Vec<ChatView>,
+    pub selected: Option<String>,
+    /// A short sentence for screen readers about the latest change.
+    pub announcement: String,
+    /// Requests in flight, by request id (a few at a time: a list will do).
+    requests: Vec<(String, Tracked)>,
+    next_client_id: u64,
+}
+
+impl Chats {
+    pub fn new(me: impl Into<String>) -> Self {
+        Self { me: me.into(), ..Self::default() }
+    }
+
+    pub fn chat(&self, id: &str) -> Option<&ChatView> {
+        self.chats.iter().find(|chat| chat.id == id)
+    }
+
+    fn chat_mut(&mut self, id: &str) -> Option<&mut ChatView> {
+        self.chats.iter_mut().find(|chat| chat.id == id)
+    }
+
+    fn offer_mut(&mut self, id: &str) -> Option<&mut OfferView> {
+        self.offers.iter_mut().find(|offer| offer.id == id)
+    }
+
+    /// Shows a chat and clears its unread count.
+    pub fn select(&mut self, id: &str) {
+        if let Some(chat) = self.chat_mut(id) {
+            chat.unread = 0;
+            self.selected = Some(id.to_owned());
+        }
+    }
+
+    // ----- what the agent does -----
+
+    /// Remembers what request `id` was for.
+    pub fn track(&mut self, id: &RequestId, what: Tracked) {
+        match &what {
+            Tracked::Accept(offer) | Tracked::Reject(offer) => {
+                if let Some(offer) = self.offer_mut(offer) {
+                    offer.answering = true;
+                    offer.error = None;
+                }
+            }
+            Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat) => {
+                if let Some(chat) = self.chat_mut(chat) {
+                    chat.busy = true;
+                    chat.error = None;
+                }
+            }
+            Tracked::Properties(chat) => {
+                if let Some(chat) = self.chat_mut(chat) {
+                    chat.properties_error = None;
+                }
+            }
+            Tracked::Send { .. } => {}
+        }
+        self.requests.push((id.as_str().to_owned(), what));
+    }
+
+    /// Adds a message the agent is sending (shown as "Sending…") and returns
+    /// the client id to send it with, or `None` if there is nothing to send.
+    pub fn compose(&mut self, chat: &str, text: &str, now: Timestamp) -> Option<ClientMessageId> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        self.next_client_id += 1;
+        let client_id = format!("d{}-{}", now.as_millis(), self.next_client_id);
+        let me = self.me.clone();
+        let name = if self.my_name.is_empty() { me.clone() } else { self.my_name.clone() };
+        let chat = self.chat_mut(chat)?;
+        chat.lines.push(Line {
+            key: format!("c{client_id}"),
+            message_id: None,
+            client_id: Some(client_id.clone()),
+            author: Author::Me,
+            agent_id: Some(me),
+            name,
+            text: text.to_owned(),
+            time: now,
+            delivery: Some(Delivery::Sending),
+        });
+        chat.typing_sent = None; // the server's relay of a message ends "typing" on the other side
+        Some(ClientMessageId::new(client_id))
+    }
+
+    /// A message the client would not even queue.
+    pub fn send_refused(&mut self, chat: &str, client_id: &ClientMessageId, why: String) {
+        if let Some(chat) = self.chat_mut(chat) {
+            chat.set_delivery(client_id.as_str(), Delivery::Failed(why));
+        }
+    }
+
+    /// Whether to tell the customer that the agent types (`Some(true)`),
+    /// stopped (`Some(false)`), or nothing (`None`: throttled or unchanged).
+    pub fn typing(&mut self, chat: &str, active: bool, now: Timestamp) -> Option<bool> {
+        let chat = self.chat_mut(chat).filter(|chat| !chat.is_over())?;
+        match (active, chat.typing_sent) {
+            (true, Some(sent)) if now.saturating_since(sent) < TYPING_REPEAT => None,
+            (true, _) => {
+                chat.typing_sent = Some(now);
+                Some(true)
+            }
+            (false, Some(_)) => {
+                chat.typing_sent = None;
+                Some(false)
+            }
+            (false, None) => None,
+        }
+    }
+
+    // ----- answers -----
+
+    /// Settles a tracked request. Returns `false` if it was not tracked here.
+    pub fn settle(&mut self, id: &RequestId, result: Result<(), &Failure>) -> bool {
+        let Some(index) = self.requests.iter().position(|(known, _)| known == id.as_str()) else {
+            return false;
+        };
+        let (_, what) = self.requests.remove(index);
+        let why = |failure: &Failure| describe_failure(failure);
+        match (what, result) {
+            (Tracked::Accept(offer) | Tracked::Reject(offer), Ok(())) => {
+                // Accepted: interaction.added follows. Rejected: revoked follows.
+                if let Some(offer) = self.offer_mut(&offer) {
+                    offer.answering = false;
+                }
+            }
+            (Tracked::Accept(offer) | Tracked::Reject(offer), Err(failure)) => {
+                if failure.code == FailureCode::NotFound {
+                    // The offer was withdrawn meanwhile.
+                    self.offers.retain(|known| known.id != offer);
+                } else if let Some(offer) = self.offer_mut(&offer) {
+                    offer.answering = false;
+                    offer.error = Some(why(failure));
+                }
+            }
+            (Tracked::Send { chat, client_id }, result) => {
+                let delivery = match result {
+                    Ok(()) => Delivery::Stored,
+                    Err(failure) => Delivery::Failed(why(failure)),
+                };
+                if let Some(chat) = self.chat_mut(&chat) {
+                    chat.set_delivery(&client_id, delivery);
+                }
+            }
+            (Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat), result) => {
+                if let Some(chat) = self.chat_mut(&chat) {
+                    chat.busy = false;
+                    chat.error = result.err().map(why);
+                }
+            }
+            (Tracked::Properties(chat), result) => {
+                if let Some(chat) = self.chat_mut(&chat) {
+                    chat.properties_error = result.err().map(|failure| match failure.code {
+                        FailureCode::StaleVersion => format!(
+                            "Not saved: someone changed the properties meanwhile (now version {}). \
+                             Check the values shown and apply your change again.",
+                            chat.version
+                        ),
+                        _ => format!("Not saved: {}", why(failure)),
+                    });
+                }
+            }
+        }
+        true
+    }
+
+    // ----- events -----
+
+    /// Folds one session event in.
+    pub fn apply(&mut self, event: &Event) {
+        let Some(id) = event.interaction_id().map(|id: InteractionId| id.as_str().to_owned()) else {
+            return;
+        };
+        let me = self.me.clone();
+        let selected = self.selected.as_deref() == Some(id.as_str());
+        match &event.body {
+            EventBody::InteractionOffered(offer) => {
+                self.offers.retain(|known| known.id != id);
+                self.announcement = offer_announcement(offer);
+                self.offers.push(offer_view(id, offer));
+            }
+            EventBody::OfferRevoked(revoked) => {
+                if let Some(index) = self.offers.iter().position(|offer| offer.id == id) {
+                    let offer = self.offers.remove(index);
+                    self.announcement =
+                        format!("The chat offer from {} {}.", offer.customer, revoke_words(revoked.reason));
+                }
+            }
+            EventBody::InteractionAdded(summary) => {
+                self.offers.retain(|offer| offer.id != id);
+                if self.chat(&id).is_none() {
+                    self.chats.push(ChatView::new(id.clone(), summary.customer.name.clone(), summary.queue.clone()));
+                    self.announcement = format!("Chat with {} opened.", summary.customer.name);
+                }
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.properties = summary.properties.clone();
+                    chat.version = summary.version;
+                }
+                if self.selected.is_none() {
+                    self.select(&id);
+                }
+            }
+            EventBody::InteractionDeleted(_) | EventBody::InteractionNotControlled(_) => {
+                if let Some(index) = self.chats.iter().position(|chat| chat.id == id) {
+                    let chat = self.chats.remove(index);
+                    if let EventBody::InteractionDeleted(deleted) = &event.body {
+                        self.announcement = match deleted.reason {
+                            DeleteReason::Done => format!("Chat with {} is done.", chat.customer),
+                            DeleteReason::Moved | DeleteReason::Left => {
+                                format!("Chat with {} moved away.", chat.customer)
+                            }
+                        };
+                    }
+                    if selected {
+                        self.selected = None;
+                        if let Some(next) = self.chats.get(index.min(self.chats.len().saturating_sub(1))) {
+                            let next = next.id.clone();
+                            self.select(&next);
+                        }
+                    }
+                }
+            }
+            EventBody::ChatTranscript(transcript) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    // The transcript comes first, in order; lines not stored
+                    // yet (still sending) stay after it.
+                    let unsent = std::mem::take(&mut chat.lines);
+                    for message in &transcript.messages {
+                        chat.push_message(message, &me, true);
+                    }
+                    for line in unsent {
+                        let stored =
+                            line.message_id.is_some_and(|id| chat.lines.iter().any(|l| l.message_id == Some(id)));
+                        let relayed = line.client_id.is_some()
+                            && chat.lines.iter().any(|l| l.author == Author::Me && l.client_id == line.client_id);
+                        if !stored && !relayed {
+                            chat.lines.push(line);
+                        }
+                    }
+                }
+            }
+            EventBody::ChatMessage(message) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.push_message(message, &me, selected);
+                    if author_of(&message.from, &me) == Author::Customer {
+                        self.announcement = format!("{}: {}", message.from.name, message.text);
+                    }
+                }
+            }
+            EventBody::ChatTyping(typing) => {
+                if let Some(chat) = self.chat_mut(&id)
+                    && typing.from.kind == PartyKind::Customer
+                {
+                    chat.customer_typing = typing.typing;
+                }
+            }
+            EventBody::ChatLeft(left) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    let text = match author_of(&left.party, &me) {
+                        Author::Me => {
+                            chat.agent_left = true;
+                            chat.typing_sent = None;
+                            "You left the chat.".to_owned()
+                        }
+                        Author::Customer => {
+                            chat.customer_left = true;
+                            chat.customer_typing = false;
+                            format!("{} left the chat.", left.party.name)
+                        }
+                        _ => format!("{} left the chat.", left.party.name),
+                    };
+                    chat.system_line(text, event.time);
+                }
+            }
+            EventBody::EventPropertiesChanged(change) | EventBody::EventAttachedDataChanged(change) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    for (key, value) in &change.changed {
+                        chat.properties.insert(key.clone(), value.clone());
+                    }
+                    for key in &change.removed {
+                        chat.properties.remove(key);
+                    }
+                    chat.version = chat.version.max(change.version);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn offer_view(id: String, offer: &Offer) -> OfferView {
+    OfferView {
+        id,
+        customer: offer.customer.name.clone(),
+        queue: offer.queue.clone(),
+        subject: offer.subject.clone(),
+        details: offer.application_data.iter().map(|(key, value)| (key.clone(), value_text(value))).collect(),
+        expires_at: offer.expires_at,
+        answering: false,
+        error: None,
+    }
+}
+
+fn offer_announcement(offer: &Offer) -> String {
+    let subject = offer.subject.as_deref().map(|subject| format!(": {subject}")).unwrap_or_default();
+    format!("New chat offer from {} in queue {}{subject}.", offer.customer.name, offer.queue)
+}
+
+fn revoke_words(reason: RevokeReason) -> &'static str {
+    match reason {
+        RevokeReason::Rejected => "was rejected",
+        RevokeReason::TimedOut => "timed out",
+        RevokeReason::CustomerLeft => "was withdrawn: the customer left",
+        RevokeReason::AgentUnavailable => "was withdrawn: you are not Ready",
+    }
+}
+
+/// A property value as the agent reads it: strings bare, the rest as JSON.
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// What the agent typed for a property, as the value to store: text stays
+/// text where the property was text (or new); elsewhere JSON is read as JSON.
+pub fn parse_value(previous: Option<&Value>, typed: &str) -> Value {
+    match previous {
+        None | Some(Value::String(_)) => Value::String(typed.to_owned()),
+        Some(_) => serde_json::from_str(typed).unwrap_or_else(|_| Value::String(typed.to_owned())),
+    }
+}
+
+/// Seconds left until `expires_at`, for the offer countdown.
+pub fn seconds_left(expires_at: Timestamp, now: Timestamp) -> u64 {
+    expires_at.saturating_since(now).as_millis().div_ceil(1000) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use switchboard_protocol::message::ServerMessage;
+
+    fn at(millis: u64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    fn event(seq: u64, name: &str, data: &str) -> Event {
+        let json = format!(r#"{{"seq":{seq},"target":"S1.I7","time":{},"event":"{name}","data":{data}}}"#, seq * 1000);
+        match ServerMessage::from_json(&json).expect("test event parses") {
+            ServerMessage::Event(event) => event,
+            other => panic!("not an event: {other:?}"),
+        }
+    }
+
+    const OFFER: &str = r#"{"customer":{"kind":"customer","name":"James Bond"},"queue":"Billing",
+        "subject":"New gadget","applicationData":{"language":"French","ChatDelay":true},"expiresAt":31000}"#;
+    const ADDED: &str = r#"{"customer":{"kind":"customer","name":"James Bond"},"queue":"Billing",
+        "properties":{"Queue":"Billing","OP-Session-ID":"S1","RouteTarget":{"type":"A","agent":"alice"}},"version":2}"#;
+
+    fn customer_says(id: u64, text: &str, time: u64) -> String {
+        format!(
+            r#"{{"messageId":{id},"clientId":"w-{id}","from":{{"kind":"customer","name":"James Bond"}},"text":"{text}","time":{time}}}"#
+        )
+    }
+
+    fn accepted() -> Chats {
+        let mut chats = Chats::new("alice");
+        chats.apply(&event(1, "interaction.offered", OFFER));
+        chats.apply(&event(2, "interaction.added", ADDED));
+        chats.apply(&event(3, "interaction.present", "{}"));
+        chats.apply(&event(
+            4,
+            "chat.transcript",
+            &format!(
+                r#"{{"messages":[{},
+                {{"messageId":2,"from":{{"kind":"system","name":"Switchboard"}},"text":"Bob joined the chat.","time":2000}}]}}"#,
+                customer_says(1, "Hi", 1500)
+            ),
+        ));
+        chats
+    }
+
+    #[test]
+    fn an_offer_shows_who_where_and_what_and_is_announced() {
+        let mut chats = Chats::new("alice");
+        chats.apply(&event(1, "interaction.offered", OFFER));
+        let offer = &chats.offers[0];
+        assert_eq!((offer.id.as_str(), offer.customer.as_str(), offer.queue.as_str()), ("I7", "James Bond", "Billing"));
+        assert_eq!(offer.subject.as_deref(), Some("New gadget"));
+        assert_eq!(offer.details, [("ChatDelay".into(), "true".into()), ("language".into(), "French".into())]);
+        assert_eq!(chats.announcement, "New chat offer from James Bond in queue Billing: New gadget.");
+        assert_eq!(seconds_left(offer.expires_at, at(1_001)), 30);
+        assert_eq!(seconds_left(offer.expires_at, at(40_000)), 0);
+    }
+
+    #[test]
+    fn a_revoked_offer_goes_away_and_says_why() {
+        let mut chats = Chats::new("alice");
+        chats.apply(&event(1, "interaction.offered", OFFER));
+        chats.apply(&event(2, "interaction.revoked", r#"{"reason":"timedOut"}"#));
+        assert!(chats.offers.is_empty());
+        assert_eq!(chats.announcement, "The chat offer from James Bond timed out.");
+    }
+
+    #[test]
+    fn accepting_turns_the_offer_into_a_selected_chat_with_its_transcript() {
+        let mut chats = Chats::new("alice");
+        chats.apply(&event(1, "interaction.offered", OFFER));
+        chats.track(&RequestId::new("5"), Tracked::Accept("I7".into()));
+        assert!(chats.offers[0].answering);
+        let chats = {
+            let mut accepted = accepted();
+            accepted.requests = chats.requests;
+            accepted
+        };
+        assert!(chats.offers.is_empty());
+        assert_eq!(chats.selected.as_deref(), Some("I7"));
+        let chat = chats.chat("I7").unwrap();
+        assert_eq!(chat.version, 2);
+        assert_eq!(chat.lines.iter().map(|line| line.author).collect::<Vec<_>>(), [Author::Customer, Author::System]);
+        assert_eq!(chat.unread, 0, "the open chat has nothing unread");
+        assert_eq!(chat.waiting_since, Some(at(1500)));
+    }
+
+    #[test]
+    fn an_accept_refused_because_the_offer_is_gone_removes_it() {
+        let mut chats = Chats::new("alice");
+        chats.apply(&event(1, "interaction.offered", OFFER));
+        chats.track(&RequestId::new("5"), Tracked::Accept("I7".into()));
+        let gone = Failure::new(FailureCode::NotFound, "this session holds no interaction `I7`");
+        assert!(chats.settle(&RequestId::new("5"), Err(&gone)));
+        assert!(chats.offers.is_empty());
+        assert!(!chats.settle(&RequestId::new("5"), Ok(())), "settled once");
+    }
+
+    #[test]
+    fn a_sent_message_goes_from_sending_to_stored_by_its_client_id() {
+        let mut chats = accepted();
+        let client_id = chats.compose("I7", "Hello!", at(5_000)).unwrap();
+        assert_eq!(chats.compose("I7", "  \n", at(5_000)), None, "blank text is not sent");
+        chats.track(&RequestId::new("6"), Tracked::Send { chat: "I7".into(), client_id: client_id.to_string() });
+        let line = chats.chat("I7").unwrap().lines.last().unwrap().clone();
+        assert_eq!((line.author, line.delivery), (Author::Me, Some(Delivery::Sending)));
+        assert_eq!(chats.chat("I7").unwrap().waiting_since, Some(at(1500)), "still waiting until stored");
+
+        // The relay comes before the answer: the same line, now stored.
+        let relay = format!(
+            r#"{{"messageId":3,"clientId":"{client_id}","from":{{"kind":"agent","id":"alice","name":"Alice"}},
+                "text":"Hello!","time":5100}}"#
+        );
+        chats.apply(&event(5, "chat.message", &relay));
+        assert!(chats.settle(&RequestId::new("6"), Ok(())));
+        let chat = chats.chat("I7").unwrap();
+        assert_eq!(chat.lines.len(), 3, "not doubled");
+        assert_eq!(chat.lines[2].delivery, Some(Delivery::Stored));
+        assert_eq!(chat.lines[2].message_id, Some(3));
+        assert_eq!(chat.waiting_since, None, "answered");
+        assert_eq!(chat.unread, 0, "own messages are never unread");
+    }
+
+    #[test]
+    fn a_failed_send_says_why_and_a_late_answer_does_not_undo_stored() {
+        let mut chats = accepted();
+        let first = chats.compose("I7", "one", at(5_000)).unwrap();
+        chats.track(&RequestId::new("6"), Tracked::Send { chat: "I7".into(), client_id: first.to_string() });
+        let over = Failure::new(FailureCode::InvalidState, "the chat is over; mark it done");
+        chats.settle(&RequestId::new("6"), Err(&over));
+        assert_eq!(
+            chats.chat("I7").unwrap().lines[2].delivery,
+            Some(Delivery::Failed("the chat is over; mark it done".into()))
+        );
+    }
+
+    #[test]
+    fn messages_in_other_chats_count_as_unread_until_opened() {
+        let mut chats = accepted();
+        chats.selected = Some("I9".into());
+        chats.apply(&event(5, "chat.message", &customer_says(3, "Hello?", 9_000)));
+        chats.apply(&event(6, "chat.message", &customer_says(4, "Anyone?", 10_000)));
+        let chat = chats.chat("I7").unwrap();
+        assert_eq!(chat.unread, 2);
+        assert_eq!(chat.waiting_since, Some(at(1_500)), "waiting since the first unanswered message");
+        assert!(!chat.alarm(at(61_000)));
+        assert!(chat.alarm(at(61_500)));
+        assert_eq!(chats.announcement, "James Bond: Anyone?");
+        chats.select("I7");
+        assert_eq!(chats.chat("I7").unwrap().unread, 0);
+    }
+
+    #[test]
+    fn a_repeated_message_is_shown_once() {
+        let mut chats = accepted();
+        chats.apply(&event(5, "chat.message", &customer_says(1, "Hi", 1500)));
+        assert_eq!(chats.chat("I7").unwrap().lines.len(), 2);
+    }
+
+    #[test]
+    fn typing_is_throttled_and_stopped_once() {
+        let mut chats = accepted();
+        assert_eq!(chats.typing("I7", true, at(0)), Some(true));
+        assert_eq!(chats.typing("I7", true, at(1_000)), None);
+        assert_eq!(chats.typing("I7", true, at(4_000)), Some(true));
+        assert_eq!(chats.typing("I7", false, at(4_500)), Some(false));
+        assert_eq!(chats.typing("I7", false, at(4_600)), None);
+        assert_eq!(chats.typing("nope", true, at(0)), None);
+    }
+
+    #[test]
+    fn the_customer_typing_shows_until_their_message_arrives() {
+        let mut chats = accepted();
+        chats.apply(&event(5, "chat.typing", r#"{"from":{"kind":"customer","name":"James Bond"},"typing":true}"#));
+        assert!(chats.chat("I7").unwrap().customer_typing);
+        chats.apply(&event(6, "chat.message", &customer_says(3, "There", 9_000)));
+        assert!(!chats.chat("I7").unwrap().customer_typing);
+    }
+
+    #[test]
+    fn leaving_and_the_customer_leaving_end_the_conversation() {
+        let mut chats = accepted();
+        chats.apply(&event(5, "chat.left", r#"{"party":{"kind":"customer","name":"James Bond"}}"#));
+        let chat = chats.chat("I7").unwrap();
+        assert!(chat.customer_left && chat.is_over());
+        assert_eq!(chat.lines.last().unwrap().text, "James Bond left the chat.");
+        assert_eq!(chat.lines.last().unwrap().author, Author::System);
+        assert_eq!(chat.waiting_for(at(100_000)), None, "no alarm once over");
+        assert_eq!(chats.clone().typing("I7", true, at(0)), None, "no typing once over");
+
+        let mut chats = accepted();
+        chats.apply(&event(5, "chat.left", r#"{"party":{"kind":"agent","id":"alice","name":"Alice"}}"#));
+        assert!(chats.chat("I7").unwrap().agent_left);
+        assert_eq!(chats.chat("I7").unwrap().lines.last().unwrap().text, "You left the chat.");
+    }
+
+    #[test]
+    fn done_removes_the_chat_and_selects_the_next() {
+        let mut chats = accepted();
+        let mut other = event(5, "interaction.added", ADDED);
+        other.target = "S1.I8".parse().unwrap();
+        chats.apply(&other);
+        assert_eq!(chats.selected.as_deref(), Some("I7"));
+        chats.track(&RequestId::new("9"), Tracked::MarkDone("I7".into()));
+        assert!(chats.chat("I7").unwrap().busy);
+        chats.apply(&event(6, "interaction.deleted", r#"{"reason":"done"}"#));
+        chats.apply(&event(7, "interaction.notcontrolled", "{}"));
+        assert_eq!(chats.chats.len(), 1);
+        assert_eq!(chats.selected.as_deref(), Some("I8"));
+        assert_eq!(chats.announcement, "Chat with James Bond is done.");
+    }
+
+    #[test]
+    fn a_refused_mark_done_shows_the_reason() {
+        let mut chats = accepted();
+        chats.track(&RequestId::new("9"), Tracked::MarkDone("I7".into()));
+        let failure = Failure::new(FailureCode::InvalidValue, "choose a disposition before marking the chat done");
+        chats.settle(&RequestId::new("9"), Err(&failure));
+        let chat = chats.chat("I7").unwrap();
+        assert!(!chat.busy);
+        assert_eq!(chat.error.as_deref(), Some("choose a disposition before marking the chat done"));
+    }
+
+    #[test]
+    fn property_changes_apply_live_and_stale_versions_are_explained() {
+        let mut chats = accepted();
+        chats.apply(&event(
+            5,
+            "EventPropertiesChanged",
+            r#"{"version":3,"changed":{"Subject":"Refund"},"removed":["Queue"],"by":"bob"}"#,
+        ));
+        let chat = chats.chat("I7").unwrap();
+        assert_eq!(chat.version, 3);
+        assert_eq!(chat.properties.get("Subject"), Some(&Value::String("Refund".into())));
+        assert!(!chat.properties.contains_key("Queue"));
+
+        chats.track(&RequestId::new("7"), Tracked::Properties("I7".into()));
+        let stale = Failure::new(FailureCode::StaleVersion, "the properties changed since version 2 (now 3)");
+        chats.settle(&RequestId::new("7"), Err(&stale));
+        assert!(chats.chat("I7").unwrap().properties_error.as_deref().unwrap().contains("now version 3"));
+    }
+
+    #[test]
+    fn property_values_keep_their_kind() {
+        assert_eq!(value_text(&Value::String("x".into())), "x");
+        assert_eq!(value_text(&serde_json::json!({"a": 1})), r#"{"a":1}"#);
+        assert_eq!(parse_value(None, "42"), Value::String("42".into()));
+        assert_eq!(parse_value(Some(&Value::String("a".into())), "true"), Value::String("true".into()));
+        assert_eq!(parse_value(Some(&Value::Bool(false)), "true"), Value::Bool(true));
+        assert_eq!(parse_value(Some(&serde_json::json!(1)), "not json"), Value::String("not json".into()));
+    }
+
+    #[test]
+    fn agents_who_wrote_before_are_known_targets() {
+        let mut chats = accepted();
+        let bob = r#"{"messageId":3,"from":{"kind":"agent","id":"bob","name":"Bob"},"text":"Hi","time":3000}"#;
+        chats.apply(&event(5, "chat.message", bob));
+        assert_eq!(chats.chat("I7").unwrap().agents_seen(), ["bob"]);
+    }
+}
