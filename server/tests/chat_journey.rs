@@ -1161,3 +1161,23 @@ async fn a_customer_who_confirms_but_never_starts_releases_the_agent() {
     let again = james.expect_event("notification").await;
     assert!(again["data"]["confirmBy"].as_u64().is_some());
 }
+
+#[tokio::test]
+async fn behind_the_head_an_arrival_further_back_is_not_pushed() {
+    let server = TestServer::start_with(config(1, 1, "")).await;
+    let mut customers = Vec::new();
+    for index in 0..11 {
+        let (mut customer, _) = new_customer(&server, &format!("c{index}")).await;
+        // Each customer is told its place on arrival.
+        assert_eq!(status(&mut customer).await.0, index as u64 + 1);
+        customers.push(customer);
+    }
+    // The twelfth arrives: the head hears about the longer line, the
+    // eleventh (behind the first ten) does not.
+    let (_twelfth, _) = new_customer(&server, "c11").await;
+    let heard = customers[0].drain(QUIET).await;
+    let latest = heard.iter().rev().find(|event| event["event"] == "queue.status").expect("the head was told");
+    assert_eq!(latest["data"]["calls"], 12);
+    assert_eq!(latest["data"]["pos"], 1);
+    assert!(customers[10].quiet_for(QUIET).await, "position 11 is not told about an arrival behind it");
+}

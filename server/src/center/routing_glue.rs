@@ -16,6 +16,10 @@ use switchboard_protocol::time::Timestamp;
 /// How many positions get the per-item estimate; later ones get the queue's.
 const DETAILED_POSITIONS: usize = 100;
 
+/// Customers this near the head are also told when only the number of
+/// waiting customers changed.
+const CALLS_PUSHED_TO_HEAD: u32 = 10;
+
 pub(super) fn router_for(config: &Config) -> Result<Router, SetupError> {
     let agents = config.agents.iter().map(|agent| AgentSpec {
         id: AgentId::new(&agent.id),
@@ -267,7 +271,11 @@ impl Center {
                 if request.phase != RequestPhase::Waiting {
                     continue;
                 }
-                let key = (pos, calls, hit, ewt);
+                // Behind the head of the line, an arrival further back changes
+                // only `calls`: that alone is not pushed (it would cost every
+                // arrival one event per waiting customer); it rides along with
+                // the next change of position, hit or estimate.
+                let key = (pos, if pos <= CALLS_PUSHED_TO_HEAD { calls } else { 0 }, hit, ewt);
                 if request.last_status == Some(key) {
                     continue;
                 }
