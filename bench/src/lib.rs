@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod echo;
+pub mod process;
 pub mod relay;
 pub mod server;
 pub mod stats;

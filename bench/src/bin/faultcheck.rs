@@ -18,12 +18,12 @@ use clap::Parser;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_bench::client::{self, Sink, Source};
+use switchboard_bench::process::{ServerProcess, free_port};
 use switchboard_bench::server::{PASSWORD, config_text};
 use tokio::sync::watch;
 
@@ -55,64 +55,6 @@ struct Cli {
 const SETTLE: Duration = Duration::from_secs(30);
 /// A client's wait before reconnecting.
 const RECONNECT_DELAY: Duration = Duration::from_millis(250);
-
-/// The server as a child process on a fixed port and database.
-struct ServerProcess {
-    binary: PathBuf,
-    config: PathBuf,
-    db: PathBuf,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl ServerProcess {
-    fn start(&mut self) -> Result<(), String> {
-        let mut child = Command::new(&self.binary)
-            .args(["serve", "--config"])
-            .arg(&self.config)
-            .arg("--db")
-            .arg(&self.db)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--static-dir", "/nonexistent"])
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|error| format!("cannot start {}: {error}", self.binary.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        // Bounded: the server prints this line right after binding, or exits.
-        match lines.next() {
-            Some(Ok(line)) if line.starts_with("listening on") => {}
-            other => return Err(format!("the server did not start: {other:?}")),
-        }
-        std::thread::spawn(move || for _ in lines {});
-        self.child = Some(child);
-        Ok(())
-    }
-
-    fn signal(&self, signal: i32) {
-        if let Some(child) = &self.child {
-            // SAFETY: kill(2) on our own child's pid has no memory effects.
-            unsafe {
-                libc::kill(child.id() as i32, signal);
-            }
-        }
-    }
-
-    fn kill(&mut self) {
-        self.signal(libc::SIGKILL);
-        if let Some(mut child) = self.child.take() {
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        self.signal(libc::SIGCONT);
-        self.kill();
-    }
-}
 
 #[derive(Default)]
 struct History {
@@ -166,11 +108,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn free_port() -> Result<u16, String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|error| error.to_string())?;
-    listener.local_addr().map(|addr| addr.port()).map_err(|error| error.to_string())
 }
 
 async fn run(cli: &Cli) -> Result<Verdict, String> {

@@ -26,6 +26,9 @@ use tokio::sync::mpsc;
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
+/// Initial read buffer per connection.
+const READ_BUFFER: usize = 4 * 1024;
+
 /// Checks the origin, sets the frame limits, and runs `serve` on the socket.
 pub fn upgrade<F, Fut>(state: &AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade, serve: F) -> HttpResponse
 where
@@ -43,6 +46,10 @@ where
     upgrade
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
+        // tungstenite's 128 KiB defaults cost ~140 KB per idle connection;
+        // chat frames are small, and the buffers grow when a frame needs it.
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| serve(socket, state, connection))
 }
 
