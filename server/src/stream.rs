@@ -18,43 +18,77 @@ use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::event::{Event, EventBody};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// How many recent events each stream keeps in memory for fast resume.
 const REPLAY_WINDOW: usize = 1024;
 
 pub type ConnectionId = u64;
 
-/// A frame for one connection's writer task.
-#[derive(Debug)]
-pub enum Outbound {
-    Frame(Arc<str>),
-    /// Close the connection with this reason (slow consumer, takeover…).
-    Close(&'static str),
-}
-
-/// The sending half of a connection's bounded outbound queue, and when the
-/// connection was last heard from.
+/// The sending half of a connection's bounded outbound queue, its close
+/// signal, and when the connection was last heard from.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     pub connection: ConnectionId,
-    sender: mpsc::Sender<Outbound>,
+    frames: mpsc::Sender<Arc<str>>,
+    /// A bind's response and replay: sent before anything queued later,
+    /// and not limited by the queue (a resume's gap may be long; it is
+    /// bounded by the stream's history the client asks for).
+    first: mpsc::UnboundedSender<Arc<str>>,
+    /// Set once, with the reason: the writer and the reader both stop. A
+    /// separate signal, so a full queue cannot swallow it.
+    closing: Arc<watch::Sender<Option<&'static str>>>,
     last_heard: Arc<AtomicU64>,
 }
 
+/// The writer task's side of an `Outbox`.
+pub struct OutboxReceiver {
+    pub frames: mpsc::Receiver<Arc<str>>,
+    pub first: mpsc::UnboundedReceiver<Arc<str>>,
+    pub closing: watch::Receiver<Option<&'static str>>,
+}
+
 impl Outbox {
-    pub fn new(connection: ConnectionId, sender: mpsc::Sender<Outbound>, now: Timestamp) -> Self {
-        Self { connection, sender, last_heard: Arc::new(AtomicU64::new(now.as_millis())) }
+    /// A queue of `capacity` frames for one connection.
+    pub fn channel(connection: ConnectionId, capacity: usize, now: Timestamp) -> (Self, OutboxReceiver) {
+        let (frames, frames_receiver) = mpsc::channel(capacity.max(1));
+        let (first, first_receiver) = mpsc::unbounded_channel();
+        let (closing, closing_receiver) = watch::channel(None);
+        let outbox = Self {
+            connection,
+            frames,
+            first,
+            closing: Arc::new(closing),
+            last_heard: Arc::new(AtomicU64::new(now.as_millis())),
+        };
+        (outbox, OutboxReceiver { frames: frames_receiver, first: first_receiver, closing: closing_receiver })
     }
 
     /// Queues a frame. `false` means the client is too slow (queue full) or
     /// gone; the caller unbinds it and it resumes by `seq` later.
     pub fn push(&self, frame: Arc<str>) -> bool {
-        self.sender.try_send(Outbound::Frame(frame)).is_ok()
+        self.frames.try_send(frame).is_ok()
     }
 
+    /// Queues a frame ahead of everything queued with `push` (a bind's
+    /// response and replay). `false` only when the connection is gone.
+    pub fn push_first(&self, frame: Arc<str>) -> bool {
+        self.first.send(frame).is_ok()
+    }
+
+    /// Closes the connection (reading and writing stop at once, even when
+    /// the client has not read for a while).
     pub fn close(&self, reason: &'static str) {
-        let _ = self.sender.try_send(Outbound::Close(reason));
+        self.closing.send_if_modified(|current| {
+            let first = current.is_none();
+            current.get_or_insert(reason);
+            first
+        });
+    }
+
+    /// A receiver that sees the close signal (for the read loop).
+    pub fn closing(&self) -> watch::Receiver<Option<&'static str>> {
+        self.closing.subscribe()
     }
 
     /// Records that the client sent something (a request, a pong).
@@ -193,17 +227,18 @@ impl Stream {
             old.close("another connection took over this stream");
         }
         let replayed = stored.len() as u64;
-        let mut sent = response.is_none_or(|response| outbox.push(response));
+        // The response and the stored part of the gap go ahead of anything
+        // queued later; `flush` then sends the rest of the gap and live events.
+        let mut sent = response.is_none_or(|response| outbox.push_first(response));
         for frame in stored {
-            sent = sent && outbox.push(Arc::from(frame));
+            sent = sent && outbox.push_first(Arc::from(frame));
         }
         if !sent {
-            outbox.close("too slow: resume from your last seq");
-            return Ok(());
+            return Ok(()); // the connection is gone
         }
         state.delivered = resume_after + replayed;
         state.binding = Some(outbox);
-        flush(&mut state, &self.name);
+        deliver(&mut state, &self.name, true);
         Ok(())
     }
 
@@ -241,6 +276,12 @@ impl Stream {
 
 /// Sends the bound connection every committed event it has not had yet.
 fn flush(state: &mut StreamState, name: &str) {
+    deliver(state, name, false);
+}
+
+/// Sends the bound connection every committed event it has not had yet:
+/// ahead of its queue when `first` (a bind's catch-up), else through it.
+fn deliver(state: &mut StreamState, name: &str, first: bool) {
     let Some(outbox) = state.binding.clone() else {
         return;
     };
@@ -254,7 +295,8 @@ fn flush(state: &mut StreamState, name: &str) {
             state.binding = None;
             return;
         };
-        if !outbox.push(frame) {
+        let queued = if first { outbox.push_first(frame) } else { outbox.push(frame) };
+        if !queued {
             tracing::warn!(stream = name, "client too slow; disconnecting it (it can resume by seq)");
             outbox.close("too slow: resume from your last seq");
             state.binding = None;

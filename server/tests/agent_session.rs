@@ -301,3 +301,22 @@ async fn a_resume_may_replace_a_binding_whose_connection_went_silent() {
     assert_eq!(replayed["data"], json!({"state": "ready"}));
     drop(vanished);
 }
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_at_the_idle_timeout_and_a_live_one_is_kept_by_pings() {
+    let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 50\nrequest_burst = 50\n\
+                  outbound_queue = 64\nresume_grace_secs = 60\nidle_timeout_secs = 1\nping_interval_ms = 200\n";
+    let server = TestServer::start_with(test_config(limits)).await;
+
+    // Polled all along, this client answers every ping: past the idle timeout it is still served.
+    let mut live = server.agent().await;
+    assert!(live.quiet_for(Duration::from_millis(1600)).await);
+    let services = live.request(json!({"command": "getServices"})).await;
+    assert_eq!(services["result"], "success", "a client that answers pings is not idle");
+
+    // Never polled, this one answers no ping: the server closes it.
+    let mut silent = server.agent().await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let reason = silent.expect_closed().await;
+    assert!(reason.is_empty() || reason.contains("idle"), "closed as idle: {reason:?}");
+}

@@ -1181,3 +1181,46 @@ async fn behind_the_head_an_arrival_further_back_is_not_pushed() {
     assert_eq!(latest["data"]["pos"], 1);
     assert!(customers[10].quiet_for(QUIET).await, "position 11 is not told about an arrival behind it");
 }
+
+#[tokio::test]
+async fn a_client_too_slow_to_read_is_cut_off_and_resumes_by_seq() {
+    let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 100000\nrequest_burst = 100000\n\
+                  outbound_queue = 32\nresume_grace_secs = 60\nidle_timeout_secs = 60\nping_interval_ms = 10000\n";
+    let mut config = config_with(1, 1, "", limits);
+    config.routing.max_message_chars = 60_000;
+    let server = TestServer::start_with(config).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+    let (mut james, chat) = new_customer(&server, "jamesbond").await;
+    confirm_and_start(&mut james, &chat, "James").await;
+    let (interaction, _) = alice.offered().await;
+    alice.accept(&interaction).await;
+    let seen = alice.client.last_seq(&alice.session);
+
+    // Alice stops reading; James writes ~24 MB (and reads his answers), far
+    // more than the socket buffers and her 32-frame outbound queue hold.
+    let text = "x".repeat(60_000);
+    let sent = 400;
+    for index in 0..sent {
+        james.ok(send(&format!("m{index}"), &text)).await;
+    }
+    assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM messages WHERE client_id LIKE 'm%'", &[]), sent);
+    let reason = alice.client.expect_closed().await;
+    assert!(reason.is_empty() || reason.contains("too slow"), "cut off as too slow: {reason:?}");
+
+    // Resuming after the last seq she saw replays everything she missed, in order.
+    let mut again = server.agent().await;
+    let bound = again
+        .request(json!({"command": "bind", "target": alice.session,
+                        "data": {"token": alice.token, "lastSeq": seen}}))
+        .await;
+    assert_eq!(bound["result"], "success", "{bound}");
+    let mut messages = 0;
+    while messages < sent {
+        let event = again.next_event().await;
+        if event["event"] == "chat.message" && event["data"]["from"]["kind"] == "customer" {
+            assert_eq!(event["data"]["clientId"], format!("m{messages}"));
+            messages += 1;
+        }
+    }
+}

@@ -23,7 +23,6 @@ use switchboard_protocol::message::agent::{AgentCommand, Bind};
 use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::message::service::{PrepareSession, SessionResource};
-use tokio::sync::mpsc;
 
 pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
     super::upgrade(&state, &headers, upgrade, serve)
@@ -46,16 +45,17 @@ impl Connection {
 async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
     let limits = &state.center.config.limits;
     let (sink, mut stream) = socket.split();
-    let (sender, receiver) = mpsc::channel(limits.outbound_queue);
+    let (outbox, receiver) = Outbox::channel(connection_id, limits.outbound_queue, now());
+    let mut closing = outbox.closing();
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
-    let outbox = Outbox::new(connection_id, sender, now());
     let (responder, responses) = Responder::spawn(outbox.clone(), limits.outbound_queue);
     let mut connection = Connection { outbox, responder, bound: None };
     let mut limiter = super::RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(connection = connection_id, "agent connection opened");
 
     loop {
-        let frame = read_frame(&mut stream, &connection.outbox, &mut limiter, limits, connection_id).await;
+        let frame =
+            read_frame(&mut stream, &connection.outbox, &mut closing, &mut limiter, limits, connection_id).await;
         // A session that ended or was taken over elsewhere no longer binds us.
         if let Some(session) = &connection.bound
             && !state.center.session_is_bound_to(session, connection_id)

@@ -14,7 +14,6 @@ use axum::response::Response as HttpResponse;
 use futures_util::StreamExt;
 use switchboard_protocol::message::customer::CustomerCommand;
 use switchboard_protocol::message::envelope::Request;
-use tokio::sync::mpsc;
 
 pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
     super::upgrade(&state, &headers, upgrade, serve)
@@ -23,16 +22,16 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, upgrade:
 async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
     let limits = &state.center.config.limits;
     let (sink, mut stream) = socket.split();
-    let (sender, receiver) = mpsc::channel(limits.outbound_queue);
+    let (outbox, receiver) = Outbox::channel(connection_id, limits.outbound_queue, now());
+    let mut closing = outbox.closing();
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
-    let outbox = Outbox::new(connection_id, sender, now());
     let (responder, responses) = Responder::spawn(outbox.clone(), limits.outbound_queue);
     let mut connection = CustomerConnection { outbox, request: None };
     let mut limiter = super::RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(connection = connection_id, "customer connection opened");
 
     loop {
-        match read_frame(&mut stream, &connection.outbox, &mut limiter, limits, connection_id).await {
+        match read_frame(&mut stream, &connection.outbox, &mut closing, &mut limiter, limits, connection_id).await {
             Frame::Closed => break,
             Frame::Rejected(response) => responder.respond(*response).await,
             Frame::Text { text, allowed } => match Request::<CustomerCommand>::decode_str(&text) {

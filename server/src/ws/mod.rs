@@ -7,7 +7,7 @@ pub mod customer;
 use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
-use crate::stream::{Outbound, Outbox};
+use crate::stream::{Outbox, OutboxReceiver};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -77,12 +77,18 @@ fn rejected(failure: Failure) -> Response {
 pub async fn read_frame(
     stream: &mut SplitStream<WebSocket>,
     outbox: &Outbox,
+    closing: &mut tokio::sync::watch::Receiver<Option<&'static str>>,
     limiter: &mut RateLimiter,
     limits: &Limits,
     connection: u64,
 ) -> Frame {
     loop {
-        let next = match tokio::time::timeout(limits.idle_timeout(), stream.next()).await {
+        let next = tokio::select! {
+            biased;
+            _ = closing.wait_for(Option::is_some) => return Frame::Closed,
+            next = tokio::time::timeout(limits.idle_timeout(), stream.next()) => next,
+        };
+        let next = match next {
             Ok(next) => next,
             Err(_) => {
                 tracing::info!(connection, "closing an idle connection");
@@ -187,40 +193,42 @@ pub fn check_origin(headers: &HeaderMap, allowed: &[String]) -> Result<(), (Stat
     }
 }
 
-/// Writes queued frames to the socket, pings every `ping_interval` (the
+/// Writes queued frames to the socket and pings every `ping_interval` (the
 /// pongs keep a healthy connection clear of the idle timeout and prove it is
-/// alive), and closes the socket when asked or when the queue's senders are gone.
-pub async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut outbound: mpsc::Receiver<Outbound>,
-    ping_interval: Duration,
-) {
+/// alive). Stops when the outbox is closed — even in the middle of a write
+/// to a client that stopped reading — or when the queue's senders are gone.
+pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: OutboxReceiver, ping_interval: Duration) {
+    let OutboxReceiver { mut frames, mut first, mut closing } = receiver;
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
     loop {
-        tokio::select! {
-            next = outbound.recv() => match next {
-                Some(Outbound::Frame(frame)) => {
-                    if sink.send(Message::Text(frame.as_ref().into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Outbound::Close(reason)) => {
-                    let frame = axum::extract::ws::CloseFrame { code: 1008, reason: reason.into() };
-                    let _ = sink.send(Message::Close(Some(frame))).await;
-                    break;
-                }
+        let message = tokio::select! {
+            biased;
+            _ = closing.wait_for(Option::is_some) => break,
+            Some(frame) = first.recv() => Message::Text(frame.as_ref().into()),
+            next = frames.recv() => match next {
+                Some(frame) => Message::Text(frame.as_ref().into()),
                 None => break,
             },
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Default::default())).await.is_err() {
-                    break;
-                }
-            }
+            _ = ping.tick() => Message::Ping(Default::default()),
+        };
+        tokio::select! {
+            biased;
+            _ = closing.wait_for(Option::is_some) => break,
+            sent = sink.send(message) => if sent.is_err() { break },
         }
     }
-    let _ = sink.close().await;
+    // Say why, if the client still listens; never wait long for it.
+    let reason = *closing.borrow();
+    if let Some(reason) = reason {
+        let frame = axum::extract::ws::CloseFrame { code: 1008, reason: reason.into() };
+        let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+    }
+    let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
 }
+
+/// How long a closing connection may take to say goodbye.
+const CLOSE_GRACE: Duration = Duration::from_millis(200);
 
 /// A token bucket: `rate` requests per second sustained, `burst` at once.
 #[derive(Debug)]
