@@ -221,6 +221,17 @@ impl Center {
         interaction.transcript.clone()
     }
 
+    /// Who answers an offer, and the router item it is about.
+    fn answer_parts(
+        state: &State,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+    ) -> Result<(switchboard_protocol::ids::AgentId, Option<crate::routing::ItemId>), Refusal> {
+        let agent = Self::session_agent(state, session_id)
+            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
+        Ok((agent, state.interactions.get(interaction_id).map(|interaction| interaction.item)))
+    }
+
     fn accept(
         &self,
         state: &mut State,
@@ -229,9 +240,7 @@ impl Center {
         interaction_id: &InteractionId,
         now: Timestamp,
     ) -> Outcome {
-        let agent = Self::session_agent(state, session_id)
-            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
-        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        let (agent, item) = Self::answer_parts(state, session_id, interaction_id)?;
         if let Some(item) = item
             && let Err(error) = state.router.accept(item, &agent, now)
         {
@@ -253,9 +262,7 @@ impl Center {
         interaction_id: &InteractionId,
         now: Timestamp,
     ) -> Outcome {
-        let agent = Self::session_agent(state, session_id)
-            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
-        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
+        let (agent, item) = Self::answer_parts(state, session_id, interaction_id)?;
         if let Some(item) = item {
             state.router.reject(item, &agent).map_err(|error| refuse(FailureCode::InvalidState, error.to_string()))?;
         }
