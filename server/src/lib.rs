@@ -26,7 +26,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 use center::{Center, StartError};
 use config::Config;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use store::Store;
 use tower_http::services::{ServeDir, ServeFile};
@@ -81,9 +81,4 @@ pub async fn run_timers(state: AppState) {
             tracing::error!(%error, "could not store what the timers changed");
         }
     }
-}
-
-/// Where the built app lives by default: `dist/` beside the workspace root.
-pub fn default_static_dir() -> PathBuf {
-    PathBuf::from("dist")
 }

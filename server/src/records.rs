@@ -3,7 +3,6 @@
 //! (see the migrations in `store`).
 
 use crate::store::{Statement, Store, StoreError};
-use rusqlite::OptionalExtension;
 use rusqlite::types::Value as SqlValue;
 use switchboard_protocol::time::Timestamp;
 
@@ -307,16 +306,5 @@ pub fn transcript(store: &Store, interaction: &str) -> Result<Vec<StoredMessage>
                 ))
             })?
             .collect()
-    })
-}
-
-/// Whether a session with this id was ever stored (for precise errors).
-pub fn session_exists(store: &Store, id: &str) -> Result<bool, StoreError> {
-    store.read(|connection| {
-        connection
-            .prepare_cached("SELECT 1 FROM agent_sessions WHERE id = ?1")?
-            .query_row([id], |_| Ok(()))
-            .optional()
-            .map(|found| found.is_some())
     })
 }

@@ -250,13 +250,6 @@ impl Stream {
         }
     }
 
-    /// Closes and detaches whatever connection is bound.
-    pub fn close_binding(&self, reason: &'static str) {
-        if let Some(outbox) = self.lock().binding.take() {
-            outbox.close(reason);
-        }
-    }
-
     fn committed(&self, seq: u64) {
         let mut state = self.lock();
         if seq <= state.committed {
