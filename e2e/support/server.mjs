@@ -2,7 +2,7 @@
 // SQLite file, serving the built app, and stops it after the test.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,36 @@ export function serverBinary() {
   return found;
 }
 
-export async function startServer({ config = join(root, 'config', 'demo.toml') } = {}) {
+const DEMO_CONFIG = join(root, 'config', 'demo.toml');
+
+/// The demo configuration with more allowed origins (e.g. a proxy's, whose
+/// port is not the server's) and some `[limits]` replaced (e.g. a higher
+/// request rate for a benchmark's scripted customer).
+export function demoConfigWith({ origins = [], limits = {} } = {}) {
+  let text = readFileSync(DEMO_CONFIG, 'utf8');
+  const allowed = /^allowed_origins = \[(.*)\]$/m;
+  if (!allowed.test(text)) throw new Error('config/demo.toml has no one-line `allowed_origins = [...]`');
+  text = text.replace(allowed, (_, list) => `allowed_origins = [${[list, ...origins.map((o) => JSON.stringify(o))].join(', ')}]`);
+  for (const [key, value] of Object.entries(limits)) {
+    const line = new RegExp(`^${key} = .*$`, 'm');
+    if (!line.test(text)) throw new Error(`config/demo.toml has no \`${key} = …\` line to replace`);
+    text = text.replace(line, `${key} = ${value}`);
+  }
+  return text;
+}
+
+/// `config` is a file path; `configText` (TOML) is written to the server's
+/// temporary directory and used instead.
+export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
   const staticDir = process.env.SWITCHBOARD_DIST ?? join(root, 'dist');
   if (!existsSync(join(staticDir, 'index.html'))) {
     throw new Error(`no built app in ${staticDir}: run \`trunk build --release\``);
   }
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  if (configText !== undefined) {
+    config = join(dir, 'config.toml');
+    writeFileSync(config, configText);
+  }
   const db = join(dir, 'switchboard.db');
   const child = spawn(serverBinary(), ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--static-dir', staticDir], {
     cwd: root,
