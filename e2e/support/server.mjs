@@ -21,14 +21,14 @@ export function serverBinary() {
 const DEMO_CONFIG = join(root, 'config', 'demo.toml');
 
 /// The demo configuration with more allowed origins (e.g. a proxy's, whose
-/// port is not the server's) and some `[limits]` replaced (e.g. a higher
-/// request rate for a benchmark's scripted customer).
-export function demoConfigWith({ origins = [], limits = {} } = {}) {
+/// port is not the server's) and some one-line settings replaced (e.g.
+/// `request_burst` for a benchmark's scripted customer).
+export function demoConfigWith({ origins = [], settings = {} } = {}) {
   let text = readFileSync(DEMO_CONFIG, 'utf8');
   const allowed = /^allowed_origins = \[(.*)\]$/m;
   if (!allowed.test(text)) throw new Error('config/demo.toml has no one-line `allowed_origins = [...]`');
   text = text.replace(allowed, (_, list) => `allowed_origins = [${[list, ...origins.map((o) => JSON.stringify(o))].join(', ')}]`);
-  for (const [key, value] of Object.entries(limits)) {
+  for (const [key, value] of Object.entries(settings)) {
     const line = new RegExp(`^${key} = .*$`, 'm');
     if (!line.test(text)) throw new Error(`config/demo.toml has no \`${key} = …\` line to replace`);
     text = text.replace(line, `${key} = ${value}`);
