@@ -62,8 +62,11 @@ fn main() -> ExitCode {
             println!("| server RSS before / after (MB) | {:.1} / {:.1} |", report.rss_before_mb, report.rss_after_mb);
             println!("| RSS per connection (KB) | {:.1} |", report.rss_per_connection_kb);
             println!("| idle CPU over {} s (% of one core) | {:.2} |", cli.idle_seconds, report.idle_cpu_percent);
-            if let Some(path) = &cli.json {
-                let _ = std::fs::write(path, serde_json::to_string_pretty(&report).unwrap_or_default());
+            if let Some(path) = &cli.json
+                && let Err(error) = switchboard_bench::report::write_json(path, &report)
+            {
+                eprintln!("connbench: {error}");
+                return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }

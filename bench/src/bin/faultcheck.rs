@@ -94,8 +94,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(verdict) => {
             print_verdict(&verdict);
-            if let Some(path) = &cli.json {
-                let _ = std::fs::write(path, serde_json::to_string_pretty(&verdict).unwrap_or_default());
+            if let Some(path) = &cli.json
+                && let Err(error) = switchboard_bench::report::write_json(path, &verdict)
+            {
+                eprintln!("faultcheck: {error}");
+                return ExitCode::FAILURE;
             }
             if verdict.lost + verdict.duplicated + verdict.out_of_order == 0 {
                 ExitCode::SUCCESS

@@ -5,7 +5,7 @@
 //! WebSocket echo baseline measured in the same run. Every loop is bounded
 //! by `--seconds`. It prints a table and, with `--json FILE`, writes JSON.
 
-use switchboard_bench::{echo, relay, server};
+use switchboard_bench::{echo, relay, report, server};
 
 use clap::Parser;
 use serde::Serialize;
@@ -53,12 +53,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(&cli)) {
         Ok(report) => {
             print_table(&report);
-            if let Some(path) = &cli.json {
-                let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-                if let Err(error) = std::fs::write(path, json) {
-                    eprintln!("loadgen: cannot write {}: {error}", path.display());
-                    return ExitCode::FAILURE;
-                }
+            if let Some(path) = &cli.json
+                && let Err(error) = report::write_json(path, &report)
+            {
+                eprintln!("loadgen: {error}");
+                return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }

@@ -69,8 +69,11 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(report) => {
             print(&report);
-            if let Some(path) = &cli.json {
-                let _ = std::fs::write(path, serde_json::to_string_pretty(&report).unwrap_or_default());
+            if let Some(path) = &cli.json
+                && let Err(error) = switchboard_bench::report::write_json(path, &report)
+            {
+                eprintln!("routebench: {error}");
+                return ExitCode::FAILURE;
             }
             ExitCode::SUCCESS
         }
