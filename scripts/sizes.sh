@@ -2,18 +2,27 @@
 # Prints the raw and gzip sizes of the release builds (wasm, JS glue, CSS):
 # the agent desktop in dist/ and the customer widget in dist/widget/, plus
 # the embed loader, and checks the widget's budgets (wasm + JS + CSS ≤ 80 KB
-# gzip, loader ≤ 4 KB gzip). Run after both trunk builds (`./x sizes` does
-# them).
+# gzip, loader ≤ 4 KB gzip). The desktop's target (≤ 250 KB gzip) is
+# reported, not enforced. With --json FILE it also writes the figures as
+# JSON (raw and gzip of desktop, widget and loader, with their targets).
+# Run after both trunk builds (`./x sizes` does them).
 #
-#   scripts/sizes.sh [dist]
+#   scripts/sizes.sh [--json FILE] [dist]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+json=""
+if [ "${1:-}" = --json ]; then
+  [ -n "${2:-}" ] || { echo "sizes: --json needs a file name" >&2; exit 2; }
+  json="$2"
+  shift 2
+fi
 dist="${1:-dist}"
 WIDGET_BUDGET=$((80 * 1000))
 LOADER_BUDGET=$((4 * 1000))
+DESKTOP_TARGET=$((250 * 1000))
 
-# report TITLE DIR: one line per file and a total; sets $total_gzip.
+# report TITLE DIR: one line per file and a total; sets $total_raw and $total_gzip.
 report() {
   local title="$1" dir="$2" raw gz file
   shopt -s nullglob
@@ -22,7 +31,7 @@ report() {
     echo "sizes: no wasm, js or css files in $dir/; build it first" >&2
     exit 1
   fi
-  local total_raw=0
+  total_raw=0
   total_gzip=0
   printf '\n%s (%s/)\n' "$title" "$dir"
   printf '%-48s %10s %10s\n' "file" "raw" "gzip -9"
@@ -39,7 +48,10 @@ report() {
 }
 
 report "Agent desktop" "$dist"
+desktop_raw=$total_raw
+desktop_gzip=$total_gzip
 report "Customer widget" "$dist/widget"
+widget_raw=$total_raw
 widget_total=$total_gzip
 
 loader="$dist/widget/loader.js"
@@ -47,6 +59,20 @@ loader="$dist/widget/loader.js"
 loader_raw=$(wc -c <"$loader")
 loader_gzip=$(gzip -9 -c "$loader" | wc -c)
 printf '\nEmbed loader (%s): %d raw, %d gzip -9\n' "$loader" "$loader_raw" "$loader_gzip"
+
+if [ -n "$json" ]; then
+  mkdir -p "$(dirname "$json")"
+  # Byte counts; targets in the same 1000-byte kilobytes the budgets use.
+  cat >"$json" <<JSON
+{
+  "bench": "sizes",
+  "desktop": { "raw": $desktop_raw, "gzip": $desktop_gzip, "gzip_target": $DESKTOP_TARGET },
+  "widget": { "raw": $widget_raw, "gzip": $widget_total, "gzip_target": $WIDGET_BUDGET },
+  "loader": { "raw": $loader_raw, "gzip": $loader_gzip, "gzip_target": $LOADER_BUDGET }
+}
+JSON
+  echo "JSON written to $json"
+fi
 
 status=0
 if [ "$widget_total" -gt "$WIDGET_BUDGET" ]; then
