@@ -72,14 +72,18 @@ async function widgetLines(widget) {
   );
 }
 
+const propertySelector = (name) => `[data-testid="property"][data-name="${name}"] [data-testid="property-value"]`;
+
 function property(page, name) {
-  return page.locator(`[data-testid="property"][data-name="${name}"] [data-testid="property-value"]`);
+  return page.locator(propertySelector(name));
 }
 
-async function waitForValue(locator, expected) {
-  await locator.page().waitForFunction(
-    ([element, expected]) => element?.value === expected,
-    [await locator.elementHandle(), expected],
+/// Waits until the property's field shows `expected`. The row is looked up
+/// afresh each time: the list re-creates a row whose value changed.
+async function waitForProperty(page, name, expected) {
+  await page.waitForFunction(
+    ([selector, expected]) => document.querySelector(selector)?.value === expected,
+    [propertySelector(name), expected],
   );
 }
 
@@ -146,7 +150,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await alice.page.getByTestId('property-new-name').fill('CaseNumber');
     await alice.page.getByTestId('property-new-value').fill('4711');
     await alice.page.getByTestId('property-new-value').press('Enter');
-    await waitForValue(property(alice.page, 'CaseNumber'), '4711');
+    await waitForProperty(alice.page, 'CaseNumber', '4711');
     assert.notEqual(await alice.page.getByTestId('properties-version').innerText(), versionBefore);
 
     // Alice transfers to bob, who is Not Ready: the chat waits for him (and
@@ -169,7 +173,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     for (const line of ['customer: My pen writes no more.', 'agent: Let me get a colleague who knows pens.']) {
       assert.ok(handedOver.includes(line), `bob sees "${line}" in ${JSON.stringify(handedOver)}`);
     }
-    await waitForValue(property(bob.page, 'CaseNumber'), '4711');
+    await waitForProperty(bob.page, 'CaseNumber', '4711');
 
     // Bob changes the property: his panel shows the value the server
     // confirmed. (Properties are shown to the holding agent only: the
@@ -178,7 +182,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await property(bob.page, 'CaseNumber').fill('4712');
     await property(bob.page, 'CaseNumber').press('Enter');
     await bob.page.getByTestId('properties-version').filter({ hasNotText: bobVersion }).waitFor();
-    await waitForValue(property(bob.page, 'CaseNumber'), '4712');
+    await waitForProperty(bob.page, 'CaseNumber', '4712');
 
     // A real network drop: every socket between the browsers and the server
     // is cut and new ones are refused. Both sides say so.
@@ -252,7 +256,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     for (const text of ['My pen writes no more.', 'Typed while the network was down', 'Bob typed this offline', 'Yes, all here.']) {
       assert.equal(afterTakeover.filter((line) => line.endsWith(`: ${text}`)).length, 1, `"${text}" once after the takeover: ${JSON.stringify(afterTakeover)}`);
     }
-    await waitForValue(property(secondTab, 'CaseNumber'), '4712');
+    await waitForProperty(secondTab, 'CaseNumber', '4712');
 
     // Bob picks a disposition and marks the chat done.
     assert.equal(await secondTab.getByTestId('mark-done').isDisabled(), true, 'a disposition is required');
