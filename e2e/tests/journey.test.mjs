@@ -191,12 +191,18 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await bob.page.getByTestId('connection-banner').waitFor();
     await alice.page.getByTestId('connection-banner').waitFor();
 
-    // Both write while cut; then the network comes back.
+    // Both write while cut: each line shows as still sending (nothing can
+    // be acknowledged now). Then the network comes back.
     await composer.fill('Typed while the network was down');
     await widget.getByTestId('send').click();
+    await messages.filter({ hasText: 'Typed while the network was down' }).getByTestId('delivery').filter({ hasText: 'Sending…' }).waitFor();
     const bobComposer = bob.page.getByTestId('composer-text');
     await bobComposer.fill('Bob typed this offline');
     await bobComposer.press('Enter');
+    await bob.page
+      .locator('[data-author="me"]', { hasText: 'Bob typed this offline' })
+      .locator('[data-testid="delivery"][data-state="Sending…"]')
+      .waitFor();
     proxy.restore();
 
     await widget.getByTestId('offline-banner').waitFor({ state: 'hidden', timeout: 40_000 });
