@@ -4,6 +4,7 @@
 use super::{AgentSession, Center, Reply, State, refuse};
 use crate::clock::{random_id, token_hash};
 use crate::records;
+use switchboard_protocol::message::report::{AgentLoggedIn, AgentLoggedOut, AgentStateChanged, ReportBody};
 use crate::routing::Presence;
 use crate::stream::{Batch, ConnectionId, Outbox, ResumeError, Stream};
 use std::collections::BTreeSet;
@@ -80,7 +81,10 @@ impl Center {
             stream: Stream::new(id.as_str(), 0),
             unbound_since: Some(now),
             interactions: BTreeSet::new(),
+            property_watch: None,
         };
+        let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });
+        batch.report(&self.reports, None, logged_in, now);
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
             let moved = self.move_interactions(&mut state, &mut batch, &old, &session, now);
             session.interactions = moved;
@@ -226,7 +230,9 @@ impl Center {
         session.state = new.clone();
         session.state_since = now;
         batch.statement(records::session_state(session_id.as_str(), &state_json(&new)));
+        let report = ReportBody::AgentStateChanged(AgentStateChanged { agent: session.agent.clone(), state: new.clone() });
         batch.event(&session.stream, session_target(session_id), EventBody::SessionState(new), now);
+        batch.report(&self.reports, None, report, now);
         self.sync_presence(state, session_id, now);
         Ok(None)
     }
@@ -292,6 +298,8 @@ impl Center {
         let ended = EventBody::SessionEnded(SessionEnded { reason, message: message.to_owned() });
         batch.event(&session.stream, session_target(session_id), ended, now);
         batch.statement(records::session_ended(session_id.as_str(), now, &format!("{reason:?}")));
+        let logged_out = ReportBody::AgentLoggedOut(AgentLoggedOut { agent: session.agent.clone(), session: session_id.clone() });
+        batch.report(&self.reports, None, logged_out, now);
         tracing::info!(session = %session_id, agent = %session.agent, ?reason, "session ended");
     }
 

@@ -15,6 +15,9 @@ use switchboard_protocol::message::event::{
     InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, PropertiesChanged,
 };
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{
+    EndReason, InteractionAccepted, InteractionEnded, InteractionTransferred, ReportBody,
+};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
@@ -247,6 +250,8 @@ impl Center {
             return Err(refuse(FailureCode::InvalidState, error.to_string()));
         }
         self.associate(state, batch, session_id, interaction_id, now);
+        let accepted = ReportBody::InteractionAccepted(InteractionAccepted { agent, session: session_id.clone() });
+        batch.report(&self.reports, Some(interaction_id), accepted, now);
         let party = self.agent_party(state, session_id);
         let joined = format!("{} joined the chat.", party.name);
         let system = Party { kind: PartyKind::System, id: None, name: "Switchboard".into() };
@@ -450,6 +455,10 @@ impl Center {
             other => refuse(FailureCode::InvalidState, other.to_string()),
         })?;
         let party = self.agent_party(state, session_id);
+        if let Some(from) = party.id.clone() {
+            let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: describe(target) });
+            batch.report(&self.reports, Some(interaction_id), transferred, now);
+        }
         self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         // `movedTo` names the agent that has the chat now: only a transfer to
         // one agent names one (a group or queue has not chosen yet).
@@ -592,6 +601,12 @@ impl Center {
             state.items.remove(&interaction.item);
             interaction.phase = InteractionPhase::Ended;
             batch.statement(records::interaction_ended(interaction_id.as_str(), disposition, now));
+            let ended = ReportBody::InteractionEnded(InteractionEnded {
+                reason: EndReason::Done,
+                agent: Self::session_agent(state, session_id),
+                disposition: disposition.map(str::to_owned),
+            });
+            batch.report(&self.reports, Some(interaction_id), ended, now);
             self.end_request(state, batch, &interaction.request, now);
         }
         Ok(None)
@@ -638,5 +653,15 @@ impl Center {
             properties.insert("ChatDelay".into(), json!(true));
         }
         properties
+    }
+}
+
+/// A routing target as an address a supervisor can read.
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Agent(agent) => agent.to_string(),
+        Target::Group(group) => format!("{group}@StatServer.GA"),
+        Target::Skills(expression) => format!("?:{expression}@StatServer.GA"),
+        Target::Queue(queue) => format!("{queue}@StatServer.Q"),
     }
 }

@@ -1,6 +1,7 @@
 //! Acting on the router's outputs (offers, revocations), deadlines, and
 //! pushing queue status to waiting customers.
 
+use switchboard_protocol::message::report::{InteractionRouted, ReportBody};
 use super::chats::{interaction_target, request_target};
 use super::{Center, InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};
@@ -156,6 +157,8 @@ impl Center {
             let target = interaction_target(&session_id, interaction_id);
             batch.event(&session.stream, target, EventBody::InteractionOffered(offer), now);
         }
+        let routed = ReportBody::InteractionRouted(InteractionRouted { agent, session: session_id });
+        batch.report(&self.reports, Some(interaction_id), routed, now);
         state.add_timer(deadline, Timer::OfferExpires(interaction_id.clone()));
     }
 
