@@ -401,7 +401,10 @@ impl Config {
                         )));
                     }
                     if esp.templates.is_empty() {
-                        return Err(ConfigError::Invalid(format!("[[esp]] `{}`: an autoresponse needs templates", esp.name)));
+                        return Err(ConfigError::Invalid(format!(
+                            "[[esp]] `{}`: an autoresponse needs templates",
+                            esp.name
+                        )));
                     }
                 }
                 EspKind::Classification => {

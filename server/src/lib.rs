@@ -54,6 +54,7 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
+        .route("/ws/supervisor", get(ws::supervisor::upgrade))
         .with_state(state);
     if let Some(dir) = static_dir {
         let index = ServeFile::new(dir.join("index.html"));

@@ -4,7 +4,6 @@
 use super::{AgentSession, Center, Reply, State, refuse};
 use crate::clock::{random_id, token_hash};
 use crate::records;
-use switchboard_protocol::message::report::{AgentLoggedIn, AgentLoggedOut, AgentStateChanged, ReportBody};
 use crate::routing::Presence;
 use crate::stream::{Batch, ConnectionId, Outbox, ResumeError, Stream};
 use std::collections::BTreeSet;
@@ -12,8 +11,9 @@ use std::sync::Arc;
 use switchboard_protocol::ids::{AgentId, SessionId, SessionToken};
 use switchboard_protocol::message::agent::{AgentCommand, AgentProfile, AgentState, SessionSnapshot};
 use switchboard_protocol::message::envelope::Request;
-use switchboard_protocol::message::event::{EventBody, SessionEndReason, SessionEnded};
+use switchboard_protocol::message::event::{EventBody, EventError, SessionEndReason, SessionEnded};
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{AgentLoggedIn, AgentLoggedOut, AgentStateChanged, ReportBody};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
@@ -200,13 +200,33 @@ impl Center {
                 }
             }
             AgentCommand::EndSession => self.log_out(&mut state, &mut batch, session_id, now),
+            AgentCommand::RegisterClient(register) => {
+                self.register_client(&mut state, &mut batch, session_id, register)
+            }
             _ => self.interaction_request(&mut state, &mut batch, session_id, request, now),
         };
         self.drain_router(&mut state, &mut batch, now);
-        drop(state);
+        let state_after = state;
         match outcome {
-            Ok(data) => Reply::after(request.success(data), batch.submit(&self.store)),
+            Ok(data) => {
+                drop(state_after);
+                Reply::after(request.success(data), batch.submit(&self.store))
+            }
             Err(failure) => {
+                // A refused property change is also told as EventError, so it
+                // is in the session's log like the change it refused.
+                if matches!(request.command, AgentCommand::ChangeProperties(_))
+                    && let Some(target) = request.target.clone()
+                    && let Some(session) = state_after.sessions.get(session_id)
+                {
+                    let error = EventError {
+                        code: failure.code,
+                        message: failure.message.clone(),
+                        request: request.id.clone(),
+                    };
+                    batch.event(&session.stream, target, EventBody::EventError(error), now);
+                }
+                drop(state_after);
                 // A refused request changed nothing, but routing may still
                 // have moved (e.g. a timer); store that too.
                 drop(batch.submit(&self.store));
@@ -230,7 +250,8 @@ impl Center {
         session.state = new.clone();
         session.state_since = now;
         batch.statement(records::session_state(session_id.as_str(), &state_json(&new)));
-        let report = ReportBody::AgentStateChanged(AgentStateChanged { agent: session.agent.clone(), state: new.clone() });
+        let report =
+            ReportBody::AgentStateChanged(AgentStateChanged { agent: session.agent.clone(), state: new.clone() });
         batch.event(&session.stream, session_target(session_id), EventBody::SessionState(new), now);
         batch.report(&self.reports, None, report, now);
         self.sync_presence(state, session_id, now);
@@ -298,7 +319,8 @@ impl Center {
         let ended = EventBody::SessionEnded(SessionEnded { reason, message: message.to_owned() });
         batch.event(&session.stream, session_target(session_id), ended, now);
         batch.statement(records::session_ended(session_id.as_str(), now, &format!("{reason:?}")));
-        let logged_out = ReportBody::AgentLoggedOut(AgentLoggedOut { agent: session.agent.clone(), session: session_id.clone() });
+        let logged_out =
+            ReportBody::AgentLoggedOut(AgentLoggedOut { agent: session.agent.clone(), session: session_id.clone() });
         batch.report(&self.reports, None, logged_out, now);
         tracing::info!(session = %session_id, agent = %session.agent, ?reason, "session ended");
     }

@@ -8,11 +8,11 @@ use crate::stream::Batch;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
-use switchboard_protocol::message::agent::{AgentCommand, ChangeProperties};
+use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::{
-    ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
-    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, PropertiesChanged,
+    Ack, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
+    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind,
 };
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
@@ -24,7 +24,7 @@ use switchboard_protocol::time::Timestamp;
 /// The property naming the session an interaction is associated with.
 pub const OP_SESSION_ID: &str = "OP-Session-ID";
 
-pub(super) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
+pub(crate) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
     TargetPath::for_interaction(session, interaction).expect("server-made ids are valid target segments")
 }
 
@@ -102,13 +102,13 @@ impl Center {
             }
             AgentCommand::ChangeProperties(change) => {
                 let by = Self::session_agent(state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
-                self.change_properties(state, batch, &interaction_id, change, &by, now)
+                let ack = Ack { request: request.id.clone(), command: "changeProperties".into() };
+                let version =
+                    self.change_properties(state, batch, &interaction_id, change, &by, Some((session_id, ack)), now)?;
+                Ok(Some(json!({ "version": version })))
             }
             AgentCommand::MarkDone(done) => {
                 self.mark_done(state, batch, session_id, &interaction_id, done.disposition.as_deref(), now)
-            }
-            AgentCommand::Request3rdServer(_) => {
-                Err(refuse(FailureCode::Unsupported, "no third-party services are configured on this server"))
             }
             other => Err(refuse(
                 FailureCode::InvalidRequest,
@@ -137,7 +137,7 @@ impl Center {
         }
     }
 
-    fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
+    pub(super) fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
         let properties = Value::Object(interaction.properties.clone()).to_string();
         batch.statement(records::interaction_owner(
             interaction.id.as_str(),
@@ -504,60 +504,6 @@ impl Center {
                 Self::store_owner(batch, interaction, None);
             }
         }
-    }
-
-    fn change_properties(
-        &self,
-        state: &mut State,
-        batch: &mut Batch,
-        interaction_id: &InteractionId,
-        change: &ChangeProperties,
-        by: &str,
-        now: Timestamp,
-    ) -> Outcome {
-        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
-            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
-        };
-        if change.version != interaction.version {
-            return Err(refuse(
-                FailureCode::StaleVersion,
-                format!(
-                    "the properties changed since version {} (now {}); reload them and apply your change again",
-                    change.version, interaction.version
-                ),
-            ));
-        }
-        for key in change.changed.keys().chain(change.removed.iter()) {
-            if key == OP_SESSION_ID {
-                return Err(refuse(FailureCode::Forbidden, format!("`{OP_SESSION_ID}` is read-only")));
-            }
-            if key.is_empty() || key.len() > 128 {
-                return Err(refuse(FailureCode::InvalidValue, "property names are 1 to 128 characters"));
-            }
-        }
-        for (key, value) in &change.changed {
-            interaction.properties.insert(key.clone(), value.clone());
-        }
-        for key in &change.removed {
-            interaction.properties.remove(key);
-        }
-        interaction.version += 1;
-        let changed = PropertiesChanged {
-            version: interaction.version,
-            changed: change.changed.clone(),
-            removed: change.removed.clone(),
-            by: by.to_owned(),
-        };
-        let owner = match &interaction.phase {
-            InteractionPhase::Active { session } => Some(session.clone()),
-            _ => None,
-        };
-        Self::store_owner(batch, interaction, owner.as_ref());
-        if let Some(session) = owner.and_then(|owner| state.sessions.get(&owner)) {
-            let target = interaction_target(&session.id, interaction_id);
-            batch.event(&session.stream, target, EventBody::EventPropertiesChanged(changed.clone()), now);
-        }
-        Ok(Some(json!({ "version": changed.version })))
     }
 
     fn mark_done(

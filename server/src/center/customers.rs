@@ -8,7 +8,6 @@ use super::{
 };
 use crate::clock::{random_id, token_hash};
 use crate::records;
-use switchboard_protocol::message::report::{EndReason, InteractionCreated, InteractionEnded, ReportBody};
 use crate::routing::Target;
 use crate::stream::{Batch, ConnectionId, Outbox, Stream};
 use serde_json::{Value, json};
@@ -20,6 +19,7 @@ use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::{ChatLeft, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{EndReason, InteractionCreated, InteractionEnded, ReportBody};
 use switchboard_protocol::time::Timestamp;
 
 /// One customer connection: which chat request it is bound to.

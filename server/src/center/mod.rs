@@ -20,8 +20,11 @@
 mod agents;
 mod chats;
 mod customers;
+mod properties;
 mod rebuild;
 mod routing_glue;
+mod supervision;
+mod third_party;
 
 use crate::config::Config;
 use crate::records;
@@ -41,6 +44,7 @@ use switchboard_protocol::time::Timestamp;
 
 pub use agents::BindError;
 pub use customers::{AfterReply, CustomerConnection};
+pub use third_party::ServiceJob;
 
 /// A response that may only be sent once its writes are durable.
 pub struct Reply {
@@ -223,6 +227,8 @@ pub struct Center {
     pub store: Store,
     /// The reporting stream (see `reporting`).
     pub reports: ReportLog,
+    /// The third-party services `request3rdServer` can name.
+    pub services: crate::services::Services,
     state: Mutex<State>,
 }
 
@@ -257,7 +263,8 @@ impl Center {
             auto_services: Vec::new(),
         };
         let reports = ReportLog::new(records::last_report_seq(&store)?);
-        let center = Self { config, store, reports, state: Mutex::new(state) };
+        let services = crate::services::Services::from_config(&config.esp);
+        let center = Self { config, store, reports, services, state: Mutex::new(state) };
         center.rebuild(now)?;
         Ok(center)
     }

@@ -1,7 +1,6 @@
 //! Acting on the router's outputs (offers, revocations), deadlines, and
 //! pushing queue status to waiting customers.
 
-use switchboard_protocol::message::report::{InteractionRouted, ReportBody};
 use super::chats::{interaction_target, request_target};
 use super::{Center, InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};
@@ -12,6 +11,7 @@ use std::collections::HashMap;
 use switchboard_protocol::ids::{AgentId, InteractionId, ServiceRequestId};
 use switchboard_protocol::message::customer::{AgentAvailable, QueueStatus};
 use switchboard_protocol::message::event::{self, ConfirmationExpired, EventBody, Offer};
+use switchboard_protocol::message::report::{InteractionRouted, ReportBody};
 use switchboard_protocol::time::Timestamp;
 
 /// How many positions get the per-item estimate; later ones get the queue's.

@@ -129,11 +129,7 @@ impl Services {
 
     /// The services to run for every new chat, in configuration order.
     pub fn on_chat_created(&self) -> Vec<String> {
-        self.entries
-            .iter()
-            .filter(|entry| entry.on_chat_created)
-            .map(|entry| entry.service.name().to_owned())
-            .collect()
+        self.entries.iter().filter(|entry| entry.on_chat_created).map(|entry| entry.service.name().to_owned()).collect()
     }
 
     /// Runs `name` on a blocking thread; a fault when it is unknown, fails,
