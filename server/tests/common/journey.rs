@@ -260,3 +260,8 @@ impl Supervisor {
 pub fn kinds(reports: &[Value]) -> Vec<&str> {
     reports.iter().map(|report| report["kind"].as_str().unwrap_or("?")).collect()
 }
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_millis() as u64
+}
