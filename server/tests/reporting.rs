@@ -228,3 +228,33 @@ async fn only_supervisors_may_use_the_endpoint() {
     client.ok(json!({"command": "getSnapshot"})).await;
     assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM agent_sessions", &[]), 0);
 }
+
+#[tokio::test]
+async fn transfers_and_abandoned_chats_are_reported() {
+    let server = TestServer::start_with(config("")).await;
+    let mut supervisor = Supervisor::login(&server).await;
+    supervisor.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 0}})).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    let mut bob = Desk::login(&server, "bob").await;
+    alice.ready().await;
+    let (_james, _chat) = started_chat(&server, "jamesbond", "Refund").await;
+    let (interaction, _) = alice.take_next().await;
+    alice.client.ok(alice.command("transfer", &interaction, json!({"to": "Billing@StatServer.GA"}))).await;
+    let transferred = supervisor.reports_until("interaction.transferred").await.pop().unwrap();
+    assert_eq!(transferred["interaction"], interaction.as_str());
+    assert_eq!(transferred["data"], json!({"from": "alice", "to": "Billing@StatServer.GA"}));
+
+    // Another customer's chat is offered, and the customer leaves before an answer.
+    bob.client.ok(json!({"command": "notReady", "target": bob.session, "data": {"reason": "lunch"}})).await;
+    let (mut eve, _chat) = started_chat(&server, "eve", "Invoice").await;
+    eve.ok(json!({"command": "disconnect"})).await;
+    let reports = supervisor.reports_until("interaction.ended").await;
+    let created = reports
+        .iter()
+        .find(|report| report["kind"] == "interaction.created" && report["data"]["subject"] == "Invoice")
+        .expect("eve's chat was created");
+    let ended = reports.last().unwrap();
+    assert_eq!(ended["interaction"], created["interaction"]);
+    assert_ne!(ended["interaction"], interaction.as_str());
+    assert_eq!(ended["data"], json!({"reason": "abandoned"}));
+}
