@@ -19,7 +19,7 @@ use switchboard_protocol::ids::{
 use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::agent::{
     AgentCommand, AgentProfile, AgentState, Bind, Category, ChangeProperties, LabelledCode, MakeCall, MarkDone,
-    NotReady, Reject, SendDtmf, SendMessage, SessionSnapshot, ThirdPartyRequest, Transfer, Typing,
+    NotReady, RegisterClient, Reject, SendDtmf, SendMessage, SessionSnapshot, ThirdPartyRequest, Transfer, Typing,
 };
 use switchboard_protocol::message::customer::{
     AgentAvailable, ChatGrant, CustomerCommand, Dialog, QueueStatus, RequestChat, Resume, StartChat,
@@ -142,14 +142,13 @@ fn event(seq: u64, target_text: &str, time: u64, body: EventBody) -> Event {
 fn agent_command_name(command: &AgentCommand) -> &'static str {
     use AgentCommand::*;
     match command {
-        GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession | Accept
-        | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_) | MarkDone(_)
-        | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
-            command.name()
-        }
+        GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession
+        | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
+        | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall
+        | HoldCall | RetrieveCall | SendDtmf(_) => command.name(),
     }
 }
-const AGENT_COMMANDS: usize = 22;
+const AGENT_COMMANDS: usize = 23;
 
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
@@ -353,6 +352,20 @@ fn every_agent_command_round_trips_inside_a_request() {
             request("a22", C::SendDtmf(SendDtmf { digits: "1234#".into() }), Some("S1.I7")),
             Category::TelephonyControl,
             TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a23", "command": "registerClient", "target": "S1",
+                   "data": {"eventPropertiesChanged": true, "interactions": ["I7", "I9"]}}),
+            request(
+                "a23",
+                C::RegisterClient(RegisterClient {
+                    event_properties_changed: true,
+                    interactions: vec![InteractionId::new("I7"), InteractionId::new("I9")],
+                }),
+                Some("S1"),
+            ),
+            Category::SessionManagement,
+            TargetRule::Session,
         ),
     ];
     let mut names = BTreeSet::new();
@@ -896,7 +909,12 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
-            ev(21, "S1.I7", "Event3rdServerFault", json!({"service": "classifier", "reason": "no model"})),
+            ev(
+                21,
+                "S1.I7",
+                "Event3rdServerFault",
+                json!({"service": "classifier", "reason": "service-error", "message": "no rules configured"}),
+            ),
             event(
                 21,
                 "S1.I7",
@@ -904,7 +922,8 @@ fn every_event() -> Vec<(Value, Event)> {
                 EventBody::Event3rdServerFault(ThirdPartyFault {
                     service: "classifier".into(),
                     request: None,
-                    reason: "no model".into(),
+                    reason: "service-error".into(),
+                    message: Some("no rules configured".into()),
                 }),
             ),
         ),
@@ -1551,4 +1570,473 @@ fn events_from_a_newer_server_parse_as_unknown_and_keep_their_seq() {
     assert_eq!(event.seq, 5);
     assert_eq!(event.body, EventBody::Unknown);
     assert_eq!(event.body.name(), "unknown");
+}
+
+// -- supervisor endpoint and reporting stream --
+
+mod supervisor_wire {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use switchboard_protocol::message::report::{
+        AgentLoggedIn, AgentLoggedOut, AgentStateChanged, EndReason, ExternalServiceRequested,
+        ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRouted,
+        InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
+    };
+    use switchboard_protocol::message::supervisor::{
+        AgentSnapshot, CenterSnapshot, ChatPhase, ChatSnapshot, QueueSnapshot, SubscribeReports, Subscribed,
+        SupervisorCommand, SupervisorLogin, SupervisorMessage, SupervisorProfile,
+    };
+
+    fn report_case(seq: u64, interaction: Option<&str>, kind: &str, data: Value) -> Value {
+        let mut wire = json!({"seq": seq, "time": 1700000000000u64, "kind": kind, "data": data});
+        if let Some(id) = interaction {
+            wire["interaction"] = json!(id);
+        }
+        wire
+    }
+
+    fn report(seq: u64, interaction: Option<&str>, body: ReportBody) -> Report {
+        Report {
+            seq,
+            time: Timestamp::from_millis(1_700_000_000_000),
+            interaction: interaction.map(InteractionId::new),
+            body,
+        }
+    }
+
+    /// Fails to compile when a kind is added without a case below.
+    fn report_kind(body: &ReportBody) -> &'static str {
+        use ReportBody::*;
+        match body {
+            InteractionCreated(_)
+            | InteractionRouted(_)
+            | InteractionAccepted(_)
+            | InteractionTransferred(_)
+            | InteractionEnded(_)
+            | AgentLoggedIn(_)
+            | AgentStateChanged(_)
+            | AgentLoggedOut(_)
+            | EventPropertiesChanged(_)
+            | EventAttachedDataChanged(_)
+            | EventInteractionSubmitted(_)
+            | EventExternalServiceRequested(_)
+            | EventExternalServiceResponded(_)
+            | Unknown => body.kind(),
+        }
+    }
+
+    #[test]
+    fn supervisor_commands_round_trip() {
+        use SupervisorCommand as C;
+        let cases = vec![
+            (
+                json!({"id": "v1", "command": "login", "data": {"id": "sam", "password": "demo-sam"}}),
+                request(
+                    "v1",
+                    C::Login(SupervisorLogin { id: AgentId::new("sam"), password: Password::new("demo-sam") }),
+                    None,
+                ),
+            ),
+            (json!({"id": "v2", "command": "getSnapshot"}), request("v2", C::GetSnapshot, None)),
+            (
+                json!({"id": "v3", "command": "subscribeReports", "data": {"afterSeq": 0, "interaction": "I7"}}),
+                request(
+                    "v3",
+                    C::SubscribeReports(SubscribeReports {
+                        after_seq: Some(0),
+                        interaction: Some(InteractionId::new("I7")),
+                    }),
+                    None,
+                ),
+            ),
+            (
+                json!({"id": "v4", "command": "subscribeReports", "data": {}}),
+                request("v4", C::SubscribeReports(SubscribeReports::default()), None),
+            ),
+            (json!({"id": "v5", "command": "unsubscribeReports"}), request("v5", C::UnsubscribeReports, None)),
+            (json!({"id": "v6", "command": "watchSnapshot"}), request("v6", C::WatchSnapshot, None)),
+            (json!({"id": "v7", "command": "unwatchSnapshot"}), request("v7", C::UnwatchSnapshot, None)),
+        ];
+        for (wire, expected) in &cases {
+            assert_request_round_trip(wire, expected);
+            assert_eq!(expected.command.target_rule(), TargetRule::None);
+        }
+        // The password never travels back in an `original`.
+        let login = &cases[0].1;
+        assert_eq!(login.to_original()["data"]["password"], json!(Password::REDACTED));
+        // A target is refused: supervisor commands address the center.
+        let targeted = Request::<C>::decode_str(r#"{"command":"getSnapshot","target":"S1"}"#).unwrap_err();
+        assert_eq!(targeted.failure.code, FailureCode::InvalidTarget);
+        let unknown = Request::<C>::decode_str(r#"{"command":"ready"}"#).unwrap_err();
+        assert_eq!(unknown.failure.code, FailureCode::UnknownCommand);
+    }
+
+    #[test]
+    fn supervisor_responses_parse_as_supervisor_messages() {
+        let login = json!({"id": "v1", "command": "login", "result": "success",
+                           "data": {"id": "sam", "name": "Sam Rivera"}});
+        let SupervisorMessage::Response(response) = SupervisorMessage::from_json(&login.to_string()).unwrap() else {
+            panic!("a response")
+        };
+        let profile: SupervisorProfile = response.success_data().unwrap().unwrap();
+        assert_eq!(profile, SupervisorProfile { id: AgentId::new("sam"), name: "Sam Rivera".into() });
+
+        let subscribed = json!({"id": "v3", "command": "subscribeReports", "result": "success",
+                                "data": {"lastSeq": 42}});
+        let SupervisorMessage::Response(response) = SupervisorMessage::from_json(&subscribed.to_string()).unwrap()
+        else {
+            panic!("a response")
+        };
+        assert_eq!(response.success_data::<Subscribed>().unwrap().unwrap(), Subscribed { last_seq: 42 });
+
+        let refused = json!({"id": "v1", "command": "login", "result": "failure",
+                             "failure": {"code": "forbidden", "message": "agent `bob` is not a supervisor"}});
+        let SupervisorMessage::Response(response) = SupervisorMessage::from_json(&refused.to_string()).unwrap() else {
+            panic!("a response")
+        };
+        assert!(matches!(response.outcome, Outcome::Failure { failure, .. } if failure.code == FailureCode::Forbidden));
+        assert!(SupervisorMessage::from_json(r#"{"seq": 1}"#).is_err());
+    }
+
+    #[test]
+    fn center_snapshot_round_trips() {
+        let wire = json!({"snapshot": {
+            "time": 1700000060000u64,
+            "reportSeq": 17,
+            "queues": [
+                {"name": "Billing", "waiting": 2, "oldestSince": 1700000001000u64},
+                {"name": "Sales", "waiting": 0}
+            ],
+            "agents": [
+                {"id": "alice", "name": "Alice Martin", "state": "ready", "since": 1700000000500u64,
+                 "chats": 1, "capacity": 2},
+                {"id": "carol", "name": "Carol Chen", "state": "notReady", "reason": "lunch",
+                 "since": 1700000000900u64, "chats": 0, "capacity": 2},
+                {"id": "bob", "name": "Bob Okafor", "chats": 0, "capacity": 3}
+            ],
+            "chats": [
+                {"interaction": "I7", "queue": "Billing", "customer": {"kind": "customer", "name": "James Bond"},
+                 "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": 1700000000000u64,
+                 "category": "billing"},
+                {"interaction": "I8", "queue": "Billing", "customer": {"kind": "customer", "name": "Eve"},
+                 "phase": "queued", "createdAt": 1700000001000u64}
+            ]
+        }});
+        let expected = CenterSnapshot {
+            time: Timestamp::from_millis(1_700_000_060_000),
+            report_seq: 17,
+            queues: vec![
+                QueueSnapshot {
+                    name: "Billing".into(),
+                    waiting: 2,
+                    oldest_since: Some(Timestamp::from_millis(1_700_000_001_000)),
+                },
+                QueueSnapshot { name: "Sales".into(), waiting: 0, oldest_since: None },
+            ],
+            agents: vec![
+                AgentSnapshot {
+                    id: AgentId::new("alice"),
+                    name: "Alice Martin".into(),
+                    state: Some(AgentState::Ready),
+                    since: Some(Timestamp::from_millis(1_700_000_000_500)),
+                    chats: 1,
+                    capacity: 2,
+                },
+                AgentSnapshot {
+                    id: AgentId::new("carol"),
+                    name: "Carol Chen".into(),
+                    state: Some(AgentState::NotReady { reason: Some("lunch".into()) }),
+                    since: Some(Timestamp::from_millis(1_700_000_000_900)),
+                    chats: 0,
+                    capacity: 2,
+                },
+                AgentSnapshot {
+                    id: AgentId::new("bob"),
+                    name: "Bob Okafor".into(),
+                    state: None,
+                    since: None,
+                    chats: 0,
+                    capacity: 3,
+                },
+            ],
+            chats: vec![
+                ChatSnapshot {
+                    interaction: InteractionId::new("I7"),
+                    queue: "Billing".into(),
+                    customer: customer(),
+                    subject: Some("Refund".into()),
+                    phase: ChatPhase::Active,
+                    agent: Some(AgentId::new("alice")),
+                    created_at: Timestamp::from_millis(1_700_000_000_000),
+                    category: Some("billing".into()),
+                },
+                ChatSnapshot {
+                    interaction: InteractionId::new("I8"),
+                    queue: "Billing".into(),
+                    customer: Party { kind: PartyKind::Customer, id: None, name: "Eve".into() },
+                    subject: None,
+                    phase: ChatPhase::Queued,
+                    agent: None,
+                    created_at: Timestamp::from_millis(1_700_000_001_000),
+                    category: None,
+                },
+            ],
+        };
+        let parsed = SupervisorMessage::from_json(&wire.to_string()).unwrap();
+        assert_eq!(parsed, SupervisorMessage::Snapshot { snapshot: expected.clone() });
+        assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), wire);
+    }
+
+    #[test]
+    fn every_report_kind_round_trips() {
+        let agent = |id: &str| AgentId::new(id);
+        let cases = vec![
+            (
+                report_case(
+                    1,
+                    Some("I7"),
+                    "interaction.created",
+                    json!({"queue": "Billing", "customer": {"kind": "customer", "name": "James Bond"},
+                           "subject": "Refund"}),
+                ),
+                report(
+                    1,
+                    Some("I7"),
+                    ReportBody::InteractionCreated(InteractionCreated {
+                        queue: "Billing".into(),
+                        customer: customer(),
+                        subject: Some("Refund".into()),
+                    }),
+                ),
+            ),
+            (
+                report_case(2, Some("I7"), "interaction.routed", json!({"agent": "alice", "session": "S1"})),
+                report(
+                    2,
+                    Some("I7"),
+                    ReportBody::InteractionRouted(InteractionRouted {
+                        agent: agent("alice"),
+                        session: SessionId::new("S1"),
+                    }),
+                ),
+            ),
+            (
+                report_case(3, Some("I7"), "interaction.accepted", json!({"agent": "alice", "session": "S1"})),
+                report(
+                    3,
+                    Some("I7"),
+                    ReportBody::InteractionAccepted(InteractionAccepted {
+                        agent: agent("alice"),
+                        session: SessionId::new("S1"),
+                    }),
+                ),
+            ),
+            (
+                report_case(4, Some("I7"), "interaction.transferred", json!({"from": "alice", "to": "bob"})),
+                report(
+                    4,
+                    Some("I7"),
+                    ReportBody::InteractionTransferred(InteractionTransferred {
+                        from: agent("alice"),
+                        to: "bob".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    5,
+                    Some("I7"),
+                    "interaction.ended",
+                    json!({"reason": "done", "agent": "bob", "disposition": "resolved"}),
+                ),
+                report(
+                    5,
+                    Some("I7"),
+                    ReportBody::InteractionEnded(InteractionEnded {
+                        reason: EndReason::Done,
+                        agent: Some(agent("bob")),
+                        disposition: Some("resolved".into()),
+                    }),
+                ),
+            ),
+            (
+                report_case(6, Some("I8"), "interaction.ended", json!({"reason": "abandoned"})),
+                report(
+                    6,
+                    Some("I8"),
+                    ReportBody::InteractionEnded(InteractionEnded {
+                        reason: EndReason::Abandoned,
+                        agent: None,
+                        disposition: None,
+                    }),
+                ),
+            ),
+            (
+                report_case(7, None, "agent.loggedIn", json!({"agent": "alice", "session": "S1"})),
+                report(
+                    7,
+                    None,
+                    ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent("alice"), session: SessionId::new("S1") }),
+                ),
+            ),
+            (
+                report_case(8, None, "agent.state", json!({"agent": "alice", "state": "notReady", "reason": "lunch"})),
+                report(
+                    8,
+                    None,
+                    ReportBody::AgentStateChanged(AgentStateChanged {
+                        agent: agent("alice"),
+                        state: AgentState::NotReady { reason: Some("lunch".into()) },
+                    }),
+                ),
+            ),
+            (
+                report_case(9, None, "agent.loggedOut", json!({"agent": "alice", "session": "S1"})),
+                report(
+                    9,
+                    None,
+                    ReportBody::AgentLoggedOut(AgentLoggedOut { agent: agent("alice"), session: SessionId::new("S1") }),
+                ),
+            ),
+            (
+                report_case(
+                    10,
+                    Some("I7"),
+                    "EventPropertiesChanged",
+                    json!({"version": 4, "changed": {"Category": "billing", "CategoryConfidence": 0.8},
+                           "by": "classification"}),
+                ),
+                report(
+                    10,
+                    Some("I7"),
+                    ReportBody::EventPropertiesChanged(PropertiesChanged {
+                        version: 4,
+                        changed: object(json!({"Category": "billing", "CategoryConfidence": 0.8})),
+                        removed: vec![],
+                        by: "classification".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    11,
+                    Some("I7"),
+                    "EventAttachedDataChanged",
+                    json!({"version": 4, "changed": {"Category": "billing"}, "by": "classification"}),
+                ),
+                report(
+                    11,
+                    Some("I7"),
+                    ReportBody::EventAttachedDataChanged(PropertiesChanged {
+                        version: 4,
+                        changed: object(json!({"Category": "billing"})),
+                        removed: vec![],
+                        by: "classification".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    12,
+                    Some("I7"),
+                    "EventExternalServiceRequested",
+                    json!({"service": "autoresponse", "method": "acknowledge", "data": {"template": "ack"},
+                           "by": "alice"}),
+                ),
+                report(
+                    12,
+                    Some("I7"),
+                    ReportBody::EventExternalServiceRequested(ExternalServiceRequested {
+                        service: "autoresponse".into(),
+                        method: Some("acknowledge".into()),
+                        data: object(json!({"template": "ack"})),
+                        by: "alice".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    13,
+                    Some("I7"),
+                    "EventInteractionSubmitted",
+                    json!({"by": "autoresponse", "messageId": 2, "text": "Thanks James, we got your message."}),
+                ),
+                report(
+                    13,
+                    Some("I7"),
+                    ReportBody::EventInteractionSubmitted(InteractionSubmitted {
+                        by: "autoresponse".into(),
+                        message_id: 2,
+                        text: "Thanks James, we got your message.".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    14,
+                    Some("I7"),
+                    "EventExternalServiceResponded",
+                    json!({"service": "autoresponse", "ok": true, "result": {"messageId": 2}}),
+                ),
+                report(
+                    14,
+                    Some("I7"),
+                    ReportBody::EventExternalServiceResponded(ExternalServiceResponded {
+                        service: "autoresponse".into(),
+                        ok: true,
+                        result: object(json!({"messageId": 2})),
+                        fault: None,
+                        message: None,
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    15,
+                    Some("I7"),
+                    "EventExternalServiceResponded",
+                    json!({"service": "translate", "ok": false, "fault": "unknown-service",
+                           "message": "no service `translate` is configured"}),
+                ),
+                report(
+                    15,
+                    Some("I7"),
+                    ReportBody::EventExternalServiceResponded(ExternalServiceResponded {
+                        service: "translate".into(),
+                        ok: false,
+                        result: Map::new(),
+                        fault: Some(ServiceFaultReason::UnknownService),
+                        message: Some("no service `translate` is configured".into()),
+                    }),
+                ),
+            ),
+        ];
+        let mut kinds = BTreeSet::new();
+        for (wire, expected) in &cases {
+            let frame = json!({"report": wire});
+            let parsed = SupervisorMessage::from_json(&frame.to_string()).unwrap_or_else(|e| panic!("{frame}: {e}"));
+            assert_eq!(parsed, SupervisorMessage::Report { report: expected.clone() }, "parsing {frame}");
+            assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), frame, "serialising {expected:?}");
+            assert_eq!(wire["kind"], json!(expected.body.kind()));
+            kinds.insert(report_kind(&expected.body));
+        }
+        assert_eq!(kinds.len(), 13, "every report kind has a case");
+    }
+
+    #[test]
+    fn unknown_report_kinds_keep_their_seq() {
+        let frame = json!({"report": {"seq": 99, "time": 1, "kind": "EventFuture", "data": {"x": 1}}});
+        let SupervisorMessage::Report { report } = SupervisorMessage::from_json(&frame.to_string()).unwrap() else {
+            panic!("a report")
+        };
+        assert_eq!(report.seq, 99);
+        assert_eq!(report.body, ReportBody::Unknown);
+        for reason in
+            [ServiceFaultReason::UnknownService, ServiceFaultReason::ServiceError, ServiceFaultReason::Timeout]
+        {
+            assert_eq!(serde_json::to_value(reason).unwrap(), json!(reason.as_str()));
+        }
+    }
 }

@@ -44,6 +44,9 @@ pub struct Config {
     pub services: Vec<ServiceEntry>,
     #[serde(default)]
     pub routing: RoutingSection,
+    /// Third-party (ESP) services `request3rdServer` can name.
+    #[serde(default)]
+    pub esp: Vec<EspEntry>,
     #[serde(default)]
     pub widget: WidgetSection,
 }
@@ -245,6 +248,73 @@ pub struct AgentEntry {
     pub dn: Option<String>,
     #[serde(default)]
     pub switch: Option<String>,
+    /// `supervisor`: may use `/ws/supervisor` (and is not an agent taking chats there).
+    #[serde(default)]
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    #[default]
+    Agent,
+    Supervisor,
+}
+
+/// What a configured third-party service does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EspKind {
+    /// Sends the customer a message made from a template (see `services::autoresponse`).
+    Autoresponse,
+    /// Sets `Category` and `CategoryConfidence` from keyword rules (see `services::classification`).
+    Classification,
+}
+
+/// One third-party (ESP) service, run in-process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EspEntry {
+    /// The name `request3rdServer` uses.
+    pub name: String,
+    pub kind: EspKind,
+    /// A request the service has not answered by then gets a `timeout` fault.
+    #[serde(default = "default_esp_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Also run it by itself for every new chat (`by: "routing"`).
+    #[serde(default)]
+    pub on_chat_created: bool,
+    /// Fault injection for demos and tests: the service takes this long to answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// autoresponse: template name → text with `{Property}` placeholders.
+    #[serde(default)]
+    pub templates: BTreeMap<String, String>,
+    /// autoresponse: the template used when the request names none.
+    #[serde(default)]
+    pub default_template: Option<String>,
+    /// autoresponse: the sender's display name.
+    #[serde(default = "default_auto_reply_name")]
+    pub sender_name: String,
+    /// classification: the categories and their keywords.
+    #[serde(default)]
+    pub categories: Vec<CategoryRule>,
+}
+
+fn default_esp_timeout_ms() -> u64 {
+    2000
+}
+
+fn default_auto_reply_name() -> String {
+    "Auto-reply".to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryRule {
+    pub name: String,
+    /// Words or phrases (matched case-insensitively, on word boundaries).
+    pub keywords: Vec<String>,
 }
 
 fn default_capacity() -> u32 {
@@ -313,6 +383,40 @@ impl Config {
                 )));
             }
         }
+        let mut esp_names = HashSet::new();
+        for esp in &self.esp {
+            if !esp_names.insert(esp.name.as_str()) {
+                return Err(ConfigError::Invalid(format!("[[esp]] `{}` is defined twice", esp.name)));
+            }
+            if esp.timeout_ms == 0 {
+                return Err(ConfigError::Invalid(format!("[[esp]] `{}`: timeout_ms must be above zero", esp.name)));
+            }
+            match esp.kind {
+                EspKind::Autoresponse => {
+                    let default = esp.default_template.as_deref();
+                    if let Some(name) = default.filter(|name| !esp.templates.contains_key(*name)) {
+                        return Err(ConfigError::Invalid(format!(
+                            "[[esp]] `{}`: default_template `{name}` is not among its templates",
+                            esp.name
+                        )));
+                    }
+                    if esp.templates.is_empty() {
+                        return Err(ConfigError::Invalid(format!(
+                            "[[esp]] `{}`: an autoresponse needs templates",
+                            esp.name
+                        )));
+                    }
+                }
+                EspKind::Classification => {
+                    if esp.categories.is_empty() || esp.categories.iter().any(|rule| rule.keywords.is_empty()) {
+                        return Err(ConfigError::Invalid(format!(
+                            "[[esp]] `{}`: a classification needs categories, each with keywords",
+                            esp.name
+                        )));
+                    }
+                }
+            }
+        }
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
         }
@@ -336,6 +440,10 @@ impl Config {
         }
     }
 
+    pub fn is_supervisor(&self, id: &str) -> bool {
+        self.agent(id).is_some_and(|agent| agent.role == Role::Supervisor)
+    }
+
     pub fn service(&self, name: &str) -> Option<&ServiceEntry> {
         self.services.iter().find(|service| service.name == name)
     }
@@ -350,5 +458,61 @@ impl Config {
 
     pub fn is_not_ready_reason(&self, code: &str) -> bool {
         self.not_ready_reasons.iter().any(|entry| entry.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(extra: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!(
+            "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n{extra}"
+        ))
+    }
+
+    fn refusal(extra: &str) -> String {
+        match with(extra) {
+            Err(ConfigError::Invalid(message)) => message,
+            other => panic!("expected an invalid configuration, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn third_party_services_are_checked_at_load() {
+        let ok = with(
+            "[[esp]]\nname = \"ar\"\nkind = \"autoresponse\"\ndefault_template = \"ack\"\ntemplates = { ack = \"Hi\" }\n\
+             [[esp]]\nname = \"cl\"\nkind = \"classification\"\ncategories = [{ name = \"b\", keywords = [\"refund\"] }]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.esp.len(), 2);
+        assert_eq!(ok.esp[0].timeout_ms, 2000, "a default timeout");
+        assert!(!ok.esp[0].on_chat_created, "off unless asked");
+
+        let twice = "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(&format!("{twice}{twice}")).contains("defined twice"));
+        let missing_default =
+            "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ndefault_template = \"b\"\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(missing_default).contains("default_template `b`"));
+        assert!(refusal("[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\n").contains("needs templates"));
+        let no_keywords =
+            "[[esp]]\nname = \"x\"\nkind = \"classification\"\ncategories = [{ name = \"b\", keywords = [] }]\n";
+        assert!(refusal(no_keywords).contains("each with keywords"));
+        let no_timeout = "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ntimeout_ms = 0\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(no_timeout).contains("timeout_ms"));
+        assert!(matches!(with("[[esp]]\nname = \"x\"\nkind = \"translator\"\n"), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn roles_default_to_agent() {
+        let hash = crate::auth::hash_password("pw").unwrap();
+        let config = with(&format!(
+            "[[agents]]\nid = \"a\"\nname = \"A\"\npassword_hash = \"{hash}\"\n\
+             [[agents]]\nid = \"s\"\nname = \"S\"\npassword_hash = \"{hash}\"\nrole = \"supervisor\"\n"
+        ))
+        .unwrap();
+        assert!(!config.is_supervisor("a"));
+        assert!(config.is_supervisor("s"));
+        assert!(!config.is_supervisor("nobody"));
     }
 }

@@ -15,7 +15,9 @@ pub mod center;
 pub mod clock;
 pub mod config;
 pub mod records;
+pub mod reporting;
 pub mod routing;
+pub mod services;
 pub mod store;
 pub mod stream;
 pub mod widget_http;
@@ -52,6 +54,7 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
+        .route("/ws/supervisor", get(ws::supervisor::upgrade))
         .with_state(state);
     if let Some(dir) = static_dir {
         let index = ServeFile::new(dir.join("index.html"));

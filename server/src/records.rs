@@ -49,7 +49,57 @@ pub fn last_stream_seq(store: &Store, stream: &str) -> Result<u64, StoreError> {
     })
 }
 
+// ----- the reporting stream -----
+
+pub fn report_inserted(seq: u64, at: Timestamp, interaction: Option<&str>, kind: &str, frame: &str) -> Statement {
+    Statement {
+        sql: "INSERT INTO reports (seq, time, interaction_id, kind, frame) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params: vec![integer(seq), time(at), optional(interaction), text(kind), text(frame)],
+    }
+}
+
+/// The stored report frames with `after < seq <= up_to`, in order; only
+/// those about `interaction` when given.
+pub fn reports_between(
+    store: &Store,
+    after: u64,
+    up_to: u64,
+    interaction: Option<&str>,
+) -> Result<Vec<String>, StoreError> {
+    store.read(|connection| match interaction {
+        Some(interaction) => {
+            let mut statement = connection.prepare_cached(
+                "SELECT frame FROM reports WHERE interaction_id = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+            )?;
+            statement.query_map((interaction, after as i64, up_to as i64), |row| row.get(0))?.collect()
+        }
+        None => {
+            let mut statement =
+                connection.prepare_cached("SELECT frame FROM reports WHERE seq > ?1 AND seq <= ?2 ORDER BY seq")?;
+            statement.query_map((after as i64, up_to as i64), |row| row.get(0))?.collect()
+        }
+    })
+}
+
+/// The newest report `seq` stored (0 when none).
+pub fn last_report_seq(store: &Store) -> Result<u64, StoreError> {
+    store.read(|connection| {
+        connection
+            .prepare_cached("SELECT MAX(seq) FROM reports")?
+            .query_row([], |row| row.get::<_, Option<i64>>(0))
+            .map(|seq| seq.unwrap_or(0) as u64)
+    })
+}
+
 // ----- agent sessions -----
+
+/// The session's `registerClient` registration as JSON (`None`: not registered).
+pub fn session_property_watch(id: &str, watch: Option<&str>) -> Statement {
+    Statement {
+        sql: "UPDATE agent_sessions SET property_watch = ?2 WHERE id = ?1",
+        params: vec![text(id), optional(watch)],
+    }
+}
 
 pub fn session_created(id: &str, token_hash: &str, agent: &str, at: Timestamp, state: &str) -> Statement {
     Statement {
@@ -76,16 +126,24 @@ pub struct StoredSession {
     pub token_hash: String,
     pub agent: String,
     pub state: String,
+    pub property_watch: Option<String>,
 }
 
 pub fn open_sessions(store: &Store) -> Result<Vec<StoredSession>, StoreError> {
     store.read(|connection| {
         let mut statement = connection.prepare(
-            "SELECT id, token_hash, agent_id, state FROM agent_sessions WHERE ended_at IS NULL ORDER BY created_at",
+            "SELECT id, token_hash, agent_id, state, property_watch FROM agent_sessions WHERE ended_at IS NULL \
+             ORDER BY created_at",
         )?;
         statement
             .query_map([], |row| {
-                Ok(StoredSession { id: row.get(0)?, token_hash: row.get(1)?, agent: row.get(2)?, state: row.get(3)? })
+                Ok(StoredSession {
+                    id: row.get(0)?,
+                    token_hash: row.get(1)?,
+                    agent: row.get(2)?,
+                    state: row.get(3)?,
+                    property_watch: row.get(4)?,
+                })
             })?
             .collect()
     })
@@ -230,6 +288,7 @@ pub struct StoredInteraction {
     pub owner_session: Option<String>,
     /// When it entered its queue: its request's `enqueued_at`.
     pub enqueued_at: Timestamp,
+    pub created_at: Timestamp,
 }
 
 pub fn open_interactions(store: &Store) -> Result<Vec<StoredInteraction>, StoreError> {
@@ -237,7 +296,7 @@ pub fn open_interactions(store: &Store) -> Result<Vec<StoredInteraction>, StoreE
         let mut statement = connection.prepare(
             // A chat's place in line is its request's: it waited as a request first.
             "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, \
-             COALESCE(r.enqueued_at, i.created_at) FROM interactions i LEFT JOIN chat_requests r ON r.id = i.request_id \
+             COALESCE(r.enqueued_at, i.created_at), i.created_at FROM interactions i LEFT JOIN chat_requests r ON r.id = i.request_id \
              WHERE i.ended_at IS NULL ORDER BY i.created_at",
         )?;
         statement
@@ -251,6 +310,7 @@ pub fn open_interactions(store: &Store) -> Result<Vec<StoredInteraction>, StoreE
                     version: row.get::<_, i64>(5)? as u64,
                     owner_session: row.get(6)?,
                     enqueued_at: Timestamp::from_millis(row.get::<_, i64>(7)? as u64),
+                    created_at: Timestamp::from_millis(row.get::<_, i64>(8)? as u64),
                 })
             })?
             .collect()

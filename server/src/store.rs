@@ -85,6 +85,16 @@ const MIGRATIONS: &[&str] = &[
         body TEXT NOT NULL,
         PRIMARY KEY (stream, seq)
     ) WITHOUT ROWID;",
+    // 2: the reporting stream; sessions' property-change registrations; when chats were created.
+    "CREATE TABLE reports (
+        seq INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        interaction_id TEXT,
+        kind TEXT NOT NULL,
+        frame TEXT NOT NULL
+    );
+    CREATE INDEX reports_interaction ON reports(interaction_id, seq) WHERE interaction_id IS NOT NULL;
+    ALTER TABLE agent_sessions ADD COLUMN property_watch TEXT;",
 ];
 
 /// The most jobs one transaction takes; bounds commit latency under load.

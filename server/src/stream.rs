@@ -9,13 +9,16 @@
 //!   the recent window still holds the gap and from storage otherwise.
 
 use crate::records;
+use crate::reporting::ReportLog;
 use crate::store::{AfterCommit, Durable, Statement, Store, StoreError};
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::event::{Event, EventBody};
+use switchboard_protocol::message::report::ReportBody;
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::{mpsc, watch};
@@ -305,6 +308,7 @@ fn deliver(state: &mut StreamState, name: &str, first: bool) {
 pub struct Batch {
     statements: Vec<Statement>,
     emissions: Vec<Emission>,
+    reports: Vec<(ReportLog, u64)>,
 }
 
 impl Batch {
@@ -325,6 +329,21 @@ impl Batch {
         self
     }
 
+    /// Appends a report to the reporting log as part of this batch: stored
+    /// with the change it reports, delivered to supervisors after the commit.
+    pub fn report(
+        &mut self,
+        log: &ReportLog,
+        interaction: Option<&InteractionId>,
+        body: ReportBody,
+        now: Timestamp,
+    ) -> &mut Self {
+        let (seq, statement) = log.append(interaction.cloned(), body, now);
+        self.statements.push(statement);
+        self.reports.push((log.clone(), seq));
+        self
+    }
+
     pub fn is_empty(&self) -> bool {
         self.statements.is_empty()
     }
@@ -335,6 +354,7 @@ impl Batch {
             return Box::pin(async { Ok(()) });
         }
         let emissions = self.emissions;
+        let reports = self.reports;
         let after_commit: AfterCommit = Box::new(move |stored| {
             if !stored {
                 // The state change already happened in memory; tell the
@@ -343,6 +363,9 @@ impl Batch {
             }
             for emission in emissions {
                 emission.stream.committed(emission.seq);
+            }
+            for (log, seq) in reports {
+                log.committed(seq);
             }
         });
         store.submit(self.statements, Some(after_commit))

@@ -36,6 +36,9 @@ pub enum AgentCommand {
     NotReady(NotReady),
     AfterChatWork,
     EndSession,
+    /// RequestRegisterClient's `event_properties_changed` extension: also
+    /// get `EventPropertiesChanged` for interactions this session does not hold.
+    RegisterClient(RegisterClient),
     // -- multimedia control --
     Accept,
     Reject(Reject),
@@ -60,7 +63,9 @@ impl AgentCommand {
         use AgentCommand::*;
         match self {
             GetServices | PrepareSession(_) => Category::Service,
-            Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession => Category::SessionManagement,
+            Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession | RegisterClient(_) => {
+                Category::SessionManagement
+            }
             Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_)
             | MarkDone(_) | Request3rdServer(_) => Category::MultimediaControl,
             MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
@@ -81,6 +86,7 @@ impl Command for AgentCommand {
             NotReady(_) => "notReady",
             AfterChatWork => "afterChatWork",
             EndSession => "endSession",
+            RegisterClient(_) => "registerClient",
             Accept => "accept",
             Reject(_) => "reject",
             SendMessage(_) => "sendMessage",
@@ -120,6 +126,7 @@ impl Command for AgentCommand {
             "notReady" => decode_data("notReady", data).map(NotReady),
             "afterChatWork" => none("afterChatWork", AfterChatWork),
             "endSession" => none("endSession", EndSession),
+            "registerClient" => decode_data("registerClient", data).map(RegisterClient),
             "accept" => none("accept", Accept),
             "reject" => decode_data("reject", data).map(Reject),
             "sendMessage" => decode_data("sendMessage", data).map(SendMessage),
@@ -156,6 +163,18 @@ pub struct Bind {
     /// The last event `seq` this client saw; the server replays what came after.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seq: Option<u64>,
+}
+
+/// `registerClient`: which property changes this session wants beyond its own chats.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterClient {
+    /// `true`: send `EventPropertiesChanged` for other sessions' interactions
+    /// too; `false`: stop (only the session's own chats, the default).
+    pub event_properties_changed: bool,
+    /// Only these interactions (absent or empty: every interaction).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interactions: Vec<crate::ids::InteractionId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -364,5 +364,9 @@ pub struct ThirdPartyFault {
     pub service: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<RequestId>,
+    /// `unknown-service`, `service-error` or `timeout` (see `report::ServiceFaultReason`).
     pub reason: String,
+    /// What went wrong, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }

@@ -6,7 +6,9 @@ pub mod customer;
 pub mod envelope;
 pub mod event;
 pub mod failure;
+pub mod report;
 pub mod service;
+pub mod supervisor;
 
 use envelope::Response;
 use event::Event;

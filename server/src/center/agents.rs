@@ -11,8 +11,9 @@ use std::sync::Arc;
 use switchboard_protocol::ids::{AgentId, SessionId, SessionToken};
 use switchboard_protocol::message::agent::{AgentCommand, AgentProfile, AgentState, SessionSnapshot};
 use switchboard_protocol::message::envelope::Request;
-use switchboard_protocol::message::event::{EventBody, SessionEndReason, SessionEnded};
+use switchboard_protocol::message::event::{EventBody, EventError, SessionEndReason, SessionEnded};
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{AgentLoggedIn, AgentLoggedOut, AgentStateChanged, ReportBody};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
@@ -80,6 +81,7 @@ impl Center {
             stream: Stream::new(id.as_str(), 0),
             unbound_since: Some(now),
             interactions: BTreeSet::new(),
+            property_watch: None,
         };
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
             let moved = self.move_interactions(&mut state, &mut batch, &old, &session, now);
@@ -93,6 +95,9 @@ impl Center {
                 now,
             );
         }
+        // After the old session's agent.loggedOut, when this is a takeover.
+        let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });
+        batch.report(&self.reports, None, logged_in, now);
         state.session_of_agent.insert(agent.clone(), id.clone());
         state.sessions.insert(id.clone(), session);
         self.sync_presence(&mut state, &id, now);
@@ -196,9 +201,15 @@ impl Center {
                 }
             }
             AgentCommand::EndSession => self.log_out(&mut state, &mut batch, session_id, now),
+            AgentCommand::RegisterClient(register) => {
+                self.register_client(&mut state, &mut batch, session_id, register)
+            }
             _ => self.interaction_request(&mut state, &mut batch, session_id, request, now),
         };
         self.drain_router(&mut state, &mut batch, now);
+        if let Err(failure) = &outcome {
+            Self::log_refused_change(&state, &mut batch, session_id, request, failure, now);
+        }
         drop(state);
         match outcome {
             Ok(data) => Reply::after(request.success(data), batch.submit(&self.store)),
@@ -209,6 +220,26 @@ impl Center {
                 Reply::now(request.failure(failure))
             }
         }
+    }
+
+    /// A refused property change is also told as EventError (the seed's
+    /// answer), so it is in the session's log like the changes it guards.
+    fn log_refused_change(
+        state: &State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        request: &Request<AgentCommand>,
+        failure: &super::Refusal,
+        now: Timestamp,
+    ) {
+        if !matches!(request.command, AgentCommand::ChangeProperties(_)) {
+            return;
+        }
+        let (Some(target), Some(session)) = (request.target.clone(), state.sessions.get(session_id)) else {
+            return;
+        };
+        let error = EventError { code: failure.code, message: failure.message.clone(), request: request.id.clone() };
+        batch.event(&session.stream, target, EventBody::EventError(error), now);
     }
 
     fn change_state(
@@ -226,7 +257,10 @@ impl Center {
         session.state = new.clone();
         session.state_since = now;
         batch.statement(records::session_state(session_id.as_str(), &state_json(&new)));
+        let report =
+            ReportBody::AgentStateChanged(AgentStateChanged { agent: session.agent.clone(), state: new.clone() });
         batch.event(&session.stream, session_target(session_id), EventBody::SessionState(new), now);
+        batch.report(&self.reports, None, report, now);
         self.sync_presence(state, session_id, now);
         Ok(None)
     }
@@ -292,6 +326,9 @@ impl Center {
         let ended = EventBody::SessionEnded(SessionEnded { reason, message: message.to_owned() });
         batch.event(&session.stream, session_target(session_id), ended, now);
         batch.statement(records::session_ended(session_id.as_str(), now, &format!("{reason:?}")));
+        let logged_out =
+            ReportBody::AgentLoggedOut(AgentLoggedOut { agent: session.agent.clone(), session: session_id.clone() });
+        batch.report(&self.reports, None, logged_out, now);
         tracing::info!(session = %session_id, agent = %session.agent, ?reason, "session ended");
     }
 

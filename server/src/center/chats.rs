@@ -8,20 +8,23 @@ use crate::stream::Batch;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
-use switchboard_protocol::message::agent::{AgentCommand, ChangeProperties};
+use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::{
-    ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
-    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, PropertiesChanged,
+    Ack, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
+    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind,
 };
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{
+    EndReason, InteractionAccepted, InteractionEnded, InteractionTransferred, ReportBody,
+};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
 /// The property naming the session an interaction is associated with.
 pub const OP_SESSION_ID: &str = "OP-Session-ID";
 
-pub(super) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
+pub(crate) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
     TargetPath::for_interaction(session, interaction).expect("server-made ids are valid target segments")
 }
 
@@ -99,13 +102,13 @@ impl Center {
             }
             AgentCommand::ChangeProperties(change) => {
                 let by = Self::session_agent(state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
-                self.change_properties(state, batch, &interaction_id, change, &by, now)
+                let ack = Ack { request: request.id.clone(), command: "changeProperties".into() };
+                let version =
+                    self.change_properties(state, batch, &interaction_id, change, &by, Some((session_id, ack)), now)?;
+                Ok(Some(json!({ "version": version })))
             }
             AgentCommand::MarkDone(done) => {
                 self.mark_done(state, batch, session_id, &interaction_id, done.disposition.as_deref(), now)
-            }
-            AgentCommand::Request3rdServer(_) => {
-                Err(refuse(FailureCode::Unsupported, "no third-party services are configured on this server"))
             }
             other => Err(refuse(
                 FailureCode::InvalidRequest,
@@ -134,7 +137,7 @@ impl Center {
         }
     }
 
-    fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
+    pub(super) fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
         let properties = Value::Object(interaction.properties.clone()).to_string();
         batch.statement(records::interaction_owner(
             interaction.id.as_str(),
@@ -247,6 +250,8 @@ impl Center {
             return Err(refuse(FailureCode::InvalidState, error.to_string()));
         }
         self.associate(state, batch, session_id, interaction_id, now);
+        let accepted = ReportBody::InteractionAccepted(InteractionAccepted { agent, session: session_id.clone() });
+        batch.report(&self.reports, Some(interaction_id), accepted, now);
         let party = self.agent_party(state, session_id);
         let joined = format!("{} joined the chat.", party.name);
         let system = Party { kind: PartyKind::System, id: None, name: "Switchboard".into() };
@@ -450,6 +455,10 @@ impl Center {
             other => refuse(FailureCode::InvalidState, other.to_string()),
         })?;
         let party = self.agent_party(state, session_id);
+        if let Some(from) = party.id.clone() {
+            let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: describe(target) });
+            batch.report(&self.reports, Some(interaction_id), transferred, now);
+        }
         self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         // `movedTo` names the agent that has the chat now: only a transfer to
         // one agent names one (a group or queue has not chosen yet).
@@ -497,60 +506,6 @@ impl Center {
         }
     }
 
-    fn change_properties(
-        &self,
-        state: &mut State,
-        batch: &mut Batch,
-        interaction_id: &InteractionId,
-        change: &ChangeProperties,
-        by: &str,
-        now: Timestamp,
-    ) -> Outcome {
-        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
-            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
-        };
-        if change.version != interaction.version {
-            return Err(refuse(
-                FailureCode::StaleVersion,
-                format!(
-                    "the properties changed since version {} (now {}); reload them and apply your change again",
-                    change.version, interaction.version
-                ),
-            ));
-        }
-        for key in change.changed.keys().chain(change.removed.iter()) {
-            if key == OP_SESSION_ID {
-                return Err(refuse(FailureCode::Forbidden, format!("`{OP_SESSION_ID}` is read-only")));
-            }
-            if key.is_empty() || key.len() > 128 {
-                return Err(refuse(FailureCode::InvalidValue, "property names are 1 to 128 characters"));
-            }
-        }
-        for (key, value) in &change.changed {
-            interaction.properties.insert(key.clone(), value.clone());
-        }
-        for key in &change.removed {
-            interaction.properties.remove(key);
-        }
-        interaction.version += 1;
-        let changed = PropertiesChanged {
-            version: interaction.version,
-            changed: change.changed.clone(),
-            removed: change.removed.clone(),
-            by: by.to_owned(),
-        };
-        let owner = match &interaction.phase {
-            InteractionPhase::Active { session } => Some(session.clone()),
-            _ => None,
-        };
-        Self::store_owner(batch, interaction, owner.as_ref());
-        if let Some(session) = owner.and_then(|owner| state.sessions.get(&owner)) {
-            let target = interaction_target(&session.id, interaction_id);
-            batch.event(&session.stream, target, EventBody::EventPropertiesChanged(changed.clone()), now);
-        }
-        Ok(Some(json!({ "version": changed.version })))
-    }
-
     fn mark_done(
         &self,
         state: &mut State,
@@ -592,6 +547,12 @@ impl Center {
             state.items.remove(&interaction.item);
             interaction.phase = InteractionPhase::Ended;
             batch.statement(records::interaction_ended(interaction_id.as_str(), disposition, now));
+            let ended = ReportBody::InteractionEnded(InteractionEnded {
+                reason: EndReason::Done,
+                agent: Self::session_agent(state, session_id),
+                disposition: disposition.map(str::to_owned),
+            });
+            batch.report(&self.reports, Some(interaction_id), ended, now);
             self.end_request(state, batch, &interaction.request, now);
         }
         Ok(None)
@@ -638,5 +599,15 @@ impl Center {
             properties.insert("ChatDelay".into(), json!(true));
         }
         properties
+    }
+}
+
+/// A routing target as an address a supervisor can read.
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Agent(agent) => agent.to_string(),
+        Target::Group(group) => format!("{group}@StatServer.GA"),
+        Target::Skills(expression) => format!("?:{expression}@StatServer.GA"),
+        Target::Queue(queue) => format!("{queue}@StatServer.Q"),
     }
 }

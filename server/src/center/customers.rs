@@ -19,6 +19,7 @@ use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::{ChatLeft, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::report::{EndReason, InteractionCreated, InteractionEnded, ReportBody};
 use switchboard_protocol::time::Timestamp;
 
 /// One customer connection: which chat request it is bound to.
@@ -316,6 +317,7 @@ impl Center {
                 queue,
                 customer,
                 subject: start.subject.clone(),
+                created_at: now,
                 properties,
                 version: 1,
                 item,
@@ -328,6 +330,15 @@ impl Center {
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));
+        if let Some(interaction) = state.interactions.get(&interaction_id) {
+            let created = ReportBody::InteractionCreated(InteractionCreated {
+                queue: interaction.queue.clone(),
+                customer: interaction.customer.clone(),
+                subject: interaction.subject.clone(),
+            });
+            batch.report(&self.reports, Some(&interaction_id), created, now);
+        }
+        state.auto_services.push(interaction_id.clone());
         // The reserved agent now gets the real offer (the route-done target).
         if let Some(agent) = reserved {
             self.offer(state, batch, &interaction_id, item, agent, now);
@@ -387,6 +398,12 @@ impl Center {
                         state.items.remove(&item);
                         state.interactions.remove(&interaction);
                         batch.statement(records::interaction_ended(interaction.as_str(), None, now));
+                        let ended = ReportBody::InteractionEnded(InteractionEnded {
+                            reason: EndReason::Abandoned,
+                            agent: None,
+                            disposition: None,
+                        });
+                        batch.report(&self.reports, Some(&interaction), ended, now);
                     }
                 }
                 self.end_request(state, batch, request_id, now);

@@ -20,10 +20,15 @@
 mod agents;
 mod chats;
 mod customers;
+mod properties;
 mod rebuild;
 mod routing_glue;
+mod supervision;
+mod third_party;
 
 use crate::config::Config;
+use crate::records;
+use crate::reporting::ReportLog;
 use crate::routing::{ItemId, Router};
 use crate::store::{Durable, Store, StoreError};
 use crate::stream::{Batch, ConnectionId, Stream};
@@ -39,6 +44,7 @@ use switchboard_protocol::time::Timestamp;
 
 pub use agents::BindError;
 pub use customers::{AfterReply, CustomerConnection};
+pub use third_party::ServiceJob;
 
 /// A response that may only be sent once its writes are durable.
 pub struct Reply {
@@ -91,6 +97,21 @@ pub(crate) struct AgentSession {
     pub stream: Stream,
     pub unbound_since: Option<Timestamp>,
     pub interactions: BTreeSet<InteractionId>,
+    /// `registerClient`: property changes of interactions it does not hold.
+    pub property_watch: Option<PropertyWatch>,
+}
+
+/// What a session registered for with `registerClient`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PropertyWatch {
+    /// Empty: every interaction.
+    pub interactions: BTreeSet<InteractionId>,
+}
+
+impl PropertyWatch {
+    pub fn covers(&self, interaction: &InteractionId) -> bool {
+        self.interactions.is_empty() || self.interactions.contains(interaction)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +166,7 @@ pub(crate) struct Interaction {
     pub queue: String,
     pub customer: Party,
     pub subject: Option<String>,
+    pub created_at: Timestamp,
     pub properties: Map<String, Value>,
     pub version: u64,
     pub item: ItemId,
@@ -187,6 +209,9 @@ pub(crate) struct State {
     pub next_timer: u64,
     /// Queue positions may have changed: push status to waiting customers.
     pub queue_dirty: bool,
+    /// Chats created since the last `take_auto_service_runs`: the services
+    /// configured to run on every new chat run for them.
+    pub auto_services: Vec<InteractionId>,
 }
 
 impl State {
@@ -200,6 +225,10 @@ impl State {
 pub struct Center {
     pub config: Arc<Config>,
     pub store: Store,
+    /// The reporting stream (see `reporting`).
+    pub reports: ReportLog,
+    /// The third-party services `request3rdServer` can name.
+    pub services: crate::services::Services,
     state: Mutex<State>,
 }
 
@@ -231,8 +260,11 @@ impl Center {
             timers: BTreeMap::new(),
             next_timer: 0,
             queue_dirty: false,
+            auto_services: Vec::new(),
         };
-        let center = Self { config, store, state: Mutex::new(state) };
+        let reports = ReportLog::new(records::last_report_seq(&store)?);
+        let services = crate::services::Services::from_config(&config.esp);
+        let center = Self { config, store, reports, services, state: Mutex::new(state) };
         center.rebuild(now)?;
         Ok(center)
     }

@@ -43,6 +43,7 @@ impl Center {
                     stream: Stream::new(&stored.id, last_seq),
                     unbound_since: Some(now),
                     interactions: BTreeSet::new(),
+                    property_watch: stored.property_watch.as_deref().and_then(|json| serde_json::from_str(json).ok()),
                 },
             );
         }
@@ -166,6 +167,7 @@ impl Center {
                     queue: stored.queue,
                     customer,
                     subject: properties.get("Subject").and_then(Value::as_str).map(str::to_owned),
+                    created_at: stored.created_at,
                     properties,
                     version: stored.version,
                     item,

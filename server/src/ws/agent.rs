@@ -103,6 +103,17 @@ async fn handle(state: &AppState, connection: &mut Connection, request: Request<
             }
             return;
         }
+        AgentCommand::Request3rdServer(_) => match bound_session(connection, &request) {
+            Err(failure) => request.failure(failure),
+            Ok(session) => {
+                let (reply, job) = state.center.relay_service_request(&session, &request, now());
+                connection.responder.reply(reply).await;
+                if let Some(job) = job {
+                    tokio::spawn(state.center.clone().run_service_job(job));
+                }
+                return;
+            }
+        },
         _ => match bound_session(connection, &request) {
             Err(failure) => request.failure(failure),
             Ok(session) => {

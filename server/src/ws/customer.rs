@@ -49,6 +49,16 @@ async fn serve(socket: WebSocket, state: AppState, connection_id: u64) {
                         responder.drained().await;
                         state.center.attach_customer(&connection, &request, last_seq);
                     }
+                    // A new chat: the services configured to run for every chat.
+                    let jobs = state.center.take_auto_service_jobs(now());
+                    if !jobs.is_empty() {
+                        let center = state.center.clone();
+                        tokio::spawn(async move {
+                            for job in jobs {
+                                center.clone().run_service_job(job).await;
+                            }
+                        });
+                    }
                 }
                 Ok(request) => responder.respond(request.failure(super::rate_limited())).await,
                 Err(mut rejection) => {

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod customer;
+pub mod supervisor;
 
 use crate::AppState;
 use crate::clock::now;

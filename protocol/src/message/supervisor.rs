@@ -1,0 +1,232 @@
+//! `/ws/supervisor`: what a supervisor's client sends, and what it gets.
+//!
+//! A supervisor is an agent whose configuration says `role = "supervisor"`.
+//! It logs in with `login` (agent id and password; no agent session is
+//! created, so the supervisor is never offered chats), then asks for a
+//! [`CenterSnapshot`] and subscribes to the reporting stream ([`Report`]s,
+//! replayed from a given `seq`, then live) and to live snapshots.
+//!
+//! Frames from the server are a response (`result`), a report (`report`) or
+//! a snapshot (`snapshot`): [`SupervisorMessage`] tells them apart by that
+//! one member.
+
+use super::agent::AgentState;
+use super::envelope::{Command, CommandError, Response, TargetRule, decode_data, expect_no_data};
+use super::event::Party;
+use super::report::{Report, ReportBody};
+use super::service::Password;
+use crate::ids::{AgentId, InteractionId};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "command", content = "data", rename_all = "camelCase")]
+pub enum SupervisorCommand {
+    /// Authenticates this connection as a supervisor. Success `data`: [`SupervisorProfile`].
+    Login(SupervisorLogin),
+    /// Success `data`: a [`CenterSnapshot`].
+    GetSnapshot,
+    /// Replays stored reports after `afterSeq`, then sends live ones as
+    /// `report` frames. Success `data`: [`Subscribed`]. A new subscription
+    /// replaces the previous one.
+    SubscribeReports(SubscribeReports),
+    /// Stops `report` frames.
+    UnsubscribeReports,
+    /// Sends a `snapshot` frame now and again whenever the center changes.
+    WatchSnapshot,
+    /// Stops `snapshot` frames.
+    UnwatchSnapshot,
+}
+
+impl Command for SupervisorCommand {
+    fn name(&self) -> &'static str {
+        use SupervisorCommand::*;
+        match self {
+            Login(_) => "login",
+            GetSnapshot => "getSnapshot",
+            SubscribeReports(_) => "subscribeReports",
+            UnsubscribeReports => "unsubscribeReports",
+            WatchSnapshot => "watchSnapshot",
+            UnwatchSnapshot => "unwatchSnapshot",
+        }
+    }
+
+    /// Supervisor commands address the center itself: no target.
+    fn target_rule(&self) -> TargetRule {
+        TargetRule::None
+    }
+
+    fn decode(name: &str, data: Value) -> Result<Self, CommandError> {
+        use SupervisorCommand::*;
+        let none = |command: &'static str, value: SupervisorCommand| expect_no_data(command, &data).map(|()| value);
+        match name {
+            "login" => decode_data("login", data).map(Login),
+            "getSnapshot" => none("getSnapshot", GetSnapshot),
+            "subscribeReports" => decode_data("subscribeReports", data).map(SubscribeReports),
+            "unsubscribeReports" => none("unsubscribeReports", UnsubscribeReports),
+            "watchSnapshot" => none("watchSnapshot", WatchSnapshot),
+            "unwatchSnapshot" => none("unwatchSnapshot", UnwatchSnapshot),
+            other => Err(CommandError::Unknown(other.to_owned())),
+        }
+    }
+
+    fn redact(&mut self) {
+        if let SupervisorCommand::Login(login) = self {
+            login.password = Password::new(Password::REDACTED);
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorLogin {
+    pub id: AgentId,
+    pub password: Password,
+}
+
+/// `data` of a successful `login`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisorProfile {
+    pub id: AgentId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscribeReports {
+    /// Replay reports with `seq` greater than this (0: the whole log).
+    /// Absent: no replay, live reports only (after the snapshot's `reportSeq`,
+    /// use that value here instead to miss nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_seq: Option<u64>,
+    /// Only reports about this interaction (agent reports are left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction: Option<InteractionId>,
+}
+
+/// `data` of a successful `subscribeReports`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscribed {
+    /// The newest report `seq` when the subscription started: the replay
+    /// ends with it, live reports come after it.
+    pub last_seq: u64,
+}
+
+/// The center at one moment: what a supervisor's wallboard shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CenterSnapshot {
+    /// When the snapshot was taken; waits are `time - since`.
+    pub time: Timestamp,
+    /// The newest report `seq` the snapshot includes.
+    pub report_seq: u64,
+    /// Every configured queue, in configuration order.
+    pub queues: Vec<QueueSnapshot>,
+    /// Every configured agent, in configuration order.
+    pub agents: Vec<AgentSnapshot>,
+    /// Every interaction not ended, oldest first.
+    pub chats: Vec<ChatSnapshot>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueSnapshot {
+    pub name: String,
+    /// Interactions and chat requests waiting for an agent (not yet offered).
+    pub waiting: u32,
+    /// Since when the longest-waiting one waits (absent when none waits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oldest_since: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSnapshot {
+    pub id: AgentId,
+    pub name: String,
+    /// `state` (and `reason`) as in `session.state`; absent when logged out.
+    #[serde(flatten)]
+    pub state: Option<AgentState>,
+    /// Since when the agent is in `state` (absent when logged out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    /// Chats the agent holds now.
+    pub chats: u32,
+    pub capacity: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatPhase {
+    /// Waiting in its queue.
+    Queued,
+    /// Offered to `agent`, not answered yet.
+    Offered,
+    /// Held by `agent`.
+    Active,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatSnapshot {
+    pub interaction: InteractionId,
+    pub queue: String,
+    pub customer: Party,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub phase: ChatPhase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentId>,
+    /// When the chat was created.
+    pub created_at: Timestamp,
+    /// The classification's `Category` property, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+/// Anything the server sends on `/ws/supervisor`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SupervisorMessage {
+    Response(Response),
+    Report { report: Report },
+    Snapshot { snapshot: CenterSnapshot },
+}
+
+impl SupervisorMessage {
+    /// Parses one text frame from the server.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        let value: Value = serde_json::from_str(text)?;
+        Self::from_value(value)
+    }
+
+    /// Looks at the one member that tells the frames apart, so an error
+    /// names what is wrong (an untagged enum would only say "no variant matched").
+    pub fn from_value(mut value: Value) -> Result<Self, serde_json::Error> {
+        use serde::de::Error;
+        if let Some(mut report) = value.get_mut("report").map(Value::take) {
+            let kind = report.get("kind").and_then(Value::as_str);
+            if kind.is_some_and(|kind| !ReportBody::KNOWN.contains(&kind))
+                && let Some(fields) = report.as_object_mut()
+            {
+                // A newer server's kind: keep its seq, drop the payload we cannot read.
+                fields.remove("data");
+            }
+            Report::deserialize(report).map(|report| SupervisorMessage::Report { report })
+        } else if let Some(snapshot) = value.get_mut("snapshot").map(Value::take) {
+            CenterSnapshot::deserialize(snapshot).map(|snapshot| SupervisorMessage::Snapshot { snapshot })
+        } else if value.get("result").is_some() {
+            Response::deserialize(value).map(SupervisorMessage::Response)
+        } else {
+            Err(serde_json::Error::custom("a supervisor frame has `result`, `report` or `snapshot`"))
+        }
+    }
+
+    /// Serialises for the wire (one JSON object per text frame).
+    pub fn to_json(&self) -> String {
+        // Serialising these types cannot fail: every map key is a string.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
