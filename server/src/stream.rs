@@ -23,7 +23,9 @@ use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::{mpsc, watch};
 
-/// How many recent events each stream keeps in memory for fast resume.
+/// How many recent events each stream keeps in memory for fast resume. More
+/// are kept while they are not yet committed (or, with a client bound, not
+/// yet delivered): delivery reads them from here, so they must not be dropped.
 const REPLAY_WINDOW: usize = 1024;
 
 pub type ConnectionId = u64;
@@ -124,8 +126,29 @@ struct StreamState {
     committed_ahead: BTreeSet<u64>,
     /// The binding has been sent every event up to here.
     delivered: u64,
+    /// The newest events, with consecutive `seq`s.
     recent: VecDeque<(u64, Arc<str>)>,
     binding: Option<Outbox>,
+}
+
+impl StreamState {
+    /// The frame of event `seq`, if the window holds it.
+    fn recent_frame(&self, seq: u64) -> Option<Arc<str>> {
+        let (oldest, _) = self.recent.front()?;
+        let index = usize::try_from(seq.checked_sub(*oldest)?).ok()?;
+        self.recent.get(index).map(|(_, frame)| frame.clone())
+    }
+
+    /// Drops the oldest events beyond the window, but never one that delivery
+    /// still needs: uncommitted, or undelivered to the bound client. (A burst
+    /// larger than the window used to drop events before their commit, and
+    /// the healthy client was cut off as too slow.)
+    fn trim_window(&mut self) {
+        let needed_after = if self.binding.is_some() { self.delivered } else { self.committed };
+        while self.recent.len() > REPLAY_WINDOW && self.recent.front().is_some_and(|(seq, _)| *seq <= needed_after) {
+            self.recent.pop_front();
+        }
+    }
 }
 
 /// One event stream. Cloning shares it.
@@ -188,9 +211,7 @@ impl Stream {
         let frame: Arc<str> = Arc::from(ServerMessage::Event(Event { seq, target, time: now, body }).to_json());
         let statement = records::stream_event(&self.name, seq, now, &frame);
         state.recent.push_back((seq, frame));
-        if state.recent.len() > REPLAY_WINDOW {
-            state.recent.pop_front();
-        }
+        state.trim_window();
         (Emission { stream: self.clone(), seq }, statement)
     }
 
@@ -283,8 +304,7 @@ fn deliver(state: &mut StreamState, name: &str, first: bool) {
     };
     while state.delivered < state.committed {
         let next = state.delivered + 1;
-        let frame = state.recent.iter().find(|(seq, _)| *seq == next).map(|(_, frame)| frame.clone());
-        let Some(frame) = frame else {
+        let Some(frame) = state.recent_frame(next) else {
             // Fell out of the window before delivery: the client is far behind.
             tracing::warn!(stream = name, "client fell behind the replay window; disconnecting it");
             outbox.close("too slow: resume from your last seq");
@@ -300,6 +320,7 @@ fn deliver(state: &mut StreamState, name: &str, first: bool) {
         }
         state.delivered = next;
     }
+    state.trim_window();
 }
 
 /// Statements and appended events that are stored together, atomically; the
@@ -369,5 +390,70 @@ impl Batch {
             }
         });
         store.submit(self.statements, Some(after_commit))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchboard_protocol::message::event::EventError;
+    use switchboard_protocol::message::failure::FailureCode;
+
+    fn notice(text: &str) -> EventBody {
+        EventBody::EventError(EventError { code: FailureCode::InvalidValue, message: text.to_owned(), request: None })
+    }
+
+    fn target() -> TargetPath {
+        "S1".parse().expect("a session target")
+    }
+
+    /// A burst of more events than the replay window, committed only after
+    /// all were appended, still reaches a bound client that keeps up.
+    #[tokio::test]
+    async fn a_burst_larger_than_the_window_is_delivered_whole() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(&dir.path().join("stream.db")).expect("a store");
+        let stream = Stream::new("S1", 0);
+        let burst = REPLAY_WINDOW as u64 * 3 / 2;
+        let (outbox, mut receiver) = Outbox::channel(1, burst as usize, Timestamp::from_millis(0));
+        stream.bind(&store, outbox, None, None).expect("a fresh bind");
+
+        let emissions: Vec<u64> = (1..=burst)
+            .map(|n| stream.append(target(), notice(&format!("event {n}")), Timestamp::from_millis(n)).0.seq)
+            .collect();
+        for seq in emissions {
+            stream.committed(seq);
+        }
+
+        for n in 1..=burst {
+            let frame = receiver.frames.try_recv().unwrap_or_else(|_| panic!("event {n} was not delivered"));
+            assert!(frame.contains(&format!("\"seq\":{n},")), "expected seq {n} in {frame}");
+        }
+        assert!(receiver.frames.try_recv().is_err(), "nothing more than the burst");
+        assert_eq!(*receiver.closing.borrow(), None, "the client was not cut off");
+        assert!(stream.lock().recent.len() <= REPLAY_WINDOW, "the window shrinks back once delivered");
+    }
+
+    /// Once delivered, the window keeps only the newest events, and a resume
+    /// inside it is served from memory in order.
+    #[tokio::test]
+    async fn the_window_is_bounded_and_resumes_from_memory() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(&dir.path().join("stream.db")).expect("a store");
+        let stream = Stream::new("S1", 0);
+        for n in 1..=(REPLAY_WINDOW as u64 + 10) {
+            let (emission, _) = stream.append(target(), notice("x"), Timestamp::from_millis(n));
+            stream.committed(emission.seq);
+        }
+        assert_eq!(stream.lock().recent.len(), REPLAY_WINDOW);
+
+        let last = stream.last_seq();
+        let (outbox, mut receiver) = Outbox::channel(2, 16, Timestamp::from_millis(0));
+        stream.bind(&store, outbox, Some(last - 3), None).expect("a resume inside the window");
+        for seq in last - 2..=last {
+            let frame = receiver.first.try_recv().expect("a replayed event");
+            assert!(frame.contains(&format!("\"seq\":{seq},")), "expected seq {seq} in {frame}");
+        }
+        assert!(receiver.first.try_recv().is_err());
     }
 }
