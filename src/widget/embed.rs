@@ -1,19 +1,40 @@
 //! The frame's side of the host page: the snippet's options (in the URL
-//! fragment, so they never reach server logs), `postMessage` both ways with
-//! the origin checked, the alert (sound; the loader flags the host's title),
-//! the transcript download and the focus trap.
+//! fragment, so they never reach server logs) and the language file they
+//! ask for, `postMessage` both ways with the origin checked, the alert
+//! (sound; the loader flags the host's title), the transcript download and
+//! the focus trap.
 
 use super::WidgetConfig;
+use super::wire::{Json, Parsed};
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlElement, MessageEvent};
 
-/// The options the loader put in `#…` (JSON), or the defaults.
-pub fn config_from_page() -> WidgetConfig {
+/// The options the loader put in `#…` (parsed JSON).
+fn page_options() -> Option<Parsed> {
     let hash = window().location().hash().unwrap_or_default();
     let json = js_sys::decode_uri_component(hash.trim_start_matches('#')).ok().and_then(|text| text.as_string());
-    json.and_then(|json| super::wire::parse(&json)).map(|json| WidgetConfig::from_json(&json)).unwrap_or_default()
+    json.and_then(|json| super::wire::parse(&json))
+}
+
+/// The config: the options the loader put in `#…` over the defaults, and
+/// the language's texts if the server put them in the page (it does for
+/// `/widget/?lang=de` when it has `i18n/de.json`: data sent only to those
+/// who ask for it, and no fetch code in the widget). A language the server
+/// lacks leaves the widget in English, with a console warning.
+pub fn config_from_page() -> WidgetConfig {
+    let Some(options) = page_options() else {
+        return WidgetConfig::default();
+    };
+    let document = document();
+    let lang = document.document_element().and_then(|root| root.get_attribute("lang")).unwrap_or_default();
+    let texts = document.get_element_by_id("sb-texts").and_then(|data| super::wire::parse(&data.text_content()?));
+    let wanted = options.text("lang").unwrap_or_default();
+    if texts.is_none() && !wanted.is_empty() && !wanted.starts_with("en") {
+        leptos::logging::warn!("switchboard: no texts for the language \"{wanted}\"; showing English");
+    }
+    WidgetConfig::from_json(&options, texts.as_ref().map(|texts| (lang.as_str(), texts)))
 }
 
 /// A colour is accepted only if it looks like one (`#fff`, `rgb(…)`, `teal`).
@@ -37,7 +58,7 @@ pub fn apply_theme(config: &WidgetConfig) {
 /// at all; posting to the declared origin means a false declaration only
 /// loses the messages.
 fn host_origin() -> Option<String> {
-    let origin = config_from_page().origin;
+    let origin = page_options()?.text("origin")?;
     (origin.starts_with("https://") || origin.starts_with("http://")).then_some(origin)
 }
 

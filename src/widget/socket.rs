@@ -32,6 +32,7 @@ pub fn customer_socket_url(page_protocol: &str, host: &str) -> String {
 pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<WidgetAction>) {
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
+    session.texts = config.texts.clone();
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
     }
