@@ -33,11 +33,9 @@ pub struct WidgetConfig {
     /// The host page's origin: the only one messages go to and come from.
     pub origin: String,
     pub service: String,
-    /// The language shown (the frame document's `lang`): `en` unless a
-    /// language file was loaded.
-    pub lang: String,
-    /// Every string shown: English, the language file, the snippet's overrides.
-    pub texts: Texts,
+    /// Every string shown: English, the language file, the snippet's
+    /// overrides (one table for the page's lifetime, shared by reference).
+    pub texts: &'static Texts,
     /// The accent colour (`#0b5fff`).
     pub color: String,
     /// Which pre-chat fields to show: `name`, `email`, `subject`.
@@ -46,27 +44,22 @@ pub struct WidgetConfig {
 
 impl WidgetConfig {
     /// The options in `json` over the defaults (unknown members ignored);
-    /// `language` is the language (`de`) and the file loaded for its `lang`
-    /// option, if any. The snippet's `texts` win over the file.
-    pub fn from_json<J: wire::Json>(json: &J, language: Option<(&str, &J)>) -> Self {
+    /// `language` is the texts of the language its `lang` option asked
+    /// for, if the server had them. The snippet's `texts` win over those.
+    pub fn from_json<J: wire::Json>(json: &J, language: Option<&J>) -> Self {
         let defaults = Self::default();
         let text = |key: &str, default: String| json.text(key).unwrap_or(default);
-        let mut texts = defaults.texts;
-        let lang = match language {
-            Some((lang, file)) => {
-                texts.apply(file);
-                lang.to_owned()
-            }
-            None => defaults.lang,
-        };
+        let mut texts = *defaults.texts;
+        if let Some(language) = language {
+            texts.apply(language);
+        }
         if let Some(overrides) = json.field("texts") {
             texts.apply(&overrides);
         }
         Self {
             origin: text("origin", defaults.origin),
             service: text("service", defaults.service),
-            lang,
-            texts,
+            texts: Box::leak(Box::new(texts)),
             color: text("color", defaults.color),
             fields: json.field("fields").and_then(|fields| fields.strings()).unwrap_or(defaults.fields),
         }
@@ -78,8 +71,7 @@ impl Default for WidgetConfig {
         Self {
             origin: String::new(),
             service: "chat-delay".into(),
-            lang: "en".into(),
-            texts: Texts::default(),
+            texts: &texts::ENGLISH_TEXTS,
             color: String::new(),
             fields: vec!["name".into(), "email".into(), "subject".into()],
         }
@@ -169,7 +161,7 @@ pub fn WidgetApp() -> impl IntoView {
     embed::listen_to_host(&config.origin);
     let (view, act) = socket::start(&config);
     provide_widget_with(view, act);
-    embed::post_to_host("sb:ready");
+    embed::post_to_host(&config.origin, "sb:ready");
     view! { <Panel config/> }
 }
 
@@ -232,9 +224,9 @@ fn section_of(stage: &Stage) -> Section {
 #[component]
 pub fn Panel(config: WidgetConfig) -> impl IntoView {
     let Widget { view, act } = use_widget();
-    // The panel lives as long as the page: a `'static` table is `Copy` into
-    // every closure below, with no reference counting to ship.
-    let texts: &'static Texts = Box::leak(Box::new(config.texts.clone()));
+    // A `'static` table is `Copy` into every closure below, with no
+    // reference counting to ship.
+    let texts = config.texts;
     let t = |entry: T| texts.get(entry);
     let root = NodeRef::<html::Section>::new();
     let keydown = move |event: KeyboardEvent| match event.key().as_str() {
@@ -401,7 +393,10 @@ mod tests {
         let queue = QueueFigures { position: 1, waiting: 1, estimate_secs: None };
         assert_eq!(queue_text(&english, &queue), "You are number 1 in line (1 waiting).");
         let queue = QueueFigures { position: 2, waiting: 5, estimate_secs: Some(61) };
-        assert_eq!(queue_text(&english, &queue), "You are number 2 in line (5 waiting). Estimated wait: about 2 minutes.");
+        assert_eq!(
+            queue_text(&english, &queue),
+            "You are number 2 in line (5 waiting). Estimated wait: about 2 minutes."
+        );
         assert_eq!(delivery_label(&english, &Delivery::Failed("too long".into())), "Not sent: too long");
     }
 
@@ -415,12 +410,12 @@ mod tests {
 
     #[test]
     fn the_snippet_options_override_the_defaults() {
-        let json = r##"{"origin":"https://shop.example","texts":{"title":"Help"},"fields":["name"],"color":"#123456","x":1}"##;
+        let json =
+            r##"{"origin":"https://shop.example","texts":{"title":"Help"},"fields":["name"],"color":"#123456","x":1}"##;
         let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), None);
         assert_eq!(config.origin, "https://shop.example");
         assert_eq!(config.texts.get(T::Title), "Help");
         assert_eq!(config.texts.get(T::Greeting), "Questions? We are here to help.", "English by default");
-        assert_eq!(config.lang, "en");
         assert_eq!(config.fields, ["name"]);
         assert_eq!(config.service, "chat-delay", "a default");
         assert!(embed::is_safe_color(&config.color));
@@ -431,8 +426,7 @@ mod tests {
     fn a_language_file_then_the_snippet_texts() {
         let json = r##"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"##;
         let file = r##"{"title":"Chatten Sie mit uns","greeting":"Fragen? Wir helfen Ihnen gerne."}"##;
-        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), Some(("de", &wire::parse(file).unwrap())));
-        assert_eq!(config.lang, "de");
+        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), Some(&wire::parse(file).unwrap()));
         assert_eq!(config.texts.get(T::Title), "Acme-Hilfe", "the snippet wins");
         assert_eq!(config.texts.get(T::Greeting), "Fragen? Wir helfen Ihnen gerne.");
         assert_eq!(config.texts.get(T::Send), "Send", "what the file lacks stays English");

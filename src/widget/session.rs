@@ -14,7 +14,7 @@
 //! delivery exactly-once. Events are applied strictly in `seq` order; a
 //! repeat is dropped and a gap asks the driver for a fresh connection.
 
-use super::texts::{T, Texts};
+use super::texts::{ENGLISH_TEXTS, T, Texts};
 use std::collections::VecDeque;
 
 /// What the customer typed into the pre-chat form.
@@ -169,7 +169,7 @@ enum Pending {
 pub struct CustomerSession {
     pub service: String,
     /// The words it puts on the stage and in the transcript.
-    pub texts: Texts,
+    pub texts: &'static Texts,
     pub details: Details,
     pub stage: Stage,
     pub queue: Option<QueueFigures>,
@@ -211,7 +211,7 @@ impl CustomerSession {
     pub fn new(service: impl Into<String>, id_prefix: impl Into<String>) -> Self {
         Self {
             service: service.into(),
-            texts: Texts::default(),
+            texts: &ENGLISH_TEXTS,
             details: Details::default(),
             stage: Stage::Form,
             queue: None,
@@ -289,7 +289,8 @@ impl CustomerSession {
         }
         self.next_id += 1;
         let client_id = format!("{}-{}", self.id_prefix, self.next_id);
-        let name = if self.details.name.is_empty() { self.texts.get(T::You).to_owned() } else { self.details.name.clone() };
+        let name =
+            if self.details.name.is_empty() { self.texts.get(T::You).to_owned() } else { self.details.name.clone() };
         self.transcript.push(Line {
             key: client_id.clone(),
             author: Author::Customer,
@@ -329,7 +330,7 @@ impl CustomerSession {
             let service = std::mem::take(&mut self.service);
             let prefix = format!("{}n", self.id_prefix);
             let details = std::mem::take(&mut self.details);
-            let texts = std::mem::take(&mut self.texts);
+            let texts = self.texts;
             *self = Self::new(service, prefix);
             self.details = details;
             self.texts = texts;

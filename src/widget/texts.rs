@@ -77,14 +77,22 @@ table! {
 
 const COUNT: usize = KEYS.len();
 
-/// The table; [`Texts::default`] is English. (A fixed array: every lookup
-/// is in bounds by construction, so none is checked at run time.)
-#[derive(Clone, Debug, PartialEq)]
-pub struct Texts([String; COUNT]);
+/// The table; [`Texts::default`] is English.
+///
+/// A fixed array of `'static` strings: lookups need no bounds checks, and
+/// copying, comparing or dropping it needs no code for owned strings. The
+/// few strings a language file or the snippet supplies are leaked once per
+/// page load (the table lives as long as the page does).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Texts([&'static str; COUNT]);
+
+/// The built-in English table (sessions and configs point at it until a
+/// language or an override asks for another).
+pub static ENGLISH_TEXTS: Texts = Texts(ENGLISH);
 
 impl Default for Texts {
     fn default() -> Self {
-        Self(ENGLISH.map(str::to_owned))
+        ENGLISH_TEXTS
     }
 }
 
@@ -94,13 +102,13 @@ impl Texts {
     pub fn apply<J: Json>(&mut self, json: &J) {
         for (text, key) in self.0.iter_mut().zip(KEYS) {
             if let Some(value) = json.text(key) {
-                *text = value;
+                *text = value.leak();
             }
         }
     }
 
-    pub fn get(&self, entry: T) -> &str {
-        &self.0[entry as usize]
+    pub fn get(&self, entry: T) -> &'static str {
+        self.0[entry as usize]
     }
 
     /// The entry with each `{name}` replaced by its value (an unknown
@@ -181,7 +189,7 @@ mod tests {
         assert_eq!(english.fill(T::Typing, &[("name", "Alice")]), "Alice is typing…");
         assert_eq!(english.fill(T::Typing, &[]), "{name} is typing…", "an unknown value stays visible");
         let mut texts = Texts::default();
-        texts.0[T::Typing as usize] = "{ {name}} {} {name".into();
+        texts.0[T::Typing as usize] = "{ {name}} {} {name";
         assert_eq!(texts.fill(T::Typing, &[("name", "A")]), "{ A} {} {name", "stray braces stay");
     }
 
@@ -219,9 +227,11 @@ mod tests {
             assert_eq!(members.len(), KEYS.len(), "{lang}.json has only known names");
             let mut texts = Texts::default();
             texts.apply(&parsed);
-            for (entry, names) in
-                [(T::Queue, &["{position}", "{waiting}"][..]), (T::Estimate, &["{wait}"]), (T::WaitMinutes, &["{minutes}"])]
-            {
+            for (entry, names) in [
+                (T::Queue, &["{position}", "{waiting}"][..]),
+                (T::Estimate, &["{wait}"]),
+                (T::WaitMinutes, &["{minutes}"]),
+            ] {
                 for name in names {
                     assert!(texts.get(entry).contains(name), "{lang}: {entry:?} keeps {name}");
                 }
