@@ -52,7 +52,11 @@
   });
   button.style[side] = '20px';
 
-  function frameUrl() { return server + '/widget/#' + encodeURIComponent(JSON.stringify(options)); }
+  // The server puts the language's texts in the page (the query); the
+  // options stay in the fragment, which never reaches the server.
+  function frameUrl() {
+    return server + '/widget/?lang=' + encodeURIComponent(lang) + '#' + encodeURIComponent(JSON.stringify(options));
+  }
 
   function place() {
     var small = window.matchMedia('(max-width: 480px)').matches;
