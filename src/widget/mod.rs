@@ -47,22 +47,27 @@ impl WidgetConfig {
     /// `language` is the texts of the language its `lang` option asked
     /// for, if the server had them. The snippet's `texts` win over those.
     pub fn from_json<J: wire::Json>(json: &J, language: Option<&J>) -> Self {
-        let defaults = Self::default();
-        let text = |key: &str, default: String| json.text(key).unwrap_or(default);
-        let mut texts = *defaults.texts;
+        let mut config = Self::default();
+        // One loop, one call site: the widget's size budget is tight.
+        for (key, option) in
+            [("origin", &mut config.origin), ("service", &mut config.service), ("color", &mut config.color)]
+        {
+            if let Some(value) = json.text(key) {
+                *option = value;
+            }
+        }
+        if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
+            config.fields = fields;
+        }
+        let mut texts = *config.texts;
         if let Some(language) = language {
             texts.apply(language);
         }
         if let Some(overrides) = json.field("texts") {
             texts.apply(&overrides);
         }
-        Self {
-            origin: text("origin", defaults.origin),
-            service: text("service", defaults.service),
-            texts: Box::leak(Box::new(texts)),
-            color: text("color", defaults.color),
-            fields: json.field("fields").and_then(|fields| fields.strings()).unwrap_or(defaults.fields),
-        }
+        config.texts = Box::leak(Box::new(texts));
+        config
     }
 }
 
