@@ -150,7 +150,10 @@ async fn a_language_the_build_has_comes_in_the_page_and_others_get_english() {
     }
 
     let (_, _, shop) = get(addr, "/demo/shop.html?lang=es").await;
-    assert!(shop.contains("data-lang=\"es\"") && !shop.contains("data-lang=\"en\""), "the shop's snippet asks for Spanish");
+    assert!(
+        shop.contains("data-lang=\"es\"") && !shop.contains("data-lang=\"en\""),
+        "the shop's snippet asks for Spanish"
+    );
     let (_, _, shop) = get(addr, "/demo/shop.html?lang=%3Cscript%3E").await;
     assert!(shop.contains("data-lang=\"en\"") && !shop.contains("<script>"), "not a language: unchanged");
 }
