@@ -1,6 +1,6 @@
 //! The frame's side of the host page: the snippet's options (in the URL
-//! fragment, so they never reach server logs) and the language file they
-//! ask for, `postMessage` both ways with the origin checked, the alert
+//! fragment, so they never reach server logs) and the texts of the language
+//! they ask for, `postMessage` both ways with the origin checked, the alert
 //! (sound; the loader flags the host's title), the transcript download and
 //! the focus trap.
 

@@ -800,6 +800,34 @@ mod tests {
         assert!(sent(&mut session).is_empty(), "no confirmation is pending");
     }
 
+    /// The session in German: the server's English texts give way to the
+    /// language's, and its own lines are German too.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_session_in_another_language_says_everything_in_it() {
+        let mut german = Texts::default();
+        german.apply(&serde_json::from_str::<serde_json::Value>(include_str!("../../www/i18n/de.json")).unwrap());
+        let mut session = session();
+        session.texts = Box::leak(Box::new(german));
+        session.request_chat(Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"K","lastSeq":0}"#));
+        feed(&mut session, &event(1, "dialog", r#"{"_action":"ConfirmationDialog","_text":"Wait","_id":"R1"}"#));
+        let dialog = "Wir benachrichtigen Sie, sobald ein Mitarbeiter verfügbar ist.";
+        assert_eq!(session.stage, Stage::Waiting { text: dialog.into() });
+        feed(&mut session, &event(2, "notification", r#"{"alert":"Agent!","confirmBy":5}"#));
+        let alert = "Ein Mitarbeiter ist verfügbar und wartet auf Ihre Bestätigung.";
+        assert_eq!(session.stage, Stage::Notified { alert: alert.into(), confirm_by: 5 });
+        assert_eq!(effects(&mut session), [Effect::StoreToken("K".into()), Effect::Alert(alert.into())]);
+        feed(&mut session, &event(3, "notification.expired", r#"{"keptPlace":false,"message":"Back."}"#));
+        assert!(session.notice.as_deref().is_some_and(|notice| notice.contains("ans Ende der Warteschlange")));
+        feed(&mut session, &event(4, "chat.left", r#"{"party":{"kind":"agent","name":"Alice"}}"#));
+        assert_eq!(session.transcript.last().unwrap().text, "Alice hat den Chat verlassen.");
+        feed(&mut session, &event(5, "chat.left", r#"{"party":{"kind":"customer","name":"Erika"}}"#));
+        assert_eq!(session.stage, Stage::Ended { reason: "Sie haben den Chat verlassen.".into() });
+    }
+
     #[test]
     fn messages_typed_offline_are_sent_once_after_resume() {
         let mut session = session();
