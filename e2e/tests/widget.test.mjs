@@ -149,6 +149,14 @@ test('the demo shop in German: the widget speaks German; an unknown language fal
   const logged = [];
   shop.on('console', (message) => logged.push({ type: message.type(), text: message.text() }));
 
+  // One text replaced from the snippet (data-text-cancel-request), as a site would.
+  await shop.route(/\/demo\/shop\.html\?lang=de$/, async (route) => {
+    const response = await route.fetch();
+    const tag = '<script async src="/widget/loader.js" data-service="chat-delay" data-lang="de"';
+    const body = (await response.text()).replace(tag, `${tag} data-text-cancel-request="Nein, danke"`);
+    await route.fulfill({ response, body });
+  });
+
   await withScreenshotsOnFailure('widget-german', () => pages, async () => {
     await shop.goto(`${server.url}/demo/shop.html?lang=de`);
     const launcher = shop.locator('[data-switchboard="launcher"]');
@@ -170,6 +178,7 @@ test('the demo shop in German: the widget speaks German; an unknown language fal
     await widget.getByTestId('confirmation-text')
       .filter({ hasText: 'Wir benachrichtigen Sie, sobald ein Mitarbeiter verfügbar ist.' }).waitFor();
     await widget.getByTestId('queue-status').filter({ hasText: /^Sie sind Nummer 1 in der Warteschlange/ }).waitFor();
+    assert.equal(await widget.getByTestId('cancel').innerText(), 'Nein, danke', 'the snippet wins over the language');
     await widget.getByTestId('cancel').click();
     await widget.getByTestId('ended-reason').filter({ hasText: 'Sie haben den Chat verlassen.' }).waitFor();
     assert.deepEqual(logged.filter((m) => m.type === 'error' && !m.text.includes('favicon')), [], 'no errors');
