@@ -10,7 +10,8 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 use switchboard_app::widget::session::{Author, Delivery, Details, Line, QueueFigures, Stage};
-use switchboard_app::widget::{Panel, WidgetAction, WidgetConfig, WidgetView, provide_widget_with};
+use switchboard_app::widget::texts::T;
+use switchboard_app::widget::{Panel, WidgetAction, WidgetConfig, WidgetView, embed, provide_widget_with, wire};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
@@ -223,4 +224,71 @@ async fn the_end_tells_why_and_offers_a_new_chat() {
     assert_eq!(panel.text("ended-reason"), "You left the chat.");
     panel.get("start-over").click();
     assert_eq!(panel.take_actions(), [WidgetAction::StartOver]);
+}
+
+#[wasm_bindgen_test]
+async fn a_german_widget_shows_german_texts() {
+    let options = wire::parse(r#"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"#).unwrap();
+    let german = wire::parse(include_str!("../www/i18n/de.json")).unwrap();
+    let config = WidgetConfig::from_json(&options, Some(&german));
+    let panel = Mounted::new(WidgetView::default(), config).await;
+    assert_eq!(
+        panel.root.query_selector("h1").unwrap().unwrap().text_content().unwrap(),
+        "Acme-Hilfe",
+        "the snippet wins"
+    );
+    assert_eq!(panel.text("greeting"), "Fragen? Wir helfen Ihnen gerne.");
+    assert_eq!(panel.root.query_selector("label[for=sb-name]").unwrap().unwrap().text_content().unwrap(), "Ihr Name");
+    assert_eq!(panel.text("prechat-submit"), "Chat starten");
+    assert_eq!(panel.get("minimise").get_attribute("aria-label").as_deref(), Some("Chat minimieren"));
+    assert_eq!(panel.input("composer").placeholder(), "Nachricht schreiben…");
+
+    panel
+        .update(|v| {
+            v.stage = Some(Stage::Waiting { text: "Wir benachrichtigen Sie.".into() });
+            v.queue = Some(QueueFigures { position: 2, waiting: 5, estimate_secs: Some(150) });
+        })
+        .await;
+    assert_eq!(
+        panel.text("queue-status"),
+        "Sie sind Nummer 2 in der Warteschlange (5 Wartende). Geschätzte Wartezeit: etwa 3 Minuten."
+    );
+    assert_eq!(panel.text("cancel"), "Anfrage abbrechen");
+
+    panel
+        .update(|v| {
+            v.stage = Some(Stage::Chatting);
+            v.transcript = vec![line("w-1", Author::Customer, "Sie", "Hallo", Delivery::Sending)];
+            v.agent_typing = Some("Alice".into());
+        })
+        .await;
+    assert_eq!(panel.text("typing"), "Alice schreibt…");
+    assert!(panel.text("transcript").ends_with("Wird gesendet…"));
+    assert_eq!(panel.text("send"), "Senden");
+    assert_eq!(panel.text("download"), "Verlauf herunterladen");
+}
+
+#[wasm_bindgen_test]
+async fn the_frame_reads_its_options_and_the_texts_the_server_put_in_the_page() {
+    let root = document().document_element().unwrap();
+    let location = window().location();
+    location
+        .set_hash(
+            &js_sys::encode_uri_component(r#"{"lang":"fr","service":"sales","texts":{"send":"Go"}}"#)
+                .as_string()
+                .unwrap(),
+        )
+        .unwrap();
+    root.set_attribute("data-texts", include_str!("../www/i18n/fr.json")).unwrap();
+    let config = embed::config_from_page();
+    assert_eq!(config.service, "sales");
+    assert_eq!(config.texts.get(T::Greeting), "Des questions ? Nous sommes là pour vous aider.");
+    assert_eq!(config.texts.get(T::Send), "Go", "the snippet wins over the language");
+
+    // The server had no such language: English (the widget warns in the console).
+    root.remove_attribute("data-texts").unwrap();
+    location.set_hash(&js_sys::encode_uri_component(r#"{"lang":"xx"}"#).as_string().unwrap()).unwrap();
+    let config = embed::config_from_page();
+    assert_eq!(config.texts.get(T::Greeting), "Questions? We are here to help.");
+    location.set_hash("").unwrap();
 }

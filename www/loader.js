@@ -5,8 +5,10 @@
  * when the browser is idle with data-load="idle"). The host page needs no
  * 'wasm-unsafe-eval'. Messages go to, and are accepted from, that origin and
  * that frame only. Options (data-*): server, service, color, position
- * (right|left), label, title, greeting, fields (name,email,subject), load
- * (click|idle). */
+ * (right|left), label, lang (or locale; "auto" = the browser's), text-<name>
+ * (any string of the widget's table, e.g. data-text-greeting; title and
+ * greeting also as data-title, data-greeting), fields (name,email,subject),
+ * load (click|idle). */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -16,11 +18,16 @@
   var server = new URL(d.server || script.src, location.href).origin;
   var color = /^[#\w(),.% ]{1,40}$/.test(d.color || '') ? d.color : '#0b5fff';
   var side = d.position === 'left' ? 'left' : 'right';
+  var lang = d.lang || d.locale || 'en';
+  if (lang === 'auto') lang = navigator.language || 'en';
+  // data-text-cancel-request → texts.cancelRequest; the frame shows them as text only.
+  var texts = { title: d.title, greeting: d.greeting };
+  for (var key in d) if (/^text[A-Z]/.test(key)) texts[key.charAt(4).toLowerCase() + key.slice(5)] = d[key];
   var options = {
     origin: location.origin,
     service: d.service || 'chat-delay',
-    title: d.title || 'Chat with us',
-    greeting: d.greeting || 'Questions? We are here to help.',
+    lang: lang,
+    texts: texts,
     color: color,
     fields: (d.fields || 'name,email,subject').split(',')
   };
@@ -33,7 +40,10 @@
   button.type = 'button';
   button.textContent = d.label || 'Chat';
   button.setAttribute('aria-expanded', 'false');
-  button.setAttribute('aria-label', options.title);
+  button.lang = lang;
+  // The host's own words name the button ("Chat" reads the same in en, de, fr, es).
+  var name = d.title || d.label || 'Chat';
+  button.setAttribute('aria-label', name);
   button.setAttribute('data-switchboard', 'launcher');
   css(button, {
     position: 'fixed', bottom: '20px', zIndex: '2147483000', height: '56px', minWidth: '56px',
@@ -42,7 +52,11 @@
   });
   button.style[side] = '20px';
 
-  function frameUrl() { return server + '/widget/#' + encodeURIComponent(JSON.stringify(options)); }
+  // The server puts the language's texts in the page (the query); the
+  // options stay in the fragment, which never reaches the server.
+  function frameUrl() {
+    return server + '/widget/?lang=' + encodeURIComponent(lang) + '#' + encodeURIComponent(JSON.stringify(options));
+  }
 
   function place() {
     var small = window.matchMedia('(max-width: 480px)').matches;
@@ -56,7 +70,7 @@
     if (frame) return;
     frame = document.createElement('iframe');
     frame.src = frameUrl();
-    frame.title = options.title;
+    frame.title = name;
     frame.setAttribute('allow', 'autoplay');
     frame.setAttribute('data-switchboard', 'frame');
     css(frame, {

@@ -140,3 +140,59 @@ test('a customer chats from the demo shop and resumes after a reload', async () 
   await agent.close();
   await context.close();
 });
+
+test('the demo shop in German: the widget speaks German; an unknown language falls back to English', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const shop = await context.newPage();
+  shop.setDefaultTimeout(UI_TIMEOUT);
+  pages.push(shop);
+  const logged = [];
+  shop.on('console', (message) => logged.push({ type: message.type(), text: message.text() }));
+
+  // One text replaced from the snippet (data-text-cancel-request), as a site would.
+  await shop.route(/\/demo\/shop\.html\?lang=de$/, async (route) => {
+    const response = await route.fetch();
+    const tag = '<script async src="/widget/loader.js" data-service="chat-delay" data-lang="de"';
+    const body = (await response.text()).replace(tag, `${tag} data-text-cancel-request="Nein, danke"`);
+    await route.fulfill({ response, body });
+  });
+
+  await withScreenshotsOnFailure('widget-german', () => pages, async () => {
+    await shop.goto(`${server.url}/demo/shop.html?lang=de`);
+    const launcher = shop.locator('[data-switchboard="launcher"]');
+    await launcher.waitFor();
+    assert.equal(await launcher.getAttribute('lang'), 'de');
+    await launcher.click();
+    const frameElement = shop.locator('iframe[data-switchboard="frame"]');
+    assert.match(await frameElement.getAttribute('src'), /\/widget\/\?lang=de#/);
+    const widget = shop.frameLocator('iframe[data-switchboard="frame"]');
+    await widget.getByTestId('greeting').filter({ hasText: 'Fragen? Wir helfen Ihnen gerne.' }).waitFor();
+    assert.equal(await widget.locator('html').getAttribute('lang'), 'de');
+    assert.equal(await widget.locator('h1').innerText(), 'Chatten Sie mit uns');
+    assert.equal(await widget.locator('label[for="sb-name"]').innerText(), 'Ihr Name');
+    assert.equal(await widget.getByTestId('prechat-submit').innerText(), 'Chat starten');
+
+    // Into the queue: the server's English dialog gives way to the German one.
+    await widget.getByTestId('prechat-name').fill('Erika Mustermann');
+    await widget.getByTestId('prechat-submit').click();
+    await widget.getByTestId('confirmation-text')
+      .filter({ hasText: 'Wir benachrichtigen Sie, sobald ein Mitarbeiter verfügbar ist.' }).waitFor();
+    await widget.getByTestId('queue-status').filter({ hasText: /^Sie sind Nummer 1 in der Warteschlange/ }).waitFor();
+    assert.equal(await widget.getByTestId('cancel').innerText(), 'Nein, danke', 'the snippet wins over the language');
+    await widget.getByTestId('cancel').click();
+    await widget.getByTestId('ended-reason').filter({ hasText: 'Sie haben den Chat verlassen.' }).waitFor();
+    assert.deepEqual(logged.filter((m) => m.type === 'error' && !m.text.includes('favicon')), [], 'no errors');
+
+    // A language the server has no texts for: English, and a warning.
+    await shop.goto(`${server.url}/demo/shop.html?lang=xx`);
+    await launcher.waitFor();
+    // The widget was open: the loader reopens it after the navigation.
+    if ((await launcher.getAttribute('aria-expanded')) !== 'true') await launcher.click();
+    await widget.getByTestId('greeting').filter({ hasText: 'Questions? We are here to help.' }).waitFor();
+    assert.ok(
+      logged.some((m) => m.type === 'warning' && m.text.includes('showing English')),
+      `a console warning: ${JSON.stringify(logged)}`,
+    );
+  });
+  await context.close();
+});

@@ -6,15 +6,24 @@
 //! the JS glue and starts the wasm). Rather than `'unsafe-inline'`, the page
 //! is read once at start-up and the SHA-256 of each inline script goes into
 //! `script-src`, so the policy always matches the build that is served.
+//!
+//! `/widget/?lang=de` serves the page with that language's texts in it
+//! (see [`i18n`]); the demo shop takes `?lang=` too, to show it.
+
+pub mod i18n;
 
 use crate::config::WidgetSection;
 use axum::Router;
+use axum::extract::Query;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -57,8 +66,29 @@ pub fn widget_csp(html: &str, frame_ancestors: &[String]) -> String {
     )
 }
 
-fn page(html: &'static str, csp: HeaderValue) -> Response {
-    let mut response = Html(html).into_response();
+/// `?lang=` of the widget page and the demo shop (other members ignored).
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+}
+
+/// The widget page in the asked language if there is one, else English.
+fn widget_page(pages: &HashMap<String, String>, english: &'static str, query: &LangQuery) -> String {
+    let lang = query.lang.as_deref().and_then(i18n::primary_language);
+    lang.and_then(|lang| pages.get(&lang)).map_or_else(|| english.to_owned(), Clone::clone)
+}
+
+/// The demo shop with its snippet (and the copy shown) in the asked
+/// language (`?lang=de`).
+pub fn demo_shop(query: &LangQuery) -> String {
+    match query.lang.as_deref().and_then(i18n::primary_language) {
+        Some(lang) => DEMO_SHOP.replace("data-lang=\"en\"", &format!("data-lang=\"{lang}\"")),
+        None => DEMO_SHOP.to_owned(),
+    }
+}
+
+fn page(html: impl Into<String>, csp: HeaderValue) -> Response {
+    let mut response = Html(html.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -75,14 +105,23 @@ pub fn routes(config: &WidgetSection, static_dir: Option<&Path>) -> Router {
         && let Ok(html) = std::fs::read_to_string(dir.join("widget").join("index.html"))
     {
         let csp = widget_csp(&html, &config.frame_ancestors);
+        let (pages, skipped) = i18n::localized_pages(&html, &dir.join("widget").join("i18n"));
+        for error in skipped {
+            tracing::warn!(%error, "a widget language is not served");
+        }
+        let pages = Arc::new(pages);
         let html: &'static str = Box::leak(html.into_boxed_str());
         match HeaderValue::from_str(&csp) {
             Ok(csp) => {
-                let (first, second) = (csp.clone(), csp.clone());
+                let served = csp.clone();
+                let serve = move |Query(query): Query<LangQuery>| {
+                    let (pages, csp) = (pages.clone(), served.clone());
+                    async move { page(widget_page(&pages, html, &query), csp) }
+                };
                 router = router
                     .route("/widget", get(|| async { Redirect::permanent("/widget/") }))
-                    .route("/widget/", get(move || async move { page(html, first) }))
-                    .route("/widget/index.html", get(move || async move { page(html, second) }))
+                    .route("/widget/", get(serve.clone()))
+                    .route("/widget/index.html", get(serve))
                     .route_service("/widget/{*file}", ServeDir::new(dir));
                 router = router.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, csp));
             }
@@ -90,8 +129,12 @@ pub fn routes(config: &WidgetSection, static_dir: Option<&Path>) -> Router {
         }
     }
     if config.demo_shop {
-        router =
-            router.route("/demo/shop.html", get(|| async { page(DEMO_SHOP, HeaderValue::from_static(DEMO_SHOP_CSP)) }));
+        router = router.route(
+            "/demo/shop.html",
+            get(|Query(query): Query<LangQuery>| async move {
+                page(demo_shop(&query), HeaderValue::from_static(DEMO_SHOP_CSP))
+            }),
+        );
     }
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -114,3 +114,46 @@ fn a_bad_frame_ancestor_is_refused_at_start() {
     let result = std::panic::catch_unwind(|| test_config(&text));
     assert!(result.is_err(), "the configuration is refused");
 }
+
+#[tokio::test]
+async fn a_language_the_build_has_comes_in_the_page_and_others_get_english() {
+    let dist = dist();
+    let i18n = dist.path().join("widget").join("i18n");
+    std::fs::create_dir(&i18n).unwrap();
+    std::fs::write(i18n.join("de.json"), r#"{"greeting":"Fragen? Wir helfen Ihnen gerne.","send":"Senden"}"#).unwrap();
+    std::fs::write(i18n.join("fr.json"), "not json").unwrap();
+    let addr = serve("[widget]\ndemo_shop = true\n", dist.path()).await;
+    let (_, english_headers, english) = get(addr, "/widget/").await;
+    assert_eq!(english, PAGE);
+
+    let (status, headers, body) = get(addr, "/widget/?lang=de-AT&x=1").await;
+    assert!(status.contains("200"), "{status}");
+    assert!(
+        body.starts_with(
+            "<!doctype html><html lang=\"de\" data-texts=\"{&quot;greeting&quot;:&quot;Fragen? Wir helfen Ihnen \
+             gerne.&quot;,&quot;send&quot;:&quot;Senden&quot;}\"><head><script type=\"module\">"
+        ),
+        "{body}"
+    );
+    assert_eq!(
+        header(&headers, "content-security-policy"),
+        header(&english_headers, "content-security-policy"),
+        "the same scripts, the same policy"
+    );
+    let (_, _, body) = get(addr, "/widget/index.html?lang=de").await;
+    assert!(body.contains("data-texts="));
+
+    for unknown in ["/widget/?lang=fr", "/widget/?lang=xx", "/widget/?lang=..%2Fetc", "/widget/?lang="] {
+        let (status, _, body) = get(addr, unknown).await;
+        assert!(status.contains("200"), "{unknown}: {status}");
+        assert_eq!(body, PAGE, "{unknown}: English (a broken file is not served)");
+    }
+
+    let (_, _, shop) = get(addr, "/demo/shop.html?lang=es").await;
+    assert!(
+        shop.contains("data-lang=\"es\"") && !shop.contains("data-lang=\"en\""),
+        "the shop's snippet asks for Spanish"
+    );
+    let (_, _, shop) = get(addr, "/demo/shop.html?lang=%3Cscript%3E").await;
+    assert!(shop.contains("data-lang=\"en\"") && !shop.contains("<script>"), "not a language: unchanged");
+}

@@ -1,19 +1,40 @@
 //! The frame's side of the host page: the snippet's options (in the URL
-//! fragment, so they never reach server logs), `postMessage` both ways with
-//! the origin checked, the alert (sound; the loader flags the host's title),
-//! the transcript download and the focus trap.
+//! fragment, so they never reach server logs) and the texts of the language
+//! they ask for, `postMessage` both ways with the origin checked, the alert
+//! (sound; the loader flags the host's title), the transcript download and
+//! the focus trap.
 
 use super::WidgetConfig;
+use super::wire::{Json, Parsed};
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlElement, MessageEvent};
 
-/// The options the loader put in `#…` (JSON), or the defaults.
-pub fn config_from_page() -> WidgetConfig {
+/// The options the loader put in `#…` (parsed JSON).
+fn page_options() -> Option<Parsed> {
     let hash = window().location().hash().unwrap_or_default();
     let json = js_sys::decode_uri_component(hash.trim_start_matches('#')).ok().and_then(|text| text.as_string());
-    json.and_then(|json| super::wire::parse(&json)).map(|json| WidgetConfig::from_json(&json)).unwrap_or_default()
+    json.and_then(|json| super::wire::parse(&json))
+}
+
+/// The config: the options the loader put in `#…` over the defaults, and
+/// the language's texts if the server put them in the page (it does for
+/// `/widget/?lang=de` when it has `i18n/de.json`, as `<html lang="de"
+/// data-texts="{…}">`: data sent only to those who ask for it, and no fetch
+/// code in the widget). A language the server lacks leaves the widget in
+/// English, with a console warning.
+pub fn config_from_page() -> WidgetConfig {
+    let Some(options) = page_options() else {
+        return WidgetConfig::default();
+    };
+    let root = document().document_element();
+    let texts = root.and_then(|root| root.get_attribute("data-texts")).and_then(|texts| super::wire::parse(&texts));
+    let wanted = options.text("lang").unwrap_or_default();
+    if texts.is_none() && !wanted.is_empty() && !wanted.starts_with("en") {
+        leptos::logging::warn!("switchboard: the server has no texts for this language; showing English");
+    }
+    WidgetConfig::from_json(&options, texts.as_ref())
 }
 
 /// A colour is accepted only if it looks like one (`#fff`, `rgb(…)`, `teal`).
@@ -32,20 +53,17 @@ pub fn apply_theme(config: &WidgetConfig) {
     }
 }
 
-/// The origin messages go to: the host page's, as the loader declared it.
-/// The server's `frame-ancestors` decides which hosts may embed the frame
-/// at all; posting to the declared origin means a false declaration only
-/// loses the messages.
-fn host_origin() -> Option<String> {
-    let origin = config_from_page().origin;
-    (origin.starts_with("https://") || origin.starts_with("http://")).then_some(origin)
-}
-
-pub fn post_to_host(message: &str) {
-    let (Some(origin), Ok(Some(parent))) = (host_origin(), window().parent()) else {
+/// Posts to the host page at `origin`, the one the loader declared
+/// ([`WidgetConfig::origin`]). The server's `frame-ancestors` decides which
+/// hosts may embed the frame at all; posting to the declared origin means a
+/// false declaration only loses the messages.
+pub fn post_to_host(origin: &str, message: &str) {
+    if !(origin.starts_with("https://") || origin.starts_with("http://")) {
         return;
-    };
-    let _ = parent.post_message(&message.into(), &origin);
+    }
+    if let Ok(Some(parent)) = window().parent() {
+        let _ = parent.post_message(&message.into(), origin);
+    }
 }
 
 /// Listens for the host's messages, from its origin and its window only.
@@ -107,8 +125,8 @@ pub fn trap_focus(root: &Element, event: &web_sys::KeyboardEvent) {
 /// "An agent is available": the loader on the host page plays a chime and
 /// flags the page title while the tab is hidden (the host page is what the
 /// customer sees, and it had the customer's click, so it may play sound).
-pub fn alert(text: &str) {
-    post_to_host(&format!("sb:alert:{text}"));
+pub fn alert(origin: &str, text: &str) {
+    post_to_host(origin, &format!("sb:alert:{text}"));
 }
 
 /// The transcript as a `data:` URL for a download link (no Blob or object

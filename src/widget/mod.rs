@@ -6,6 +6,8 @@
 //! - [`wire`]: small customer-only frame decoding and encoding.
 //! - [`socket`]: the only code that touches the WebSocket, storage and timers.
 //! - [`embed`]: the iframe's side of the host page (config, postMessage).
+//! - [`texts`]: every string it shows (English built in, other languages
+//!   fetched as data, snippet overrides).
 //! - the components below read a [`WidgetView`] and send [`WidgetAction`]s,
 //!   so tests mount them over any signal (see `tests/widget_*.rs`).
 //!
@@ -14,12 +16,14 @@
 pub mod embed;
 pub mod session;
 pub mod socket;
+pub mod texts;
 pub mod wire;
 
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage};
+use texts::{T, Texts};
 use wasm_bindgen::JsCast;
 
 /// What the host page asks for (the snippet's options, in the frame's URL
@@ -29,8 +33,9 @@ pub struct WidgetConfig {
     /// The host page's origin: the only one messages go to and come from.
     pub origin: String,
     pub service: String,
-    pub title: String,
-    pub greeting: String,
+    /// Every string shown: English, the language file, the snippet's
+    /// overrides (one table for the page's lifetime, shared by reference).
+    pub texts: &'static Texts,
     /// The accent colour (`#0b5fff`).
     pub color: String,
     /// Which pre-chat fields to show: `name`, `email`, `subject`.
@@ -38,18 +43,31 @@ pub struct WidgetConfig {
 }
 
 impl WidgetConfig {
-    /// The options in `json` over the defaults (unknown members ignored).
-    pub fn from_json<J: wire::Json>(json: &J) -> Self {
-        let defaults = Self::default();
-        let text = |key: &str, default: String| json.text(key).unwrap_or(default);
-        Self {
-            origin: text("origin", defaults.origin),
-            service: text("service", defaults.service),
-            title: text("title", defaults.title),
-            greeting: text("greeting", defaults.greeting),
-            color: text("color", defaults.color),
-            fields: json.field("fields").and_then(|fields| fields.strings()).unwrap_or(defaults.fields),
+    /// The options in `json` over the defaults (unknown members ignored);
+    /// `language` is the texts of the language its `lang` option asked
+    /// for, if the server had them. The snippet's `texts` win over those.
+    pub fn from_json<J: wire::Json>(json: &J, language: Option<&J>) -> Self {
+        let mut config = Self::default();
+        // One loop, one call site: the widget's size budget is tight.
+        for (key, option) in
+            [("origin", &mut config.origin), ("service", &mut config.service), ("color", &mut config.color)]
+        {
+            if let Some(value) = json.text(key) {
+                *option = value;
+            }
         }
+        if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
+            config.fields = fields;
+        }
+        let mut texts = *config.texts;
+        if let Some(language) = language {
+            texts.apply(language);
+        }
+        if let Some(overrides) = json.field("texts") {
+            texts.apply(&overrides);
+        }
+        config.texts = Box::leak(Box::new(texts));
+        config
     }
 }
 
@@ -58,8 +76,7 @@ impl Default for WidgetConfig {
         Self {
             origin: String::new(),
             service: "chat-delay".into(),
-            title: "Chat with us".into(),
-            greeting: "Questions? We are here to help.".into(),
+            texts: &texts::ENGLISH_TEXTS,
             color: String::new(),
             fields: vec!["name".into(), "email".into(), "subject".into()],
         }
@@ -140,7 +157,8 @@ fn use_widget() -> Widget {
     expect_context()
 }
 
-/// The widget with a live connection, configured by the frame's URL.
+/// The widget with a live connection, configured by the frame's URL (and
+/// its language: see [`embed::config_from_page`]).
 #[component]
 pub fn WidgetApp() -> impl IntoView {
     let config = embed::config_from_page();
@@ -148,41 +166,32 @@ pub fn WidgetApp() -> impl IntoView {
     embed::listen_to_host(&config.origin);
     let (view, act) = socket::start(&config);
     provide_widget_with(view, act);
-    embed::post_to_host("sb:ready");
+    embed::post_to_host(&config.origin, "sb:ready");
     view! { <Panel config/> }
 }
 
-/// Minutes for people: "about 2 minutes", "less than a minute".
-pub fn format_wait(seconds: u64) -> String {
-    match seconds.div_ceil(60) {
-        0 | 1 if seconds < 60 => "less than a minute".into(),
-        1 => "about 1 minute".into(),
-        minutes => format!("about {minutes} minutes"),
-    }
-}
-
 /// "You are number 2 in line (3 waiting). Estimated wait: about 2 minutes."
-pub fn queue_text(queue: &QueueFigures) -> String {
-    let mut line = format!("You are number {} in line ({} waiting).", queue.position, queue.waiting);
+pub fn queue_text(texts: &Texts, queue: &QueueFigures) -> String {
+    let (position, waiting) = (format!("{}", queue.position), format!("{}", queue.waiting));
+    let mut line = texts.fill(T::Queue, &[("position", &position), ("waiting", &waiting)]);
     if let Some(ewt) = queue.estimate_secs {
-        line.push_str(" Estimated wait: ");
-        line.push_str(&format_wait(ewt));
-        line.push('.');
+        line.push(' ');
+        line.push_str(&texts.fill(T::Estimate, &[("wait", &texts.wait(ewt))]));
     }
     line
 }
 
 /// The word under one of the customer's own messages.
-pub fn delivery_label(delivery: &Delivery) -> String {
+pub fn delivery_label(texts: &Texts, delivery: &Delivery) -> String {
     match delivery {
-        Delivery::Sending => "Sending…".into(),
-        Delivery::Sent => "Sent".into(),
-        Delivery::Failed(reason) => format!("Not sent: {reason}"),
+        Delivery::Sending => texts.get(T::Sending).to_owned(),
+        Delivery::Sent => texts.get(T::Sent).to_owned(),
+        Delivery::Failed(reason) => texts.fill(T::NotSent, &[("reason", reason)]),
     }
 }
 
 /// The text of the stage's own message (dialog, alert or why it ended).
-fn stage_text(view: &WidgetView) -> Option<String> {
+fn stage_text(view: &WidgetView, _: &Texts) -> Option<String> {
     match view.stage() {
         Stage::Waiting { text } => Some(text),
         Stage::Notified { alert, .. } => Some(alert),
@@ -220,6 +229,10 @@ fn section_of(stage: &Stage) -> Section {
 #[component]
 pub fn Panel(config: WidgetConfig) -> impl IntoView {
     let Widget { view, act } = use_widget();
+    // A `'static` table is `Copy` into every closure below, with no
+    // reference counting to ship.
+    let texts = config.texts;
+    let t = |entry: T| texts.get(entry);
     let root = NodeRef::<html::Section>::new();
     let keydown = move |event: KeyboardEvent| match event.key().as_str() {
         "Escape" => act.run(WidgetAction::Minimize),
@@ -235,7 +248,7 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
     // Every dynamic text is the same closure type over a `fn` that picks
     // it, and every button click goes through one delegated handler keyed
     // by `data-action`: fewer generic instances, a smaller widget.
-    let text = move |pick: fn(&WidgetView) -> Option<String>| move || view.with(pick);
+    let text = move |pick: fn(&WidgetView, &Texts) -> Option<String>| move || view.with(|v| pick(v, texts));
     let on_click = move |event: leptos::ev::MouseEvent| {
         let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
         let action = target.and_then(|target| target.closest("[data-action]").ok().flatten());
@@ -289,66 +302,66 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
     let starting = move || view.with(|v| v.stage == Some(Stage::Starting));
 
     view! {
-        <section class="panel" role="dialog" aria-label=config.title.clone() node_ref=root on:keydown=keydown on:click=on_click>
+        <section class="panel" role="dialog" aria-label=t(T::Title) node_ref=root on:keydown=keydown on:click=on_click>
             <header class="head">
-                <h1>{config.title.clone()}</h1>
-                <button type="button" class="icon" aria-label="Minimise the chat" data-testid="minimise"
+                <h1>{t(T::Title)}</h1>
+                <button type="button" class="icon" aria-label=t(T::Minimise) data-testid="minimise"
                     data-action="minimise">"–"</button>
             </header>
             <p class="banner" role="status" data-testid="offline-banner" hidden=move || !view.with(|v| v.reconnecting)>
-                "Connection lost — reconnecting… Your messages will be sent."
+                {t(T::Offline)}
             </p>
             <div class="body">
                 <form class="prechat" data-testid="prechat" on:submit=start hidden=hidden(Section::Form)>
-                    <p>{config.greeting.clone()}</p>
-                    <label for="sb-name" hidden=!has("name")>"Your name"</label>
+                    <p data-testid="greeting">{t(T::Greeting)}</p>
+                    <label for="sb-name" hidden=!has("name")>{t(T::Name)}</label>
                     <input id="sb-name" autocomplete="name" maxlength="100" data-testid="prechat-name"
                         hidden=!has("name") required=has("name") node_ref=name/>
-                    <label for="sb-email" hidden=!has("email")>"E-mail"</label>
+                    <label for="sb-email" hidden=!has("email")>{t(T::Email)}</label>
                     <input id="sb-email" type="email" autocomplete="email" maxlength="200" data-testid="prechat-email"
                         hidden=!has("email") node_ref=email/>
-                    <label for="sb-subject" hidden=!has("subject")>"Subject"</label>
+                    <label for="sb-subject" hidden=!has("subject")>{t(T::Subject)}</label>
                     <input id="sb-subject" maxlength="200" data-testid="prechat-subject"
                         hidden=!has("subject") node_ref=subject/>
-                    <p class="error" role="alert">{text(|v| v.error.clone())}</p>
-                    <button type="submit" class="primary" data-testid="prechat-submit">"Start chat"</button>
+                    <p class="error" role="alert">{text(|v, _| v.error.clone())}</p>
+                    <button type="submit" class="primary" data-testid="prechat-submit">{t(T::Start)}</button>
                 </form>
-                <p class="status" data-testid="requesting" hidden=hidden(Section::Requesting)>"Connecting…"</p>
+                <p class="status" data-testid="requesting" hidden=hidden(Section::Requesting)>{t(T::Connecting)}</p>
                 <div class="waiting" data-testid="waiting" hidden=hidden(Section::Waiting)>
                     <p class="dialog-text" data-testid="confirmation-text">{text(stage_text)}</p>
                     <p class="queue" role="status" data-testid="queue-status">
-                        {text(|v| v.queue.as_ref().map(queue_text))}
+                        {text(|v, texts| v.queue.as_ref().map(|queue| queue_text(texts, queue)))}
                     </p>
-                    <p class="notice" role="status" data-testid="notice">{text(|v| v.notice.clone())}</p>
-                    <p class="hint">"You may leave this page open in the background: a sound tells you when an agent is available."</p>
-                    <button type="button" data-testid="cancel" data-action="leave">"Cancel request"</button>
+                    <p class="notice" role="status" data-testid="notice">{text(|v, _| v.notice.clone())}</p>
+                    <p class="hint">{t(T::Hint)}</p>
+                    <button type="button" data-testid="cancel" data-action="leave">{t(T::CancelRequest)}</button>
                 </div>
                 <div class="available" role="alert" data-testid="agent-available" hidden=hidden(Section::Available)>
                     <p data-testid="alert-text">{text(stage_text)}</p>
                     <button type="button" class="primary" data-testid="confirm"
-                        data-action="confirm">"I'm here — start the chat"</button>
-                    <button type="button" data-action="leave">"Cancel"</button>
+                        data-action="confirm">{t(T::Confirm)}</button>
+                    <button type="button" data-action="leave">{t(T::Cancel)}</button>
                 </div>
                 <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
-                <p class="status" data-testid="starting" hidden=move || !starting()>"Starting the chat…"</p>
-                <ol class="transcript" role="log" aria-live="polite" aria-label="Messages" data-testid="transcript"
+                <p class="status" data-testid="starting" hidden=move || !starting()>{t(T::Starting)}</p>
+                <ol class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
                     hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
-                    {move || view.with(|v| v.transcript.iter().map(line_view).collect_view())}
+                    {move || view.with(|v| v.transcript.iter().map(|line| line_view(texts, line)).collect_view())}
                 </ol>
                 <p class="typing" aria-live="polite" data-testid="typing" hidden=hidden(Section::Chat)>
-                    {text(|v| v.agent_typing.as_ref().map(|name| format!("{name} is typing…")))}
+                    {text(|v, texts| v.agent_typing.as_ref().map(|name| texts.fill(T::Typing, &[("name", name)])))}
                 </p>
                 <form class="composer" data-testid="chat" on:submit=send hidden=hidden(Section::Chat)>
-                    <label for="sb-message" class="sr-only">"Your message"</label>
-                    <input id="sb-message" autocomplete="off" maxlength="4000" placeholder="Write a message…"
+                    <label for="sb-message" class="sr-only">{t(T::Message)}</label>
+                    <input id="sb-message" autocomplete="off" maxlength="4000" placeholder=t(T::Placeholder)
                         data-testid="composer" node_ref=message on:input=on_input disabled=starting/>
-                    <button type="submit" class="primary" data-testid="send" disabled=starting>"Send"</button>
+                    <button type="submit" class="primary" data-testid="send" disabled=starting>{t(T::Send)}</button>
                 </form>
                 <div class="actions" hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
-                    <a class="button" download="chat-transcript.txt" href=transcript_href data-testid="download">"Download transcript"</a>
-                    <button type="button" data-testid="leave" hidden=hidden(Section::Chat) data-action="leave">"End chat"</button>
+                    <a class="button" download="chat-transcript.txt" href=transcript_href data-testid="download">{t(T::Download)}</a>
+                    <button type="button" data-testid="leave" hidden=hidden(Section::Chat) data-action="leave">{t(T::End)}</button>
                     <button type="button" class="primary" data-testid="start-over" hidden=hidden(Section::Ended)
-                        data-action="start-over">"New chat"</button>
+                        data-action="start-over">{t(T::NewChat)}</button>
                 </div>
             </div>
         </section>
@@ -356,13 +369,13 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
 }
 
 /// One transcript line, text only.
-fn line_view(line: &Line) -> impl IntoView + use<> {
+fn line_view(texts: &Texts, line: &Line) -> impl IntoView + use<> {
     let class = match line.author {
         Author::Customer => "msg mine",
         Author::Agent => "msg agent",
         Author::System => "msg system",
     };
-    let state = (line.author == Author::Customer).then(|| delivery_label(&line.delivery));
+    let state = (line.author == Author::Customer).then(|| delivery_label(texts, &line.delivery));
     view! {
         <li class=class data-testid="message">
             <span class="who">{line.name.clone()}</span>
@@ -380,13 +393,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn waits_read_as_minutes() {
-        assert_eq!(format_wait(0), "less than a minute");
-        assert_eq!(format_wait(59), "less than a minute");
-        assert_eq!(format_wait(60), "about 1 minute");
-        assert_eq!(format_wait(61), "about 2 minutes");
+    fn queue_and_delivery_read_from_the_table() {
+        let english = Texts::default();
         let queue = QueueFigures { position: 1, waiting: 1, estimate_secs: None };
-        assert_eq!(queue_text(&queue), "You are number 1 in line (1 waiting).");
+        assert_eq!(queue_text(&english, &queue), "You are number 1 in line (1 waiting).");
+        let queue = QueueFigures { position: 2, waiting: 5, estimate_secs: Some(61) };
+        assert_eq!(
+            queue_text(&english, &queue),
+            "You are number 2 in line (5 waiting). Estimated wait: about 2 minutes."
+        );
+        assert_eq!(delivery_label(&english, &Delivery::Failed("too long".into())), "Not sent: too long");
     }
 
     #[test]
@@ -399,13 +415,25 @@ mod tests {
 
     #[test]
     fn the_snippet_options_override_the_defaults() {
-        let json = r##"{"origin":"https://shop.example","title":"Help","fields":["name"],"color":"#123456","x":1}"##;
-        let config = WidgetConfig::from_json(&wire::parse(json).unwrap());
+        let json =
+            r##"{"origin":"https://shop.example","texts":{"title":"Help"},"fields":["name"],"color":"#123456","x":1}"##;
+        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), None);
         assert_eq!(config.origin, "https://shop.example");
-        assert_eq!(config.title, "Help");
+        assert_eq!(config.texts.get(T::Title), "Help");
+        assert_eq!(config.texts.get(T::Greeting), "Questions? We are here to help.", "English by default");
         assert_eq!(config.fields, ["name"]);
         assert_eq!(config.service, "chat-delay", "a default");
         assert!(embed::is_safe_color(&config.color));
         assert!(!embed::is_safe_color("red; background: url(x)"));
+    }
+
+    #[test]
+    fn a_language_file_then_the_snippet_texts() {
+        let json = r##"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"##;
+        let file = r##"{"title":"Chatten Sie mit uns","greeting":"Fragen? Wir helfen Ihnen gerne."}"##;
+        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), Some(&wire::parse(file).unwrap()));
+        assert_eq!(config.texts.get(T::Title), "Acme-Hilfe", "the snippet wins");
+        assert_eq!(config.texts.get(T::Greeting), "Fragen? Wir helfen Ihnen gerne.");
+        assert_eq!(config.texts.get(T::Send), "Send", "what the file lacks stays English");
     }
 }

@@ -14,6 +14,7 @@
 //! delivery exactly-once. Events are applied strictly in `seq` order; a
 //! repeat is dropped and a gap asks the driver for a fresh connection.
 
+use super::texts::{ENGLISH_TEXTS, T, Texts};
 use std::collections::VecDeque;
 
 /// What the customer typed into the pre-chat form.
@@ -117,6 +118,8 @@ pub enum CustomerEvent {
     },
     ConfirmationExpired {
         message: String,
+        /// The customer kept the place in the queue.
+        kept_place: bool,
     },
     Message {
         message_id: u64,
@@ -161,13 +164,12 @@ enum Pending {
     Disconnect,
 }
 
-pub const LEFT_BY_CUSTOMER: &str = "You left the chat.";
-pub const CHAT_OVER: &str = "The chat has ended.";
-
 /// The customer's session; see the module documentation.
 #[derive(Debug)]
 pub struct CustomerSession {
     pub service: String,
+    /// The words it puts on the stage and in the transcript.
+    pub texts: &'static Texts,
     pub details: Details,
     pub stage: Stage,
     pub queue: Option<QueueFigures>,
@@ -209,6 +211,7 @@ impl CustomerSession {
     pub fn new(service: impl Into<String>, id_prefix: impl Into<String>) -> Self {
         Self {
             service: service.into(),
+            texts: &ENGLISH_TEXTS,
             details: Details::default(),
             stage: Stage::Form,
             queue: None,
@@ -286,7 +289,8 @@ impl CustomerSession {
         }
         self.next_id += 1;
         let client_id = format!("{}-{}", self.id_prefix, self.next_id);
-        let name = if self.details.name.is_empty() { "You".to_owned() } else { self.details.name.clone() };
+        let name =
+            if self.details.name.is_empty() { self.texts.get(T::You).to_owned() } else { self.details.name.clone() };
         self.transcript.push(Line {
             key: client_id.clone(),
             author: Author::Customer,
@@ -316,7 +320,7 @@ impl CustomerSession {
         } else {
             // Without a connection the request cannot be withdrawn; forget
             // it here (the server keeps it until an agent marks it done).
-            self.end(LEFT_BY_CUSTOMER);
+            self.end(T::LeftByCustomer);
         }
     }
 
@@ -326,8 +330,10 @@ impl CustomerSession {
             let service = std::mem::take(&mut self.service);
             let prefix = format!("{}n", self.id_prefix);
             let details = std::mem::take(&mut self.details);
+            let texts = self.texts;
             *self = Self::new(service, prefix);
             self.details = details;
+            self.texts = texts;
         }
     }
 
@@ -475,8 +481,8 @@ impl CustomerSession {
             }
             // The token no longer resumes (the chat ended, or the log is
             // gone): nothing to come back to.
-            (Pending::Open, Err(_)) => self.end(CHAT_OVER),
-            (_, Err(refusal)) if refusal.code == "not-found" => self.end(CHAT_OVER),
+            (Pending::Open, Err(_)) => self.end(T::ChatOver),
+            (_, Err(refusal)) if refusal.code == "not-found" => self.end(T::ChatOver),
             (Pending::Connect, Err(refusal)) => {
                 self.stage = Stage::Waiting { text: self.waiting_text() };
                 self.notice = Some(refusal.message);
@@ -494,7 +500,7 @@ impl CustomerSession {
                     line.delivery = delivery;
                 }
             }
-            (Pending::Disconnect, Ok(_)) => self.end(LEFT_BY_CUSTOMER),
+            (Pending::Disconnect, Ok(_)) => self.end(T::LeftByCustomer),
             _ => {}
         }
     }
@@ -514,6 +520,7 @@ impl CustomerSession {
         let live = seq > self.replay_until;
         match event {
             CustomerEvent::ConfirmationDialog { text } => {
+                let text = self.texts.or(T::Dialog, text);
                 self.dialog_text = text.clone();
                 self.stage = Stage::Waiting { text };
             }
@@ -524,6 +531,7 @@ impl CustomerSession {
                 }
             }
             CustomerEvent::AgentAvailable { alert, confirm_by } => {
+                let alert = self.texts.or(T::Available, alert);
                 self.notice = None;
                 if live {
                     self.effects.push_back(Effect::Alert(alert.clone()));
@@ -531,8 +539,8 @@ impl CustomerSession {
                 self.last_alert = Some((alert.clone(), confirm_by));
                 self.stage = Stage::Notified { alert, confirm_by };
             }
-            CustomerEvent::ConfirmationExpired { message } => {
-                self.notice = Some(message);
+            CustomerEvent::ConfirmationExpired { message, kept_place } => {
+                self.notice = Some(self.texts.or(if kept_place { T::MissedKept } else { T::MissedBack }, message));
                 self.stage = Stage::Waiting { text: self.waiting_text() };
             }
             CustomerEvent::StartChatDialog => {
@@ -557,14 +565,14 @@ impl CustomerSession {
                     self.agent_typing = typing.then_some(name);
                 }
             }
-            CustomerEvent::Left { author: Author::Customer, .. } => self.end(LEFT_BY_CUSTOMER),
+            CustomerEvent::Left { author: Author::Customer, .. } => self.end(T::LeftByCustomer),
             CustomerEvent::Left { name, .. } => {
                 self.agent_typing = None;
                 self.transcript.push(Line {
                     key: format!("s{seq}"),
                     author: Author::System,
-                    name: "Switchboard".into(),
-                    text: format!("{name} left the chat."),
+                    name: self.texts.get(T::System).to_owned(),
+                    text: self.texts.fill(T::AgentLeft, &[("name", &name)]),
                     delivery: Delivery::Sent,
                 });
             }
@@ -585,18 +593,18 @@ impl CustomerSession {
         self.dialog_text.clone()
     }
 
-    fn end(&mut self, reason: &str) {
+    fn end(&mut self, reason: T) {
         if self.is_over() {
             return;
         }
-        self.stage = Stage::Ended { reason: reason.to_owned() };
+        self.stage = Stage::Ended { reason: self.texts.get(reason).to_owned() };
         self.token = None;
         self.agent_typing = None;
         self.start_wanted = false;
         self.effects.push_back(Effect::Forget);
         for line in &mut self.transcript {
             if line.delivery == Delivery::Sending {
-                line.delivery = Delivery::Failed("not sent: the chat ended".into());
+                line.delivery = Delivery::Failed(self.texts.get(T::Unsent).to_owned());
             }
         }
         self.outbox.clear();
@@ -771,7 +779,7 @@ mod tests {
         assert_eq!(sent(&mut session), [r#"{"id":"c6","command":"disconnect"}"#]);
         feed(&mut session, &event(8, "chat.left", r#"{"party":{"kind":"customer","name":"James Bond"}}"#));
         feed(&mut session, &success("c6", "null"));
-        assert_eq!(session.stage, Stage::Ended { reason: LEFT_BY_CUSTOMER.into() });
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::LeftByCustomer).into() });
         assert_eq!(effects(&mut session), [Effect::Forget]);
         assert!(!session.wants_socket());
     }
@@ -790,6 +798,34 @@ mod tests {
         assert_eq!(session.notice.as_deref(), Some("You keep your place."));
         session.confirm();
         assert!(sent(&mut session).is_empty(), "no confirmation is pending");
+    }
+
+    /// The session in German: the server's English texts give way to the
+    /// language's, and its own lines are German too.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_session_in_another_language_says_everything_in_it() {
+        let mut german = Texts::default();
+        german.apply(&serde_json::from_str::<serde_json::Value>(include_str!("../../www/i18n/de.json")).unwrap());
+        let mut session = session();
+        session.texts = Box::leak(Box::new(german));
+        session.request_chat(Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"K","lastSeq":0}"#));
+        feed(&mut session, &event(1, "dialog", r#"{"_action":"ConfirmationDialog","_text":"Wait","_id":"R1"}"#));
+        let dialog = "Wir benachrichtigen Sie, sobald ein Mitarbeiter verfügbar ist.";
+        assert_eq!(session.stage, Stage::Waiting { text: dialog.into() });
+        feed(&mut session, &event(2, "notification", r#"{"alert":"Agent!","confirmBy":5}"#));
+        let alert = "Ein Mitarbeiter ist verfügbar und wartet auf Ihre Bestätigung.";
+        assert_eq!(session.stage, Stage::Notified { alert: alert.into(), confirm_by: 5 });
+        assert_eq!(effects(&mut session), [Effect::StoreToken("K".into()), Effect::Alert(alert.into())]);
+        feed(&mut session, &event(3, "notification.expired", r#"{"keptPlace":false,"message":"Back."}"#));
+        assert!(session.notice.as_deref().is_some_and(|notice| notice.contains("ans Ende der Warteschlange")));
+        feed(&mut session, &event(4, "chat.left", r#"{"party":{"kind":"agent","name":"Alice"}}"#));
+        assert_eq!(session.transcript.last().unwrap().text, "Alice hat den Chat verlassen.");
+        feed(&mut session, &event(5, "chat.left", r#"{"party":{"kind":"customer","name":"Erika"}}"#));
+        assert_eq!(session.stage, Stage::Ended { reason: "Sie haben den Chat verlassen.".into() });
     }
 
     #[test]
@@ -893,7 +929,7 @@ mod tests {
             &mut session,
             r#"{"id":"c1","command":"resume","result":"failure","failure":{"code":"not-found","message":"no open chat has this token"}}"#,
         );
-        assert_eq!(session.stage, Stage::Ended { reason: CHAT_OVER.into() });
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
         assert_eq!(effects(&mut session), [Effect::Forget]);
         session.start_over();
         assert_eq!(session.stage, Stage::Form);
@@ -930,7 +966,7 @@ mod tests {
                 r#"{{"id":"{id}","result":"failure","failure":{{"code":"not-found","message":"the chat has ended"}}}}"#
             ),
         );
-        assert_eq!(session.stage, Stage::Ended { reason: CHAT_OVER.into() });
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
         assert!(matches!(session.transcript[1].delivery, Delivery::Failed(_)));
     }
 

@@ -32,6 +32,7 @@ pub fn customer_socket_url(page_protocol: &str, host: &str) -> String {
 pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<WidgetAction>) {
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
+    session.texts = config.texts;
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
     }
@@ -42,6 +43,7 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
         RefCell::new(Driver {
             me: me.clone(),
             url,
+            origin: config.origin.clone(),
             session,
             publish,
             socket: None,
@@ -72,6 +74,8 @@ impl Drop for Socket {
 struct Driver {
     me: Weak<RefCell<Driver>>,
     url: String,
+    /// The host page's origin (for `postMessage`).
+    origin: String,
     session: CustomerSession,
     publish: WriteSignal<WidgetView>,
     socket: Option<Socket>,
@@ -123,7 +127,7 @@ impl Driver {
             WidgetAction::Typing(typing) => self.session.typing(typing),
             WidgetAction::Leave => self.session.disconnect(),
             WidgetAction::StartOver => self.session.start_over(),
-            WidgetAction::Minimize => embed::post_to_host("sb:close"),
+            WidgetAction::Minimize => embed::post_to_host(&self.origin, "sb:close"),
         }
     }
 
@@ -136,7 +140,7 @@ impl Driver {
                     storage_remove(DETAILS_KEY);
                 }
                 Effect::Alert(text) => {
-                    embed::alert(&text);
+                    embed::alert(&self.origin, &text);
                     // The prompt takes the focus once it is drawn.
                     set_timeout(embed::focus_first, Duration::ZERO);
                 }

@@ -72,14 +72,20 @@ impl Json for serde_json::Value {
     }
 }
 
+/// A parsed JSON value on this platform (see [`Json`]).
+#[cfg(target_arch = "wasm32")]
+pub type Parsed = wasm_bindgen::JsValue;
+#[cfg(not(target_arch = "wasm32"))]
+pub type Parsed = serde_json::Value;
+
 /// Parses JSON text with the platform's parser.
 #[cfg(target_arch = "wasm32")]
-pub fn parse(text: &str) -> Option<wasm_bindgen::JsValue> {
+pub fn parse(text: &str) -> Option<Parsed> {
     js_sys::JSON::parse(text).ok()
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub fn parse(text: &str) -> Option<serde_json::Value> {
+pub fn parse(text: &str) -> Option<Parsed> {
     serde_json::from_str(text).ok()
 }
 
@@ -113,9 +119,10 @@ pub fn decode_value<J: Json>(frame: &J) -> Result<Incoming, String> {
                 alert: text("alert").unwrap_or_default(),
                 confirm_by: unsigned("confirmBy").unwrap_or(0),
             },
-            "notification.expired" => {
-                CustomerEvent::ConfirmationExpired { message: text("message").unwrap_or_default() }
-            }
+            "notification.expired" => CustomerEvent::ConfirmationExpired {
+                message: text("message").unwrap_or_default(),
+                kept_place: data.as_ref().and_then(|data| data.field("keptPlace")?.boolean()).unwrap_or(false),
+            },
             "chat.message" => {
                 let (author, name) = party("from");
                 CustomerEvent::Message {
@@ -319,12 +326,12 @@ mod tests {
                 event: CustomerEvent::AgentAvailable { alert: AgentAvailable::ALERT.into(), confirm_by: 70_000 }
             }
         );
-        let expired = ConfirmationExpired { kept_place: false, message: "Back of the queue.".into() };
+        let expired = ConfirmationExpired { kept_place: true, message: "You keep your place.".into() };
         assert_eq!(
             as_server_sends(4, EventBody::ConfirmationExpired(expired)),
             Incoming::Event {
                 seq: 4,
-                event: CustomerEvent::ConfirmationExpired { message: "Back of the queue.".into() }
+                event: CustomerEvent::ConfirmationExpired { message: "You keep your place.".into(), kept_place: true }
             }
         );
         let message = ChatMessage {
