@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Prints the raw and gzip sizes of the release builds (wasm, JS glue, CSS):
 # the agent desktop in dist/ and the customer widget in dist/widget/, plus
-# the embed loader, and checks the widget's budgets (wasm + JS + CSS ≤ 80 KB
-# gzip, loader ≤ 4 KB gzip). Run after both trunk builds (`./x sizes` does
-# them).
+# the embed loader, and the supervisor page in dist/supervisor/, and checks
+# the budgets (widget wasm + JS + CSS ≤ 80 KB gzip, loader ≤ 4 KB gzip,
+# supervisor page ≤ 400 KB gzip). Run after the trunk builds (`./x sizes`
+# does them).
 #
 #   scripts/sizes.sh [dist]
 set -euo pipefail
@@ -12,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dist="${1:-dist}"
 WIDGET_BUDGET=$((80 * 1000))
 LOADER_BUDGET=$((4 * 1000))
+SUPERVISOR_BUDGET=$((400 * 1000))
 
 # report TITLE DIR: one line per file and a total; sets $total_gzip.
 report() {
@@ -41,6 +43,14 @@ report() {
 report "Agent desktop" "$dist"
 report "Customer widget" "$dist/widget"
 widget_total=$total_gzip
+# The supervisor page: a handful of users on a wired desk; reported, with a
+# loose budget only to catch an accidental blow-up.
+if [ -d "$dist/supervisor" ]; then
+  report "Supervisor page" "$dist/supervisor"
+  supervisor_total=$total_gzip
+else
+  supervisor_total=0
+fi
 
 loader="$dist/widget/loader.js"
 [ -f "$loader" ] || loader=www/loader.js
@@ -51,6 +61,10 @@ printf '\nEmbed loader (%s): %d raw, %d gzip -9\n' "$loader" "$loader_raw" "$loa
 status=0
 if [ "$widget_total" -gt "$WIDGET_BUDGET" ]; then
   echo "over budget: the widget is $widget_total bytes gzip (budget $WIDGET_BUDGET)" >&2
+  status=1
+fi
+if [ "$supervisor_total" -gt "$SUPERVISOR_BUDGET" ]; then
+  echo "over budget: the supervisor page is $supervisor_total bytes gzip (budget $SUPERVISOR_BUDGET)" >&2
   status=1
 fi
 if [ "$loader_gzip" -gt "$LOADER_BUDGET" ]; then
