@@ -83,8 +83,6 @@ impl Center {
             interactions: BTreeSet::new(),
             property_watch: None,
         };
-        let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });
-        batch.report(&self.reports, None, logged_in, now);
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
             let moved = self.move_interactions(&mut state, &mut batch, &old, &session, now);
             session.interactions = moved;
@@ -97,6 +95,9 @@ impl Center {
                 now,
             );
         }
+        // After the old session's agent.loggedOut, when this is a takeover.
+        let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });
+        batch.report(&self.reports, None, logged_in, now);
         state.session_of_agent.insert(agent.clone(), id.clone());
         state.sessions.insert(id.clone(), session);
         self.sync_presence(&mut state, &id, now);
