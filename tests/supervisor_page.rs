@@ -216,6 +216,7 @@ async fn the_wallboard_shows_queues_agents_and_chats_and_the_waits_tick() {
     assert_eq!(cell(&alice, "agent-chats"), "1/2");
 
     let james = page.one("[data-testid=\"chat-row\"][data-interaction=\"Iaaa\"]");
+    assert_eq!(cell(&james, "chat-age"), "2:01");
     assert_eq!(cell(&james, "chat-phase"), "Active");
     assert_eq!(cell(&james, "chat-agent"), "alice");
     assert!(james.text_content().unwrap().contains("<b>James</b> — Refund"), "names are text, never HTML");
@@ -274,6 +275,31 @@ async fn the_event_stream_is_newest_first_live_and_filterable() {
     assert_eq!(page.input("stream-filter").value(), "");
     assert_eq!(page.stream_seqs(), ["7", "6", "5", "4", "3", "2", "1"]);
     assert!(page.get("stream-clear").has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
+async fn a_focused_chat_keeps_its_focus_while_the_ages_tick() {
+    let page = Mounted::live().await;
+    let button = page.one("[data-testid=\"chat-row\"][data-interaction=\"Ibbb\"] [data-testid=\"chat-filter\"]");
+    button.focus().unwrap();
+    let age = || page.one("[data-testid=\"chat-row\"][data-interaction=\"Ibbb\"] [data-testid=\"chat-age\"]");
+    assert_eq!(age().text_content().unwrap(), "1:15");
+    page.now.set(Timestamp::from_millis(T0 + 5_000));
+    settle().await;
+    assert_eq!(age().text_content().unwrap(), "1:20");
+    // An unrelated change (a report, a queue count) redraws nothing in the table either.
+    page.update(|v| {
+        let mut fresh = snapshot();
+        fresh["queues"][0]["waiting"] = json!(2);
+        v.board.apply_snapshot(serde_json::from_value(fresh).unwrap(), Timestamp::from_millis(T0));
+    })
+    .await;
+    let focused = document().active_element().expect("something has the focus");
+    assert!(focused.is_same_node(Some(&button)), "the same button keeps the focus");
+    // Enter (a click) on the focused id filters the stream.
+    button.click();
+    settle().await;
+    assert_eq!(page.stream_seqs(), ["4"]);
 }
 
 #[wasm_bindgen_test]

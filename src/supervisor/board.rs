@@ -91,8 +91,10 @@ pub struct AgentRow {
     pub capacity: u32,
 }
 
-/// One row of the chats-in-progress table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One row of the chats-in-progress table. It holds no clock-dependent
+/// figure (the age is [`Board::elapsed_since`] `created_at`), so a row is
+/// redrawn only when the chat changes and a focused button in it stays focused.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ChatRow {
     pub interaction: String,
     pub queue: String,
@@ -100,7 +102,7 @@ pub struct ChatRow {
     pub subject: Option<String>,
     pub phase: &'static str,
     pub agent: Option<String>,
-    pub age: Duration,
+    pub created_at: Timestamp,
     pub category: Option<String>,
 }
 
@@ -166,7 +168,8 @@ impl Board {
         Timestamp::from_millis((local_now.as_millis() as i64 - self.skew_ms).max(0) as u64)
     }
 
-    fn since(&self, local_now: Timestamp, since: Timestamp) -> Duration {
+    /// How long ago `since` (server time) was, at the page's `local_now`.
+    pub fn elapsed_since(&self, local_now: Timestamp, since: Timestamp) -> Duration {
         Duration::from_millis(self.server_now(local_now).as_millis().saturating_sub(since.as_millis()))
     }
 
@@ -178,7 +181,7 @@ impl Board {
             .map(|queue| QueueRow {
                 name: queue.name.clone(),
                 waiting: queue.waiting,
-                longest_wait: queue.oldest_since.map(|since| self.since(local_now, since)),
+                longest_wait: queue.oldest_since.map(|since| self.elapsed_since(local_now, since)),
             })
             .collect()
     }
@@ -207,7 +210,7 @@ impl Board {
                     Some(AgentState::NotReady { reason }) => reason.clone(),
                     _ => None,
                 },
-                in_state: agent.since.map(|since| self.since(local_now, since)),
+                in_state: agent.since.map(|since| self.elapsed_since(local_now, since)),
                 chats: agent.chats,
                 capacity: agent.capacity,
             })
@@ -217,7 +220,7 @@ impl Board {
     }
 
     /// Chats not ended, oldest first (the snapshot's order).
-    pub fn chat_rows(&self, local_now: Timestamp) -> Vec<ChatRow> {
+    pub fn chat_rows(&self) -> Vec<ChatRow> {
         let Some(snapshot) = &self.snapshot else { return Vec::new() };
         snapshot
             .chats
@@ -233,7 +236,7 @@ impl Board {
                     ChatPhase::Active => "Active",
                 },
                 agent: chat.agent.as_ref().map(ToString::to_string),
-                age: self.since(local_now, chat.created_at),
+                created_at: chat.created_at,
                 category: chat.category.clone(),
             })
             .collect()
@@ -404,8 +407,8 @@ mod tests {
         // Three seconds later on the page: three seconds longer.
         let later = Timestamp::from_millis(1_008_000);
         assert_eq!(board.queue_rows(later)[0].longest_wait, Some(Duration::from_secs(63)));
-        let chats = board.chat_rows(later);
-        assert_eq!(chats[0].age, Duration::from_secs(103));
+        let chats = board.chat_rows();
+        assert_eq!(board.elapsed_since(later, chats[0].created_at), Duration::from_secs(103));
         assert_eq!(chats[0].phase, "Active");
         assert_eq!(chats[0].category.as_deref(), Some("billing"));
         assert_eq!(chats[1].agent, None);

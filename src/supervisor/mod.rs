@@ -156,11 +156,29 @@ pub fn LoginForm() -> impl IntoView {
     }
 }
 
+/// The event stream's interaction filter: its text, and the input that
+/// shows it (written only when set from elsewhere, so typing never moves
+/// the caret).
+#[derive(Clone, Copy)]
+struct Filter {
+    text: RwSignal<String>,
+    input: NodeRef<html::Input>,
+}
+
+impl Filter {
+    fn set(self, text: &str) {
+        self.text.set(text.to_owned());
+        if let Some(input) = self.input.get_untracked() {
+            input.set_value(text);
+        }
+    }
+}
+
 /// Queues, agents by state, chats in progress and the event stream.
 #[component]
 pub fn Wallboard() -> impl IntoView {
     let Supervisor { view, act, .. } = use_supervisor();
-    let filter = RwSignal::new(String::new());
+    let filter = Filter { text: RwSignal::new(String::new()), input: NodeRef::new() };
     view! {
         <div class="board">
             <header class="board-header">
@@ -255,9 +273,9 @@ fn AgentsPanel() -> impl IntoView {
 }
 
 #[component]
-fn ChatsTable(filter: RwSignal<String>) -> impl IntoView {
+fn ChatsTable(filter: Filter) -> impl IntoView {
     let Supervisor { view, now, .. } = use_supervisor();
-    let rows = move || view.with(|v| v.board.chat_rows(now.get()));
+    let rows = Memo::new(move |_| view.with(|v| v.board.chat_rows()));
     view! {
         <section class="card panel chats" aria-labelledby="chats-title">
             <h2 id="chats-title">"Chats in progress"</h2>
@@ -266,7 +284,7 @@ fn ChatsTable(filter: RwSignal<String>) -> impl IntoView {
                     <th scope="col">"Customer"</th><th scope="col">"Phase"</th><th scope="col">"Agent"</th>
                     <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th></tr></thead>
                 <tbody>
-                    {move || rows().into_iter().map(|row: ChatRow| {
+                    <For each=move || rows.get() key=|row| row.clone() children=move |row: ChatRow| {
                         let id = row.interaction.clone();
                         let attribute = row.interaction.clone();
                         let customer = match &row.subject {
@@ -278,7 +296,7 @@ fn ChatsTable(filter: RwSignal<String>) -> impl IntoView {
                                 <td>
                                     <button type="button" class="link" data-testid="chat-filter"
                                         title="Show this interaction's events"
-                                        on:click=move |_| filter.set(id.clone())>
+                                        on:click=move |_| filter.set(&id)>
                                         <code>{row.interaction}</code>
                                     </button>
                                 </td>
@@ -286,11 +304,13 @@ fn ChatsTable(filter: RwSignal<String>) -> impl IntoView {
                                 <td>{customer}</td>
                                 <td data-testid="chat-phase">{row.phase}</td>
                                 <td data-testid="chat-agent">{row.agent.unwrap_or_else(|| "—".into())}</td>
-                                <td class="num">{format_duration(row.age)}</td>
+                                <td class="num" data-testid="chat-age">{move || {
+                                    view.with(|v| format_duration(v.board.elapsed_since(now.get(), row.created_at)))
+                                }}</td>
                                 <td>{row.category.unwrap_or_else(|| "—".into())}</td>
                             </tr>
                         }
-                    }).collect_view()}
+                    }/>
                 </tbody>
             </table>
             <p class="notice" hidden=move || view.with(|v| v.board.snapshot().is_none_or(|s| !s.chats.is_empty()))>
@@ -301,28 +321,28 @@ fn ChatsTable(filter: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn EventStream(filter: RwSignal<String>) -> impl IntoView {
+fn EventStream(filter: Filter) -> impl IntoView {
     let Supervisor { view, utc_offset_minutes, .. } = use_supervisor();
-    let rows = Memo::new(move |_| view.with(|v| v.board.stream(&filter.get())));
+    let text = filter.text;
+    let rows = Memo::new(move |_| view.with(|v| v.board.stream(&text.get())));
     view! {
         <section class="card panel stream" aria-labelledby="stream-title">
             <h2 id="stream-title">"Event stream"</h2>
             <div class="stream-filter">
                 <label for="stream-filter">"Filter by interaction"</label>
                 <input id="stream-filter" type="search" placeholder="Interaction id" autocomplete="off"
-                    spellcheck="false" data-testid="stream-filter"
-                    prop:value=move || filter.get()
-                    on:input=move |event| filter.set(event_target_value(&event))/>
-                <button type="button" data-testid="stream-clear" disabled=move || filter.with(String::is_empty)
-                    on:click=move |_| filter.set(String::new())>"Clear"</button>
+                    spellcheck="false" data-testid="stream-filter" node_ref=filter.input
+                    on:input=move |event| text.set(event_target_value(&event))/>
+                <button type="button" data-testid="stream-clear" disabled=move || text.with(String::is_empty)
+                    on:click=move |_| filter.set("")>"Clear"</button>
             </div>
             <p class="notice" data-testid="stream-count">
                 {move || {
                     let shown = rows.with(Vec::len);
-                    if filter.with(|f| f.trim().is_empty()) {
+                    if text.with(|f| f.trim().is_empty()) {
                         format!("{shown} events, newest first")
                     } else {
-                        format!("{shown} events for “{}”, newest first", filter.get().trim())
+                        format!("{shown} events for “{}”, newest first", text.get().trim())
                     }
                 }}
             </p>
@@ -340,7 +360,7 @@ fn EventStream(filter: RwSignal<String>) -> impl IntoView {
                                 view! {
                                     <button type="button" class="link stream-interaction"
                                         title="Show only this interaction"
-                                        on:click=move |_| filter.set(target.clone())><code>{id}</code></button>
+                                        on:click=move |_| filter.set(&target)><code>{id}</code></button>
                                 }
                             })}
                             <span class="stream-summary" data-testid="stream-summary">{row.summary}</span>
