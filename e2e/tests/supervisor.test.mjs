@@ -3,7 +3,9 @@
 // for a chat and the Billing queue's waiting count rises live; a scripted
 // agent (bob) logs in, goes Ready and accepts, and agents-by-state and
 // chats-in-progress follow; the event stream shows the interaction's
-// reports, and the filter narrows it to that one interaction.
+// reports, and the filter narrows it to that one interaction. A second
+// journey drops the page's connection and checks the banner and that the
+// resumed stream has every seq once.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +132,76 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
     const narrow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(narrow <= 0, `no horizontal scroll at 390 px (${narrow})`);
     await page.screenshot({ path: join(artifacts, 'supervisor-narrow.png'), fullPage: true });
+
+    await bob.close();
+    await customer.close();
+  });
+  await context.close();
+});
+
+test('after a dropped connection the page reconnects and resumes the stream: nothing missed, nothing twice', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  // Track the page's sockets, and let the test refuse new ones for a while.
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.__sockets = [];
+    window.__blockSockets = false;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        if (window.__blockSockets) throw new DOMException('blocked by the test', 'SecurityError');
+        super(...args);
+        window.__sockets.push(this);
+      }
+    };
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT);
+  const pages = [page];
+  await withScreenshotsOnFailure('supervisor-reconnect', () => pages, async () => {
+    await page.goto(`${server.url}/supervisor/`);
+    await page.getByLabel('Supervisor ID').fill('sam');
+    await page.getByLabel('Password').fill('demo-sam');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('supervisor-name').waitFor();
+
+    const bob = await openAgent(browser, server.url);
+    pages.push(bob.page);
+    await bob.logIn('bob', 'demo-bob');
+    await bob.ready();
+    await page.locator('[data-testid="agent-row"][data-agent="bob"][data-state="ready"]').waitFor();
+    const seqs = () => page.getByTestId('stream-item').evaluateAll((nodes) => nodes.map((node) => Number(node.dataset.seq)));
+    const before = await seqs();
+    assert.ok(before.length > 0);
+
+    // The connection drops and cannot come back for now: the banner shows.
+    await page.evaluate(() => {
+      window.__blockSockets = true;
+      for (const socket of window.__sockets) socket.close();
+    });
+    await page.getByTestId('connection-banner').waitFor();
+
+    // Meanwhile a chat arrives and is routed to bob.
+    const customer = await openCustomer(browser, server.url);
+    pages.push(customer.page);
+    await customer.request('c1', 'requestChat', { service: 'chat-delay', userId: 'eve' });
+    await customer.waitFor('an agent notification', (frame) => frame.event === 'notification');
+    await customer.request('c2', 'connect');
+    await customer.request('c3', 'startChat', { firstName: 'Eve', subject: 'Offline' });
+    const offer = await bob.waitFor('an offer', (frame) => frame.event === 'interaction.offered');
+    const interaction = offer.target.split('.')[1];
+    assert.equal(await page.locator(`[data-testid="stream-item"][data-interaction="${interaction}"]`).count(), 0);
+
+    // The network is back: the page logs in again and resumes after the last seq it showed.
+    await page.evaluate(() => {
+      window.__blockSockets = false;
+    });
+    await page.getByTestId('connection-banner').waitFor({ state: 'detached' });
+    await page.locator(`[data-testid="stream-item"][data-kind="interaction.routed"][data-interaction="${interaction}"]`).waitFor();
+    await page.locator(`[data-testid="chat-row"][data-interaction="${interaction}"]`).getByTestId('chat-phase').filter({ hasText: 'Offered' }).waitFor();
+    const after = await seqs();
+    const expected = Array.from({ length: after[0] }, (_, index) => after[0] - index);
+    assert.deepEqual(after, expected, 'every seq from the newest down to 1, once each');
+    assert.ok(after.length > before.length);
 
     await bob.close();
     await customer.close();
