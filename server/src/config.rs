@@ -460,3 +460,59 @@ impl Config {
         self.not_ready_reasons.iter().any(|entry| entry.code == code)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(extra: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!(
+            "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n{extra}"
+        ))
+    }
+
+    fn refusal(extra: &str) -> String {
+        match with(extra) {
+            Err(ConfigError::Invalid(message)) => message,
+            other => panic!("expected an invalid configuration, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn third_party_services_are_checked_at_load() {
+        let ok = with(
+            "[[esp]]\nname = \"ar\"\nkind = \"autoresponse\"\ndefault_template = \"ack\"\ntemplates = { ack = \"Hi\" }\n\
+             [[esp]]\nname = \"cl\"\nkind = \"classification\"\ncategories = [{ name = \"b\", keywords = [\"refund\"] }]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.esp.len(), 2);
+        assert_eq!(ok.esp[0].timeout_ms, 2000, "a default timeout");
+        assert!(!ok.esp[0].on_chat_created, "off unless asked");
+
+        let twice = "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(&format!("{twice}{twice}")).contains("defined twice"));
+        let missing_default =
+            "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ndefault_template = \"b\"\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(missing_default).contains("default_template `b`"));
+        assert!(refusal("[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\n").contains("needs templates"));
+        let no_keywords =
+            "[[esp]]\nname = \"x\"\nkind = \"classification\"\ncategories = [{ name = \"b\", keywords = [] }]\n";
+        assert!(refusal(no_keywords).contains("each with keywords"));
+        let no_timeout = "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ntimeout_ms = 0\ntemplates = { a = \"A\" }\n";
+        assert!(refusal(no_timeout).contains("timeout_ms"));
+        assert!(matches!(with("[[esp]]\nname = \"x\"\nkind = \"translator\"\n"), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn roles_default_to_agent() {
+        let hash = crate::auth::hash_password("pw").unwrap();
+        let config = with(&format!(
+            "[[agents]]\nid = \"a\"\nname = \"A\"\npassword_hash = \"{hash}\"\n\
+             [[agents]]\nid = \"s\"\nname = \"S\"\npassword_hash = \"{hash}\"\nrole = \"supervisor\"\n"
+        ))
+        .unwrap();
+        assert!(!config.is_supervisor("a"));
+        assert!(config.is_supervisor("s"));
+        assert!(!config.is_supervisor("nobody"));
+    }
+}

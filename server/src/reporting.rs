@@ -123,25 +123,29 @@ impl ReportLog {
         interaction: Option<InteractionId>,
         response: impl FnOnce(u64) -> Arc<str>,
     ) -> Result<u64, SubscribeError> {
-        let mut state = self.lock();
-        let last = state.committed;
+        let last = self.committed_seq();
         if let Some(requested) = after_seq.filter(|requested| *requested > last) {
             return Err(SubscribeError::Ahead { requested, last });
         }
         // Everything up to `last` is committed, hence readable from storage.
+        // Read without the lock: the store writer takes it after each commit.
         let replay = match after_seq {
             Some(after) if after < last => {
                 records::reports_between(store, after, last, interaction.as_ref().map(InteractionId::as_str))?
             }
             _ => Vec::new(),
         };
+        let mut state = self.lock();
         state.subscribers.retain(|subscriber| subscriber.outbox.connection != outbox.connection);
+        // The response and the replay go ahead of the connection's queue;
+        // what was committed meanwhile follows through it, in order.
         let mut sent = outbox.push_first(response(last));
         for frame in replay {
             sent = sent && outbox.push_first(Arc::from(frame));
         }
         if sent {
             state.subscribers.push(Subscriber { outbox, interaction, delivered: last });
+            deliver(&mut state);
         }
         Ok(last)
     }

@@ -204,3 +204,28 @@ async fn a_registered_session_gets_changes_of_chats_it_does_not_hold() {
         )
         .await;
 }
+
+#[tokio::test]
+async fn routing_changes_take_the_same_path_and_a_registration_survives_a_restart() {
+    let mut server = TestServer::start_with(config("")).await;
+    let mut bob = server.agent().await;
+    let (session, token) = bob.login_with_token("bob").await;
+    bob.ok(json!({"command": "registerClient", "target": session, "data": {"eventPropertiesChanged": true}})).await;
+    server.restart().await;
+
+    // Bob's client binds again to the same session after the restart.
+    let mut bob = server.agent().await;
+    bob.ok(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+    let (_james, _chat) = started_chat(&server, "jamesbond", "Billing").await;
+    let interaction = alice.offered().await;
+    // Routing set the offer's RouteTarget through the properties path: the
+    // still-registered session hears of it (the seed's third phase).
+    let seen = bob.expect_event("EventPropertiesChanged").await;
+    assert_eq!(seen["target"], format!("{session}.{interaction}"));
+    assert_eq!(seen["data"]["by"], "routing");
+    assert_eq!(seen["data"]["changed"]["RouteTarget"]["agent"], "alice");
+    let added = alice.accept(&interaction).await;
+    assert_eq!(added["data"]["version"], seen["data"]["version"].as_u64().unwrap() + 1, "then OP-Session-ID");
+}

@@ -44,12 +44,15 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
             "agent.state",
             "interaction.created",
             "interaction.routed",
+            // Routing sets RouteTarget through the properties path; it holds the chat.
+            "EventPropertiesChanged",
+            "EventAttachedDataChanged",
             "interaction.accepted",
             "EventPropertiesChanged",
             "interaction.ended",
         ]
     );
-    assert_eq!(seqs(&reports), (1..=7).collect::<Vec<u64>>(), "from 1, without gaps");
+    assert_eq!(seqs(&reports), (1..=9).collect::<Vec<u64>>(), "from 1, without gaps");
     assert_eq!(reports[0]["data"]["agent"], "alice");
     assert!(reports[0].get("interaction").is_none(), "agent reports name no interaction");
     assert_eq!(reports[1]["data"], json!({"agent": "alice", "state": "ready"}));
@@ -59,9 +62,12 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
     assert_eq!(reports[2]["data"]["queue"], "Billing");
     assert_eq!(reports[2]["data"]["subject"], "Refund");
     assert_eq!(reports[3]["data"]["agent"], "alice");
-    assert_eq!(reports[5]["data"]["changed"], json!({"Tier": "gold"}));
-    assert_eq!(reports[5]["data"]["by"], "alice");
-    assert_eq!(reports[6]["data"], json!({"reason": "done", "agent": "alice", "disposition": "resolved"}));
+    assert_eq!(reports[4]["data"]["by"], "routing");
+    assert_eq!(reports[4]["data"]["changed"]["RouteTarget"]["agent"], "alice");
+    assert_eq!(reports[5]["data"], reports[4]["data"]);
+    assert_eq!(reports[7]["data"]["changed"], json!({"Tier": "gold"}));
+    assert_eq!(reports[7]["data"]["by"], "alice");
+    assert_eq!(reports[8]["data"], json!({"reason": "done", "agent": "alice", "disposition": "resolved"}));
     // Every report is stored, in the order delivered.
     let stored = sql(&server.db, "SELECT seq, kind FROM reports ORDER BY seq", &[]);
     let stored_kinds: Vec<&str> = stored.iter().map(|row| row[1].as_str().unwrap()).collect();
@@ -71,26 +77,26 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
     server.restart().await;
     let mut after = Supervisor::login(&server).await;
     let subscribed = after.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 0}})).await;
-    assert_eq!(subscribed["data"], json!({"lastSeq": 7}));
+    assert_eq!(subscribed["data"], json!({"lastSeq": 9}));
     let mut replayed = Vec::new();
-    for _ in 0..7 {
+    for _ in 0..9 {
         replayed.push(after.next_report().await);
     }
     assert_eq!(replayed, reports, "the same reports, in the same order");
     // A partial replay starts after the seq asked for.
     let mut partial = Supervisor::login(&server).await;
-    partial.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 5}})).await;
-    assert_eq!(seqs(&partial.drain_reports().await), [6, 7]);
+    partial.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 7}})).await;
+    assert_eq!(seqs(&partial.drain_reports().await), [8, 9]);
     // New reports continue the numbering and reach every live subscriber.
     let mut bob = Desk::login(&server, "bob").await;
     bob.client.ok(json!({"command": "notReady", "target": bob.session, "data": {"reason": "lunch"}})).await;
     let next = after.reports_until("agent.state").await;
-    assert_eq!(seqs(&next), [8, 9]);
+    assert_eq!(seqs(&next), [10, 11]);
     assert_eq!(next[1]["data"], json!({"agent": "bob", "state": "notReady", "reason": "lunch"}));
-    assert_eq!(seqs(&partial.reports_until("agent.state").await), [8, 9]);
+    assert_eq!(seqs(&partial.reports_until("agent.state").await), [10, 11]);
     bob.client.ok(json!({"command": "endSession", "target": bob.session})).await;
     assert_eq!(after.next_report().await["kind"], "agent.loggedOut");
-    assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM reports", &[]), 10);
+    assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM reports", &[]), 12);
 }
 
 #[tokio::test]
@@ -221,4 +227,34 @@ async fn only_supervisors_may_use_the_endpoint() {
     client.ok(json!({"command": "login", "data": {"id": "sam", "password": PASSWORD}})).await;
     client.ok(json!({"command": "getSnapshot"})).await;
     assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM agent_sessions", &[]), 0);
+}
+
+#[tokio::test]
+async fn transfers_and_abandoned_chats_are_reported() {
+    let server = TestServer::start_with(config("")).await;
+    let mut supervisor = Supervisor::login(&server).await;
+    supervisor.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 0}})).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    let mut bob = Desk::login(&server, "bob").await;
+    alice.ready().await;
+    let (_james, _chat) = started_chat(&server, "jamesbond", "Refund").await;
+    let (interaction, _) = alice.take_next().await;
+    alice.client.ok(alice.command("transfer", &interaction, json!({"to": "Billing@StatServer.GA"}))).await;
+    let transferred = supervisor.reports_until("interaction.transferred").await.pop().unwrap();
+    assert_eq!(transferred["interaction"], interaction.as_str());
+    assert_eq!(transferred["data"], json!({"from": "alice", "to": "Billing@StatServer.GA"}));
+
+    // Another customer's chat is offered, and the customer leaves before an answer.
+    bob.client.ok(json!({"command": "notReady", "target": bob.session, "data": {"reason": "lunch"}})).await;
+    let (mut eve, _chat) = started_chat(&server, "eve", "Invoice").await;
+    eve.ok(json!({"command": "disconnect"})).await;
+    let reports = supervisor.reports_until("interaction.ended").await;
+    let created = reports
+        .iter()
+        .find(|report| report["kind"] == "interaction.created" && report["data"]["subject"] == "Invoice")
+        .expect("eve's chat was created");
+    let ended = reports.last().unwrap();
+    assert_eq!(ended["interaction"], created["interaction"]);
+    assert_ne!(ended["interaction"], interaction.as_str());
+    assert_eq!(ended["data"], json!({"reason": "abandoned"}));
 }

@@ -190,6 +190,8 @@ async fn services_run_by_themselves_for_a_new_chat_and_are_reported() {
         [
             "interaction.created",
             "interaction.routed",
+            "EventPropertiesChanged",
+            "EventAttachedDataChanged",
             "EventExternalServiceRequested",
             "EventExternalServiceRequested",
             "EventInteractionSubmitted",
@@ -200,17 +202,19 @@ async fn services_run_by_themselves_for_a_new_chat_and_are_reported() {
         ],
         "{about:#?}"
     );
-    assert_eq!(about[2]["data"], json!({"service": "autoresponse", "by": "routing"}));
-    assert_eq!(about[3]["data"], json!({"service": "classification", "by": "routing"}));
-    assert_eq!(about[4]["data"]["by"], "autoresponse");
-    assert_eq!(about[4]["data"]["text"], ack["data"]["text"]);
-    assert_eq!(about[5]["data"]["service"], "autoresponse");
-    assert_eq!(about[5]["data"]["ok"], true);
-    assert_eq!(about[6]["data"]["changed"], json!({"Category": "technical", "CategoryConfidence": 0.5}));
-    assert_eq!(about[6]["data"]["by"], "classification");
-    assert_eq!(about[7]["data"], about[6]["data"], "the routing side is told the same change");
-    assert_eq!(about[8]["data"]["service"], "classification");
-    assert_eq!(about[8]["data"]["ok"], true);
+    assert_eq!(about[2]["data"]["by"], "routing", "RouteTarget of the offer");
+    let about = &about[4..];
+    assert_eq!(about[0]["data"], json!({"service": "autoresponse", "by": "routing"}));
+    assert_eq!(about[1]["data"], json!({"service": "classification", "by": "routing"}));
+    assert_eq!(about[2]["data"]["by"], "autoresponse");
+    assert_eq!(about[2]["data"]["text"], ack["data"]["text"]);
+    assert_eq!(about[3]["data"]["service"], "autoresponse");
+    assert_eq!(about[3]["data"]["ok"], true);
+    assert_eq!(about[4]["data"]["changed"], json!({"Category": "technical", "CategoryConfidence": 0.5}));
+    assert_eq!(about[4]["data"]["by"], "classification");
+    assert_eq!(about[5]["data"], about[4]["data"], "the routing side is told the same change");
+    assert_eq!(about[6]["data"]["service"], "classification");
+    assert_eq!(about[6]["data"]["ok"], true);
     let seqs: Vec<u64> = reports.iter().map(|report| report["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|pair| pair[1] == pair[0] + 1), "no gaps: {seqs:?}");
 

@@ -207,33 +207,39 @@ impl Center {
             _ => self.interaction_request(&mut state, &mut batch, session_id, request, now),
         };
         self.drain_router(&mut state, &mut batch, now);
-        let state_after = state;
+        if let Err(failure) = &outcome {
+            Self::log_refused_change(&state, &mut batch, session_id, request, failure, now);
+        }
+        drop(state);
         match outcome {
-            Ok(data) => {
-                drop(state_after);
-                Reply::after(request.success(data), batch.submit(&self.store))
-            }
+            Ok(data) => Reply::after(request.success(data), batch.submit(&self.store)),
             Err(failure) => {
-                // A refused property change is also told as EventError, so it
-                // is in the session's log like the change it refused.
-                if matches!(request.command, AgentCommand::ChangeProperties(_))
-                    && let Some(target) = request.target.clone()
-                    && let Some(session) = state_after.sessions.get(session_id)
-                {
-                    let error = EventError {
-                        code: failure.code,
-                        message: failure.message.clone(),
-                        request: request.id.clone(),
-                    };
-                    batch.event(&session.stream, target, EventBody::EventError(error), now);
-                }
-                drop(state_after);
                 // A refused request changed nothing, but routing may still
                 // have moved (e.g. a timer); store that too.
                 drop(batch.submit(&self.store));
                 Reply::now(request.failure(failure))
             }
         }
+    }
+
+    /// A refused property change is also told as EventError (the seed's
+    /// answer), so it is in the session's log like the changes it guards.
+    fn log_refused_change(
+        state: &State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        request: &Request<AgentCommand>,
+        failure: &super::Refusal,
+        now: Timestamp,
+    ) {
+        if !matches!(request.command, AgentCommand::ChangeProperties(_)) {
+            return;
+        }
+        let (Some(target), Some(session)) = (request.target.clone(), state.sessions.get(session_id)) else {
+            return;
+        };
+        let error = EventError { code: failure.code, message: failure.message.clone(), request: request.id.clone() };
+        batch.event(&session.stream, target, EventBody::EventError(error), now);
     }
 
     fn change_state(

@@ -2,6 +2,7 @@
 //! pushing queue status to waiting customers.
 
 use super::chats::{interaction_target, request_target};
+use super::third_party::ROUTING;
 use super::{Center, InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};
 use crate::records;
@@ -9,6 +10,7 @@ use crate::routing::{AgentSpec, Output, QueueSpec, RevokeReason, Router, SetupEr
 use crate::stream::Batch;
 use std::collections::HashMap;
 use switchboard_protocol::ids::{AgentId, InteractionId, ServiceRequestId};
+use switchboard_protocol::message::agent::ChangeProperties;
 use switchboard_protocol::message::customer::{AgentAvailable, QueueStatus};
 use switchboard_protocol::message::event::{self, ConfirmationExpired, EventBody, Offer};
 use switchboard_protocol::message::report::{InteractionRouted, ReportBody};
@@ -133,19 +135,31 @@ impl Center {
         };
         interaction.phase = InteractionPhase::Offered { session: session_id.clone(), deadline };
         // The route-done target names the agent routing chose this time (a
-        // rejected or transferred chat gets a new one).
+        // rejected or transferred chat gets a new one). Routing's own change
+        // takes the one properties path (`by: "routing"`).
         let place = self.config.agent(agent.as_str());
-        interaction.properties.insert(
-            "RouteTarget".into(),
-            serde_json::json!({
-                "type": "A",
-                "agent": agent.as_str(),
-                "place": place.and_then(|entry| entry.place.clone()),
-                "dn": place.and_then(|entry| entry.dn.clone()),
-                "switch": place.and_then(|entry| entry.switch.clone()),
-                "vq": interaction.queue,
-            }),
-        );
+        let route_target = serde_json::json!({
+            "type": "A",
+            "agent": agent.as_str(),
+            "place": place.and_then(|entry| entry.place.clone()),
+            "dn": place.and_then(|entry| entry.dn.clone()),
+            "switch": place.and_then(|entry| entry.switch.clone()),
+            "vq": interaction.queue,
+        });
+        let change = ChangeProperties {
+            version: interaction.version,
+            changed: std::iter::once(("RouteTarget".to_owned(), route_target)).collect(),
+            removed: Vec::new(),
+        };
+        let routed =
+            ReportBody::InteractionRouted(InteractionRouted { agent: agent.clone(), session: session_id.clone() });
+        batch.report(&self.reports, Some(interaction_id), routed, now);
+        if let Err(refusal) = self.change_properties(state, batch, interaction_id, &change, ROUTING, None, now) {
+            tracing::error!(interaction = %interaction_id, %refusal, "routing could not set RouteTarget");
+        }
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
         let offer = Offer {
             customer: interaction.customer.clone(),
             queue: interaction.queue.clone(),
@@ -157,8 +171,6 @@ impl Center {
             let target = interaction_target(&session_id, interaction_id);
             batch.event(&session.stream, target, EventBody::InteractionOffered(offer), now);
         }
-        let routed = ReportBody::InteractionRouted(InteractionRouted { agent, session: session_id });
-        batch.report(&self.reports, Some(interaction_id), routed, now);
         state.add_timer(deadline, Timer::OfferExpires(interaction_id.clone()));
     }
 
