@@ -167,6 +167,9 @@ async fn the_login_form_sends_the_credentials_and_shows_why_it_failed() {
     page.update(|v| v.stage = Stage::LoggingIn).await;
     assert!(page.get("login-submit").has_attribute("disabled"));
     assert_eq!(page.text("login-submit"), "Logging in…");
+    assert_eq!(page.text("login-notice"), "");
+    page.update(|v| v.unreachable = true).await;
+    assert_eq!(page.text("login-notice"), "Cannot reach the server — trying again…");
 
     let refusal = "Agent `bob` is not a supervisor. This page is for supervisors: agents use the agent desktop.";
     page.update(|v| {

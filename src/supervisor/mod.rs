@@ -36,6 +36,8 @@ pub struct SupervisorView {
     pub error: Option<String>,
     /// Logged in, and the connection is down.
     pub reconnecting: bool,
+    /// Logging in, and the server cannot be reached (trying again).
+    pub unreachable: bool,
     pub board: Board,
 }
 
@@ -47,6 +49,7 @@ impl SupervisorView {
             login_error: session.login_error().map(str::to_owned),
             error: session.error().map(str::to_owned),
             reconnecting: session.reconnecting(),
+            unreachable: session.unreachable(),
             board: session.board().clone(),
         }
     }
@@ -139,6 +142,9 @@ pub fn LoginForm() -> impl IntoView {
             <form class="card login-card" data-testid="login-form" on:submit=submit>
                 <h1 class="brand">"Switchboard"</h1>
                 <p class="subtitle">"Supervisor wallboard"</p>
+                <p class="notice" role="status" data-testid="login-notice">
+                    {move || view.with(|v| v.unreachable.then_some("Cannot reach the server — trying again…"))}
+                </p>
                 <label for="supervisor-id">"Supervisor ID"</label>
                 <input id="supervisor-id" name="username" type="text" autocomplete="username"
                     autocapitalize="none" spellcheck="false" required data-testid="login-id" node_ref=id_field/>

@@ -61,6 +61,8 @@ pub struct SupervisorSession {
     error: Option<String>,
     /// A refused `afterSeq` was retried once on this connection.
     resubscribed: bool,
+    /// A connection closed while logging in (the server is unreachable).
+    login_unreachable: bool,
 }
 
 impl Default for SupervisorSession {
@@ -83,6 +85,7 @@ impl SupervisorSession {
             login_error: None,
             error: None,
             resubscribed: false,
+            login_unreachable: false,
         }
     }
 
@@ -114,6 +117,12 @@ impl SupervisorSession {
     /// Logged in once, and the connection is down: show the banner.
     pub fn reconnecting(&self) -> bool {
         self.stage == Stage::Live && !self.online
+    }
+
+    /// Logging in, but the last connection closed before the answer: the
+    /// form says the server cannot be reached (the driver keeps trying).
+    pub fn unreachable(&self) -> bool {
+        self.stage == Stage::LoggingIn && !self.online && self.login_unreachable
     }
 
     /// The form was submitted. The password is kept in memory (only) so a
@@ -149,6 +158,7 @@ impl SupervisorSession {
     /// The socket closed: what was in flight is lost and will be asked
     /// again on the next connection.
     pub fn handle_disconnected(&mut self) {
+        self.login_unreachable = self.stage == Stage::LoggingIn;
         self.online = false;
         self.pending.clear();
         self.outbox.clear();
@@ -432,6 +442,21 @@ mod tests {
         session.log_in("", Password::new("x"));
         assert_eq!(session.login_error(), Some("Enter your id and password."));
         assert!(!session.wants_socket());
+    }
+
+    #[test]
+    fn a_server_that_cannot_be_reached_is_said_so_on_the_form() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        assert!(!session.unreachable(), "not before the first attempt fails");
+        session.handle_disconnected();
+        assert!(session.unreachable());
+        assert!(session.wants_socket(), "still trying");
+        go_live(&mut session, 0);
+        assert!(!session.unreachable());
+        session.handle_disconnected();
+        assert!(!session.unreachable(), "once live, the banner says it instead");
+        assert!(session.reconnecting());
     }
 
     #[test]

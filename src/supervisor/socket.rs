@@ -142,6 +142,7 @@ impl Driver {
 
     fn open_socket(&mut self) {
         let Ok(socket) = WebSocket::new(&self.url) else {
+            self.session.handle_disconnected();
             self.schedule_retry();
             return;
         };
