@@ -147,7 +147,7 @@ pub fn LoginForm() -> impl IntoView {
                 </p>
                 <label for="supervisor-id">"Supervisor ID"</label>
                 <input id="supervisor-id" name="username" type="text" autocomplete="username"
-                    autocapitalize="none" spellcheck="false" required data-testid="login-id" node_ref=id_field/>
+                    autocapitalize="none" spellcheck="false" required autofocus data-testid="login-id" node_ref=id_field/>
                 <label for="supervisor-password">"Password"</label>
                 <input id="supervisor-password" name="password" type="password" autocomplete="current-password"
                     required data-testid="login-password" node_ref=password_field/>
