@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Prints the raw and gzip sizes of the release builds (wasm, JS glue, CSS):
 # the agent desktop in dist/ and the customer widget in dist/widget/, plus
-# the embed loader, and checks the widget's budgets (wasm + JS + CSS ≤ 80 KB
-# gzip, loader ≤ 4 KB gzip). The desktop's target (≤ 250 KB gzip) is
+# the embed loader, and the supervisor page in dist/supervisor/, and checks
+# the budgets (widget wasm + JS + CSS ≤ 80 KB gzip, loader ≤ 4 KB gzip,
+# supervisor page ≤ 400 KB gzip). The desktop's target (≤ 250 KB gzip) is
 # reported, not enforced. With --json FILE it also writes the figures as
-# JSON (raw and gzip of desktop, widget and loader, with their targets).
-# Run after both trunk builds (`./x sizes` does them).
+# JSON (raw and gzip of every part, with their targets).
+# Run after the trunk builds (`./x sizes` does them).
 #
 #   scripts/sizes.sh [--json FILE] [dist]
 set -euo pipefail
@@ -21,6 +22,7 @@ dist="${1:-dist}"
 WIDGET_BUDGET=$((80 * 1000))
 LOADER_BUDGET=$((4 * 1000))
 DESKTOP_TARGET=$((250 * 1000))
+SUPERVISOR_BUDGET=$((400 * 1000))
 
 # report TITLE DIR: one line per file and a total; sets $total_raw and $total_gzip.
 report() {
@@ -53,6 +55,16 @@ desktop_gzip=$total_gzip
 report "Customer widget" "$dist/widget"
 widget_raw=$total_raw
 widget_total=$total_gzip
+# The supervisor page: a handful of users on a wired desk; reported, with a
+# loose budget only to catch an accidental blow-up.
+if [ -d "$dist/supervisor" ]; then
+  report "Supervisor page" "$dist/supervisor"
+  supervisor_raw=$total_raw
+  supervisor_total=$total_gzip
+else
+  supervisor_raw=0
+  supervisor_total=0
+fi
 
 loader="$dist/widget/loader.js"
 [ -f "$loader" ] || loader=www/loader.js
@@ -76,7 +88,8 @@ if [ -n "$json" ]; then
   "bench": "sizes",
   "desktop": { "raw": $desktop_raw, "gzip": $desktop_gzip, "gzip_target": $DESKTOP_TARGET },
   "widget": { "raw": $widget_raw, "gzip": $widget_total, "gzip_target": $WIDGET_BUDGET },
-  "loader": { "raw": $loader_raw, "gzip": $loader_gzip, "gzip_target": $LOADER_BUDGET }
+  "loader": { "raw": $loader_raw, "gzip": $loader_gzip, "gzip_target": $LOADER_BUDGET },
+  "supervisor": { "raw": $supervisor_raw, "gzip": $supervisor_total, "gzip_target": $SUPERVISOR_BUDGET }
 }
 JSON
   echo "JSON written to $json"
@@ -85,6 +98,10 @@ fi
 status=0
 if [ "$widget_total" -gt "$WIDGET_BUDGET" ]; then
   echo "over budget: the widget is $widget_total bytes gzip (budget $WIDGET_BUDGET)" >&2
+  status=1
+fi
+if [ "$supervisor_total" -gt "$SUPERVISOR_BUDGET" ]; then
+  echo "over budget: the supervisor page is $supervisor_total bytes gzip (budget $SUPERVISOR_BUDGET)" >&2
   status=1
 fi
 if [ "$loader_gzip" -gt "$LOADER_BUDGET" ]; then

@@ -1,0 +1,478 @@
+//! The supervisor's side of `/ws/supervisor`, sans IO: which requests to
+//! send and what each frame changes. The socket driver (`socket.rs`) feeds
+//! it frames and connection changes and writes what it queues; everything
+//! here is tested natively.
+//!
+//! On every connection: `login` → `getSnapshot` → on its answer
+//! `subscribeReports {afterSeq}` and `watchSnapshot`. `afterSeq` is the last
+//! report seq the page handled (so a reconnect misses nothing and the board
+//! drops what it already has), or, the first time, a bounded stretch of
+//! history before the snapshot (see [`Board::resume_after`]).
+
+use super::board::Board;
+use std::collections::HashMap;
+use switchboard_protocol::ids::{AgentId, RequestId};
+use switchboard_protocol::message::envelope::{Outcome, Request, Response};
+use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::service::Password;
+use switchboard_protocol::message::supervisor::{
+    CenterSnapshot, SubscribeReports, SupervisorCommand, SupervisorLogin, SupervisorMessage, SupervisorProfile,
+};
+use switchboard_protocol::time::Timestamp;
+
+/// Where the page is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The login form.
+    LoggedOut,
+    /// `login` sent (or waiting for a socket to send it on).
+    LoggingIn,
+    /// Logged in: the wallboard.
+    Live,
+}
+
+/// What a sent request was, to read its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Login,
+    Snapshot,
+    Subscribe,
+    Watch,
+}
+
+/// Why a frame from the server could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("the frame is not a supervisor message: {0}")]
+pub struct FrameError(String);
+
+#[derive(Debug)]
+pub struct SupervisorSession {
+    credentials: Option<(AgentId, Password)>,
+    stage: Stage,
+    profile: Option<SupervisorProfile>,
+    board: Board,
+    pending: HashMap<String, Pending>,
+    next_id: u64,
+    outbox: Vec<String>,
+    online: bool,
+    /// Why the last login failed, for the form.
+    login_error: Option<String>,
+    /// A problem on the wallboard (a refused request), for the banner.
+    error: Option<String>,
+    /// A refused `afterSeq` was retried once on this connection.
+    resubscribed: bool,
+    /// A connection closed while logging in (the server is unreachable).
+    login_unreachable: bool,
+}
+
+impl Default for SupervisorSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SupervisorSession {
+    pub fn new() -> Self {
+        Self {
+            credentials: None,
+            stage: Stage::LoggedOut,
+            profile: None,
+            board: Board::default(),
+            pending: HashMap::new(),
+            next_id: 1,
+            outbox: Vec::new(),
+            online: false,
+            login_error: None,
+            error: None,
+            resubscribed: false,
+            login_unreachable: false,
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    pub fn profile(&self) -> Option<&SupervisorProfile> {
+        self.profile.as_ref()
+    }
+
+    pub fn login_error(&self) -> Option<&str> {
+        self.login_error.as_deref()
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// A socket is wanted while there are credentials to log in with.
+    pub fn wants_socket(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Logged in once, and the connection is down: show the banner.
+    pub fn reconnecting(&self) -> bool {
+        self.stage == Stage::Live && !self.online
+    }
+
+    /// Logging in, but the last connection closed before the answer: the
+    /// form says the server cannot be reached (the driver keeps trying).
+    pub fn unreachable(&self) -> bool {
+        self.stage == Stage::LoggingIn && !self.online && self.login_unreachable
+    }
+
+    /// The form was submitted. The password is kept in memory (only) so a
+    /// reconnect can log in again: the supervisor endpoint has no session
+    /// token to resume with.
+    pub fn log_in(&mut self, id: &str, password: Password) {
+        let id = id.trim();
+        if id.is_empty() || password.expose().is_empty() {
+            self.login_error = Some("Enter your id and password.".into());
+            return;
+        }
+        self.credentials = Some((AgentId::new(id), password));
+        self.stage = Stage::LoggingIn;
+        self.login_error = None;
+        if self.online {
+            self.send_login();
+        }
+    }
+
+    /// Back to the form; the driver closes the socket (`wants_socket` is false).
+    pub fn log_out(&mut self) {
+        *self = Self { online: self.online, next_id: self.next_id, ..Self::new() };
+    }
+
+    pub fn handle_connected(&mut self) {
+        self.online = true;
+        self.resubscribed = false;
+        if self.credentials.is_some() {
+            self.send_login();
+        }
+    }
+
+    /// The socket closed: what was in flight is lost and will be asked
+    /// again on the next connection.
+    pub fn handle_disconnected(&mut self) {
+        self.login_unreachable = self.stage == Stage::LoggingIn;
+        self.online = false;
+        self.pending.clear();
+        self.outbox.clear();
+    }
+
+    /// The next frame to write.
+    pub fn poll_transmit(&mut self) -> Option<String> {
+        (!self.outbox.is_empty()).then(|| self.outbox.remove(0))
+    }
+
+    /// Reads one text frame; `local_now` is the page's clock.
+    pub fn handle_frame(&mut self, text: &str, local_now: Timestamp) -> Result<(), FrameError> {
+        let message = SupervisorMessage::from_json(text).map_err(|error| FrameError(error.to_string()))?;
+        self.handle(message, local_now);
+        Ok(())
+    }
+
+    pub fn handle(&mut self, message: SupervisorMessage, local_now: Timestamp) {
+        match message {
+            SupervisorMessage::Snapshot { snapshot } => {
+                if self.stage == Stage::Live {
+                    self.board.apply_snapshot(snapshot, local_now);
+                }
+            }
+            SupervisorMessage::Report { report } => {
+                if self.stage == Stage::Live {
+                    self.board.apply_report(report);
+                }
+            }
+            SupervisorMessage::Response(response) => self.handle_response(response, local_now),
+        }
+    }
+
+    fn handle_response(&mut self, response: Response, local_now: Timestamp) {
+        let Some(pending) = response.id.as_ref().and_then(|id| self.pending.remove(id.as_str())) else {
+            return;
+        };
+        let result = match response.outcome {
+            Outcome::Success { data, .. } => Ok(data.unwrap_or_default()),
+            Outcome::Failure { failure, .. } => Err(failure),
+            Outcome::Confirm { message, .. } => Err(Failure::new(FailureCode::InvalidRequest, message)),
+        };
+        match (pending, result) {
+            (Pending::Login, Ok(data)) => {
+                self.profile = serde_json::from_value(data).ok();
+                self.stage = Stage::Live;
+                self.error = None;
+                self.send(SupervisorCommand::GetSnapshot, Pending::Snapshot);
+            }
+            (Pending::Login, Err(failure)) => {
+                // Also on a reconnect (the role was taken away, the
+                // password changed): back to the form, saying why.
+                self.log_out();
+                self.login_error = Some(login_failure_text(&failure));
+            }
+            (Pending::Snapshot, Ok(data)) => match serde_json::from_value::<CenterSnapshot>(data) {
+                Ok(snapshot) => {
+                    self.board.apply_snapshot(snapshot, local_now);
+                    self.subscribe();
+                    self.send(SupervisorCommand::WatchSnapshot, Pending::Watch);
+                }
+                Err(error) => self.error = Some(format!("The center snapshot could not be read: {error}")),
+            },
+            (Pending::Subscribe, Err(failure)) if failure.code == FailureCode::InvalidValue && !self.resubscribed => {
+                // The server's log is behind what the page has seen (a fresh
+                // database): start the stream over from the snapshot.
+                self.resubscribed = true;
+                self.board.reset_reports();
+                self.subscribe();
+            }
+            (Pending::Subscribe | Pending::Watch, Ok(_)) => {}
+            (Pending::Snapshot | Pending::Subscribe | Pending::Watch, Err(failure)) => {
+                self.error = Some(format!("The server refused a request: {}", failure.message));
+            }
+        }
+    }
+
+    fn subscribe(&mut self) {
+        let after_seq = Some(self.board.resume_after());
+        self.send(
+            SupervisorCommand::SubscribeReports(SubscribeReports { after_seq, interaction: None }),
+            Pending::Subscribe,
+        );
+    }
+
+    fn send_login(&mut self) {
+        let Some((id, password)) = &self.credentials else { return };
+        let login = SupervisorLogin { id: id.clone(), password: password.clone() };
+        self.send(SupervisorCommand::Login(login), Pending::Login);
+    }
+
+    fn send(&mut self, command: SupervisorCommand, pending: Pending) {
+        let id = format!("v{}", self.next_id);
+        self.next_id += 1;
+        let request = Request::new(command).with_id(RequestId::new(id.clone()));
+        // Serialising these plain types cannot fail (string keys only).
+        if let Ok(frame) = serde_json::to_string(&request) {
+            self.pending.insert(id, pending);
+            self.outbox.push(frame);
+        }
+    }
+}
+
+/// What the login form says when `login` is refused.
+pub fn login_failure_text(failure: &Failure) -> String {
+    match failure.code {
+        FailureCode::AuthenticationFailed => "Unknown id or wrong password.".into(),
+        FailureCode::Forbidden => format!(
+            "{}. This page is for supervisors: agents use the agent desktop.",
+            capitalised(failure.message.trim_end_matches('.'))
+        ),
+        _ => format!("Could not log in: {}", failure.message),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_arch = "wasm32")]
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    use super::*;
+    use serde_json::{Value, json};
+
+    const NOW: Timestamp = Timestamp::from_millis(1_000_000);
+
+    fn sent(session: &mut SupervisorSession) -> Vec<Value> {
+        std::iter::from_fn(|| session.poll_transmit()).map(|frame| serde_json::from_str(&frame).unwrap()).collect()
+    }
+
+    fn answer(session: &mut SupervisorSession, request: &Value, data: Value) {
+        let frame = json!({"id": request["id"], "command": request["command"], "result": "success", "data": data});
+        session.handle_frame(&frame.to_string(), NOW).unwrap();
+    }
+
+    fn refuse(session: &mut SupervisorSession, request: &Value, code: &str, message: &str) {
+        let frame = json!({"id": request["id"], "command": request["command"], "result": "failure",
+                           "failure": {"code": code, "message": message}});
+        session.handle_frame(&frame.to_string(), NOW).unwrap();
+    }
+
+    fn snapshot(report_seq: u64) -> Value {
+        json!({"time": 1_000_000, "reportSeq": report_seq, "queues": [{"name": "Billing", "waiting": 1, "oldestSince": 990_000}],
+               "agents": [], "chats": []})
+    }
+
+    fn report(seq: u64) -> String {
+        json!({"report": {"seq": seq, "time": 1, "interaction": "I1", "kind": "interaction.routed",
+                          "data": {"agent": "alice", "session": "S1"}}})
+        .to_string()
+    }
+
+    /// Logs in over a fresh connection and answers through `getSnapshot`;
+    /// returns the subscribe and watch requests.
+    fn go_live(session: &mut SupervisorSession, report_seq: u64) -> (Value, Value) {
+        session.handle_connected();
+        let login = sent(session);
+        assert_eq!(login.len(), 1);
+        assert_eq!(login[0]["command"], "login");
+        answer(session, &login[0], json!({"id": "sam", "name": "Sam Rivera"}));
+        let snapshot_request = sent(session);
+        assert_eq!(snapshot_request[0]["command"], "getSnapshot");
+        answer(session, &snapshot_request[0], snapshot(report_seq));
+        let next = sent(session);
+        assert_eq!(next.len(), 2);
+        (next[0].clone(), next[1].clone())
+    }
+
+    #[test]
+    fn logs_in_then_takes_the_snapshot_and_subscribes_after_it() {
+        let mut session = SupervisorSession::new();
+        assert!(!session.wants_socket());
+        session.log_in(" sam ", Password::new("demo-sam"));
+        assert!(session.wants_socket());
+        assert_eq!(session.stage(), Stage::LoggingIn);
+        assert!(sent(&mut session).is_empty(), "nothing is written before the socket opens");
+
+        session.handle_connected();
+        let login = sent(&mut session);
+        assert_eq!(
+            login[0],
+            json!({"id": "v1", "command": "login", "data": {"id": "sam", "password": "demo-sam"}}),
+            "the documented shape"
+        );
+        answer(&mut session, &login[0], json!({"id": "sam", "name": "Sam Rivera"}));
+        assert_eq!(session.stage(), Stage::Live);
+        assert_eq!(session.profile().map(|p| p.name.as_str()), Some("Sam Rivera"));
+        let get = sent(&mut session);
+        assert_eq!(get, [json!({"id": "v2", "command": "getSnapshot"})]);
+        answer(&mut session, &get[0], snapshot(40));
+        let next = sent(&mut session);
+        assert_eq!(next[0], json!({"id": "v3", "command": "subscribeReports", "data": {"afterSeq": 0}}));
+        assert_eq!(next[1], json!({"id": "v4", "command": "watchSnapshot"}));
+        answer(&mut session, &next[0], json!({"lastSeq": 40}));
+        assert_eq!(session.board().queue_rows(NOW)[0].waiting, 1);
+
+        // Live frames change the board.
+        session.handle_frame(&report(41), NOW).unwrap();
+        assert_eq!(session.board().last_seq(), Some(41));
+        let mut fresh = snapshot(41);
+        fresh["queues"][0]["waiting"] = json!(3);
+        session.handle_frame(&json!({"snapshot": fresh}).to_string(), NOW).unwrap();
+        assert_eq!(session.board().queue_rows(NOW)[0].waiting, 3);
+        assert!(session.handle_frame("{\"hello\":1}", NOW).is_err());
+    }
+
+    #[test]
+    fn a_reconnect_logs_in_again_and_resumes_after_the_last_report() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        let (subscribe, _) = go_live(&mut session, 3);
+        assert_eq!(subscribe["data"]["afterSeq"], 0);
+        for seq in 1..=5 {
+            session.handle_frame(&report(seq), NOW).unwrap();
+        }
+
+        session.handle_disconnected();
+        assert!(session.reconnecting(), "the banner shows");
+        assert!(session.wants_socket());
+        let (subscribe, _) = go_live(&mut session, 7);
+        assert!(!session.reconnecting());
+        assert_eq!(subscribe["data"], json!({"afterSeq": 5}), "after the last seq handled");
+        // The replay overlaps nothing, but a doubled frame is dropped anyway.
+        for seq in [5, 6, 7, 7] {
+            session.handle_frame(&report(seq), NOW).unwrap();
+        }
+        let seqs: Vec<u64> = session.board().stream("").iter().map(|row| row.seq).collect();
+        assert_eq!(seqs, [7, 6, 5, 4, 3, 2, 1], "nothing missed, nothing twice");
+    }
+
+    #[test]
+    fn a_log_behind_the_page_starts_the_stream_over_once() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        go_live(&mut session, 0);
+        for seq in 1..=9 {
+            session.handle_frame(&report(seq), NOW).unwrap();
+        }
+        session.handle_disconnected();
+        // The server came back with a fresh database: seq 9 is ahead of it.
+        let (subscribe, _) = go_live(&mut session, 2);
+        assert_eq!(subscribe["data"]["afterSeq"], 9);
+        refuse(
+            &mut session,
+            &subscribe,
+            "invalid-value",
+            "afterSeq 9 is ahead of the reporting stream, which ends at 2",
+        );
+        let again = sent(&mut session);
+        assert_eq!(again[0]["data"], json!({"afterSeq": 0}));
+        assert!(session.board().stream("").is_empty());
+        refuse(&mut session, &again[0], "invalid-value", "still ahead");
+        assert!(sent(&mut session).is_empty(), "no loop");
+        assert!(session.error().is_some_and(|error| error.contains("still ahead")));
+    }
+
+    #[test]
+    fn refused_logins_explain_themselves_and_drop_the_socket() {
+        let mut session = SupervisorSession::new();
+        session.handle_connected();
+        session.log_in("bob", Password::new("demo-bob"));
+        let login = sent(&mut session);
+        refuse(&mut session, &login[0], "forbidden", "agent `bob` is not a supervisor");
+        assert_eq!(session.stage(), Stage::LoggedOut);
+        assert!(!session.wants_socket());
+        assert_eq!(
+            session.login_error(),
+            Some("Agent `bob` is not a supervisor. This page is for supervisors: agents use the agent desktop.")
+        );
+
+        session.log_in("sam", Password::new("nope"));
+        assert_eq!(session.login_error(), None, "a new attempt clears the old error");
+        let login = sent(&mut session);
+        refuse(&mut session, &login[0], "authentication-failed", "Unknown agent id or wrong password.");
+        assert_eq!(session.login_error(), Some("Unknown id or wrong password."));
+
+        session.log_in("", Password::new("x"));
+        assert_eq!(session.login_error(), Some("Enter your id and password."));
+        assert!(!session.wants_socket());
+    }
+
+    #[test]
+    fn a_server_that_cannot_be_reached_is_said_so_on_the_form() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        assert!(!session.unreachable(), "not before the first attempt fails");
+        session.handle_disconnected();
+        assert!(session.unreachable());
+        assert!(session.wants_socket(), "still trying");
+        go_live(&mut session, 0);
+        assert!(!session.unreachable());
+        session.handle_disconnected();
+        assert!(!session.unreachable(), "once live, the banner says it instead");
+        assert!(session.reconnecting());
+    }
+
+    #[test]
+    fn frames_before_login_and_stale_answers_change_nothing() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        session.handle_connected();
+        let login = sent(&mut session);
+        session.handle_frame(&report(1), NOW).unwrap();
+        assert_eq!(session.board().last_seq(), None, "not live yet");
+        // The socket drops before the answer; the late answer is ignored.
+        session.handle_disconnected();
+        answer(&mut session, &login[0], json!({"id": "sam", "name": "Sam"}));
+        assert_eq!(session.stage(), Stage::LoggingIn);
+        session.log_out();
+        assert!(!session.wants_socket());
+        assert_eq!(session.stage(), Stage::LoggedOut);
+    }
+}
