@@ -174,6 +174,7 @@ fn event_name(body: &EventBody) -> &'static str {
         | ChatReceipt(_)
         | ChatLeft(_)
         | ChatTranscript(_)
+        | ChatEnded(_)
         | EventPropertiesChanged(_)
         | EventAttachedDataChanged(_)
         | EventAck(_)
@@ -187,7 +188,7 @@ fn event_name(body: &EventBody) -> &'static str {
         | Unknown => body.name(),
     }
 }
-const EVENTS: usize = 23;
+const EVENTS: usize = 24;
 
 // ----- requests -----
 
@@ -976,6 +977,17 @@ fn every_event() -> Vec<(Value, Event)> {
                 EventBody::ConfirmationExpired(switchboard_protocol::message::event::ConfirmationExpired {
                     kept_place: true,
                     message: "You kept your place in the queue.".into(),
+                }),
+            ),
+        ),
+        (
+            ev(6, "1231241234", "chat.ended", json!({"reason": "done"})),
+            event(
+                6,
+                "1231241234",
+                time,
+                EventBody::ChatEnded(switchboard_protocol::message::event::ChatEnded {
+                    reason: switchboard_protocol::message::event::ChatEndReason::Done,
                 }),
             ),
         ),

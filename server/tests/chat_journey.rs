@@ -337,6 +337,9 @@ async fn the_chat_delay_journey_from_request_to_done() {
     alice.client.ok(alice.command("markDone", &interaction, json!({"disposition": "resolved"}))).await;
     let left = james.expect_event("chat.left").await;
     assert_eq!(left["data"]["party"], json!({"kind": "agent", "id": "alice", "name": "Alice Martin"}));
+    let ended = james.expect_event("chat.ended").await;
+    assert_eq!(ended["data"], json!({"reason": "done"}));
+    assert!(ended["seq"].as_u64() > left["seq"].as_u64(), "the chat ends after the agent left it");
     let not_controlled = alice.expect_dissociated(&interaction, "done").await;
     assert_eq!(not_controlled["data"], json!({}));
 
@@ -985,6 +988,8 @@ async fn an_agent_who_leaves_can_only_wrap_up_and_mark_the_chat_done() {
     assert_eq!(alice.client.expect_event("chat.message").await["data"]["text"], "Hello? Anyone?");
     alice.client.ok(alice.command("markDone", &interaction, json!({"disposition": "resolved"}))).await;
     alice.expect_dissociated(&interaction, "done").await;
+    // The customer is told at once that the chat is over.
+    assert_eq!(james.expect_event("chat.ended").await["data"]["reason"], "done");
 }
 
 #[tokio::test]

@@ -137,6 +137,8 @@ pub enum CustomerEvent {
         author: Author,
         name: String,
     },
+    /// The agent marked the chat done: it is over.
+    Ended,
     /// An event this widget does not know: it only takes its `seq`.
     Other,
 }
@@ -576,6 +578,7 @@ impl CustomerSession {
                     delivery: Delivery::Sent,
                 });
             }
+            CustomerEvent::Ended => self.end(T::ChatOver),
             CustomerEvent::Other => {}
         }
     }
@@ -968,6 +971,18 @@ mod tests {
         );
         assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
         assert!(matches!(session.transcript[1].delivery, Delivery::Failed(_)));
+    }
+
+    #[test]
+    fn chat_ended_closes_the_chat_at_once_and_forgets_the_token() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        while session.poll_effect().is_some() {}
+        feed(&mut session, &event(next, "chat.left", r#"{"party":{"kind":"agent","id":"alice","name":"Alice"}}"#));
+        feed(&mut session, &event(next + 1, "chat.ended", r#"{"reason":"done"}"#));
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
+        assert_eq!(session.transcript_names(), ["Switchboard: Alice left the chat."]);
+        assert_eq!(session.poll_effect(), Some(Effect::Forget));
     }
 
     impl CustomerSession {

@@ -142,6 +142,7 @@ pub fn decode_value<J: Json>(frame: &J) -> Result<Incoming, String> {
                 let (author, name) = party("party");
                 CustomerEvent::Left { author, name }
             }
+            "chat.ended" => CustomerEvent::Ended,
             _ => CustomerEvent::Other,
         };
         let seq = frame.unsigned("seq").ok_or_else(|| "an event without `seq`".to_owned())?;

@@ -63,6 +63,9 @@ pub enum EventBody {
     ChatLeft(ChatLeft),
     #[serde(rename = "chat.transcript")]
     ChatTranscript(ChatTranscript),
+    /// To the customer: the chat is over (the agent marked it done).
+    #[serde(rename = "chat.ended")]
+    ChatEnded(ChatEnded),
     // -- properties (seeds/properties-change.txt) --
     EventPropertiesChanged(PropertiesChanged),
     EventAttachedDataChanged(PropertiesChanged),
@@ -102,6 +105,7 @@ impl EventBody {
         "chat.receipt",
         "chat.left",
         "chat.transcript",
+        "chat.ended",
         "EventPropertiesChanged",
         "EventAttachedDataChanged",
         "EventAck",
@@ -131,6 +135,7 @@ impl EventBody {
             ChatReceipt(_) => "chat.receipt",
             ChatLeft(_) => "chat.left",
             ChatTranscript(_) => "chat.transcript",
+            ChatEnded(_) => "chat.ended",
             EventPropertiesChanged(_) => "EventPropertiesChanged",
             EventAttachedDataChanged(_) => "EventAttachedDataChanged",
             EventAck(_) => "EventAck",
@@ -298,6 +303,20 @@ pub struct ChatReceipt {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatLeft {
     pub party: Party,
+}
+
+/// `chat.ended`: sent to the customer when the chat is over for good, so the
+/// widget can close it at once instead of on its next refused request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatEnded {
+    pub reason: ChatEndReason,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ChatEndReason {
+    /// The agent marked the chat done.
+    Done,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

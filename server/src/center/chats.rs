@@ -11,8 +11,8 @@ use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::{
-    Ack, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody, InteractionDeleted,
-    InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind,
+    Ack, ChatEndReason, ChatEnded, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody,
+    InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind,
 };
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
@@ -378,6 +378,26 @@ impl Center {
         }
     }
 
+    /// `chat.ended` to the customer, unless they left already: the widget
+    /// closes the chat at once (their token stops working with the request).
+    fn tell_customer_chat_ended(
+        &self,
+        state: &State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        if !interaction.customer_left
+            && let Some(request) = state.requests.get(&interaction.request)
+        {
+            let ended = EventBody::ChatEnded(ChatEnded { reason: ChatEndReason::Done });
+            batch.event(&request.stream, request_target(request), ended, now);
+        }
+    }
+
     /// Typing goes to the other side only.
     pub(super) fn typing(
         &self,
@@ -542,6 +562,7 @@ impl Center {
         if customer_still_here {
             self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         }
+        self.tell_customer_chat_ended(state, batch, interaction_id, now);
         Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Done, None, now);
         if let Some(mut interaction) = state.interactions.remove(interaction_id) {
             state.items.remove(&interaction.item);
