@@ -14,6 +14,7 @@ pub mod backoff;
 pub mod chats;
 pub mod connection;
 pub mod desk;
+pub mod size_class_alloc;
 pub mod transfer;
 pub mod widget;
 pub mod wire;
