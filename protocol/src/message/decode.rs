@@ -13,6 +13,7 @@
 //! field is absent, and an event name this version does not know becomes
 //! `EventBody::Unknown` whatever its payload.
 
+use super::ServerMessage;
 use super::envelope::{Outcome, Response};
 use super::event::{Event, EventBody};
 use serde::de::{DeserializeOwned, Error as _};
@@ -41,12 +42,37 @@ fn object(value: Value, what: &str) -> Result<Map<String, Value>, Error> {
     }
 }
 
+impl ServerMessage {
+    /// Parses one text frame from `/ws/agent`. The agent endpoint never
+    /// carries the customer journey's events (`dialog`, `queue.status`,
+    /// `notification`, `notification.expired`): they decode as `Unknown`
+    /// here, so an agent client (the desktop) ships no decoder for them.
+    pub fn from_agent_json(text: &str) -> Result<Self, Error> {
+        Self::from_value_for::<false>(serde_json::from_str(text)?)
+    }
+
+    /// `CUSTOMER_EVENTS`: a constant, so the agent's copy has no customer decoders at all.
+    pub(super) fn from_value_for<const CUSTOMER_EVENTS: bool>(value: Value) -> Result<Self, Error> {
+        if value.get("event").is_some() {
+            Event::from_value_for::<CUSTOMER_EVENTS>(value).map(ServerMessage::Event)
+        } else if value.get("result").is_some() {
+            Response::from_value(value).map(ServerMessage::Response)
+        } else {
+            Err(Error::custom("a server message has either `event` or `result`"))
+        }
+    }
+}
+
 impl Event {
     /// Decodes an event frame: `{seq, target, time, event, data}`.
     pub fn from_value(value: Value) -> Result<Self, Error> {
+        Self::from_value_for::<true>(value)
+    }
+
+    fn from_value_for<const CUSTOMER_EVENTS: bool>(value: Value) -> Result<Self, Error> {
         let mut fields = object(value, "an event")?;
         let name: String = required(&mut fields, "event")?;
-        let body = EventBody::from_parts(&name, fields.remove("data"))?;
+        let body = EventBody::from_parts_for::<CUSTOMER_EVENTS>(&name, fields.remove("data"))?;
         Ok(Event {
             seq: required(&mut fields, "seq")?,
             target: required(&mut fields, "target")?,
@@ -59,9 +85,15 @@ impl Event {
 impl EventBody {
     /// Decodes the payload `data` of the event called `name`.
     pub fn from_parts(name: &str, data: Option<Value>) -> Result<Self, Error> {
+        Self::from_parts_for::<true>(name, data)
+    }
+
+    fn from_parts_for<const CUSTOMER_EVENTS: bool>(name: &str, data: Option<Value>) -> Result<Self, Error> {
         use EventBody::*;
         // A newer server's event keeps its place in the seq order; its payload is dropped unread.
-        if !Self::KNOWN.contains(&name) {
+        // So does a customer's event on the agent side.
+        let customer_event = matches!(name, "dialog" | "queue.status" | "notification" | "notification.expired");
+        if !Self::KNOWN.contains(&name) || (customer_event && !CUSTOMER_EVENTS) {
             return Ok(Unknown);
         }
         let data = data.ok_or_else(|| Error::missing_field("data"))?;
@@ -88,10 +120,10 @@ impl EventBody {
             "EventError" => EventError(payload(data)?),
             "Event3rdServerResponse" => Event3rdServerResponse(payload(data)?),
             "Event3rdServerFault" => Event3rdServerFault(payload(data)?),
-            "dialog" => Dialog(payload(data)?),
-            "queue.status" => QueueStatus(payload(data)?),
-            "notification" => AgentAvailable(payload(data)?),
-            "notification.expired" => ConfirmationExpired(payload(data)?),
+            "dialog" if CUSTOMER_EVENTS => Dialog(payload(data)?),
+            "queue.status" if CUSTOMER_EVENTS => QueueStatus(payload(data)?),
+            "notification" if CUSTOMER_EVENTS => AgentAvailable(payload(data)?),
+            "notification.expired" if CUSTOMER_EVENTS => ConfirmationExpired(payload(data)?),
             _ => Unknown,
         })
     }
@@ -194,6 +226,32 @@ mod tests {
             let error = event(frame.clone()).unwrap_err().to_string();
             assert!(error.contains(expected), "{frame}: {error}");
         }
+    }
+
+    #[test]
+    fn the_agent_side_skips_customer_events_and_reads_the_rest() {
+        let queue = json!({"seq": 3, "target": "R1", "time": 0, "event": "queue.status",
+                           "data": {"time": 1, "wt": 30, "calls": 4, "pos": 2, "wpos": 2, "hit": 0}});
+        let any = ServerMessage::from_json(&queue.to_string()).unwrap();
+        assert!(matches!(any, ServerMessage::Event(Event { body: EventBody::QueueStatus(_), .. })), "{any:?}");
+        let agent = ServerMessage::from_agent_json(&queue.to_string()).unwrap();
+        assert!(matches!(agent, ServerMessage::Event(Event { seq: 3, body: EventBody::Unknown, .. })), "{agent:?}");
+        for name in ["dialog", "queue.status", "notification", "notification.expired"] {
+            let frame = json!({"seq": 5, "target": "R1", "time": 0, "event": name, "data": null}).to_string();
+            assert!(ServerMessage::from_json(&frame).is_err(), "{name} is decoded for customers");
+            let agent = ServerMessage::from_agent_json(&frame).unwrap();
+            assert!(matches!(agent, ServerMessage::Event(Event { body: EventBody::Unknown, .. })), "{name}");
+        }
+
+        let typing = json!({"seq": 4, "target": "S1.I2", "time": 0, "event": "chat.typing",
+                            "data": {"from": {"kind": "customer", "name": "Ann"}, "typing": true}});
+        assert_eq!(
+            ServerMessage::from_agent_json(&typing.to_string()).unwrap(),
+            ServerMessage::from_json(&typing.to_string()).unwrap()
+        );
+        let answer = r#"{"id":"1","command":"ready","result":"success"}"#;
+        assert_eq!(ServerMessage::from_agent_json(answer).unwrap(), ServerMessage::from_json(answer).unwrap());
+        assert!(ServerMessage::from_agent_json(r#"{"hello":1}"#).is_err());
     }
 
     #[test]

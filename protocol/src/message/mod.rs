@@ -40,13 +40,6 @@ impl<'de> Deserialize<'de> for ServerMessage {
     /// error precise (an untagged enum would only say "no variant matched").
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let value = Value::deserialize(deserializer)?;
-        if value.get("event").is_some() {
-            Event::from_value(value).map(ServerMessage::Event).map_err(D::Error::custom)
-        } else if value.get("result").is_some() {
-            Response::from_value(value).map(ServerMessage::Response).map_err(D::Error::custom)
-        } else {
-            Err(D::Error::custom("a server message has either `event` or `result`"))
-        }
+        Self::from_value_for::<true>(Value::deserialize(deserializer)?).map_err(D::Error::custom)
     }
 }
