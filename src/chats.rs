@@ -268,6 +268,10 @@ pub struct Chats {
     pub selected: Option<String>,
     /// A short sentence for screen readers about the latest change.
     pub announcement: String,
+    /// Accept offers as they come (the agent's auto-answer setting).
+    pub auto_answer: bool,
+    /// Offers auto-answer will accept, for the driver to take.
+    auto_accepts: Vec<String>,
     /// Requests in flight, by request id (a few at a time: a list will do).
     requests: Vec<(String, Tracked)>,
     next_client_id: u64,
@@ -299,6 +303,22 @@ impl Chats {
     }
 
     // ----- what the agent does -----
+
+    /// The offers auto-answer accepts now (each once): the driver sends
+    /// `accept` for them, exactly as if the agent had clicked Accept.
+    pub fn take_auto_accepts(&mut self) -> Vec<String> {
+        let mut offers = std::mem::take(&mut self.auto_accepts);
+        offers.retain(|id| self.offers.iter().any(|offer| offer.id == *id && !offer.answering));
+        offers
+    }
+
+    /// An offer could not be answered (the request was not even sent).
+    pub fn offer_refused(&mut self, id: &str, why: String) {
+        if let Some(offer) = self.offer_mut(id) {
+            offer.answering = false;
+            offer.error = Some(why);
+        }
+    }
 
     /// Remembers what request `id` was for.
     pub fn track(&mut self, id: &RequestId, what: Tracked) {
@@ -444,7 +464,13 @@ impl Chats {
         match &event.body {
             EventBody::InteractionOffered(offer) => {
                 self.offers.retain(|known| known.id != id);
-                self.announcement = offer_announcement(offer);
+                self.announcement = if self.auto_answer {
+                    // Still announced (and rung), but nothing to decide.
+                    self.auto_accepts.push(id.clone());
+                    format!("Chat from {} accepted automatically.", offer.customer.name)
+                } else {
+                    offer_announcement(offer)
+                };
                 self.offers.push(offer_view(id, offer));
             }
             EventBody::OfferRevoked(revoked) => {

@@ -157,6 +157,7 @@ impl DeskView {
                         self.chats = Chats::new(snapshot.agent.id.as_str());
                         self.chats.my_name = snapshot.agent.name.clone();
                     }
+                    self.chats.auto_answer = client.settings().auto_answer;
                 }
                 ClientOutput::Event(event) => self.chats.apply(&event),
                 // These change the phase, which `sync` draws below.

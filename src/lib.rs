@@ -10,6 +10,7 @@
 //! Every message from the server is rendered as text, never as HTML.
 
 pub mod alert;
+pub mod auto_answer;
 pub mod backoff;
 pub mod chats;
 pub mod connection;

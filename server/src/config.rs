@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
-use switchboard_protocol::message::agent::LabelledCode;
+use switchboard_protocol::message::agent::{AgentSettings, LabelledCode};
 use switchboard_protocol::message::service::ServiceInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,10 @@ pub struct Config {
     /// Whether `markDone` must name a disposition.
     #[serde(default)]
     pub disposition_required: bool,
+    /// Auto-answer for every agent without their own `auto_answer`: the
+    /// desktop accepts offered chats at once (and still announces them).
+    #[serde(default)]
+    pub auto_answer: bool,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
     #[serde(default)]
@@ -245,6 +249,9 @@ pub struct AgentEntry {
     pub dn: Option<String>,
     #[serde(default)]
     pub switch: Option<String>,
+    /// This agent's auto-answer; absent: the global `auto_answer`.
+    #[serde(default)]
+    pub auto_answer: Option<bool>,
 }
 
 fn default_capacity() -> u32 {
@@ -326,6 +333,13 @@ impl Config {
         self.agents.iter().find(|agent| agent.id == id)
     }
 
+    /// The desktop settings of agent `id`: its own where it has them, else
+    /// the global defaults.
+    pub fn agent_settings(&self, id: &str) -> AgentSettings {
+        let own = self.agent(id).and_then(|agent| agent.auto_answer);
+        AgentSettings { auto_answer: own.unwrap_or(self.auto_answer) }
+    }
+
     pub fn service_info(&self) -> ServiceInfo {
         ServiceInfo {
             vendor: self.service.vendor.clone(),
@@ -350,5 +364,48 @@ impl Config {
 
     pub fn is_not_ready_reason(&self, code: &str) -> bool {
         self.not_ready_reasons.iter().any(|entry| entry.code == code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid argon2 PHC string (demo-alice); these tests never check it.
+    const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$+rWF09znA8m1kCU2M9im4A$zFqKxcCcNFn7YnTXWlvaXZEGyuzvO6ABO0NAaFulTs4";
+
+    fn parse_config(global: &str, agents: &[(&str, &str)]) -> Config {
+        let mut text = format!(
+            "{global}\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n"
+        );
+        for (id, own) in agents {
+            text += &format!("[[agents]]\nid = \"{id}\"\nname = \"{id}\"\npassword_hash = \"{HASH}\"\n{own}\n");
+        }
+        Config::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn auto_answer_is_off_unless_configured() {
+        let config = parse_config("", &[("alice", "")]);
+        assert_eq!(config.agent_settings("alice"), AgentSettings { auto_answer: false });
+    }
+
+    #[test]
+    fn an_agents_own_auto_answer_overrides_the_global_default() {
+        let config = parse_config("auto_answer = true", &[("alice", ""), ("bob", "auto_answer = false")]);
+        assert!(config.agent_settings("alice").auto_answer, "alice follows the global default");
+        assert!(!config.agent_settings("bob").auto_answer, "bob opted out");
+
+        let config = parse_config("", &[("alice", "auto_answer = true"), ("bob", "")]);
+        assert!(config.agent_settings("alice").auto_answer);
+        assert!(!config.agent_settings("bob").auto_answer);
+    }
+
+    #[test]
+    fn auto_answer_must_be_a_boolean() {
+        let text = "auto_answer = \"yes\"\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("auto_answer"), "{error}");
     }
 }
