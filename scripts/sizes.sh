@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Prints the raw and gzip sizes of the release builds (wasm, JS glue, CSS):
 # the agent desktop in dist/ and the customer widget in dist/widget/, plus
-# the embed loader, and checks the widget's budgets (wasm + JS + CSS ≤ 80 KB
-# gzip, loader ≤ 4 KB gzip). Run after both trunk builds (`./x sizes` does
-# them).
+# the embed loader, and checks the budgets (wasm + JS + CSS gzip: desktop
+# ≤ 250 KB, widget ≤ 80 KB; loader ≤ 4 KB gzip; KB = 1000 bytes). Run after
+# both trunk builds (`./x sizes` does them).
 #
 #   scripts/sizes.sh [dist]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 dist="${1:-dist}"
+DESKTOP_BUDGET=$((250 * 1000))
 WIDGET_BUDGET=$((80 * 1000))
 LOADER_BUDGET=$((4 * 1000))
 
@@ -39,6 +40,7 @@ report() {
 }
 
 report "Agent desktop" "$dist"
+desktop_total=$total_gzip
 report "Customer widget" "$dist/widget"
 widget_total=$total_gzip
 
@@ -48,7 +50,14 @@ loader_raw=$(wc -c <"$loader")
 loader_gzip=$(gzip -9 -c "$loader" | wc -c)
 printf '\nEmbed loader (%s): %d raw, %d gzip -9\n' "$loader" "$loader_raw" "$loader_gzip"
 
+printf '\nBudgets (gzip -9, KB = 1000 bytes): desktop %d of %d, widget %d of %d, loader %d of %d\n' \
+  "$desktop_total" "$DESKTOP_BUDGET" "$widget_total" "$WIDGET_BUDGET" "$loader_gzip" "$LOADER_BUDGET"
+
 status=0
+if [ "$desktop_total" -gt "$DESKTOP_BUDGET" ]; then
+  echo "over budget: the desktop is $desktop_total bytes gzip (budget $DESKTOP_BUDGET)" >&2
+  status=1
+fi
 if [ "$widget_total" -gt "$WIDGET_BUDGET" ]; then
   echo "over budget: the widget is $widget_total bytes gzip (budget $WIDGET_BUDGET)" >&2
   status=1
