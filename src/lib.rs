@@ -15,7 +15,6 @@ pub mod backoff;
 pub mod chats;
 pub mod connection;
 pub mod desk;
-pub mod size_class_alloc;
 pub mod transfer;
 pub mod widget;
 pub mod wire;
