@@ -278,6 +278,14 @@ pub fn SessionPage() -> impl IntoView {
                         >
                             {elapsed}
                         </span>
+                        <span
+                            class="auto-answer"
+                            data-testid="auto-answer"
+                            title="Offered chats are accepted for you"
+                            hidden=move || !desk.with(|desk| desk.chats.auto_answer)
+                        >
+                            "Auto-answer"
+                        </span>
                     </div>
                     <div class="state-controls" role="group" aria-label="Change your state">
                         <button
