@@ -15,7 +15,8 @@ use switchboard_protocol::message::event::{
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 
-/// A customer waiting longer than this for an answer raises the alarm.
+/// A customer waiting longer than this for an answer raises the alarm,
+/// unless the server's configuration says otherwise (`waitingAlarmSecs`).
 pub const WAITING_ALARM: Duration = Duration::from_secs(60);
 /// While the agent keeps typing, "typing: true" is repeated at most this often.
 pub const TYPING_REPEAT: Duration = Duration::from_secs(4);
@@ -147,9 +148,9 @@ impl ChatView {
         self.customer_left || self.agent_left
     }
 
-    /// The customer has waited longer than [`WAITING_ALARM`] for an answer.
-    pub fn alarm(&self, now: Timestamp) -> bool {
-        self.waiting_for(now).is_some_and(|waited| waited >= WAITING_ALARM)
+    /// The customer has waited `after` (the configured threshold) or longer for an answer.
+    pub fn alarm(&self, now: Timestamp, after: Duration) -> bool {
+        self.waiting_for(now).is_some_and(|waited| waited >= after)
     }
 
     /// How long the customer has waited for an answer, if they are waiting.
@@ -270,6 +271,8 @@ pub struct Chats {
     pub announcement: String,
     /// Accept offers as they come (the agent's auto-answer setting).
     pub auto_answer: bool,
+    /// The waiting-for-reply alarm's threshold (`None`: [`WAITING_ALARM`]).
+    pub waiting_alarm: Option<Duration>,
     /// Offers auto-answer will accept, for the driver to take.
     auto_accepts: Vec<String>,
     /// Requests in flight, by request id (a few at a time: a list will do).
@@ -280,6 +283,11 @@ pub struct Chats {
 impl Chats {
     pub fn new(me: impl Into<String>) -> Self {
         Self { me: me.into(), ..Self::default() }
+    }
+
+    /// After how long a waiting customer raises the alarm.
+    pub fn alarm_after(&self) -> Duration {
+        self.waiting_alarm.unwrap_or(WAITING_ALARM)
     }
 
     pub fn chat(&self, id: &str) -> Option<&ChatView> {
@@ -779,8 +787,9 @@ mod tests {
         let chat = chats.chat("I7").unwrap();
         assert_eq!(chat.unread, 2);
         assert_eq!(chat.waiting_since, Some(at(1_500)), "waiting since the first unanswered message");
-        assert!(!chat.alarm(at(61_000)));
-        assert!(chat.alarm(at(61_500)));
+        assert!(!chat.alarm(at(61_000), WAITING_ALARM));
+        assert!(chat.alarm(at(61_500), WAITING_ALARM));
+        assert!(chat.alarm(at(31_500), Duration::from_secs(30)), "a configured threshold counts instead");
         assert_eq!(chats.announcement, "James Bond: Anyone?");
         chats.select("I7");
         assert_eq!(chats.chat("I7").unwrap().unread, 0);

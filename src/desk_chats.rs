@@ -138,7 +138,7 @@ pub fn ChatList() -> impl IntoView {
                     customer: chat.customer.clone(),
                     unread: chat.unread,
                     waiting: chat.waiting_for(now).map(format_elapsed),
-                    alarm: chat.alarm(now),
+                    alarm: chat.alarm(now, chats.alarm_after()),
                     over: chat.is_over(),
                     selected: chats.selected.as_deref() == Some(chat.id.as_str()),
                 })

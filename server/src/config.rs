@@ -40,6 +40,10 @@ pub struct Config {
     /// desktop accepts offered chats at once (and still announces them).
     #[serde(default)]
     pub auto_answer: bool,
+    /// After how long without an answer a waiting customer raises the
+    /// desktop's alarm (in the chat list).
+    #[serde(default = "default_waiting_alarm_secs")]
+    pub waiting_alarm_secs: u64,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
     #[serde(default)]
@@ -254,6 +258,10 @@ pub struct AgentEntry {
     pub auto_answer: Option<bool>,
 }
 
+fn default_waiting_alarm_secs() -> u64 {
+    60
+}
+
 fn default_capacity() -> u32 {
     3
 }
@@ -323,6 +331,9 @@ impl Config {
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
         }
+        if self.waiting_alarm_secs == 0 {
+            return Err(ConfigError::Invalid("waiting_alarm_secs must be at least 1".into()));
+        }
         if self.limits.request_burst == 0 || self.limits.requests_per_second == 0 {
             return Err(ConfigError::Invalid("limits: request rates must be above zero".into()));
         }
@@ -337,7 +348,10 @@ impl Config {
     /// the global defaults.
     pub fn agent_settings(&self, id: &str) -> AgentSettings {
         let own = self.agent(id).and_then(|agent| agent.auto_answer);
-        AgentSettings { auto_answer: own.unwrap_or(self.auto_answer) }
+        AgentSettings {
+            auto_answer: own.unwrap_or(self.auto_answer),
+            waiting_alarm_secs: Some(self.waiting_alarm_secs),
+        }
     }
 
     pub fn service_info(&self) -> ServiceInfo {
@@ -388,7 +402,7 @@ mod tests {
     #[test]
     fn auto_answer_is_off_unless_configured() {
         let config = parse_config("", &[("alice", "")]);
-        assert_eq!(config.agent_settings("alice"), AgentSettings { auto_answer: false });
+        assert_eq!(config.agent_settings("alice"), AgentSettings { auto_answer: false, waiting_alarm_secs: Some(60) });
     }
 
     #[test]
@@ -400,6 +414,15 @@ mod tests {
         let config = parse_config("", &[("alice", "auto_answer = true"), ("bob", "")]);
         assert!(config.agent_settings("alice").auto_answer);
         assert!(!config.agent_settings("bob").auto_answer);
+    }
+
+    #[test]
+    fn the_waiting_alarm_threshold_is_configurable_and_positive() {
+        let config = parse_config("waiting_alarm_secs = 90", &[("alice", "")]);
+        assert_eq!(config.agent_settings("alice").waiting_alarm_secs, Some(90));
+        let text = "waiting_alarm_secs = 0\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("waiting_alarm_secs must be at least 1"), "{error}");
     }
 
     #[test]

@@ -293,4 +293,8 @@ pub struct AgentSettings {
     /// one. Absent (an older server): `false`.
     #[serde(default)]
     pub auto_answer: bool,
+    /// After how many seconds without an answer a waiting customer raises
+    /// the desktop's alarm. Absent: the client's default (60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_alarm_secs: Option<u64>,
 }

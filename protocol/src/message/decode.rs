@@ -3,8 +3,8 @@
 //! Why not `#[derive(Deserialize)]` on `Event` and `Response`: both flatten a
 //! tagged enum into the envelope, and serde's derive for that buffers the
 //! frame in its private `Content` type and monomorphises every payload type
-//! against several deserializers (`Content`, `&Content`, `FlatMap`). That
-//! was ≈78 KB of the agent desktop's wasm (about a third of its serde code).
+//! against several deserializers (`Content`, `&Content`, `FlatMap`). Doing
+//! without it made the agent desktop's wasm ≈15 KB gzip (≈50 KB raw) smaller.
 //! Taking the envelope's fields out of the `Value` and decoding each payload
 //! straight from its own `Value` instantiates each payload type once.
 //!
