@@ -126,6 +126,7 @@ test('with auto-answer configured, an offered chat opens by itself and is announ
       await page.getByTestId('login-password').fill('demo-bob');
       await page.getByTestId('login-submit').click();
       await page.getByTestId('auto-answer').waitFor({ state: 'visible' });
+      await page.getByText('Offered chats open here by themselves (auto-answer).').waitFor();
       await page.getByTestId('set-ready').click();
       await page.locator('[data-testid="agent-state"][data-state="ready"]').waitFor();
 
