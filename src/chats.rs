@@ -15,7 +15,8 @@ use switchboard_protocol::message::event::{
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 
-/// A customer waiting longer than this for an answer raises the alarm.
+/// A customer waiting longer than this for an answer raises the alarm,
+/// unless the server's configuration says otherwise (`waitingAlarmSecs`).
 pub const WAITING_ALARM: Duration = Duration::from_secs(60);
 /// While the agent keeps typing, "typing: true" is repeated at most this often.
 pub const TYPING_REPEAT: Duration = Duration::from_secs(4);
@@ -147,9 +148,9 @@ impl ChatView {
         self.customer_left || self.agent_left
     }
 
-    /// The customer has waited longer than [`WAITING_ALARM`] for an answer.
-    pub fn alarm(&self, now: Timestamp) -> bool {
-        self.waiting_for(now).is_some_and(|waited| waited >= WAITING_ALARM)
+    /// The customer has waited `after` (the configured threshold) or longer for an answer.
+    pub fn alarm(&self, now: Timestamp, after: Duration) -> bool {
+        self.waiting_for(now).is_some_and(|waited| waited >= after)
     }
 
     /// How long the customer has waited for an answer, if they are waiting.
@@ -268,6 +269,12 @@ pub struct Chats {
     pub selected: Option<String>,
     /// A short sentence for screen readers about the latest change.
     pub announcement: String,
+    /// Accept offers as they come (the agent's auto-answer setting).
+    pub auto_answer: bool,
+    /// The waiting-for-reply alarm's threshold (`None`: [`WAITING_ALARM`]).
+    pub waiting_alarm: Option<Duration>,
+    /// Offers auto-answer will accept, for the driver to take.
+    auto_accepts: Vec<String>,
     /// Requests in flight, by request id (a few at a time: a list will do).
     requests: Vec<(String, Tracked)>,
     next_client_id: u64,
@@ -276,6 +283,11 @@ pub struct Chats {
 impl Chats {
     pub fn new(me: impl Into<String>) -> Self {
         Self { me: me.into(), ..Self::default() }
+    }
+
+    /// After how long a waiting customer raises the alarm.
+    pub fn alarm_after(&self) -> Duration {
+        self.waiting_alarm.unwrap_or(WAITING_ALARM)
     }
 
     pub fn chat(&self, id: &str) -> Option<&ChatView> {
@@ -299,6 +311,22 @@ impl Chats {
     }
 
     // ----- what the agent does -----
+
+    /// The offers auto-answer accepts now (each once): the driver sends
+    /// `accept` for them, exactly as if the agent had clicked Accept.
+    pub fn take_auto_accepts(&mut self) -> Vec<String> {
+        let mut offers = std::mem::take(&mut self.auto_accepts);
+        offers.retain(|id| self.offers.iter().any(|offer| offer.id == *id && !offer.answering));
+        offers
+    }
+
+    /// An offer could not be answered (the request was not even sent).
+    pub fn offer_refused(&mut self, id: &str, why: String) {
+        if let Some(offer) = self.offer_mut(id) {
+            offer.answering = false;
+            offer.error = Some(why);
+        }
+    }
 
     /// Remembers what request `id` was for.
     pub fn track(&mut self, id: &RequestId, what: Tracked) {
@@ -444,7 +472,13 @@ impl Chats {
         match &event.body {
             EventBody::InteractionOffered(offer) => {
                 self.offers.retain(|known| known.id != id);
-                self.announcement = offer_announcement(offer);
+                self.announcement = if self.auto_answer {
+                    // Still announced (and rung), but nothing to decide.
+                    self.auto_accepts.push(id.clone());
+                    format!("Chat from {} accepted automatically.", offer.customer.name)
+                } else {
+                    offer_announcement(offer)
+                };
                 self.offers.push(offer_view(id, offer));
             }
             EventBody::OfferRevoked(revoked) => {
@@ -753,8 +787,9 @@ mod tests {
         let chat = chats.chat("I7").unwrap();
         assert_eq!(chat.unread, 2);
         assert_eq!(chat.waiting_since, Some(at(1_500)), "waiting since the first unanswered message");
-        assert!(!chat.alarm(at(61_000)));
-        assert!(chat.alarm(at(61_500)));
+        assert!(!chat.alarm(at(61_000), WAITING_ALARM));
+        assert!(chat.alarm(at(61_500), WAITING_ALARM));
+        assert!(chat.alarm(at(31_500), Duration::from_secs(30)), "a configured threshold counts instead");
         assert_eq!(chats.announcement, "James Bond: Anyone?");
         chats.select("I7");
         assert_eq!(chats.chat("I7").unwrap().unread, 0);

@@ -13,6 +13,7 @@
 //! send [`UserAction`]s. Tests build one from any signal and callback with
 //! [`provide_connection_with`], so no component needs a server.
 
+use crate::auto_answer;
 use crate::backoff::Backoff;
 use crate::chats::Tracked;
 use crate::desk::{DeskView, UserAction, check_credentials};
@@ -331,21 +332,12 @@ impl Driver {
     // ----- acting on the client's outputs -----
 
     fn flush(&mut self, now: Timestamp) {
-        while let Some(request) = self.client.poll_transmit() {
-            if self.socket.is_none() {
-                self.open_socket();
-            }
-            match (wire::encode(&request), &self.socket) {
-                (Ok(text), Some(socket)) => {
-                    let _ = socket.unbounded_send(text);
-                }
-                (Ok(_), None) => {}
-                (Err(error), _) => warn!("dropped a request: {error}"),
-            }
-        }
-
+        self.transmit();
         if self.view.absorb(&mut self.client, now).logged_out {
             self.log_out_locally();
+        } else {
+            auto_answer::accept_offers(&mut self.view, &mut self.client, now);
+            self.transmit();
         }
 
         match self.client.phase() {
@@ -375,6 +367,22 @@ impl Driver {
                 deadline.saturating_since(now),
             )
             .ok();
+        }
+    }
+
+    /// Sends what the client queued, opening the socket if needed.
+    fn transmit(&mut self) {
+        while let Some(request) = self.client.poll_transmit() {
+            if self.socket.is_none() {
+                self.open_socket();
+            }
+            match (wire::encode(&request), &self.socket) {
+                (Ok(text), Some(socket)) => {
+                    let _ = socket.unbounded_send(text);
+                }
+                (Ok(_), None) => {}
+                (Err(error), _) => warn!("dropped a request: {error}"),
+            }
         }
     }
 

@@ -157,6 +157,9 @@ impl DeskView {
                         self.chats = Chats::new(snapshot.agent.id.as_str());
                         self.chats.my_name = snapshot.agent.name.clone();
                     }
+                    let settings = client.settings();
+                    self.chats.auto_answer = settings.auto_answer;
+                    self.chats.waiting_alarm = settings.waiting_alarm_secs.map(Duration::from_secs);
                 }
                 ClientOutput::Event(event) => self.chats.apply(&event),
                 // These change the phase, which `sync` draws below.
@@ -355,6 +358,11 @@ mod tests {
 
     /// Logs in and binds: requests 1 (prepareSession) and 2 (bind).
     fn bound() -> (AgentClient, DeskView) {
+        bound_with("")
+    }
+
+    /// As `bound`, with `extra` fields (`,"settings":…`) in the bind answer's data.
+    fn bound_with(extra: &str) -> (AgentClient, DeskView) {
         let mut client = AgentClient::new(TIMEOUT);
         let mut view = DeskView::default();
         client.login(at(0), AgentId::new("alice"), Password::new("pw")).unwrap();
@@ -367,10 +375,9 @@ mod tests {
                 "resource":{"id":"S-1","token":"T-secret",
                             "data":{"agent":{"id":"alice","password":"********"}}}}"#,
         );
-        let bind = format!(
-            r#"{{"id":"2","command":"bind","target":"S-1","result":"success","data":{}}}"#,
-            snapshot_json(r#"{"state":"notReady"}"#)
-        );
+        let data = snapshot_json(r#"{"state":"notReady"}"#);
+        let data = format!("{}{extra}}}", data.trim_end().trim_end_matches('}'));
+        let bind = format!(r#"{{"id":"2","command":"bind","target":"S-1","result":"success","data":{data}}}"#);
         let _ = receive(&mut client, &mut view, 20, &bind);
         (client, view)
     }
@@ -393,6 +400,17 @@ mod tests {
         assert_eq!(session.state_since, at(20));
         assert_eq!(view.login, LoginView::default());
         assert!(!view.reconnecting);
+    }
+
+    #[test]
+    fn the_agents_settings_from_bind_reach_the_chats() {
+        let (_, view) = bound();
+        assert!(!view.chats.auto_answer);
+        assert_eq!(view.chats.alarm_after(), crate::chats::WAITING_ALARM, "the default without settings");
+
+        let (_, view) = bound_with(r#","settings":{"autoAnswer":true,"waitingAlarmSecs":90}"#);
+        assert!(view.chats.auto_answer);
+        assert_eq!(view.chats.alarm_after(), Duration::from_secs(90));
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub fn ChatList() -> impl IntoView {
                     customer: chat.customer.clone(),
                     unread: chat.unread,
                     waiting: chat.waiting_for(now).map(format_elapsed),
-                    alarm: chat.alarm(now),
+                    alarm: chat.alarm(now, chats.alarm_after()),
                     over: chat.is_over(),
                     selected: chats.selected.as_deref() == Some(chat.id.as_str()),
                 })
@@ -216,7 +216,15 @@ pub fn SelectedChat() -> impl IntoView {
         <For each=move || selected.get() key=|id| id.clone() children=|id| view! { <ChatPanel id/> }/>
         <Show when=move || selected.with(Option::is_none)>
             <section class="chat-panel empty-state" aria-label="Chat">
-                <p>"Accept an offer to start chatting."</p>
+                <p>
+                    {move || {
+                        if desk.with(|desk| desk.chats.auto_answer) {
+                            "Offered chats open here by themselves (auto-answer)."
+                        } else {
+                            "Accept an offer to start chatting."
+                        }
+                    }}
+                </p>
             </section>
         </Show>
     }

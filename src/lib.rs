@@ -10,6 +10,7 @@
 //! Every message from the server is rendered as text, never as HTML.
 
 pub mod alert;
+pub mod auto_answer;
 pub mod backoff;
 pub mod chats;
 pub mod connection;
@@ -277,6 +278,14 @@ pub fn SessionPage() -> impl IntoView {
                             data-testid="state-timer"
                         >
                             {elapsed}
+                        </span>
+                        <span
+                            class="auto-answer"
+                            data-testid="auto-answer"
+                            title="Offered chats are accepted for you"
+                            hidden=move || !desk.with(|desk| desk.chats.auto_answer)
+                        >
+                            "Auto-answer"
                         </span>
                     </div>
                     <div class="state-controls" role="group" aria-label="Change your state">

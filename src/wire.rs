@@ -22,7 +22,7 @@ pub enum FrameError {
 
 /// Reads one text frame from the server.
 pub fn decode(text: &str) -> Result<ServerMessage, FrameError> {
-    ServerMessage::from_json(text).map_err(|error| FrameError::NotAMessage(error.to_string()))
+    ServerMessage::from_agent_json(text).map_err(|error| FrameError::NotAMessage(error.to_string()))
 }
 
 /// Writes one request as a text frame.

@@ -5,11 +5,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
+import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
 import { openCustomer } from '../support/customer.mjs';
 
 const UI_TIMEOUT = 15_000;
@@ -32,6 +33,7 @@ test('an agent accepts a chat, talks with the customer and marks it done', async
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   const pages = [page];
+  await watchCsp(page);
   await withScreenshotsOnFailure('desktop', () => pages, async () => {
     await page.goto(server.url);
     await page.getByTestId('login-agent').fill('alice');
@@ -92,6 +94,61 @@ test('an agent accepts a chat, talks with the customer and marks it done', async
     await page.getByTestId('no-chats').waitFor();
     await customer.waitFor('the agent leaving', (frame) => frame.event === 'chat.left');
     await customer.close();
+    assertNoCspViolations(page);
   });
   await context.close();
+});
+
+test('with auto-answer configured, an offered chat opens by itself and is announced', async () => {
+  // The demo configuration with auto-answer on for every agent (the global default).
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-auto-answer-'));
+  const config = join(dir, 'auto-answer.toml');
+  const demo = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'config', 'demo.toml'), 'utf8');
+  writeFileSync(config, demo.replace(/^disposition_required = true$/m, 'disposition_required = true\nauto_answer = true'));
+  const autoServer = await startServer({ config });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT);
+  const pages = [page];
+  await watchCsp(page);
+  // Every text the screen-reader live region says, in order (it changes faster than polling sees).
+  await page.addInitScript(() => {
+    window.announced = [];
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="announcer"]')?.textContent ?? '';
+      if (text && window.announced.at(-1) !== text) window.announced.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
+  try {
+    await withScreenshotsOnFailure('auto-answer', () => pages, async () => {
+      await page.goto(autoServer.url);
+      await page.getByTestId('login-agent').fill('bob');
+      await page.getByTestId('login-password').fill('demo-bob');
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('auto-answer').waitFor({ state: 'visible' });
+      await page.getByText('Offered chats open here by themselves (auto-answer).').waitFor();
+      await page.getByTestId('set-ready').click();
+      await page.locator('[data-testid="agent-state"][data-state="ready"]').waitFor();
+
+      const customer = await openCustomer(browser, autoServer.url);
+      pages.push(customer.page);
+      await customer.request('c1', 'requestChat', { service: 'chat-delay', userId: 'moneypenny', appdata: {} });
+      await customer.waitFor('an agent notification', (frame) => frame.event === 'notification');
+      await customer.request('c2', 'connect');
+      await customer.request('c3', 'startChat', { firstName: 'Eve', lastName: 'Moneypenny', subject: 'Refund' });
+
+      // Nobody clicks Accept: the chat opens and the agent is told why.
+      await page.getByTestId('chat-panel').waitFor();
+      assert.equal(await page.getByTestId('chat-customer').innerText(), 'Eve Moneypenny');
+      await page.waitForFunction(() => window.announced.includes('Chat from Eve Moneypenny accepted automatically.'));
+      await customer.waitFor('the joined message', (frame) => frame.event === 'chat.message' && /joined the chat/.test(frame.data.text));
+      assert.equal(await page.getByTestId('offer').count(), 0, 'no offer is left waiting');
+      await customer.close();
+      assertNoCspViolations(page);
+    });
+  } finally {
+    await context.close();
+    await autoServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,10 +1,10 @@
 // The walking skeleton's journey in a real browser against the real server:
 // an agent logs in (wrong password, success, takeover from a second tab).
 
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
+import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
 
 const UI_TIMEOUT = 15_000;
 let server;
@@ -14,6 +14,11 @@ const pages = [];
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+});
+
+// Every page of every journey keeps to the desktop's strict policy.
+afterEach(() => {
+  for (const page of pages) assertNoCspViolations(page);
 });
 
 after(async () => {
@@ -26,7 +31,10 @@ async function openDesktop() {
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   pages.push(page);
-  await page.goto(server.url);
+  await watchCsp(page);
+  const response = await page.goto(server.url);
+  const csp = response.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /^default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-/, 'the page is served with its CSP');
   await page.getByTestId('login-form').waitFor();
   return page;
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
-use switchboard_protocol::message::agent::LabelledCode;
+use switchboard_protocol::message::agent::{AgentSettings, LabelledCode};
 use switchboard_protocol::message::service::ServiceInfo;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,14 @@ pub struct Config {
     /// Whether `markDone` must name a disposition.
     #[serde(default)]
     pub disposition_required: bool,
+    /// Auto-answer for every agent without their own `auto_answer`: the
+    /// desktop accepts offered chats at once (and still announces them).
+    #[serde(default)]
+    pub auto_answer: bool,
+    /// After how long without an answer a waiting customer raises the
+    /// desktop's alarm (in the chat list).
+    #[serde(default = "default_waiting_alarm_secs")]
+    pub waiting_alarm_secs: u64,
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
     #[serde(default)]
@@ -251,6 +259,9 @@ pub struct AgentEntry {
     /// `supervisor`: may use `/ws/supervisor` (and is not an agent taking chats there).
     #[serde(default)]
     pub role: Role,
+    /// This agent's auto-answer; absent: the global `auto_answer`.
+    #[serde(default)]
+    pub auto_answer: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -315,6 +326,10 @@ pub struct CategoryRule {
     pub name: String,
     /// Words or phrases (matched case-insensitively, on word boundaries).
     pub keywords: Vec<String>,
+}
+
+fn default_waiting_alarm_secs() -> u64 {
+    60
 }
 
 fn default_capacity() -> u32 {
@@ -420,6 +435,9 @@ impl Config {
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
         }
+        if self.waiting_alarm_secs == 0 {
+            return Err(ConfigError::Invalid("waiting_alarm_secs must be at least 1".into()));
+        }
         if self.limits.request_burst == 0 || self.limits.requests_per_second == 0 {
             return Err(ConfigError::Invalid("limits: request rates must be above zero".into()));
         }
@@ -428,6 +446,16 @@ impl Config {
 
     pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
         self.agents.iter().find(|agent| agent.id == id)
+    }
+
+    /// The desktop settings of agent `id`: its own where it has them, else
+    /// the global defaults.
+    pub fn agent_settings(&self, id: &str) -> AgentSettings {
+        let own = self.agent(id).and_then(|agent| agent.auto_answer);
+        AgentSettings {
+            auto_answer: own.unwrap_or(self.auto_answer),
+            waiting_alarm_secs: Some(self.waiting_alarm_secs),
+        }
     }
 
     pub fn service_info(&self) -> ServiceInfo {
@@ -514,5 +542,52 @@ mod tests {
         assert!(!config.is_supervisor("a"));
         assert!(config.is_supervisor("s"));
         assert!(!config.is_supervisor("nobody"));
+    }
+
+    /// A valid argon2 PHC string (demo-alice); these tests never check it.
+    const HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$+rWF09znA8m1kCU2M9im4A$zFqKxcCcNFn7YnTXWlvaXZEGyuzvO6ABO0NAaFulTs4";
+
+    fn parse_config(global: &str, agents: &[(&str, &str)]) -> Config {
+        let mut text = format!(
+            "{global}\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n"
+        );
+        for (id, own) in agents {
+            text += &format!("[[agents]]\nid = \"{id}\"\nname = \"{id}\"\npassword_hash = \"{HASH}\"\n{own}\n");
+        }
+        Config::parse(&text).unwrap()
+    }
+
+    #[test]
+    fn auto_answer_is_off_unless_configured() {
+        let config = parse_config("", &[("alice", "")]);
+        assert_eq!(config.agent_settings("alice"), AgentSettings { auto_answer: false, waiting_alarm_secs: Some(60) });
+    }
+
+    #[test]
+    fn an_agents_own_auto_answer_overrides_the_global_default() {
+        let config = parse_config("auto_answer = true", &[("alice", ""), ("bob", "auto_answer = false")]);
+        assert!(config.agent_settings("alice").auto_answer, "alice follows the global default");
+        assert!(!config.agent_settings("bob").auto_answer, "bob opted out");
+
+        let config = parse_config("", &[("alice", "auto_answer = true"), ("bob", "")]);
+        assert!(config.agent_settings("alice").auto_answer);
+        assert!(!config.agent_settings("bob").auto_answer);
+    }
+
+    #[test]
+    fn the_waiting_alarm_threshold_is_configurable_and_positive() {
+        let config = parse_config("waiting_alarm_secs = 90", &[("alice", "")]);
+        assert_eq!(config.agent_settings("alice").waiting_alarm_secs, Some(90));
+        let text = "waiting_alarm_secs = 0\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("waiting_alarm_secs must be at least 1"), "{error}");
+    }
+
+    #[test]
+    fn auto_answer_must_be_a_boolean() {
+        let text = "auto_answer = \"yes\"\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert!(error.contains("auto_answer"), "{error}");
     }
 }

@@ -9,11 +9,14 @@
 //! - [`stream`]: numbered, durable, resumable event streams.
 //! - [`store`] and [`records`]: SQLite (WAL) with group commit, and what is stored.
 //! - [`ws`]: the WebSocket endpoints.
+//! - [`desktop_http`] and [`widget_http`]: the built web apps, each page
+//!   under a strict Content-Security-Policy.
 
 pub mod auth;
 pub mod center;
 pub mod clock;
 pub mod config;
+pub mod desktop_http;
 pub mod records;
 pub mod reporting;
 pub mod routing;
@@ -31,7 +34,6 @@ use config::Config;
 use std::path::Path;
 use std::sync::Arc;
 use store::Store;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Everything a request handler needs, cheap to clone.
@@ -57,8 +59,7 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
         .with_state(state);
     if let Some(dir) = static_dir {
-        let index = ServeFile::new(dir.join("index.html"));
-        router = router.fallback_service(ServeDir::new(dir).fallback(index));
+        router = router.merge(desktop_http::routes(dir));
     }
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -9,8 +9,8 @@ use crate::address::Address;
 use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId, SessionToken};
 use crate::message::ServerMessage;
 use crate::message::agent::{
-    AgentCommand, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage, SessionSnapshot,
-    Transfer, Typing,
+    AgentCommand, AgentSettings, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage,
+    SessionSnapshot, Transfer, Typing,
 };
 use crate::message::envelope::{Command, Outcome, Request, Response};
 use crate::message::event::{Event, EventBody, Offer, SessionEnded};
@@ -18,6 +18,7 @@ use crate::message::failure::{Failure, FailureCode};
 use crate::message::service::{AgentCredentials, Password, PrepareSession};
 use crate::target::TargetPath;
 use crate::time::Timestamp;
+use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -118,6 +119,8 @@ pub struct AgentClient {
     /// What `bind` presents; kept for the session's life to resume it.
     session_token: Option<SessionToken>,
     last_seq: u64,
+    /// The agent's settings from the last `bind` answer.
+    settings: AgentSettings,
     interactions: BTreeMap<InteractionId, HeldInteraction>,
     transmit: VecDeque<Request<AgentCommand>>,
     /// Chat messages waiting for the session to be bound again.
@@ -136,6 +139,7 @@ impl AgentClient {
             takeover: None,
             session_token: None,
             last_seq: 0,
+            settings: AgentSettings::default(),
             interactions: BTreeMap::new(),
             transmit: VecDeque::new(),
             parked: VecDeque::new(),
@@ -164,6 +168,11 @@ impl AgentClient {
             Phase::Bound { snapshot, .. } => Some(&snapshot.state),
             _ => None,
         }
+    }
+
+    /// The agent's settings (auto-answer…), as the last `bind` answered them.
+    pub fn settings(&self) -> &AgentSettings {
+        &self.settings
     }
 
     /// The `seq` of the last event handled: what a resume starts after.
@@ -524,11 +533,9 @@ impl AgentClient {
                 });
             }
             (AgentCommand::Bind(bind), Outcome::Success { data, .. }) => {
-                let snapshot = data.ok_or_else(|| "success without `data`".to_owned()).and_then(|data| {
-                    serde_json::from_value::<SessionSnapshot>(data).map_err(|error| error.to_string())
-                });
-                let snapshot = match snapshot {
-                    Ok(snapshot) => snapshot,
+                let decoded = data.ok_or_else(|| "success without `data`".to_owned()).and_then(decode_bind_data);
+                let (snapshot, settings) = match decoded {
+                    Ok(decoded) => decoded,
                     Err(reason) => {
                         self.phase = Phase::LoggedOut;
                         return Err(ProtocolViolation::MalformedResponse { command: command_name, reason });
@@ -542,6 +549,7 @@ impl AgentClient {
                     // A fresh bind: the stream starts after what exists now.
                     self.last_seq = snapshot.last_seq;
                 }
+                self.settings = settings;
                 self.phase = Phase::Bound { session: session.clone(), snapshot: Box::new(snapshot.clone()) };
                 self.outputs.push_back(ClientOutput::Bound { session, snapshot });
                 for request in std::mem::take(&mut self.parked) {
@@ -619,4 +627,15 @@ impl AgentClient {
 /// Failures that may pass if the same request is retried a little later.
 fn is_passing(code: FailureCode) -> bool {
     matches!(code, FailureCode::AlreadyBound | FailureCode::Timeout | FailureCode::RateLimited | FailureCode::Internal)
+}
+
+/// A `bind` answer's `data`: the snapshot, and the agent's settings beside
+/// it under `settings` (absent from an older server: the defaults).
+fn decode_bind_data(mut data: Value) -> Result<(SessionSnapshot, AgentSettings), String> {
+    let settings = match data.as_object_mut().and_then(|fields| fields.remove("settings")) {
+        None | Some(Value::Null) => AgentSettings::default(),
+        Some(settings) => serde_json::from_value(settings).map_err(|error| format!("`settings`: {error}"))?,
+    };
+    let snapshot = serde_json::from_value::<SessionSnapshot>(data).map_err(|error| error.to_string())?;
+    Ok((snapshot, settings))
 }

@@ -160,6 +160,17 @@ fn client_with_chat(last_seq: u64) -> AgentClient {
     client
 }
 
+/// Logs in and answers `bind` with `data`; returns the client and the result.
+fn bind_answered_with(data: Value) -> (AgentClient, Result<(), ProtocolViolation>) {
+    let mut client = AgentClient::new(TIMEOUT);
+    let prepare = login(&mut client, at(0));
+    client.handle_message(at(1), session_created(&prepare, "S1")).unwrap();
+    let bind = sent(&mut client);
+    let answer = server(json!({"id": id(&bind), "command": "bind", "target": "S1", "result": "success", "data": data}));
+    let result = client.handle_message(at(1), answer);
+    (client, result)
+}
+
 fn chat_text(request: &Request<AgentCommand>) -> (&str, &str) {
     match &request.command {
         AgentCommand::SendMessage(SendMessage { client_id, text }) => (client_id.as_str(), text.as_str()),
@@ -829,4 +840,37 @@ fn a_resume_cut_off_by_another_drop_reports_nothing_and_can_retry() {
     assert_eq!(outputs(&mut client), [ClientOutput::ConnectionLost]);
     assert!(matches!(client.phase(), Phase::Disconnected { .. }));
     assert!(client.reconnect(at(20)).is_ok());
+}
+
+// ----- the agent's settings -----
+
+#[test]
+fn bind_reads_the_agents_settings_beside_the_snapshot() {
+    let mut data = snapshot_json(0);
+    data["settings"] = json!({"autoAnswer": true});
+    let (client, result) = bind_answered_with(data);
+    result.unwrap();
+    assert!(client.settings().auto_answer);
+    assert_eq!(client.agent_state(), Some(&AgentState::NotReady { reason: None }), "the snapshot is read as before");
+}
+
+#[test]
+fn an_older_server_without_settings_means_the_defaults() {
+    let (client, result) = bind_answered_with(snapshot_json(0));
+    result.unwrap();
+    assert!(!client.settings().auto_answer, "no auto-answer unless configured");
+}
+
+#[test]
+fn malformed_settings_are_a_malformed_bind_answer() {
+    let mut data = snapshot_json(0);
+    data["settings"] = json!({"autoAnswer": "yes"});
+    let (client, result) = bind_answered_with(data);
+    match result {
+        Err(ProtocolViolation::MalformedResponse { reason, .. }) => {
+            assert!(reason.starts_with("`settings`: "), "{reason}")
+        }
+        other => panic!("expected a malformed response, got {other:?}"),
+    }
+    assert_eq!(client.phase(), &Phase::LoggedOut);
 }

@@ -300,3 +300,20 @@ pub struct AgentProfile {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
 }
+
+/// The agent's desktop settings from the server's configuration. The `bind`
+/// answer carries them beside the snapshot, as `data.settings`: the snapshot
+/// is the session's state, these are how the agent's client should behave.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSettings {
+    /// Accept offered chats without waiting for the agent (Genesys and
+    /// Amazon Connect call it auto-answer). The desktop still announces each
+    /// one. Absent (an older server): `false`.
+    #[serde(default)]
+    pub auto_answer: bool,
+    /// After how many seconds without an answer a waiting customer raises
+    /// the desktop's alarm. Absent: the client's default (60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_alarm_secs: Option<u64>,
+}

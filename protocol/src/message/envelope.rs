@@ -292,7 +292,8 @@ fn check_target(command: &str, rule: TargetRule, target: Option<&TargetPath>) ->
 }
 
 /// A response to a request. `command`, `id` and `target` echo the request.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Decoded by hand (`Response::from_value`, see `decode.rs`), not derived.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Response {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
@@ -304,7 +305,7 @@ pub struct Response {
     pub outcome: Outcome,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "result", rename_all = "lowercase")]
 pub enum Outcome {
     Success {
@@ -322,6 +323,13 @@ pub enum Outcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         original: Option<Value>,
     },
+}
+
+impl<'de> Deserialize<'de> for Response {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        Response::from_value(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
 }
 
 impl Response {

@@ -15,13 +15,21 @@ use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Decoded by hand (`Event::from_value`, see `decode.rs`), not derived.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Event {
     pub seq: u64,
     pub target: TargetPath,
     pub time: Timestamp,
     #[serde(flatten)]
     pub body: EventBody,
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        Event::from_value(Value::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
 }
 
 impl Event {
@@ -31,7 +39,8 @@ impl Event {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Serialised as `event` + `data`; decoded by `EventBody::from_parts`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "event", content = "data")]
 pub enum EventBody {
     // -- session --
@@ -85,7 +94,6 @@ pub enum EventBody {
     ConfirmationExpired(ConfirmationExpired),
     /// An event this version does not know (from a newer server). It still
     /// takes its place in the `seq` order; clients skip it.
-    #[serde(other)]
     Unknown,
 }
 

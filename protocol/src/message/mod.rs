@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod customer;
+mod decode;
 pub mod envelope;
 pub mod event;
 pub mod failure;
@@ -41,21 +42,6 @@ impl<'de> Deserialize<'de> for ServerMessage {
     /// error precise (an untagged enum would only say "no variant matched").
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        let mut value = Value::deserialize(deserializer)?;
-        if let Some(name) = value.get("event").and_then(Value::as_str) {
-            if !event::EventBody::KNOWN.contains(&name)
-                && let Some(fields) = value.as_object_mut()
-            {
-                // A newer server's event: keep its seq, drop the payload we cannot read.
-                fields.remove("data");
-            }
-            Event::deserialize(value).map(ServerMessage::Event).map_err(D::Error::custom)
-        } else if value.get("event").is_some() {
-            Event::deserialize(value).map(ServerMessage::Event).map_err(D::Error::custom)
-        } else if value.get("result").is_some() {
-            Response::deserialize(value).map(ServerMessage::Response).map_err(D::Error::custom)
-        } else {
-            Err(D::Error::custom("a server message has either `event` or `result`"))
-        }
+        Self::from_value_for::<true>(Value::deserialize(deserializer)?).map_err(D::Error::custom)
     }
 }

@@ -19,7 +19,7 @@ use futures_util::StreamExt;
 use std::sync::Arc;
 use switchboard_protocol::ids::SessionId;
 use switchboard_protocol::message::ServerMessage;
-use switchboard_protocol::message::agent::{AgentCommand, Bind};
+use switchboard_protocol::message::agent::{AgentCommand, AgentSettings, Bind, SessionSnapshot};
 use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::message::service::{PrepareSession, SessionResource};
@@ -152,6 +152,15 @@ async fn prepare_session(state: &AppState, request: &Request<AgentCommand>, prep
     request.success_with_resource(SessionResource { id: session, data: prepare.redacted(), token })
 }
 
+/// `data` of a successful `bind`: the session's snapshot and, beside it, the
+/// agent's settings from the configuration.
+#[derive(serde::Serialize)]
+struct BindAnswer {
+    #[serde(flatten)]
+    snapshot: SessionSnapshot,
+    settings: AgentSettings,
+}
+
 /// Binds the connection; `Some(failure)` when refused.
 fn bind_session(
     state: &AppState,
@@ -164,8 +173,10 @@ fn bind_session(
         let message = format!("this connection is bound to session {bound} already; open a new connection");
         return Some(Failure::new(FailureCode::InvalidState, message));
     }
-    let respond = |snapshot| {
-        let response = request.success(serde_json::to_value(snapshot).ok());
+    let respond = |snapshot: SessionSnapshot| {
+        // The agent's settings travel beside the snapshot (`data.settings`).
+        let settings = state.center.config.agent_settings(snapshot.agent.id.as_str());
+        let response = request.success(serde_json::to_value(BindAnswer { snapshot, settings }).ok());
         Arc::from(ServerMessage::Response(response).to_json())
     };
     match state.center.bind_session(&session, &bind.token, connection.outbox.clone(), bind.last_seq, now(), respond) {

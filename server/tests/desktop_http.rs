@@ -1,0 +1,108 @@
+//! The agent desktop's HTTP surface: `/` and `/index.html` (and the app's
+//! own paths) carry a strict CSP with the hash of trunk's inline script; the
+//! desktop's files are served under it and the page refuses to be framed.
+
+mod common;
+
+use common::test_config;
+use std::net::SocketAddr;
+use switchboard_server::store::Store;
+use switchboard_server::widget_http::inline_script_hashes;
+use switchboard_server::{AppState, app};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SCRIPT: &str = "import init from '/switchboard-desktop.js';\nawait init();";
+
+/// `(status line, lower-cased headers, body)` of a GET.
+async fn get(addr: SocketAddr, path: &str) -> (String, Vec<(String, String)>, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
+
+async fn serve(dist: &std::path::Path) -> SocketAddr {
+    let state = AppState::new(test_config(""), Store::open(&dist.join("test.db")).unwrap()).unwrap();
+    let router = app(state, Some(dist));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+fn page() -> String {
+    format!("<!doctype html><html><head><script type=\"module\">{SCRIPT}</script></head><body></body></html>")
+}
+
+#[tokio::test]
+async fn the_desktop_page_has_a_strict_policy_with_the_inline_scripts_hash() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), page()).unwrap();
+    std::fs::write(dist.path().join("switchboard-desktop.js"), "export default async function init() {}").unwrap();
+    let addr = serve(dist.path()).await;
+    let hash = inline_script_hashes(&page()).remove(0);
+
+    for path in ["/", "/index.html", "/some/app/path"] {
+        let (status, headers, body) = get(addr, path).await;
+        assert!(status.contains("200"), "{path}: {status}");
+        assert_eq!(body, page(), "{path} serves the desktop page");
+        let csp = header(&headers, "content-security-policy").unwrap_or_else(|| panic!("{path} has a CSP"));
+        assert!(csp.starts_with("default-src 'none'; "), "{path}: {csp}");
+        assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' {hash};")), "{path}: {csp}");
+        for directive in ["style-src 'self';", "connect-src 'self';", "base-uri 'none';", "frame-ancestors 'none'"] {
+            assert!(csp.contains(directive), "{path}: {directive} in {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(header(&headers, "x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(header(&headers, "x-content-type-options"), Some("nosniff"), "{path}");
+    }
+
+    let (status, headers, body) = get(addr, "/switchboard-desktop.js").await;
+    assert!(status.contains("200") && body.contains("init"), "{status}");
+    assert!(header(&headers, "content-security-policy").is_some(), "the app's files are served under the policy too");
+}
+
+#[tokio::test]
+async fn a_changed_build_changes_the_hash() {
+    let dist = tempfile::tempdir().unwrap();
+    let other = "<script type=\"module\">other()</script>";
+    std::fs::write(dist.path().join("index.html"), other).unwrap();
+    let addr = serve(dist.path()).await;
+    let (_, headers, _) = get(addr, "/").await;
+    let csp = header(&headers, "content-security-policy").unwrap();
+    assert!(csp.contains(&inline_script_hashes(other)[0]), "{csp}");
+    assert!(!csp.contains(&inline_script_hashes(&page())[0]), "{csp}");
+}
+
+#[tokio::test]
+async fn the_supervisor_page_is_served_under_the_same_policy_with_its_own_script_allowed() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), page()).unwrap();
+    let supervisor = "<script type=\"module\">import init from '/supervisor/switchboard-supervisor.js';</script>";
+    std::fs::create_dir(dist.path().join("supervisor")).unwrap();
+    std::fs::write(dist.path().join("supervisor").join("index.html"), supervisor).unwrap();
+    let addr = serve(dist.path()).await;
+
+    let (status, headers, body) = get(addr, "/supervisor/").await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(body, supervisor, "the wallboard's own page");
+    let csp = header(&headers, "content-security-policy").expect("the wallboard has a CSP");
+    for page in [supervisor.to_owned(), page()] {
+        let hash = &inline_script_hashes(&page)[0];
+        assert!(csp.contains(hash.as_str()), "{hash} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+}
