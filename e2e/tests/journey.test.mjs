@@ -271,13 +271,11 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await secondTab.getByTestId('chat-panel').waitFor({ state: 'detached' });
     await secondTab.getByTestId('no-chats').waitFor();
 
-    // The customer sees bob leave. As docs/protocol.md has it, the chat is
-    // over for the customer when a request gets `not-found`: here the
-    // typing notice of the next thing they write. Then the end shows and
-    // the transcript can be downloaded.
+    // The customer sees bob leave, and the chat ends at once (`chat.ended`):
+    // the composer goes, the end shows and the transcript can be downloaded.
     await messages.filter({ hasText: 'Bob Okafor left the chat.' }).waitFor();
-    await composer.fill('Hello?');
     await widget.getByTestId('ended-reason').filter({ hasText: 'The chat has ended.' }).waitFor();
+    await composer.waitFor({ state: 'hidden' });
     const href = await widget.getByTestId('download').getAttribute('href');
     const transcript = decodeURIComponent(href);
     assert.match(transcript, /^data:text\/plain;charset=utf-8,Switchboard: Alice Martin joined the chat\.\n/);

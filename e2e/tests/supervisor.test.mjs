@@ -13,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.mjs';
-import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
+import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
 import { openCustomer } from '../support/customer.mjs';
 import { openAgent } from '../support/agent.mjs';
 
@@ -40,9 +40,12 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
+  await watchCsp(page);
   const pages = [page];
   await withScreenshotsOnFailure('supervisor', () => pages, async () => {
-    await page.goto(`${server.url}/supervisor/`);
+    const response = await page.goto(`${server.url}/supervisor/`);
+    // The wallboard is served under the desktop's strict policy (its own start-up script hashed).
+    assert.match(response.headers()['content-security-policy'] ?? '', /^default-src 'none'; script-src 'self' 'wasm-unsafe-eval' 'sha256-/);
 
     // An agent is not a supervisor: refused, with the reason.
     await page.getByLabel('Supervisor ID').fill('bob');
@@ -133,6 +136,7 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
     assert.ok(narrow <= 0, `no horizontal scroll at 390 px (${narrow})`);
     await page.screenshot({ path: join(artifacts, 'supervisor-narrow.png'), fullPage: true });
 
+    assertNoCspViolations(page);
     await bob.close();
     await customer.close();
   });
