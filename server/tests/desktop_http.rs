@@ -4,44 +4,10 @@
 
 mod common;
 
-use common::test_config;
-use std::net::SocketAddr;
-use switchboard_server::store::Store;
+use common::http::{get, header, serve_dist};
 use switchboard_server::widget_http::inline_script_hashes;
-use switchboard_server::{AppState, app};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SCRIPT: &str = "import init from '/switchboard-desktop.js';\nawait init();";
-
-/// `(status line, lower-cased headers, body)` of a GET.
-async fn get(addr: SocketAddr, path: &str) -> (String, Vec<(String, String)>, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().to_owned();
-    let headers = lines
-        .filter_map(|line| line.split_once(": "))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-}
-
-async fn serve(dist: &std::path::Path) -> SocketAddr {
-    let state = AppState::new(test_config(""), Store::open(&dist.join("test.db")).unwrap()).unwrap();
-    let router = app(state, Some(dist));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
 
 fn page() -> String {
     format!("<!doctype html><html><head><script type=\"module\">{SCRIPT}</script></head><body></body></html>")
@@ -52,7 +18,7 @@ async fn the_desktop_page_has_a_strict_policy_with_the_inline_scripts_hash() {
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(dist.path().join("index.html"), page()).unwrap();
     std::fs::write(dist.path().join("switchboard-desktop.js"), "export default async function init() {}").unwrap();
-    let addr = serve(dist.path()).await;
+    let addr = serve_dist("", dist.path()).await;
     let hash = inline_script_hashes(&page()).remove(0);
 
     for path in ["/", "/index.html", "/some/app/path"] {
@@ -80,7 +46,7 @@ async fn a_changed_build_changes_the_hash() {
     let dist = tempfile::tempdir().unwrap();
     let other = "<script type=\"module\">other()</script>";
     std::fs::write(dist.path().join("index.html"), other).unwrap();
-    let addr = serve(dist.path()).await;
+    let addr = serve_dist("", dist.path()).await;
     let (_, headers, _) = get(addr, "/").await;
     let csp = header(&headers, "content-security-policy").unwrap();
     assert!(csp.contains(&inline_script_hashes(other)[0]), "{csp}");
@@ -94,7 +60,7 @@ async fn the_supervisor_page_is_served_under_the_same_policy_with_its_own_script
     let supervisor = "<script type=\"module\">import init from '/supervisor/switchboard-supervisor.js';</script>";
     std::fs::create_dir(dist.path().join("supervisor")).unwrap();
     std::fs::write(dist.path().join("supervisor").join("index.html"), supervisor).unwrap();
-    let addr = serve(dist.path()).await;
+    let addr = serve_dist("", dist.path()).await;
 
     let (status, headers, body) = get(addr, "/supervisor/").await;
     assert!(status.contains("200"), "{status}");

@@ -4,46 +4,11 @@
 
 mod common;
 
+use common::http::{get, header, serve_dist};
 use common::test_config;
-use std::path::Path;
-use switchboard_server::store::Store;
-use switchboard_server::{AppState, app};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PAGE: &str = "<!doctype html><html><head><script type=\"module\">import init from '/widget/w.js';\nawait init();</script>\
                     <script src=\"/widget/other.js\"></script></head><body></body></html>";
-
-/// `(status line, lower-cased headers, body)` of a GET.
-async fn get(addr: std::net::SocketAddr, path: &str) -> (String, Vec<(String, String)>, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.lines();
-    let status = lines.next().unwrap().to_owned();
-    let headers = lines
-        .filter_map(|line| line.split_once(": "))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
-}
-
-fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
-}
-
-async fn serve(extra: &str, dist: &Path) -> std::net::SocketAddr {
-    let config = test_config(extra);
-    let db = dist.join("test.db");
-    let state = AppState::new(config, Store::open(&db).unwrap()).unwrap();
-    let router = app(state, Some(dist));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
 
 fn dist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -57,7 +22,8 @@ fn dist() -> tempfile::TempDir {
 #[tokio::test]
 async fn the_widget_page_has_a_strict_policy_and_the_configured_ancestors() {
     let dist = dist();
-    let addr = serve("[widget]\nframe_ancestors = [\"'self'\", \"https://shop.example.com\"]\n", dist.path()).await;
+    let addr =
+        serve_dist("[widget]\nframe_ancestors = [\"'self'\", \"https://shop.example.com\"]\n", dist.path()).await;
     let (status, headers, body) = get(addr, "/widget/").await;
     assert!(status.contains("200"), "{status}");
     assert_eq!(body, PAGE);
@@ -98,7 +64,7 @@ async fn the_widget_page_has_a_strict_policy_and_the_configured_ancestors() {
 #[tokio::test]
 async fn the_default_allows_only_this_server_and_demo_mode_serves_the_shop() {
     let dist = dist();
-    let addr = serve("[widget]\ndemo_shop = true\n", dist.path()).await;
+    let addr = serve_dist("[widget]\ndemo_shop = true\n", dist.path()).await;
     let (_, headers, _) = get(addr, "/widget/index.html").await;
     assert!(header(&headers, "content-security-policy").unwrap().ends_with("frame-ancestors 'self'"));
     let (status, headers, body) = get(addr, "/demo/shop.html").await;
@@ -122,7 +88,7 @@ async fn a_language_the_build_has_comes_in_the_page_and_others_get_english() {
     std::fs::create_dir(&i18n).unwrap();
     std::fs::write(i18n.join("de.json"), r#"{"greeting":"Fragen? Wir helfen Ihnen gerne.","send":"Senden"}"#).unwrap();
     std::fs::write(i18n.join("fr.json"), "not json").unwrap();
-    let addr = serve("[widget]\ndemo_shop = true\n", dist.path()).await;
+    let addr = serve_dist("[widget]\ndemo_shop = true\n", dist.path()).await;
     let (_, english_headers, english) = get(addr, "/widget/").await;
     assert_eq!(english, PAGE);
 

@@ -1,0 +1,42 @@
+//! Plain HTTP against a real server serving a built app (`dist`): for the
+//! tests of the pages' headers (CSP, framing) and files.
+
+use super::test_config;
+use std::net::SocketAddr;
+use std::path::Path;
+use switchboard_server::store::Store;
+use switchboard_server::{AppState, app};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A server on 127.0.0.1 with `test_config(extra)`, serving `dist`, and its
+/// SQLite file inside `dist`.
+pub async fn serve_dist(extra: &str, dist: &Path) -> SocketAddr {
+    let state = AppState::new(test_config(extra), Store::open(&dist.join("test.db")).unwrap()).unwrap();
+    let router = app(state, Some(dist));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    addr
+}
+
+/// `(status line, lower-cased headers, body)` of a GET.
+pub async fn get(addr: SocketAddr, path: &str) -> (String, Vec<(String, String)>, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().to_owned();
+    let headers = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
+
+/// The value of header `name` (lower case), if present.
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+}
