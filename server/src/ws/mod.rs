@@ -50,7 +50,7 @@ where
         // tungstenite's 128 KiB defaults cost ~140 KB per idle connection;
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| serve(socket, state, connection))
 }
 
@@ -216,7 +216,7 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
         tokio::select! {
             biased;
             _ = closing.wait_for(Option::is_some) => break,
-            sent = sink.send(message) => if sent.is_err() { break },
+            sent = send_with_queued(&mut sink, message, &mut first, &mut frames) => if sent.is_err() { break },
         }
     }
     // Say why, if the client still listens; never wait long for it.
@@ -227,6 +227,34 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
 }
+
+/// Sends `message` and, in the same write, the frames already waiting
+/// (catch-up frames first, as `write_loop` orders them): one commit makes
+/// a burst of frames for a connection (events and responses), and a
+/// syscall per frame was the largest part of the relay's send cost.
+async fn send_with_queued(
+    sink: &mut SplitSink<WebSocket, Message>,
+    message: Message,
+    first: &mut mpsc::UnboundedReceiver<std::sync::Arc<str>>,
+    frames: &mut mpsc::Receiver<std::sync::Arc<str>>,
+) -> Result<(), axum::Error> {
+    sink.feed(message).await?;
+    for _ in 1..MAX_FRAMES_PER_WRITE {
+        let Ok(frame) = first.try_recv().or_else(|_| frames.try_recv()) else {
+            break;
+        };
+        sink.feed(Message::Text(frame.as_ref().into())).await?;
+    }
+    sink.flush().await
+}
+
+/// The most frames gathered into one write.
+const MAX_FRAMES_PER_WRITE: usize = 64;
+
+/// Frames are gathered in tungstenite's write buffer up to this size, then
+/// written; `write_loop` flushes after each gathering. The buffer grows
+/// only when a connection has a burst to send.
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// How long a closing connection may take to say goodbye.
 const CLOSE_GRACE: Duration = Duration::from_millis(200);
