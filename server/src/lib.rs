@@ -20,6 +20,7 @@ pub mod desktop_http;
 pub mod records;
 pub mod reporting;
 pub mod routing;
+pub mod seq_log;
 pub mod services;
 pub mod store;
 pub mod stream;

@@ -11,16 +11,17 @@
 //!   with nothing missed in between.
 
 use crate::records;
+use crate::seq_log::SeqLog;
 use crate::store::{Statement, Store, StoreError};
 use crate::stream::{ConnectionId, Outbox};
-use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::message::report::{Report, ReportBody};
 use switchboard_protocol::message::supervisor::SupervisorMessage;
 use switchboard_protocol::time::Timestamp;
 
-/// How many recent reports stay in memory for live delivery.
+/// How many recent reports stay in memory for live delivery (more while
+/// some are not yet committed or not yet delivered to every subscriber).
 const RECENT_WINDOW: usize = 4096;
 
 /// Why a subscription could not start.
@@ -39,13 +40,20 @@ struct Subscriber {
 }
 
 struct LogState {
-    next_seq: u64,
-    /// Every report up to here is committed…
-    committed: u64,
-    /// …and these beyond it too (commits can complete out of order).
-    committed_ahead: BTreeSet<u64>,
-    recent: VecDeque<(u64, Option<InteractionId>, Arc<str>)>,
+    /// The report frames with the interaction each is about, numbered, with
+    /// what is committed.
+    log: SeqLog<(Option<InteractionId>, Arc<str>)>,
     subscribers: Vec<Subscriber>,
+}
+
+impl LogState {
+    /// Lets go of the reports delivery no longer needs: committed, and
+    /// delivered to every subscriber.
+    fn trim_window(&mut self) {
+        let delivered_to_all = self.subscribers.iter().map(|subscriber| subscriber.delivered).min();
+        let committed = self.log.committed();
+        self.log.trim(delivered_to_all.map_or(committed, |delivered| delivered.min(committed)));
+    }
 }
 
 /// The reporting log. Cloning shares it.
@@ -59,10 +67,7 @@ impl ReportLog {
     pub fn new(last_seq: u64) -> Self {
         Self {
             state: Arc::new(Mutex::new(LogState {
-                next_seq: last_seq + 1,
-                committed: last_seq,
-                committed_ahead: BTreeSet::new(),
-                recent: VecDeque::new(),
+                log: SeqLog::new(last_seq, RECENT_WINDOW),
                 subscribers: Vec::new(),
             })),
         }
@@ -74,42 +79,30 @@ impl ReportLog {
 
     /// The newest committed `seq`: what a snapshot reflects.
     pub fn committed_seq(&self) -> u64 {
-        self.lock().committed
+        self.lock().log.committed()
     }
 
     /// Numbers a report and returns the statement that stores it; it is
     /// delivered once `committed(seq)` is called after the commit.
     pub fn append(&self, interaction: Option<InteractionId>, body: ReportBody, now: Timestamp) -> (u64, Statement) {
         let mut state = self.lock();
-        let seq = state.next_seq;
-        state.next_seq += 1;
+        let seq = state.log.last_seq() + 1;
         let kind = body.kind();
         let report = Report { seq, time: now, interaction: interaction.clone(), body };
         let frame: Arc<str> = Arc::from(SupervisorMessage::Report { report }.to_json());
         let statement =
             records::report_inserted(seq, now, interaction.as_ref().map(InteractionId::as_str), kind, &frame);
-        state.recent.push_back((seq, interaction, frame));
-        if state.recent.len() > RECENT_WINDOW {
-            state.recent.pop_front();
-        }
+        state.log.push((interaction, frame));
+        state.trim_window();
         (seq, statement)
     }
 
     /// Marks `seq` stored and delivers what became deliverable.
     pub fn committed(&self, seq: u64) {
         let mut state = self.lock();
-        if seq <= state.committed {
-            return;
+        if state.log.mark_committed(seq) {
+            deliver(&mut state);
         }
-        state.committed_ahead.insert(seq);
-        loop {
-            let next = state.committed + 1;
-            if !state.committed_ahead.remove(&next) {
-                break;
-            }
-            state.committed = next;
-        }
-        deliver(&mut state);
     }
 
     /// Subscribes `outbox` (replacing its earlier subscription): queues
@@ -158,12 +151,11 @@ impl ReportLog {
 
 /// Sends each subscriber the committed reports it has not had yet.
 fn deliver(state: &mut LogState) {
-    let committed = state.committed;
-    let recent = &state.recent;
+    let log = &state.log;
     state.subscribers.retain_mut(|subscriber| {
-        while subscriber.delivered < committed {
+        while subscriber.delivered < log.committed() {
             let next = subscriber.delivered + 1;
-            let Some((_, interaction, frame)) = recent.iter().find(|(seq, _, _)| *seq == next) else {
+            let Some((interaction, frame)) = log.get(next) else {
                 tracing::warn!("a report subscriber fell behind the window; disconnecting it");
                 subscriber.outbox.close("too slow: subscribe again from your last seq");
                 return false;
@@ -178,6 +170,7 @@ fn deliver(state: &mut LogState) {
         }
         true
     });
+    state.trim_window();
 }
 
 #[cfg(test)]
@@ -214,6 +207,23 @@ mod tests {
         assert_eq!(seqs(&mut receiver), Vec::<u64>::new(), "seq 2 waits for seq 1");
         log.committed(first);
         assert_eq!(seqs(&mut receiver), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_burst_larger_than_the_window_reaches_a_subscriber_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("r.db")).unwrap();
+        let log = ReportLog::new(0);
+        let burst = RECENT_WINDOW as u64 * 3 / 2;
+        let (outbox, mut receiver) = Outbox::channel(1, burst as usize, Timestamp(0));
+        log.subscribe(&store, outbox, None, None, |_| Arc::from("{}")).unwrap();
+        let appended: Vec<u64> = (0..burst).map(|n| log.append(None, ready("alice"), Timestamp(n)).0).collect();
+        for seq in appended {
+            log.committed(seq);
+        }
+        let _response = receiver.first.try_recv();
+        assert_eq!(seqs(&mut receiver), (1..=burst).collect::<Vec<_>>());
+        assert_eq!(*receiver.closing.borrow(), None, "the subscriber was not cut off");
     }
 
     #[tokio::test]

@@ -10,8 +10,8 @@
 
 use crate::records;
 use crate::reporting::ReportLog;
+use crate::seq_log::SeqLog;
 use crate::store::{AfterCommit, Durable, Statement, Store, StoreError};
-use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -119,35 +119,19 @@ pub enum ResumeError {
 
 #[derive(Debug)]
 struct StreamState {
-    next_seq: u64,
-    /// Every event up to here is committed…
-    committed: u64,
-    /// …and these beyond it too (commits can complete out of order).
-    committed_ahead: BTreeSet<u64>,
+    /// The event frames, numbered, with what is committed.
+    log: SeqLog<Arc<str>>,
     /// The binding has been sent every event up to here.
     delivered: u64,
-    /// The newest events, with consecutive `seq`s.
-    recent: VecDeque<(u64, Arc<str>)>,
     binding: Option<Outbox>,
 }
 
 impl StreamState {
-    /// The frame of event `seq`, if the window holds it.
-    fn recent_frame(&self, seq: u64) -> Option<Arc<str>> {
-        let (oldest, _) = self.recent.front()?;
-        let index = usize::try_from(seq.checked_sub(*oldest)?).ok()?;
-        self.recent.get(index).map(|(_, frame)| frame.clone())
-    }
-
-    /// Drops the oldest events beyond the window, but never one that delivery
-    /// still needs: uncommitted, or undelivered to the bound client. (A burst
-    /// larger than the window used to drop events before their commit, and
-    /// the healthy client was cut off as too slow.)
+    /// Lets go of the events delivery no longer needs: committed, and
+    /// delivered to the bound client if there is one.
     fn trim_window(&mut self) {
-        let needed_after = if self.binding.is_some() { self.delivered } else { self.committed };
-        while self.recent.len() > REPLAY_WINDOW && self.recent.front().is_some_and(|(seq, _)| *seq <= needed_after) {
-            self.recent.pop_front();
-        }
+        let needed_after = if self.binding.is_some() { self.delivered } else { self.log.committed() };
+        self.log.trim(needed_after);
     }
 }
 
@@ -170,11 +154,8 @@ impl Stream {
         Self {
             name: Arc::from(name),
             state: Arc::new(Mutex::new(StreamState {
-                next_seq: last_seq + 1,
-                committed: last_seq,
-                committed_ahead: BTreeSet::new(),
+                log: SeqLog::new(last_seq, REPLAY_WINDOW),
                 delivered: last_seq,
-                recent: VecDeque::new(),
                 binding: None,
             })),
         }
@@ -190,7 +171,7 @@ impl Stream {
 
     /// The `seq` of the newest event appended.
     pub fn last_seq(&self) -> u64 {
-        self.lock().next_seq - 1
+        self.lock().log.last_seq()
     }
 
     pub fn bound_connection(&self) -> Option<ConnectionId> {
@@ -206,11 +187,10 @@ impl Stream {
     /// logs it. The event is delivered once the emission is committed.
     pub fn append(&self, target: TargetPath, body: EventBody, now: Timestamp) -> (Emission, Statement) {
         let mut state = self.lock();
-        let seq = state.next_seq;
-        state.next_seq += 1;
+        let seq = state.log.last_seq() + 1;
         let frame: Arc<str> = Arc::from(ServerMessage::Event(Event { seq, target, time: now, body }).to_json());
         let statement = records::stream_event(&self.name, seq, now, &frame);
-        state.recent.push_back((seq, frame));
+        state.log.push(frame);
         state.trim_window();
         (Emission { stream: self.clone(), seq }, statement)
     }
@@ -225,7 +205,7 @@ impl Stream {
         response: Option<Arc<str>>,
     ) -> Result<(), ResumeError> {
         let mut state = self.lock();
-        let last = state.next_seq - 1;
+        let last = state.log.last_seq();
         let resume_after = match last_seq {
             Some(requested) if requested > last => return Err(ResumeError::Ahead { requested, last }),
             Some(requested) => requested,
@@ -235,7 +215,7 @@ impl Stream {
         // What memory does not hold comes from storage: older events, or all
         // of them when nothing was appended since the stream was rebuilt
         // after a restart (the window starts empty).
-        let oldest = state.recent.front().map_or(state.next_seq, |(seq, _)| *seq);
+        let oldest = state.log.oldest_in_memory();
         let stored = if resume_after + 1 < oldest {
             let events = records::stream_events_between(store, &self.name, resume_after, oldest)?;
             if events.len() as u64 != oldest - resume_after - 1 {
@@ -276,18 +256,9 @@ impl Stream {
 
     fn committed(&self, seq: u64) {
         let mut state = self.lock();
-        if seq <= state.committed {
-            return;
+        if state.log.mark_committed(seq) {
+            flush(&mut state, &self.name);
         }
-        state.committed_ahead.insert(seq);
-        loop {
-            let next = state.committed + 1;
-            if !state.committed_ahead.remove(&next) {
-                break;
-            }
-            state.committed = next;
-        }
-        flush(&mut state, &self.name);
     }
 }
 
@@ -302,9 +273,9 @@ fn deliver(state: &mut StreamState, name: &str, first: bool) {
     let Some(outbox) = state.binding.clone() else {
         return;
     };
-    while state.delivered < state.committed {
+    while state.delivered < state.log.committed() {
         let next = state.delivered + 1;
-        let Some(frame) = state.recent_frame(next) else {
+        let Some(frame) = state.log.get(next).cloned() else {
             // Fell out of the window before delivery: the client is far behind.
             tracing::warn!(stream = name, "client fell behind the replay window; disconnecting it");
             outbox.close("too slow: resume from your last seq");
@@ -431,7 +402,7 @@ mod tests {
         }
         assert!(receiver.frames.try_recv().is_err(), "nothing more than the burst");
         assert_eq!(*receiver.closing.borrow(), None, "the client was not cut off");
-        assert!(stream.lock().recent.len() <= REPLAY_WINDOW, "the window shrinks back once delivered");
+        assert!(stream.lock().log.in_memory() <= REPLAY_WINDOW, "the window shrinks back once delivered");
     }
 
     /// Once delivered, the window keeps only the newest events, and a resume
@@ -445,7 +416,7 @@ mod tests {
             let (emission, _) = stream.append(target(), notice("x"), Timestamp::from_millis(n));
             stream.committed(emission.seq);
         }
-        assert_eq!(stream.lock().recent.len(), REPLAY_WINDOW);
+        assert_eq!(stream.lock().log.in_memory(), REPLAY_WINDOW);
 
         let last = stream.last_seq();
         let (outbox, mut receiver) = Outbox::channel(2, 16, Timestamp::from_millis(0));
