@@ -220,14 +220,11 @@ async fn an_agent_classifying_an_accepted_chat_never_moves_it() {
 
 #[test]
 fn a_category_naming_an_unknown_queue_is_refused_at_load() {
-    let error = Config::parse(&format!(
-        "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n\
+    let text = "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n\
          [[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n\
          [[esp]]\nname = \"classification\"\nkind = \"classification\"\n\
-         categories = [{{ name = \"billing\", keywords = [\"refund\"], queue = \"Refunds\" }}]\n"
-    ))
-    .unwrap_err()
-    .to_string();
+         categories = [{ name = \"billing\", keywords = [\"refund\"], queue = \"Refunds\" }]\n";
+    let error = Config::parse(text).unwrap_err().to_string();
     assert!(error.contains("category `billing` names the queue `Refunds`, which is not configured"), "{error}");
     assert!(error.contains("use one of: Billing"), "{error}");
 }
