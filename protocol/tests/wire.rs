@@ -1593,8 +1593,8 @@ mod supervisor_wire {
     use super::*;
     use switchboard_protocol::message::report::{
         AgentLoggedIn, AgentLoggedOut, AgentStateChanged, EndReason, ExternalServiceRequested,
-        ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRouted,
-        InteractionRequeued, InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
+        ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRequeued,
+        InteractionRouted, InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
     };
     use switchboard_protocol::message::supervisor::{
         AgentSnapshot, CenterSnapshot, ChatPhase, ChatSnapshot, QueueSnapshot, SubscribeReports, Subscribed,

@@ -632,18 +632,20 @@ mod tests {
         assert_eq!(strict.esp[0].route_for("billing", 0.67), None);
         assert_eq!(strict.esp[0].route_for("billing", 0.8), Some("Billing"));
 
-        let unknown_queue = refusal(&classification("{ name = \"billing\", keywords = [\"refund\"], queue = \"Biling\" }", ""));
+        let unknown_queue =
+            refusal(&classification("{ name = \"billing\", keywords = [\"refund\"], queue = \"Biling\" }", ""));
         assert!(unknown_queue.contains("category `billing` names the queue `Biling`"), "{unknown_queue}");
         assert!(unknown_queue.contains("use one of: Billing, Sales"), "{unknown_queue}");
         let out_of_range = refusal(&classification("{ name = \"b\", keywords = [\"r\"] }", "min_confidence = 1.5\n"));
         assert!(out_of_range.contains("between 0 and 1"), "{out_of_range}");
-        let on_autoresponse = refusal("[[esp]]\nname = \"ar\"\nkind = \"autoresponse\"\nmin_confidence = 0.5\ntemplates = { a = \"A\" }\n");
+        let on_autoresponse = refusal(
+            "[[esp]]\nname = \"ar\"\nkind = \"autoresponse\"\nmin_confidence = 0.5\ntemplates = { a = \"A\" }\n",
+        );
         assert!(on_autoresponse.contains("classification only"), "{on_autoresponse}");
-        let manual_only = with(&classification(
-            "{ name = \"billing\", keywords = [\"refund\"], queue = \"Billing\" }",
-            "",
+        let manual_only = with(
+            &classification("{ name = \"billing\", keywords = [\"refund\"], queue = \"Billing\" }", "")
+                .replace("on_chat_created = true\n", ""),
         )
-        .replace("on_chat_created = true\n", ""))
         .unwrap();
         assert!(!manual_only.esp[0].routes_new_chats(), "only the automatic run holds the first offer");
     }
