@@ -1593,8 +1593,8 @@ mod supervisor_wire {
     use super::*;
     use switchboard_protocol::message::report::{
         AgentLoggedIn, AgentLoggedOut, AgentStateChanged, EndReason, ExternalServiceRequested,
-        ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRouted,
-        InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
+        ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRequeued,
+        InteractionRouted, InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
     };
     use switchboard_protocol::message::supervisor::{
         AgentSnapshot, CenterSnapshot, ChatPhase, ChatSnapshot, QueueSnapshot, SubscribeReports, Subscribed,
@@ -1626,6 +1626,7 @@ mod supervisor_wire {
             | InteractionRouted(_)
             | InteractionAccepted(_)
             | InteractionTransferred(_)
+            | InteractionRequeued(_)
             | InteractionEnded(_)
             | AgentLoggedIn(_)
             | AgentStateChanged(_)
@@ -1858,6 +1859,24 @@ mod supervisor_wire {
             ),
             (
                 report_case(
+                    4,
+                    Some("I8"),
+                    "interaction.requeued",
+                    json!({"from": "Sales", "to": "Billing", "by": "classification", "category": "billing"}),
+                ),
+                report(
+                    4,
+                    Some("I8"),
+                    ReportBody::InteractionRequeued(InteractionRequeued {
+                        from: "Sales".into(),
+                        to: "Billing".into(),
+                        by: "classification".into(),
+                        category: "billing".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
                     5,
                     Some("I7"),
                     "interaction.ended",
@@ -2034,7 +2053,7 @@ mod supervisor_wire {
             assert_eq!(wire["kind"], json!(expected.body.kind()));
             kinds.insert(report_kind(&expected.body));
         }
-        assert_eq!(kinds.len(), 13, "every report kind has a case");
+        assert_eq!(kinds.len(), 14, "every report kind has a case");
     }
 
     #[test]

@@ -310,6 +310,34 @@ pub struct EspEntry {
     /// classification: the categories and their keywords.
     #[serde(default)]
     pub categories: Vec<CategoryRule>,
+    /// classification: the confidence (0 to 1) a category needs to move a
+    /// waiting chat to its `queue` ([`DEFAULT_MIN_CONFIDENCE`] unless set).
+    /// Below it the category is only recorded.
+    #[serde(default)]
+    pub min_confidence: Option<f64>,
+}
+
+/// A single keyword hit scores 0.5 (see `services::classification`): by
+/// default one clear hit is enough to route.
+pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.5;
+
+impl EspEntry {
+    /// Where a chat of `category` goes, if this classification routes it
+    /// there at `confidence`.
+    pub fn route_for(&self, category: &str, confidence: f64) -> Option<&str> {
+        if self.kind != EspKind::Classification || confidence < self.min_confidence.unwrap_or(DEFAULT_MIN_CONFIDENCE) {
+            return None;
+        }
+        self.categories.iter().find(|rule| rule.name == category).and_then(|rule| rule.queue.as_deref())
+    }
+
+    /// A classification run for every new chat that may move it: the first
+    /// offer waits for its verdict.
+    pub fn routes_new_chats(&self) -> bool {
+        self.kind == EspKind::Classification
+            && self.on_chat_created
+            && self.categories.iter().any(|rule| rule.queue.is_some())
+    }
 }
 
 fn default_esp_timeout_ms() -> u64 {
@@ -326,6 +354,10 @@ pub struct CategoryRule {
     pub name: String,
     /// Words or phrases (matched case-insensitively, on word boundaries).
     pub keywords: Vec<String>,
+    /// A configured queue a chat of this category moves to while it still
+    /// waits (routing on the category). None: the category is only recorded.
+    #[serde(default)]
+    pub queue: Option<String>,
 }
 
 fn default_waiting_alarm_secs() -> u64 {
@@ -421,6 +453,12 @@ impl Config {
                             esp.name
                         )));
                     }
+                    if esp.min_confidence.is_some() {
+                        return Err(ConfigError::Invalid(format!(
+                            "[[esp]] `{}`: min_confidence applies to a classification only",
+                            esp.name
+                        )));
+                    }
                 }
                 EspKind::Classification => {
                     if esp.categories.is_empty() || esp.categories.iter().any(|rule| rule.keywords.is_empty()) {
@@ -429,6 +467,7 @@ impl Config {
                             esp.name
                         )));
                     }
+                    self.check_category_routes(esp)?;
                 }
             }
         }
@@ -474,6 +513,38 @@ impl Config {
 
     pub fn service(&self, name: &str) -> Option<&ServiceEntry> {
         self.services.iter().find(|service| service.name == name)
+    }
+
+    /// Routing is authoritative: every queue a category names exists, and
+    /// the threshold is a confidence.
+    fn check_category_routes(&self, esp: &EspEntry) -> Result<(), ConfigError> {
+        if let Some(min) = esp.min_confidence
+            && !(0.0..=1.0).contains(&min)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "[[esp]] `{}`: min_confidence must be between 0 and 1, not {min}",
+                esp.name
+            )));
+        }
+        for rule in &esp.categories {
+            if let Some(queue) = rule.queue.as_deref()
+                && self.queue(queue).is_none()
+            {
+                let known: Vec<&str> = self.queues.iter().map(|queue| queue.name.as_str()).collect();
+                return Err(ConfigError::Invalid(format!(
+                    "[[esp]] `{}`: category `{}` names the queue `{queue}`, which is not configured; use one of: {}",
+                    esp.name,
+                    rule.name,
+                    if known.is_empty() { "(no queues configured)".to_owned() } else { known.join(", ") }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The classification services that route new chats by category.
+    pub fn category_routers(&self) -> impl Iterator<Item = &EspEntry> {
+        self.esp.iter().filter(|esp| esp.routes_new_chats())
     }
 
     pub fn queue(&self, name: &str) -> Option<&QueueEntry> {
@@ -529,6 +600,54 @@ mod tests {
         let no_timeout = "[[esp]]\nname = \"x\"\nkind = \"autoresponse\"\ntimeout_ms = 0\ntemplates = { a = \"A\" }\n";
         assert!(refusal(no_timeout).contains("timeout_ms"));
         assert!(matches!(with("[[esp]]\nname = \"x\"\nkind = \"translator\"\n"), Err(ConfigError::Parse { .. })));
+    }
+
+    #[test]
+    fn category_routes_are_checked_at_load() {
+        let queues = "[[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n\
+                      [[queues]]\nname = \"Sales\"\ntarget = \"Sales@StatServer.GA\"\n";
+        let classification = |categories: &str, extra: &str| {
+            format!(
+                "{queues}[[esp]]\nname = \"cl\"\nkind = \"classification\"\non_chat_created = true\n{extra}categories = [{categories}]\n"
+            )
+        };
+        let routed = with(&classification(
+            "{ name = \"billing\", keywords = [\"refund\"], queue = \"Billing\" }, { name = \"other\", keywords = [\"x\"] }",
+            "",
+        ))
+        .unwrap();
+        let esp = &routed.esp[0];
+        assert!(esp.routes_new_chats());
+        assert_eq!(routed.category_routers().count(), 1);
+        assert_eq!(esp.route_for("billing", 0.5), Some("Billing"), "the default threshold is one clear hit");
+        assert_eq!(esp.route_for("billing", 0.49), None, "below the threshold it is only recorded");
+        assert_eq!(esp.route_for("other", 0.9), None, "a category without a queue only records");
+        assert_eq!(esp.route_for("unknown", 0.0), None);
+
+        let strict = with(&classification(
+            "{ name = \"billing\", keywords = [\"refund\"], queue = \"Billing\" }",
+            "min_confidence = 0.8\n",
+        ))
+        .unwrap();
+        assert_eq!(strict.esp[0].route_for("billing", 0.67), None);
+        assert_eq!(strict.esp[0].route_for("billing", 0.8), Some("Billing"));
+
+        let unknown_queue =
+            refusal(&classification("{ name = \"billing\", keywords = [\"refund\"], queue = \"Biling\" }", ""));
+        assert!(unknown_queue.contains("category `billing` names the queue `Biling`"), "{unknown_queue}");
+        assert!(unknown_queue.contains("use one of: Billing, Sales"), "{unknown_queue}");
+        let out_of_range = refusal(&classification("{ name = \"b\", keywords = [\"r\"] }", "min_confidence = 1.5\n"));
+        assert!(out_of_range.contains("between 0 and 1"), "{out_of_range}");
+        let on_autoresponse = refusal(
+            "[[esp]]\nname = \"ar\"\nkind = \"autoresponse\"\nmin_confidence = 0.5\ntemplates = { a = \"A\" }\n",
+        );
+        assert!(on_autoresponse.contains("classification only"), "{on_autoresponse}");
+        let manual_only = with(
+            &classification("{ name = \"billing\", keywords = [\"refund\"], queue = \"Billing\" }", "")
+                .replace("on_chat_created = true\n", ""),
+        )
+        .unwrap();
+        assert!(!manual_only.esp[0].routes_new_chats(), "only the automatic run holds the first offer");
     }
 
     #[test]

@@ -270,6 +270,15 @@ pub fn interaction_owner(id: &str, owner_session: Option<&str>, properties: &str
     }
 }
 
+/// Routing moved a waiting interaction to another queue (its arrival time
+/// stays its request's `enqueued_at`, so a restart puts it back in place).
+pub fn interaction_requeued(id: &str, queue: &str) -> Statement {
+    Statement {
+        sql: "UPDATE interactions SET queue = ?2 WHERE id = ?1 AND ended_at IS NULL",
+        params: vec![text(id), text(queue)],
+    }
+}
+
 pub fn interaction_ended(id: &str, disposition: Option<&str>, at: Timestamp) -> Statement {
     Statement {
         sql: "UPDATE interactions SET status = 'ended', disposition = ?2, ended_at = ?3 WHERE id = ?1 AND ended_at IS NULL",

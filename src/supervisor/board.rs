@@ -285,6 +285,9 @@ pub fn summary(body: &ReportBody) -> String {
         InteractionRouted(routed) => format!("offered to {}", routed.agent),
         InteractionAccepted(accepted) => format!("accepted by {}", accepted.agent),
         InteractionTransferred(moved) => format!("transferred by {} to {}", moved.from, moved.to),
+        InteractionRequeued(moved) => {
+            format!("moved from {} to {} ({}: {})", moved.from, moved.to, moved.by, moved.category)
+        }
         InteractionEnded(ended) => {
             let mut line = match ended.reason {
                 EndReason::Done => "ended: done".to_owned(),

@@ -43,6 +43,10 @@ pub enum ReportBody {
     /// The interaction left its session and waits for a new target.
     #[serde(rename = "interaction.transferred")]
     InteractionTransferred(InteractionTransferred),
+    /// Routing moved the waiting interaction to another queue before any
+    /// agent took it (routing on the category classification found).
+    #[serde(rename = "interaction.requeued")]
+    InteractionRequeued(InteractionRequeued),
     /// The interaction is over.
     #[serde(rename = "interaction.ended")]
     InteractionEnded(InteractionEnded),
@@ -79,6 +83,7 @@ impl ReportBody {
         "interaction.routed",
         "interaction.accepted",
         "interaction.transferred",
+        "interaction.requeued",
         "interaction.ended",
         "agent.loggedIn",
         "agent.state",
@@ -98,6 +103,7 @@ impl ReportBody {
             InteractionRouted(_) => "interaction.routed",
             InteractionAccepted(_) => "interaction.accepted",
             InteractionTransferred(_) => "interaction.transferred",
+            InteractionRequeued(_) => "interaction.requeued",
             InteractionEnded(_) => "interaction.ended",
             AgentLoggedIn(_) => "agent.loggedIn",
             AgentStateChanged(_) => "agent.state",
@@ -142,6 +148,19 @@ pub struct InteractionTransferred {
     pub from: AgentId,
     /// The target, as the transfer named it (`bob`, `Billing@StatServer.GA`…).
     pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionRequeued {
+    /// The queue it waited in.
+    pub from: String,
+    /// The queue it waits in now (at its original arrival time).
+    pub to: String,
+    /// What decided: the classification service's name.
+    pub by: String,
+    /// The category that named `to`.
+    pub category: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

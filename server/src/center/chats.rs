@@ -294,6 +294,9 @@ impl Center {
         let Some(interaction) = state.interactions.get_mut(interaction_id) else {
             return;
         };
+        // A reservation held for the classification's verdict is gone too:
+        // the chat waits like any other (the router put it back).
+        interaction.awaiting_category = None;
         let InteractionPhase::Offered { session, .. } = interaction.phase.clone() else {
             return;
         };

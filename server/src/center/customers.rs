@@ -327,6 +327,7 @@ impl Center {
                 client_ids: HashMap::new(),
                 agent_left: false,
                 customer_left: false,
+                awaiting_category: None,
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));
@@ -339,9 +340,17 @@ impl Center {
             batch.report(&self.reports, Some(&interaction_id), created, now);
         }
         state.auto_services.push(interaction_id.clone());
-        // The reserved agent now gets the real offer (the route-done target).
+        // The reserved agent now gets the real offer (the route-done target),
+        // unless a classification may move the chat first: then the offer
+        // waits for its verdict (the agent stays reserved meanwhile).
         if let Some(agent) = reserved {
-            self.offer(state, batch, &interaction_id, item, agent, now);
+            if self.config.category_routers().next().is_some() {
+                if let Some(interaction) = state.interactions.get_mut(&interaction_id) {
+                    interaction.awaiting_category = Some(agent);
+                }
+            } else {
+                self.offer(state, batch, &interaction_id, item, agent, now);
+            }
         }
         tracing::info!(request = %request_id, interaction = %interaction_id, "chat started");
         Ok(Some(json!({ "interaction": interaction_id.as_str() })))

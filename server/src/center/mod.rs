@@ -18,6 +18,7 @@
 //!   and a client is bound (honest presence).
 
 mod agents;
+mod category_routing;
 mod chats;
 mod customers;
 mod properties;
@@ -182,6 +183,10 @@ pub(crate) struct Interaction {
     pub agent_left: bool,
     /// The customer left the chat.
     pub customer_left: bool,
+    /// The agent reserved for this new chat, whose offer waits for the
+    /// verdict of a classification that routes by category (see
+    /// `category_routing`). None once offered, moved or revoked.
+    pub awaiting_category: Option<AgentId>,
 }
 
 /// What a router item stands for.

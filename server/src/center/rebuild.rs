@@ -177,6 +177,8 @@ impl Center {
                     client_ids,
                     agent_left: false,
                     customer_left,
+                    // A restart forgets reservations: the chat waits in its queue.
+                    awaiting_category: None,
                 },
             );
         }

@@ -11,7 +11,8 @@
 //!    requesting session, recording EventExternalServiceResponded.
 //!
 //! Services configured with `on_chat_created` run the same way for every
-//! new chat, asked by `routing` (no session to answer).
+//! new chat, asked by `routing` (no session to answer). After a
+//! classification, routing may move the waiting chat (`category_routing`).
 
 use super::chats::interaction_target;
 use super::{Center, Interaction, InteractionPhase, Reply, State, refuse};
@@ -162,7 +163,18 @@ impl Center {
             let mut batch = Batch::new();
             let outcome =
                 outcome.and_then(|output| self.apply_service_output(&mut state, &mut batch, &job, output, now));
+            let result = outcome.as_ref().ok().cloned();
             self.relay_outcome(&state, &mut batch, &job, outcome, now);
+            // Routing reads the category (and releases a held first offer).
+            self.route_on_category(
+                &mut state,
+                &mut batch,
+                &job.service,
+                &job.context.interaction,
+                result.as_ref(),
+                now,
+            );
+            self.drain_router(&mut state, &mut batch, now);
             batch.submit(&self.store)
         };
         if let Err(error) = durable.await {

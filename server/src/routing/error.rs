@@ -18,6 +18,7 @@ pub enum Operation {
     Finish,
     Remove,
     Transfer,
+    Requeue,
 }
 
 impl fmt::Display for Operation {
@@ -29,6 +30,7 @@ impl fmt::Display for Operation {
             Self::Finish => "finish",
             Self::Remove => "remove",
             Self::Transfer => "transfer",
+            Self::Requeue => "requeue",
         })
     }
 }

@@ -56,7 +56,9 @@
 //!   [`remove`](Router::remove) withdraws a waiting or offered item (the
 //!   customer left); [`transfer`](Router::transfer) re-enqueues an active chat
 //!   to a new target, as a new arrival there, preferring agents other than
-//!   the one who transferred it. [`restore_active`](Router::restore_active)
+//!   the one who transferred it. [`requeue`](Router::requeue) moves a
+//!   waiting or offered item to a new target at its original arrival time
+//!   (routing on a category found after arrival). [`restore_active`](Router::restore_active)
 //!   gives an agent back, after a restart, a chat it had accepted.
 //!
 //! **Standing invariant** (checked by [`Router::check_invariants`]): no line
@@ -323,6 +325,37 @@ impl Router {
         moved.held = Held::Waiting;
         self.index_waiting(item);
         self.settle(vec![item], Some(agent));
+        Ok(())
+    }
+
+    /// Moves a waiting or offered item to `target` **keeping its place in
+    /// time**: same enqueue time, priority and [`ItemId`], so it ranks in the
+    /// new line as if it had arrived there when it arrived in the old one
+    /// (routing on a category found after arrival: the customer loses no
+    /// fairness). An offer is taken back from its agent without counting as
+    /// a rejection and without an [`Output::Revoke`]: the driver asked, so it
+    /// withdraws the offer itself. Active items move with
+    /// [`transfer`](Self::transfer) instead.
+    pub fn requeue(&mut self, item: ItemId, target: &Target) -> Result<(), RoutingError> {
+        let found = self.item(item)?;
+        let freed = match found.held {
+            Held::Waiting => None,
+            Held::Offered(ix) => Some(ix),
+            Held::Active { .. } => return Err(wrong_phase(found, Operation::Requeue)),
+        };
+        let (line, queue) = self.resolve(target)?;
+        match freed {
+            None => self.unindex_waiting(item),
+            Some(ix) => self.update_agent(ix, |agent| {
+                agent.offered.remove(&item);
+            }),
+        }
+        let moved = self.item_mut(item);
+        moved.line = line;
+        moved.queue = queue;
+        moved.held = Held::Waiting;
+        self.index_waiting(item);
+        self.settle(vec![item], freed);
         Ok(())
     }
 

@@ -648,3 +648,57 @@ fn check_invariants_notices_a_stale_index() {
     router.lines[line.0].available.clear();
     assert!(router.check_invariants().is_err());
 }
+
+// ---- requeue (routing on a category found after arrival) --------------------
+
+/// Agent `s` in group `S`, agent `b` in group `B`, one chat each at most.
+fn two_groups() -> Router {
+    Router::new([spec("s", &["S"], &[], 1), spec("b", &["B"], &[], 1)], []).unwrap()
+}
+
+#[test]
+fn requeue_keeps_the_original_arrival_time_in_the_new_line() {
+    let mut router = two_groups();
+    let early = enqueue(&mut router, &group("S"), 10);
+    let later = enqueue(&mut router, &group("B"), 20);
+    router.requeue(early, &group("B")).unwrap();
+    assert_eq!(outputs(&mut router), vec![], "nobody is ready: nothing is offered, nothing revoked");
+    assert_eq!(router.waiting_order(&group("B")).unwrap(), vec![early, later], "it ranks by when it arrived");
+    assert_eq!(router.waiting_order(&group("S")).unwrap(), vec![]);
+    ready(&mut router, "s", 30);
+    assert_eq!(outputs(&mut router), vec![], "the old line's agent no longer gets it");
+    ready(&mut router, "b", 31);
+    assert_eq!(outputs(&mut router), vec![offer(early, "b")]);
+}
+
+#[test]
+fn requeue_of_an_offer_frees_the_agent_without_a_rejection_or_revoke() {
+    let mut router = two_groups();
+    ready(&mut router, "s", 0);
+    ready(&mut router, "b", 0);
+    let chat = enqueue(&mut router, &group("S"), 10);
+    assert_eq!(outputs(&mut router), vec![offer(chat, "s")]);
+    router.requeue(chat, &group("B")).unwrap();
+    // The driver withdraws the held offer itself: only the new offer comes out.
+    assert_eq!(outputs(&mut router), vec![offer(chat, "b")]);
+    assert_eq!(state(&router, chat), offered("b"));
+    // `s` is free again and takes the next chat of its line at once.
+    let next = enqueue(&mut router, &group("S"), 20);
+    assert_eq!(outputs(&mut router), vec![offer(next, "s")]);
+}
+
+#[test]
+fn requeue_refuses_active_chats_and_unknown_targets_and_changes_nothing() {
+    let mut router = two_groups();
+    ready(&mut router, "s", 0);
+    let chat = enqueue(&mut router, &group("S"), 10);
+    assert_eq!(router.requeue(chat, &group("Nobody")), Err(RoutingError::UnknownGroup("Nobody".into())));
+    assert_eq!(state(&router, chat), offered("s"), "a refused requeue leaves the offer in place");
+    router.accept(chat, &agent("s"), at(11)).unwrap();
+    assert_eq!(
+        router.requeue(chat, &group("B")),
+        Err(RoutingError::WrongPhase { item: chat, phase: Phase::Active, operation: Operation::Requeue })
+    );
+    assert_eq!(state(&router, chat), active("s"));
+    assert_eq!(outputs(&mut router), vec![offer(chat, "s")]);
+}

@@ -112,6 +112,7 @@ mod tests {
         let rule = |name: &str, keywords: &[&str]| CategoryRule {
             name: name.into(),
             keywords: keywords.iter().map(|keyword| keyword.to_string()).collect(),
+            queue: None,
         };
         Classification::from_config(&EspEntry {
             name: "classification".into(),
@@ -126,6 +127,7 @@ mod tests {
                 rule("billing", &["refund", "invoice", "charged twice"]),
                 rule("technical", &["error", "crash", "login"]),
             ],
+            min_confidence: None,
         })
     }
 

@@ -187,7 +187,8 @@ mod tests {
             templates: BTreeMap::from([("ack".to_owned(), "Thanks!".to_owned())]),
             default_template: Some("ack".into()),
             sender_name: "Auto-reply".into(),
-            categories: vec![CategoryRule { name: "billing".into(), keywords: vec!["refund".into()] }],
+            categories: vec![CategoryRule { name: "billing".into(), keywords: vec!["refund".into()], queue: None }],
+            min_confidence: None,
         }
     }
 

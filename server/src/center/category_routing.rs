@@ -1,0 +1,168 @@
+//! Routing on the category a classification found (a "route on intent"
+//! rule): a classification's category may name a configured queue
+//! (`categories = [{ name, keywords, queue }]` in `[[esp]]`). When the
+//! classification sets such a category, with at least its `min_confidence`,
+//! while the chat still waits — not offered, not accepted — the chat moves
+//! to that queue at its original arrival time (`Router::requeue`), reported
+//! as `interaction.requeued`, its `Queue` property follows (the one
+//! properties path, `by: "routing"`), and the customer gets `queue.status`
+//! for the new queue. Otherwise only the properties changed.
+//!
+//! A new chat usually starts with an agent already reserved for it (the
+//! chat-delay journey). When a classification runs on every new chat and
+//! routes some category, the first offer waits for its verdict (success or
+//! fault, bounded by the service's `timeout_ms`): the reserved agent gets
+//! the offer only if the chat stays where it is.
+
+use super::third_party::ROUTING;
+use super::{Center, InteractionPhase, State};
+use crate::config::EspKind;
+use crate::records;
+use crate::routing::{ItemState, Target};
+use crate::stream::Batch;
+use serde_json::{Map, Value, json};
+use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::agent::ChangeProperties;
+use switchboard_protocol::message::customer::QueueStatus;
+use switchboard_protocol::message::event::EventBody;
+use switchboard_protocol::message::report::{InteractionRequeued, ReportBody};
+use switchboard_protocol::time::Timestamp;
+
+/// A classification's verdict, from the result it answered with.
+fn verdict(result: &Map<String, Value>) -> Option<(String, f64)> {
+    let category = result.get("Category")?.as_str()?.to_owned();
+    let confidence = result.get("CategoryConfidence")?.as_f64()?;
+    Some((category, confidence))
+}
+
+impl Center {
+    /// After a service ran for `interaction_id`: if it is a classification,
+    /// move the chat if its category says so, or release a held first offer.
+    /// `result` is the service's result when it succeeded.
+    pub(super) fn route_on_category(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        service: &str,
+        interaction_id: &InteractionId,
+        result: Option<&Map<String, Value>>,
+        now: Timestamp,
+    ) {
+        let Some(esp) = self.config.esp.iter().find(|esp| esp.name == service && esp.kind == EspKind::Classification)
+        else {
+            return;
+        };
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        let held = interaction.awaiting_category.take();
+        if interaction.phase != InteractionPhase::Queued {
+            return; // offered or accepted: routing no longer decides
+        }
+        let destination = result
+            .and_then(verdict)
+            .and_then(|(category, confidence)| {
+                esp.route_for(&category, confidence).map(|queue| (category, queue.to_owned()))
+            })
+            .filter(|(_, queue)| *queue != interaction.queue);
+        let item = interaction.item;
+        if let Some((category, queue)) = destination {
+            match state.router.requeue(item, &Target::Queue(queue.clone())) {
+                Ok(()) => {
+                    self.record_requeue(state, batch, interaction_id, &queue, service, category, now);
+                    return;
+                }
+                // Configured queues are validated at load; this is a bug.
+                Err(error) => tracing::error!(%error, interaction = %interaction_id, "could not move a chat"),
+            }
+        }
+        // It stays: the reserved agent gets the offer it was held for, if
+        // the router still holds the chat for that agent.
+        if let Some(agent) = held
+            && state.router.item_state(item) == Some(ItemState::Offered(agent.clone()))
+        {
+            self.offer(state, batch, interaction_id, item, agent, now);
+        }
+    }
+
+    /// The chat waits in `queue` now: stored, reported, its `Queue`
+    /// property changed, and the customer told where they stand.
+    #[allow(clippy::too_many_arguments)]
+    fn record_requeue(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        queue: &str,
+        service: &str,
+        category: String,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        let from = std::mem::replace(&mut interaction.queue, queue.to_owned());
+        let version = interaction.version;
+        batch.statement(records::interaction_requeued(interaction_id.as_str(), queue));
+        let requeued = ReportBody::InteractionRequeued(InteractionRequeued {
+            from,
+            to: queue.to_owned(),
+            by: service.to_owned(),
+            category,
+        });
+        batch.report(&self.reports, Some(interaction_id), requeued, now);
+        let change = ChangeProperties {
+            version,
+            changed: std::iter::once(("Queue".to_owned(), json!(queue))).collect(),
+            removed: Vec::new(),
+        };
+        if let Err(refusal) = self.change_properties(state, batch, interaction_id, &change, ROUTING, None, now) {
+            tracing::error!(interaction = %interaction_id, %refusal, "routing could not set Queue");
+        }
+        self.tell_customer_queue_status(state, batch, interaction_id, now);
+    }
+
+    /// `queue.status` for a chat waiting in its (new) queue. A chat offered
+    /// at once has no place to report: the agent's greeting follows.
+    fn tell_customer_queue_status(
+        &self,
+        state: &State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        let Some(status) = state.router.item_status(interaction.item, now) else {
+            return;
+        };
+        let (Some(pos), Some(request)) = (status.pos, state.requests.get(&interaction.request)) else {
+            return;
+        };
+        let pos = pos as u32;
+        let queue_status = QueueStatus {
+            time: now.as_secs(),
+            wt: status.waited.as_secs(),
+            calls: status.calls as u32,
+            pos,
+            wpos: pos,
+            hit: u8::from(status.hit),
+            ewt: status.ewt.map(|ewt| ewt.as_secs()),
+        };
+        batch.event(&request.stream, super::chats::request_target(request), EventBody::QueueStatus(queue_status), now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_is_read_from_the_classification_result() {
+        let result = json!({"Category": "billing", "CategoryConfidence": 0.67, "hits": 2});
+        assert_eq!(verdict(result.as_object().unwrap()), Some(("billing".into(), 0.67)));
+        let autoresponse = json!({"messageId": 3});
+        assert_eq!(verdict(autoresponse.as_object().unwrap()), None, "not a classification's result");
+    }
+}
