@@ -15,13 +15,13 @@
 //! `[patch.crates-io]` in the workspace's Cargo.toml puts it in place of
 //! the registry crate. Only the items `server_fn` 0.8 calls are here.
 
-use futures_util::stream::{Stream, StreamExt, unfold};
+use futures_util::stream::{unfold, Stream, StreamExt};
 use std::cell::RefCell;
 use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{JsFuture, future_to_promise};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// The raw web-sys types, where wasm-streams keeps them.
 pub mod readable {
