@@ -22,6 +22,9 @@ use web_sys::{MessageEvent, WebSocket};
 pub const CUSTOMER_SOCKET_PATH: &str = "/ws/customer";
 const TOKEN_KEY: &str = "switchboard.chat.token";
 const DETAILS_KEY: &str = "switchboard.chat.details";
+/// Messages typed but not confirmed by the server, so that a reload while
+/// offline still sends them (see [`CustomerSession::unsent_record`]).
+const UNSENT_KEY: &str = "switchboard.chat.unsent";
 /// How long publishing waits after a step, so that a burst of frames (a
 /// resume replaying a long chat arrives as hundreds of socket tasks)
 /// redraws about once per animation frame instead of once per frame. A
@@ -40,8 +43,11 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
+    let mut unsent = String::new();
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
+        unsent = storage_get(UNSENT_KEY).unwrap_or_default();
+        session.restore_unsent(&unsent);
     }
     let (view, publish) = signal(WidgetView::of(&session));
     let location = window().location();
@@ -55,6 +61,7 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
             publish,
             publish_queued: false,
             focus_prompt: false,
+            unsent,
             socket: None,
             generation: 0,
             retry: None,
@@ -91,6 +98,8 @@ struct Driver {
     publish_queued: bool,
     /// An alert came: its prompt takes the focus after the next publish.
     focus_prompt: bool,
+    /// What sessionStorage holds under [`UNSENT_KEY`].
+    unsent: String,
     socket: Option<Socket>,
     /// Bumped whenever a socket is dropped, so its late reports are ignored.
     generation: u64,
@@ -193,6 +202,16 @@ impl Driver {
         }
         if self.session.online {
             self.attempt = 0;
+        }
+        // Kept while the chat goes on; a chat that is over keeps nothing.
+        let unsent = if self.session.is_over() { String::new() } else { self.session.unsent_record() };
+        if unsent != self.unsent {
+            if unsent.is_empty() {
+                storage_remove(UNSENT_KEY);
+            } else {
+                storage_set(UNSENT_KEY, &unsent);
+            }
+            self.unsent = unsent;
         }
     }
 
