@@ -4,10 +4,11 @@
 //! Like the desktop's `connection`, every input runs as one step: hand it
 //! to the [`CustomerSession`], write the frames it queued, perform its
 //! effects, follow whether it wants a socket, and publish a fresh
-//! [`WidgetView`]. Publishing is coalesced (see [`PUBLISH_DELAY`]; the
-//! supervisor page coalesces per task turn), so a resume replaying a
-//! 2,000-message chat redraws a handful of times, not once per frame. It talks to the browser's `WebSocket` directly (no
-//! futures, no gloo) because every kilobyte ships to customers.
+//! [`WidgetView`], coalesced (see [`PUBLISH_DELAY`]; the supervisor page
+//! coalesces per task turn) so that a resume replaying a 2,000-message chat
+//! redraws a handful of times, not once per frame. It talks to the
+//! browser's `WebSocket` directly (no futures, no gloo) because every
+//! kilobyte ships to customers.
 
 use super::session::{CustomerSession, Details, Effect};
 use super::{WidgetAction, WidgetConfig, WidgetView, embed};
