@@ -204,6 +204,9 @@ pub struct CustomerSession {
     start_dialog_seen: bool,
     /// The last notification, to ask again if `connect` was lost with a socket.
     last_alert: Option<(String, u64)>,
+    /// Messages typed before a reload and never confirmed: shown and sent
+    /// once the resume's replay is over (see [`CustomerSession::restore_unsent`]).
+    held: Vec<Line>,
     effects: VecDeque<Effect>,
 }
 
@@ -236,6 +239,7 @@ impl CustomerSession {
             dialog_text: String::new(),
             start_dialog_seen: false,
             last_alert: None,
+            held: Vec::new(),
             effects: VecDeque::new(),
         }
     }
@@ -274,6 +278,42 @@ impl CustomerSession {
         self.stage = Stage::Requesting;
     }
 
+    /// The messages [`CustomerSession::unsent_record`] kept before a reload
+    /// (after [`CustomerSession::restore`]). They wait for the replay: one
+    /// the server had stored comes back in it (same `clientId`) and stays
+    /// that one line; the others are shown after it and sent then, so each
+    /// is stored exactly once.
+    pub fn restore_unsent(&mut self, record: &str) {
+        let Some(fields) = super::wire::parse(record).and_then(|record| super::wire::Json::strings(&record)) else {
+            return;
+        };
+        let name = self.own_name();
+        for pair in fields.chunks_exact(2) {
+            let (key, text) = (pair[0].clone(), pair[1].clone());
+            self.held.push(Line {
+                key,
+                author: Author::Customer,
+                name: name.clone(),
+                text,
+                delivery: Delivery::Sending,
+            });
+        }
+    }
+
+    /// The customer's messages not confirmed by the server yet, as a JSON
+    /// array `[clientId, text, …]` for sessionStorage ("" when none).
+    pub fn unsent_record(&self) -> String {
+        use super::wire::encode::string;
+        let unsent: Vec<String> = self
+            .transcript
+            .iter()
+            .chain(&self.held)
+            .filter(|line| line.delivery == Delivery::Sending)
+            .flat_map(|line| [string(&line.key), string(&line.text)])
+            .collect();
+        if unsent.is_empty() { String::new() } else { format!("[{}]", unsent.join(",")) }
+    }
+
     /// "I am here": answers the agent-available notification.
     pub fn confirm(&mut self) {
         if matches!(self.stage, Stage::Notified { .. }) && self.online {
@@ -291,8 +331,7 @@ impl CustomerSession {
         }
         self.next_id += 1;
         let client_id = format!("{}-{}", self.id_prefix, self.next_id);
-        let name =
-            if self.details.name.is_empty() { self.texts.get(T::You).to_owned() } else { self.details.name.clone() };
+        let name = self.own_name();
         self.transcript.push(Line {
             key: client_id.clone(),
             author: Author::Customer,
@@ -396,6 +435,9 @@ impl CustomerSession {
         match incoming {
             Incoming::Response { id, outcome } => self.handle_response(id, outcome),
             Incoming::Event { seq, event } => self.handle_event(seq, event),
+        }
+        if !self.held.is_empty() && self.online && self.last_seq >= self.replay_until {
+            self.release_held();
         }
     }
 
@@ -519,6 +561,7 @@ impl CustomerSession {
         if self.is_over() {
             return;
         }
+
         let live = seq > self.replay_until;
         match event {
             CustomerEvent::ConfirmationDialog { text } => {
@@ -583,6 +626,23 @@ impl CustomerSession {
         }
     }
 
+    /// How the customer's own lines are signed.
+    fn own_name(&self) -> String {
+        if self.details.name.is_empty() { self.texts.get(T::You).to_owned() } else { self.details.name.clone() }
+    }
+
+    /// After the replay (or when the chat turned out to be over): the held
+    /// messages the replay did not bring back join the transcript and the
+    /// outbox.
+    fn release_held(&mut self) {
+        for line in std::mem::take(&mut self.held) {
+            if !self.transcript.iter().any(|known| known.key == line.key) {
+                self.outbox.push_back(line.key.clone());
+                self.transcript.push(line);
+            }
+        }
+    }
+
     fn set_chatting(&mut self) {
         self.start_wanted = false;
         if !self.is_over() {
@@ -600,6 +660,8 @@ impl CustomerSession {
         if self.is_over() {
             return;
         }
+        // Messages kept from before a reload are shown, as not sent.
+        self.release_held();
         self.stage = Stage::Ended { reason: self.texts.get(reason).to_owned() };
         self.token = None;
         self.agent_typing = None;
@@ -900,6 +962,58 @@ mod tests {
         feed(&mut session, &message(7, 3, None, "agent", "Alice", "lost one before me"));
         assert_eq!(session.transcript.len(), 2);
         assert_eq!(effects(&mut session), [Effect::Reconnect]);
+    }
+
+    #[test]
+    fn messages_typed_offline_survive_a_reload_and_are_stored_once() {
+        let mut before = session();
+        chatting(&mut before);
+        before.handle_disconnected();
+        let first = before.send("Are you there?").unwrap();
+        let second = before.send("Say \"hi\"\nplease").unwrap();
+        let record = before.unsent_record();
+        assert!(record.starts_with('[') && record.contains(&first) && record.contains(&second));
+
+        // The page reloads: a new session (new clientId prefix) resumes.
+        let mut after = CustomerSession::new("chat-delay", "wNew");
+        after.restore("Ksecret".into(), james());
+        after.restore_unsent(&record);
+        assert_eq!(after.unsent_record(), record, "still unsent until the server says otherwise");
+        after.handle_connected();
+        let resume = sent(&mut after);
+        feed(&mut after, &success("c1", r#"{"token":"Ksecret","lastSeq":2}"#));
+        assert!(after.transcript.is_empty() && sent(&mut after).is_empty(), "held until the replay is over");
+        // The server had stored the first one before the page went away.
+        feed(&mut after, &message(1, 1, None, "system", "Switchboard", "Alice joined the chat."));
+        feed(&mut after, &message(2, 2, Some(&first), "customer", "James Bond", "Are you there?"));
+        assert_eq!(
+            after.transcript_names(),
+            ["Switchboard: Alice joined the chat.", "James Bond: Are you there?", "James Bond: Say \"hi\"\nplease"],
+            "each once, the unsent one after the replay"
+        );
+        assert_eq!(after.transcript[1].delivery, Delivery::Sent);
+        assert_eq!(after.transcript[2].delivery, Delivery::Sending);
+        let resent = sent(&mut after);
+        assert_eq!(resent.len(), 1, "only the one the server lacks: {resent:?} (after {resume:?})");
+        assert!(resent[0].contains(r#""command":"sendMessage""#) && resent[0].contains(&second));
+        feed(&mut after, &message(3, 3, Some(&second), "customer", "James Bond", "Say \\\"hi\\\"\\nplease"));
+        assert_eq!(after.transcript.len(), 3, "its echo is not a second line");
+        assert_eq!(after.unsent_record(), "", "nothing left to keep");
+    }
+
+    #[test]
+    fn kept_messages_of_a_chat_that_ended_meanwhile_show_as_not_sent() {
+        let mut session = session();
+        session.restore("Kold".into(), james());
+        session.restore_unsent(r#"["wOld-3","Hello?"]"#);
+        session.restore_unsent("not json");
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, r#"{"id":"c1","result":"failure","failure":{"code":"not-found","message":"no such chat"}}"#);
+        assert!(session.is_over());
+        assert_eq!(session.transcript_names(), ["James Bond: Hello?"]);
+        assert!(matches!(session.transcript[0].delivery, Delivery::Failed(_)));
+        assert_eq!(session.unsent_record(), "");
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //! Like the desktop's `connection`, every input runs as one step: hand it
 //! to the [`CustomerSession`], write the frames it queued, perform its
 //! effects, follow whether it wants a socket, and publish a fresh
-//! [`WidgetView`]. It talks to the browser's `WebSocket` directly (no
-//! futures, no gloo) because every kilobyte ships to customers.
+//! [`WidgetView`], coalesced (see [`PUBLISH_DELAY`]; the supervisor page
+//! coalesces per task turn) so that a resume replaying a 2,000-message chat
+//! redraws a handful of times, not once per frame. It talks to the
+//! browser's `WebSocket` directly (no futures, no gloo) because every
+//! kilobyte ships to customers.
 
 use super::session::{CustomerSession, Details, Effect};
 use super::{WidgetAction, WidgetConfig, WidgetView, embed};
@@ -20,6 +23,14 @@ use web_sys::{MessageEvent, WebSocket};
 pub const CUSTOMER_SOCKET_PATH: &str = "/ws/customer";
 const TOKEN_KEY: &str = "switchboard.chat.token";
 const DETAILS_KEY: &str = "switchboard.chat.details";
+/// Messages typed but not confirmed by the server, so that a reload while
+/// offline still sends them (see [`CustomerSession::unsent_record`]).
+const UNSENT_KEY: &str = "switchboard.chat.unsent";
+/// How long publishing waits after a step, so that a burst of frames (a
+/// resume replaying a long chat arrives as hundreds of socket tasks)
+/// redraws about once per animation frame instead of once per frame. A
+/// timer, not `requestAnimationFrame`: that one stops in hidden frames.
+const PUBLISH_DELAY: Duration = Duration::from_millis(16);
 
 /// `ws://host/ws/customer`, or `wss://` when the page came over https.
 pub fn customer_socket_url(page_protocol: &str, host: &str) -> String {
@@ -33,8 +44,11 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
+    let mut unsent = String::new();
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
+        unsent = storage_get(UNSENT_KEY).unwrap_or_default();
+        session.restore_unsent(&unsent);
     }
     let (view, publish) = signal(WidgetView::of(&session));
     let location = window().location();
@@ -46,6 +60,9 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
             origin: config.origin.clone(),
             session,
             publish,
+            publish_queued: false,
+            focus_prompt: false,
+            unsent,
             socket: None,
             generation: 0,
             retry: None,
@@ -78,6 +95,12 @@ struct Driver {
     origin: String,
     session: CustomerSession,
     publish: WriteSignal<WidgetView>,
+    /// A publish is scheduled (see [`PUBLISH_DELAY`]).
+    publish_queued: bool,
+    /// An alert came: its prompt takes the focus after the next publish.
+    focus_prompt: bool,
+    /// What sessionStorage holds under [`UNSENT_KEY`].
+    unsent: String,
     socket: Option<Socket>,
     /// Bumped whenever a socket is dropped, so its late reports are ignored.
     generation: u64,
@@ -97,10 +120,29 @@ impl Driver {
         };
         input(&mut driver);
         driver.flush();
+        if !driver.publish_queued {
+            driver.publish_queued = true;
+            let me = Rc::downgrade(shared);
+            set_timeout(move || Driver::publish_now(&me), PUBLISH_DELAY);
+        }
+    }
+
+    /// Publishes the session as it is after every step since the last
+    /// publish, then moves the focus to the alert's prompt if one came.
+    fn publish_now(me: &Weak<RefCell<Driver>>) {
+        // A timer runs on its own turn: the driver is never borrowed then.
+        let Some(shared) = me.upgrade() else { return };
+        let Ok(mut driver) = shared.try_borrow_mut() else { return };
+        driver.publish_queued = false;
         let view = WidgetView::of(&driver.session).reconnecting(driver.retry.is_some() || driver.offline());
+        let focus = std::mem::take(&mut driver.focus_prompt);
         let publish = driver.publish;
         drop(driver);
         publish.set(view);
+        if focus {
+            // The prompt is drawn now.
+            embed::focus_first();
+        }
     }
 
     fn step_weak(me: &Weak<RefCell<Driver>>, input: impl FnOnce(&mut Driver) + 'static) {
@@ -142,7 +184,7 @@ impl Driver {
                 Effect::Alert(text) => {
                     embed::alert(&self.origin, &text);
                     // The prompt takes the focus once it is drawn.
-                    set_timeout(embed::focus_first, Duration::ZERO);
+                    self.focus_prompt = true;
                 }
                 Effect::Reconnect => self.drop_socket(),
             }
@@ -161,6 +203,16 @@ impl Driver {
         }
         if self.session.online {
             self.attempt = 0;
+        }
+        // Kept while the chat goes on; a chat that is over keeps nothing.
+        let unsent = if self.session.is_over() { String::new() } else { self.session.unsent_record() };
+        if unsent != self.unsent {
+            if unsent.is_empty() {
+                storage_remove(UNSENT_KEY);
+            } else {
+                storage_set(UNSENT_KEY, &unsent);
+            }
+            self.unsent = unsent;
         }
     }
 
