@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub type Sink = SplitSink<Socket, Message>;
@@ -16,7 +16,8 @@ pub type Source = SplitStream<Socket>;
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn connect(url: &str) -> Result<(Sink, Source), String> {
-    let (socket, _) = connect_async(url).await.map_err(|error| format!("connect {url}: {error}"))?;
+    let (socket, _) =
+        connect_async_with_config(url, None, true).await.map_err(|error| format!("connect {url}: {error}"))?;
     Ok(socket.split())
 }
 

@@ -31,7 +31,7 @@ pub async fn run(connections: usize, window: usize, seconds: u64) -> Result<f64,
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     let router = Router::new().route("/echo", get(echo));
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
     });
     let url = format!("ws://{addr}/echo");
     let done = Arc::new(AtomicU64::new(0));

@@ -69,7 +69,7 @@ pub async fn start(config: Config) -> Result<Server, String> {
     tokio::spawn(run_timers(state.clone()));
     let router = app(state, None);
     tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
+        let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
     });
     Ok(Server { addr, _dir: dir })
 }

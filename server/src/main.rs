@@ -119,7 +119,7 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(listener, router).with_graceful_shutdown(shutdown).await {
+        match axum::serve(switchboard_server::without_nagle(listener), router).with_graceful_shutdown(shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("switchboard-server: {error}");

@@ -147,7 +147,7 @@ async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
             tokio::spawn(run_timers(state.clone()));
             let router = app(state, None);
             tokio::spawn(async move {
-                let _ = axum::serve(listener, router).await;
+                let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
             });
             let _ = ready.send(addr);
             let _ = stopped.await;
