@@ -15,6 +15,7 @@ pub mod backoff;
 pub mod chats;
 pub mod connection;
 pub mod desk;
+pub mod handled_socket;
 pub mod supervisor;
 pub mod transfer;
 pub mod widget;

@@ -10,13 +10,12 @@
 use super::session::{Stage, SupervisorSession};
 use super::{SupervisorAction, SupervisorView};
 use crate::backoff::Backoff;
+use crate::handled_socket::{HandledSocket, SocketHandler};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 use switchboard_protocol::time::Timestamp;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
 pub const SUPERVISOR_SOCKET_PATH: &str = "/ws/supervisor";
@@ -60,27 +59,13 @@ pub fn start() -> (ReadSignal<SupervisorView>, UnsyncCallback<SupervisorAction>)
     (view, act)
 }
 
-struct Socket {
-    socket: WebSocket,
-    _handlers: [Closure<dyn FnMut(MessageEvent)>; 3],
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        let _ = self.socket.close();
-    }
-}
-
 struct Driver {
     me: Weak<RefCell<Driver>>,
     url: String,
     session: SupervisorSession,
     publish: WriteSignal<SupervisorView>,
     publish_queued: bool,
-    socket: Option<Socket>,
+    socket: Option<HandledSocket>,
     /// Bumped whenever a socket is dropped, so its late events are ignored.
     generation: u64,
     retry: Option<TimeoutHandle>,
@@ -132,7 +117,7 @@ impl Driver {
         }
         if let Some(socket) = &self.socket {
             while let Some(frame) = self.session.poll_transmit() {
-                let _ = socket.socket.send_with_str(&frame);
+                socket.send(&frame);
             }
         }
         if self.session.stage() == Stage::Live && !self.session.reconnecting() {
@@ -148,7 +133,7 @@ impl Driver {
         };
         let generation = self.generation;
         let handler = |me: Weak<RefCell<Driver>>, on: fn(&mut Driver, MessageEvent)| {
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            SocketHandler::new(move |event: MessageEvent| {
                 Driver::step_weak(&me, move |driver| {
                     if driver.generation == generation {
                         on(driver, event);
@@ -171,10 +156,7 @@ impl Driver {
             driver.session.handle_disconnected();
             driver.schedule_retry();
         });
-        socket.set_onopen(Some(opened.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(closed.as_ref().unchecked_ref()));
-        self.socket = Some(Socket { socket, _handlers: [opened, message, closed] });
+        self.socket = Some(HandledSocket::attach(socket, opened, message, closed));
     }
 
     fn schedule_retry(&mut self) {

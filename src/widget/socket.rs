@@ -12,12 +12,11 @@
 
 use super::session::{CustomerSession, Details, Effect};
 use super::{WidgetAction, WidgetConfig, WidgetView, embed};
+use crate::handled_socket::{HandledSocket, SocketHandler};
 use leptos::prelude::*;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
 
 pub const CUSTOMER_SOCKET_PATH: &str = "/ws/customer";
@@ -74,20 +73,6 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     (view, actions)
 }
 
-struct Socket {
-    socket: WebSocket,
-    _handlers: [Closure<dyn FnMut(MessageEvent)>; 3],
-}
-
-impl Drop for Socket {
-    fn drop(&mut self) {
-        self.socket.set_onopen(None);
-        self.socket.set_onmessage(None);
-        self.socket.set_onclose(None);
-        let _ = self.socket.close();
-    }
-}
-
 struct Driver {
     me: Weak<RefCell<Driver>>,
     url: String,
@@ -101,7 +86,7 @@ struct Driver {
     focus_prompt: bool,
     /// What sessionStorage holds under [`UNSENT_KEY`].
     unsent: String,
-    socket: Option<Socket>,
+    socket: Option<HandledSocket>,
     /// Bumped whenever a socket is dropped, so its late reports are ignored.
     generation: u64,
     retry: Option<TimeoutHandle>,
@@ -198,7 +183,7 @@ impl Driver {
         }
         if let Some(socket) = &self.socket {
             while let Some(frame) = self.session.poll_transmit() {
-                let _ = socket.socket.send_with_str(&frame);
+                socket.send(&frame);
             }
         }
         if self.session.online {
@@ -229,7 +214,7 @@ impl Driver {
         };
         let generation = self.generation;
         let handler = |me: Weak<RefCell<Driver>>, on: fn(&mut Driver, MessageEvent)| {
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            SocketHandler::new(move |event: MessageEvent| {
                 Driver::step_weak(&me, move |driver| {
                     if driver.generation == generation {
                         on(driver, event);
@@ -252,10 +237,7 @@ impl Driver {
             driver.session.handle_disconnected();
             driver.schedule_retry();
         });
-        socket.set_onopen(Some(opened.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(closed.as_ref().unchecked_ref()));
-        self.socket = Some(Socket { socket, _handlers: [opened, message, closed] });
+        self.socket = Some(HandledSocket::attach(socket, opened, message, closed));
     }
 
     fn schedule_retry(&mut self) {
