@@ -1,0 +1,93 @@
+//! The typed storage boundary: the center hands over atomic batches of
+//! [`Record`]s and learns each batch's outcome; resume, rebuild, transcripts
+//! and the reporting stream read through the same interface. Nothing here
+//! is called under the center lock except `submit`, which only queues.
+//!
+//! Backends:
+//! - [`sqlite`]: one file in WAL mode, one writer thread with group commit
+//!   (`synchronous=FULL`: a batch is on disk when its outcome says so);
+//! - [`memory`]: everything in memory, for the core's tests; it can be told
+//!   to fail commits.
+//!
+//! The contract every backend keeps (one suite, `storage::contract`, runs
+//! against each):
+//! - a batch is atomic: all of its records are stored, or none;
+//! - outcomes are reported once per batch, in submission order;
+//! - a bad batch fails alone among the batches before it, which still
+//!   commit; **after a failed batch the storage is fenced**: every later
+//!   batch fails with [`StorageError::Fenced`] until [`Storage::lift_fence`].
+//!   The center computes each batch from the state the previous ones left,
+//!   so committing a batch after a failed one would store a state that never
+//!   existed (and leave a gap in a stream's `seq`). The center rebuilds from
+//!   what is stored, then lifts the fence;
+//! - reads see every committed batch, across a restart where the backend persists;
+//! - a database written by a newer build is refused at open.
+
+pub mod memory;
+pub mod record;
+pub mod sqlite;
+
+#[cfg(test)]
+mod contract;
+
+pub use record::*;
+
+use switchboard_protocol::ids::InteractionId;
+
+/// Why storage failed. The messages are for logs and operators; clients
+/// only ever see `internal` (see `core`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    #[error("the database failed: {0}")]
+    Backend(String),
+    #[error("the database {path} was written by a newer Switchboard (schema {found}, this build knows {known})")]
+    SchemaTooNew { path: String, found: i64, known: i64 },
+    #[error("the storage writer has stopped")]
+    WriterGone,
+    #[error("an earlier batch failed; nothing is stored until the center has rebuilt")]
+    Fenced,
+    #[error("stored data is damaged: {0}")]
+    Damaged(String),
+}
+
+/// What became of a submitted batch.
+pub type Outcome = Result<(), StorageError>;
+
+/// Runs once the batch's outcome is known, on the backend's writer thread,
+/// in submission order. Keep it short: the next commit waits for it.
+pub type OnOutcome = Box<dyn FnOnce(Outcome) + Send>;
+
+/// A storage backend (see the module doc for the contract).
+pub trait Storage: Send + Sync + 'static {
+    /// Queues `records` as one atomic batch; `on_outcome` runs when it is
+    /// committed or has failed. Never blocks on I/O.
+    fn submit(&self, records: Vec<Record>, on_outcome: OnOutcome);
+
+    /// Lets batches through again after a failure fenced the storage.
+    fn lift_fence(&self);
+
+    /// The open (not ended) agent sessions, oldest first.
+    fn open_sessions(&self) -> Result<Vec<StoredSession>, StorageError>;
+    /// The open chat requests, by `enqueued_at`.
+    fn open_chat_requests(&self) -> Result<Vec<StoredChatRequest>, StorageError>;
+    /// The open interactions, oldest first.
+    fn open_interactions(&self) -> Result<Vec<StoredInteraction>, StorageError>;
+    /// An interaction's transcript, by message id.
+    fn transcript(&self, interaction: &InteractionId) -> Result<Vec<StoredMessage>, StorageError>;
+
+    /// The newest `seq` stored for `stream` (0 when none).
+    fn last_stream_seq(&self, stream: &str) -> Result<u64, StorageError>;
+    /// The stored frames of `stream` with `after < seq < before`, in order.
+    fn stream_events_between(&self, stream: &str, after: u64, before: u64) -> Result<Vec<String>, StorageError>;
+
+    /// The newest report `seq` stored (0 when none).
+    fn last_report_seq(&self) -> Result<u64, StorageError>;
+    /// The stored report frames with `after < seq <= up_to`, in order; only
+    /// those about `interaction` when given.
+    fn reports_between(
+        &self,
+        after: u64,
+        up_to: u64,
+        interaction: Option<&InteractionId>,
+    ) -> Result<Vec<String>, StorageError>;
+}
