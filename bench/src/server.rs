@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 use switchboard_server::config::Config;
-use switchboard_server::store::Store;
-use switchboard_server::{AppState, app, auth, run_timers};
+use switchboard_server::storage::sqlite::SqliteStorage;
+use switchboard_server::{Driver, app, auth, run_timers};
 
 pub const PASSWORD: &str = "load-test";
 
@@ -62,8 +62,8 @@ queue = "Load"
 
 pub async fn start(config: Config) -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-    let store = Store::open(&dir.path().join("bench.db")).map_err(|error| error.to_string())?;
-    let state = AppState::new(config, store).map_err(|error| error.to_string())?;
+    let storage = SqliteStorage::open(&dir.path().join("bench.db")).map_err(|error| error.to_string())?;
+    let state = Driver::start(config, std::sync::Arc::new(storage)).map_err(|error| error.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| error.to_string())?;
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     tokio::spawn(run_timers(state.clone()));

@@ -56,3 +56,13 @@ mod tests {
         assert!(PasswordHash::new(DECOY_HASH).is_ok());
     }
 }
+
+/// A token's fingerprint for storage and comparison: BLAKE2b-256 in hex. The
+/// token itself (128 random bits) is never stored, so a copied database does
+/// not let anyone resume a session or a chat.
+pub fn token_hash(token: &str) -> String {
+    use blake2::digest::consts::U32;
+    use blake2::{Blake2b, Digest};
+    let digest = Blake2b::<U32>::digest(token.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}

@@ -59,7 +59,7 @@ pub struct Config {
     pub widget: WidgetSection,
 }
 
-/// The customer chat widget served at `/widget/` (see `widget_http`).
+/// The customer chat widget served at `/widget/` (see `http::widget`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetSection {

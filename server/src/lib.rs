@@ -2,39 +2,36 @@
 //! to. It holds no UI logic and speaks only the protocol crate's messages,
 //! validating everything a client sends with the same crate.
 //!
-//! - [`config`]: the TOML configuration (agents, codes, queues, services, limits).
-//! - [`center`]: the live contact center (sessions, chat requests,
-//!   interactions, timers) under one lock.
+//! The layers (see `docs/architecture.md` for the map and the import rules):
+//! - [`core`]: the pure contact center (sessions, chat requests,
+//!   interactions, timers): inputs in, outputs out; no I/O, no clock.
 //! - [`routing`]: the pure routing engine (which agent gets which chat).
-//! - [`stream`]: numbered, durable, resumable event streams.
-//! - [`store`] and [`records`]: SQLite (WAL) with group commit, and what is stored.
-//! - [`ws`]: the WebSocket endpoints.
-//! - [`desktop_http`] and [`widget_http`]: the built web apps, each page
+//! - [`services`]: the third-party services the center can call.
+//! - [`storage`]: the typed storage boundary and its backends (SQLite, memory).
+//! - [`delivery`]: outbound queues, stream windows, resume by `seq`.
+//! - [`driver`]: the tokio driver of the core (its lock, storage, delivery, spawned work).
+//! - [`ws`]: the WebSocket endpoints; [`http`]: the built web apps, each page
 //!   under a strict Content-Security-Policy.
+//! - [`config`], [`auth`], [`clock`]: configuration, passwords and tokens,
+//!   the one clock read.
 
 pub mod auth;
-pub mod center;
 pub mod clock;
 pub mod config;
-pub mod desktop_http;
-pub mod records;
-pub mod reporting;
+pub mod core;
+pub mod delivery;
+pub mod driver;
+pub mod http;
 pub mod routing;
-pub mod seq_log;
 pub mod services;
-pub mod store;
-pub mod stream;
-pub mod widget_http;
+pub mod storage;
 pub mod ws;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
-use center::{Center, StartError};
-use config::Config;
+pub use driver::Driver;
 use std::path::Path;
-use std::sync::Arc;
-use store::Store;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `listener`, with Nagle's algorithm off on every connection it accepts.
@@ -53,30 +50,17 @@ pub fn without_nagle(
     })
 }
 
-/// Everything a request handler needs, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub center: Arc<Center>,
-}
-
-impl AppState {
-    /// Starts the contact center, rebuilding what `store` holds.
-    pub fn new(config: Config, store: Store) -> Result<Self, StartError> {
-        Ok(Self { center: Arc::new(Center::start(config, store, clock::now())?) })
-    }
-}
-
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
 /// `static_dir` (trunk's `dist/`), when given.
-pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
-    let widget = widget_http::routes(&state.center.config.widget, static_dir);
+pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
+    let widget = http::widget::routes(&driver.config().widget, static_dir);
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
-        .with_state(state);
+        .with_state(driver);
     if let Some(dir) = static_dir {
-        router = router.merge(desktop_http::routes(dir));
+        router = router.merge(http::desktop::routes(dir));
     }
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -89,17 +73,7 @@ pub fn app(state: AppState, static_dir: Option<&Path>) -> Router {
         .merge(widget)
 }
 
-/// How often timers (offer and confirmation deadlines, session expiry) run.
-pub const TICK: std::time::Duration = std::time::Duration::from_millis(200);
-
 /// Runs the center's timers until the process stops.
-pub async fn run_timers(state: AppState) {
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(error) = state.center.tick(clock::now()).await {
-            tracing::error!(%error, "could not store what the timers changed");
-        }
-    }
+pub async fn run_timers(driver: Driver) {
+    driver.run_timers().await
 }

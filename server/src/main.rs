@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use switchboard_protocol::address::Address;
 use switchboard_server::config::Config;
-use switchboard_server::store::Store;
-use switchboard_server::{AppState, app, auth, run_timers};
+use std::sync::Arc;
+use switchboard_server::storage::sqlite::SqliteStorage;
+use switchboard_server::{Driver, app, auth, run_timers};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -71,8 +72,8 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         eprintln!("switchboard-server: cannot create {}: {error}", parent.display());
         return ExitCode::FAILURE;
     }
-    let store = match Store::open(&db) {
-        Ok(store) => store,
+    let storage = match SqliteStorage::open(&db) {
+        Ok(storage) => Arc::new(storage),
         Err(error) => {
             eprintln!("switchboard-server: cannot open the database {}: {error}", db.display());
             return ExitCode::FAILURE;
@@ -100,8 +101,8 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         if local.ip().is_loopback() {
             config.security.allowed_origins.push(format!("http://localhost:{}", local.port()));
         }
-        let state = match AppState::new(config, store) {
-            Ok(state) => state,
+        let state = match Driver::start(config, storage) {
+            Ok(driver) => driver,
             Err(error) => {
                 eprintln!("switchboard-server: cannot start: {error}");
                 return ExitCode::FAILURE;

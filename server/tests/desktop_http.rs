@@ -5,7 +5,7 @@
 mod common;
 
 use common::http::{get, header, serve_dist};
-use switchboard_server::widget_http::inline_script_hashes;
+use switchboard_server::http::widget::inline_script_hashes;
 
 const SCRIPT: &str = "import init from '/switchboard-desktop.js';\nawait init();";
 

@@ -29,7 +29,7 @@ async fn the_widget_page_has_a_strict_policy_and_the_configured_ancestors() {
     assert_eq!(body, PAGE);
     let csp = header(&headers, "content-security-policy").expect("a CSP");
     let inline = "import init from '/widget/w.js';\nawait init();";
-    let hash = switchboard_server::widget_http::inline_script_hashes(&format!("<script>{inline}</script>"));
+    let hash = switchboard_server::http::widget::inline_script_hashes(&format!("<script>{inline}</script>"));
     assert_eq!(hash.len(), 1);
     assert_eq!(
         csp,

@@ -27,6 +27,7 @@ pub mod memory;
 pub mod record;
 pub mod sqlite;
 
+
 #[cfg(test)]
 mod contract;
 

@@ -65,6 +65,8 @@ pub enum SessionEndCause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RequestStatus {
     Waiting,
+    /// An agent is reserved; the customer was asked to confirm.
+    Notified,
     Confirmed,
     Chatting,
     Ended,
@@ -127,13 +129,15 @@ pub struct NewMessage {
 }
 
 /// Who sent a transcript line, for client-id deduplication. Stored as
-/// `customer`, `agent:<id>` and `service:<name>`.
+/// `customer`, `agent:<id>`, `service:<name>` and `system`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Sender {
     Customer,
     Agent(AgentId),
     /// A third-party service (an auto-reply), by its configured name.
     Service(String),
+    /// The server itself (a join notice).
+    System,
 }
 
 // ----- what the reads return -----

@@ -5,10 +5,11 @@ pub mod agent;
 pub mod customer;
 pub mod supervisor;
 
-use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
-use crate::stream::{Outbox, OutboxReceiver};
+use crate::core::Endpoint;
+use crate::delivery::{Outbox, OutboxReceiver};
+use crate::driver::Driver;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -17,33 +18,25 @@ use futures_util::SinkExt;
 use futures_util::StreamExt;
 use futures_util::stream::SplitSink;
 use futures_util::stream::SplitStream;
-use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use switchboard_protocol::message::envelope::{RejectedRequest, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc;
 
-static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
-
 /// Initial read buffer per connection.
 const READ_BUFFER: usize = 4 * 1024;
 
-/// Checks the origin, sets the frame limits, and runs `serve` on the socket.
-pub fn upgrade<F, Fut>(state: &AppState, headers: &HeaderMap, upgrade: WebSocketUpgrade, serve: F) -> HttpResponse
-where
-    F: FnOnce(WebSocket, AppState, u64) -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    if let Err(refusal) = check_origin(headers, &state.center.config.security.allowed_origins) {
+/// Checks the origin, sets the frame limits, and serves the socket as a
+/// connection of `endpoint`.
+pub fn upgrade(driver: &Driver, headers: &HeaderMap, upgrade: WebSocketUpgrade, endpoint: Endpoint) -> HttpResponse {
+    if let Err(refusal) = check_origin(headers, &driver.config().security.allowed_origins) {
         return refusal.into_response();
     }
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
-    let hard_limit = state.center.config.limits.max_frame_bytes.saturating_mul(4);
-    let state = state.clone();
-    let connection = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let hard_limit = driver.config().limits.max_frame_bytes.saturating_mul(4);
+    let driver = driver.clone();
     upgrade
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
@@ -51,7 +44,39 @@ where
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve(socket, state, connection))
+        .on_upgrade(move |socket| serve_connection(socket, driver, endpoint))
+}
+
+/// One connection of any endpoint: the writer task, the read loop with its
+/// limits, and each request handed to the endpoint's handler. Requests are
+/// pipelined: the core answers each once its change is stored, in order,
+/// while the loop goes on reading.
+async fn serve_connection(socket: WebSocket, driver: Driver, endpoint: Endpoint) {
+    let limits = driver.config().limits.clone();
+    let (sink, mut stream) = socket.split();
+    let (outbox, receiver) = driver.open_connection(endpoint, limits.outbound_queue);
+    let connection = outbox.connection;
+    let mut closing = outbox.closing();
+    let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
+    let mut limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
+    tracing::info!(%connection, ?endpoint, "connection opened");
+
+    loop {
+        match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits).await {
+            Frame::Closed => break,
+            Frame::Rejected(response) => driver.run(|core| core.handle_refused(connection, *response)),
+            Frame::Text { text, allowed } => match endpoint {
+                Endpoint::Agent => agent::handle(&driver, connection, &text, allowed).await,
+                Endpoint::Customer => customer::handle(&driver, connection, &text, allowed),
+                Endpoint::Supervisor => supervisor::handle(&driver, connection, &text, allowed).await,
+            },
+        }
+    }
+
+    driver.close_connection(connection);
+    drop(outbox);
+    let _ = writer.await;
+    tracing::info!(%connection, "connection closed");
 }
 
 /// What the read loop got.
@@ -75,14 +100,15 @@ fn rejected(failure: Failure) -> Response {
 
 /// Reads the next frame: enforces the idle timeout, refuses binary and
 /// oversized frames, records liveness, and applies the rate limit.
-pub async fn read_frame(
+async fn read_frame(
     stream: &mut SplitStream<WebSocket>,
+    driver: &Driver,
     outbox: &Outbox,
     closing: &mut tokio::sync::watch::Receiver<Option<&'static str>>,
     limiter: &mut RateLimiter,
     limits: &Limits,
-    connection: u64,
 ) -> Frame {
+    let connection = outbox.connection;
     loop {
         let next = tokio::select! {
             biased;
@@ -92,22 +118,25 @@ pub async fn read_frame(
         let next = match next {
             Ok(next) => next,
             Err(_) => {
-                tracing::info!(connection, "closing an idle connection");
+                tracing::info!(%connection, "closing an idle connection");
                 outbox.close("idle timeout");
                 return Frame::Closed;
             }
         };
-        outbox.heard(now());
         let text = match next {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
                 let failure = Failure::new(FailureCode::InvalidJson, "send JSON text frames, not binary frames");
                 return Frame::Rejected(Box::new(rejected(failure)));
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
+                // Alive (requests say so themselves).
+                driver.run(|core| core.handle_heard(connection, now()));
+                continue;
+            }
             Some(Ok(Message::Close(_))) | None => return Frame::Closed,
             Some(Err(error)) => {
-                tracing::info!(connection, %error, "connection failed");
+                tracing::info!(%connection, %error, "connection failed");
                 return Frame::Closed;
             }
         };
@@ -117,65 +146,9 @@ pub async fn read_frame(
         }
         let allowed = limiter.allow(now());
         if !allowed {
-            tracing::warn!(connection, "connection rate-limited");
+            tracing::warn!(%connection, "connection rate-limited");
         }
         return Frame::Text { text: text.to_string(), allowed };
-    }
-}
-
-/// What the responder task sends, in order.
-enum Pending {
-    /// A response, sent once its writes are durable.
-    Reply(Box<crate::center::Reply>),
-    /// Signals when everything queued before it has been sent.
-    Barrier(tokio::sync::oneshot::Sender<()>),
-}
-
-/// Sends a connection's responses in request order, each once its change
-/// is durable, while the read loop goes on reading: requests are pipelined
-/// (many commits can be in flight per connection) and group commit shares
-/// the fsyncs among them. The queue is bounded: a client that floods it
-/// waits (backpressure).
-pub struct Responder {
-    queue: mpsc::Sender<Pending>,
-}
-
-impl Responder {
-    pub fn spawn(outbox: Outbox, depth: usize) -> (Self, tokio::task::JoinHandle<()>) {
-        let (queue, mut pending) = mpsc::channel::<Pending>(depth.max(1));
-        let task = tokio::spawn(async move {
-            while let Some(next) = pending.recv().await {
-                match next {
-                    Pending::Reply(reply) => {
-                        let response = reply.settle().await;
-                        let frame = switchboard_protocol::message::ServerMessage::Response(response).to_json();
-                        let _ = outbox.push(std::sync::Arc::from(frame));
-                    }
-                    Pending::Barrier(done) => {
-                        let _ = done.send(());
-                    }
-                }
-            }
-        });
-        (Self { queue }, task)
-    }
-
-    /// Queues a reply (sent when durable, after every earlier one).
-    pub async fn reply(&self, reply: crate::center::Reply) {
-        let _ = self.queue.send(Pending::Reply(Box::new(reply))).await;
-    }
-
-    pub async fn respond(&self, response: Response) {
-        self.reply(crate::center::Reply::now(response)).await;
-    }
-
-    /// Waits until every queued response has been sent (before a step that
-    /// writes to the connection directly, like a bind's replay).
-    pub async fn drained(&self) {
-        let (done, sent) = tokio::sync::oneshot::channel();
-        if self.queue.send(Pending::Barrier(done)).await.is_ok() {
-            let _ = sent.await;
-        }
     }
 }
 

@@ -4,14 +4,16 @@
 use super::test_config;
 use std::net::SocketAddr;
 use std::path::Path;
-use switchboard_server::store::Store;
-use switchboard_server::{AppState, app};
+use std::sync::Arc;
+use switchboard_server::storage::sqlite::SqliteStorage;
+use switchboard_server::{Driver, app};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server on 127.0.0.1 with `test_config(extra)`, serving `dist`, and its
 /// SQLite file inside `dist`.
 pub async fn serve_dist(extra: &str, dist: &Path) -> SocketAddr {
-    let state = AppState::new(test_config(extra), Store::open(&dist.join("test.db")).unwrap()).unwrap();
+    let storage = Arc::new(SqliteStorage::open(&dist.join("test.db")).unwrap());
+    let state = Driver::start(test_config(extra), storage).unwrap();
     let router = app(state, Some(dist));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 use switchboard_server::config::Config;
-use switchboard_server::store::Store;
-use switchboard_server::{AppState, app, auth, run_timers};
+use switchboard_server::storage::sqlite::SqliteStorage;
+use switchboard_server::{Driver, app, auth, run_timers};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
@@ -140,8 +140,8 @@ async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
             .build()
             .expect("a runtime for the server");
         runtime.block_on(async move {
-            let store = Store::open(&db).expect("the database opens");
-            let state = AppState::new(config, store).expect("the center starts");
+            let storage = std::sync::Arc::new(SqliteStorage::open(&db).expect("the database opens"));
+            let state = Driver::start(config, storage).expect("the center starts");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let addr = listener.local_addr().expect("a local address");
             tokio::spawn(run_timers(state.clone()));

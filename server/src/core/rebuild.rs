@@ -3,57 +3,58 @@
 //! clients resume within the grace period), waiting requests re-enter their
 //! queues at their original places, and open chats wait for their agent.
 
-use super::{AgentSession, Center, ChatRequest, Interaction, InteractionPhase, ItemOwner, RequestPhase, StartError};
-use crate::records;
+use super::batch::{Batch, StreamLog};
+use super::state::{AgentSession, ChatRequest, Interaction, InteractionPhase, ItemOwner, RequestPhase, State};
+use super::{Center, StartError};
 use crate::routing::Target;
-use crate::stream::Stream;
-use serde_json::{Map, Value};
+use crate::storage::{Record, RequestStatus, Sender, SessionEndCause, Storage, StorageError};
+use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
-use switchboard_protocol::message::agent::AgentState;
+use switchboard_protocol::ids::ClientMessageId;
+use switchboard_protocol::message::event::ChatMessage;
 use switchboard_protocol::time::Timestamp;
 
 impl Center {
-    pub(super) fn rebuild(&self, now: Timestamp) -> Result<(), StartError> {
-        let sessions = records::open_sessions(&self.store)?;
-        let requests = records::open_chat_requests(&self.store)?;
-        let interactions = records::open_interactions(&self.store)?;
-        let mut state = self.lock();
+    pub(super) fn rebuild(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        storage: &dyn Storage,
+        now: Timestamp,
+    ) -> Result<(), StartError> {
+        let sessions = storage.open_sessions()?;
+        let requests = storage.open_chat_requests()?;
+        let interactions = storage.open_interactions()?;
 
         for stored in sessions {
-            let id = SessionId::new(&stored.id);
-            let agent = AgentId::new(&stored.agent);
-            if self.config.agent(agent.as_str()).is_none() {
-                tracing::warn!(agent = %agent, "a stored session's agent is no longer configured; ending it");
-                drop(self.store.submit(vec![records::session_ended(&stored.id, now, "AgentRemoved")], None));
+            if self.config.agent(stored.agent.as_str()).is_none() {
+                tracing::warn!(agent = %stored.agent, "a stored session's agent is no longer configured; ending it");
+                batch.record(Record::SessionEnded { id: stored.id, at: now, reason: SessionEndCause::AgentRemoved });
                 continue;
             }
-            let state_value: AgentState =
-                serde_json::from_str(&stored.state).unwrap_or(AgentState::NotReady { reason: None });
-            let last_seq = records::last_stream_seq(&self.store, &stored.id)?;
-            state.session_of_agent.insert(agent.clone(), id.clone());
+            let last_seq = storage.last_stream_seq(stored.id.as_str())?;
+            state.session_of_agent.insert(stored.agent.clone(), stored.id.clone());
             state.sessions.insert(
-                id.clone(),
+                stored.id.clone(),
                 AgentSession {
-                    id: id.clone(),
+                    stream: StreamLog::new(stored.id.as_str(), last_seq),
+                    id: stored.id,
                     token_hash: stored.token_hash,
-                    agent,
-                    state: state_value,
+                    agent: stored.agent,
+                    state: stored.state,
                     state_since: now,
-                    stream: Stream::new(&stored.id, last_seq),
+                    bound: None,
                     unbound_since: Some(now),
                     interactions: BTreeSet::new(),
-                    property_watch: stored.property_watch.as_deref().and_then(|json| serde_json::from_str(json).ok()),
+                    property_watch: stored.property_watch,
                 },
             );
         }
 
         for stored in requests {
-            let id = ServiceRequestId::new(&stored.id);
-            let appdata: Map<String, Value> = serde_json::from_str(&stored.appdata)
-                .map_err(|error| StartError::Damaged(format!("chat request {}: appdata: {error}", stored.id)))?;
-            let last_seq = records::last_stream_seq(&self.store, &stored.id)?;
-            let chatting = stored.status == "chatting";
+            let id = stored.id;
+            let last_seq = storage.last_stream_seq(id.as_str())?;
+            let chatting = stored.status == RequestStatus::Chatting;
             let item = if chatting {
                 None
             } else {
@@ -61,7 +62,7 @@ impl Center {
                 let item = state
                     .router
                     .enqueue(&target, Default::default(), stored.enqueued_at)
-                    .map_err(|error| StartError::Damaged(format!("chat request {}: {error}", stored.id)))?;
+                    .map_err(|error| StorageError::Damaged(format!("chat request {id}: {error}")))?;
                 state.items.insert(item, ItemOwner::Request(id.clone()));
                 Some(item)
             };
@@ -74,11 +75,12 @@ impl Center {
                     service: stored.service,
                     queue: stored.queue,
                     user_id: stored.user_id,
-                    appdata,
-                    stream: Stream::new(id.as_str(), last_seq),
+                    appdata: stored.appdata,
+                    stream: StreamLog::new(id.as_str(), last_seq),
+                    bound: None,
                     // A reservation does not survive a restart; the place does.
                     phase: RequestPhase::Waiting,
-                    confirmed: matches!(stored.status.as_str(), "confirmed"),
+                    confirmed: stored.status == RequestStatus::Confirmed,
                     item,
                     last_status: None,
                     unbound_since: Some(now),
@@ -87,40 +89,30 @@ impl Center {
         }
 
         for stored in interactions {
-            let id = InteractionId::new(&stored.id);
-            let request_id = ServiceRequestId::new(&stored.request_id);
-            let customer = serde_json::from_str(&stored.customer)
-                .map_err(|error| StartError::Damaged(format!("interaction {}: customer: {error}", stored.id)))?;
-            let mut properties: Map<String, Value> = serde_json::from_str(&stored.properties)
-                .map_err(|error| StartError::Damaged(format!("interaction {}: properties: {error}", stored.id)))?;
-            let transcript = records::transcript(&self.store, &stored.id)?;
-            let next_message_id = transcript.last().map(|message| message.0 + 1).unwrap_or(1);
-            let messages = transcript
+            let id = stored.id.clone();
+            let request_id = stored.request.clone();
+            let customer = stored.customer.clone();
+            let mut properties = stored.properties.clone();
+            let transcript = storage.transcript(&id)?;
+            let next_message_id = transcript.last().map(|message| message.message_id + 1).unwrap_or(1);
+            let client_ids: HashMap<(Sender, ClientMessageId), u64> = transcript
                 .iter()
-                .map(|(message_id, _, client_id, party, text, time)| {
-                    let from = serde_json::from_str(party).map_err(|error| {
-                        StartError::Damaged(format!("interaction {}: message {message_id}: {error}", stored.id))
-                    })?;
-                    Ok(switchboard_protocol::message::event::ChatMessage {
-                        message_id: *message_id,
-                        client_id: client_id.as_ref().map(ClientMessageId::new),
-                        from,
-                        text: text.clone(),
-                        time: *time,
-                    })
-                })
-                .collect::<Result<Vec<_>, StartError>>()?;
-            let client_ids: HashMap<(String, ClientMessageId), u64> = transcript
-                .iter()
-                .filter_map(|(message_id, sender, client_id, ..)| {
-                    client_id.as_ref().map(|client| ((sender.clone(), ClientMessageId::new(client)), *message_id))
+                .filter_map(|message| {
+                    let client = message.client_id.clone()?;
+                    Some(((message.sender.clone(), client), message.message_id))
                 })
                 .collect();
-            let owner = stored
-                .owner_session
-                .as_ref()
-                .map(SessionId::new)
-                .filter(|session| state.sessions.contains_key(session));
+            let messages = transcript
+                .into_iter()
+                .map(|message| ChatMessage {
+                    message_id: message.message_id,
+                    client_id: message.client_id,
+                    from: message.party,
+                    text: message.text,
+                    time: message.at,
+                })
+                .collect();
+            let owner = stored.owner.clone().filter(|session| state.sessions.contains_key(session));
             let owner_agent = owner.as_ref().and_then(|session| state.sessions.get(session)).map(|s| s.agent.clone());
             let queue = Target::Queue(stored.queue.clone());
             // An accepted chat is its agent's again at once, whether or not
@@ -142,7 +134,7 @@ impl Center {
                     let item = state
                         .router
                         .enqueue(&queue, Default::default(), stored.enqueued_at)
-                        .map_err(|error| StartError::Damaged(format!("interaction {}: {error}", stored.id)))?;
+                        .map_err(|error| StorageError::Damaged(format!("interaction {}: {error}", stored.id)))?;
                     properties.remove(super::chats::OP_SESSION_ID);
                     (item, None)
                 }
@@ -164,7 +156,7 @@ impl Center {
                 Interaction {
                     id,
                     request: request_id,
-                    queue: stored.queue,
+                    queue: stored.queue.clone(),
                     customer,
                     subject: properties.get("Subject").and_then(Value::as_str).map(str::to_owned),
                     created_at: stored.created_at,

@@ -2,12 +2,13 @@
 //! pushing queue status to waiting customers.
 
 use super::chats::{interaction_target, request_target};
-use super::third_party::ROUTING;
-use super::{Center, InteractionPhase, ItemOwner, RequestPhase, State, Timer};
+use super::Center;
+use super::batch::Batch;
+use super::service_jobs::ROUTING;
+use super::state::{InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};
-use crate::records;
 use crate::routing::{AgentSpec, Output, QueueSpec, RevokeReason, Router, SetupError, Target};
-use crate::stream::Batch;
+use crate::storage::{Record, RequestStatus};
 use std::collections::HashMap;
 use switchboard_protocol::ids::{AgentId, InteractionId, ServiceRequestId};
 use switchboard_protocol::message::agent::ChangeProperties;
@@ -44,6 +45,23 @@ pub(super) fn router_for(config: &Config) -> Result<Router, SetupError> {
 }
 
 impl Center {
+    /// Runs due timers (offer and confirmation deadlines) and expires
+    /// sessions and requests whose client has been gone too long.
+    pub(super) fn tick(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
+        while let Some(entry) = state.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            match entry.remove() {
+                Timer::OfferExpires(interaction) => self.offer_expired(state, batch, &interaction, now),
+                Timer::ConfirmationExpires(request) => self.confirmation_expired(state, batch, &request, now),
+            }
+        }
+        self.expire_sessions(state, batch, now);
+        self.expire_requests(state, batch, now);
+        self.drain_router(state, batch, now);
+    }
+
     /// Acts on everything the router asks for, then pushes queue status.
     pub(super) fn drain_router(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
         let mut changed = false;
@@ -98,7 +116,7 @@ impl Center {
         }
         request.phase = RequestPhase::Notified { agent, deadline };
         request.last_status = None;
-        batch.statement(records::chat_request_status(request_id.as_str(), "notified"));
+        batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Notified });
         let body = EventBody::AgentAvailable(AgentAvailable::new(request_id.clone(), deadline));
         batch.event(&request.stream, request_target(request), body, now);
         state.add_timer(deadline, Timer::ConfirmationExpires(request_id.clone()));
@@ -233,9 +251,9 @@ impl Center {
         if let Some(new) = new_item {
             state.items.remove(&item);
             state.items.insert(new, ItemOwner::Request(request_id.clone()));
-            batch.statement(records::chat_request_requeued(request_id.as_str(), now));
+            batch.record(Record::ChatRequestRequeued { id: request_id.clone(), at: now });
         } else {
-            batch.statement(records::chat_request_status(request_id.as_str(), "waiting"));
+            batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Waiting });
         }
         let Some(request) = state.requests.get_mut(request_id) else {
             return;

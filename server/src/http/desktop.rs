@@ -1,7 +1,7 @@
 //! HTTP for the agent desktop: trunk's `dist/` (the page, its JS glue,
 //! wasm and stylesheet), every response with a strict Content-Security-Policy.
 //!
-//! Like the widget page (see `widget_http`), the desktop's `index.html` is
+//! Like the widget page (see `http::widget`), the desktop's `index.html` is
 //! read once at start-up and the SHA-256 of trunk's inline start-up script
 //! goes into `script-src`, so no `'unsafe-inline'` is needed and the policy
 //! matches the build that is served (rebuild → restart). The desktop talks
@@ -12,7 +12,7 @@
 //! so `style-src 'self'` is enough. Unknown paths get the page too (the app
 //! routes itself), under the same policy.
 
-use crate::widget_http::inline_script_hashes;
+use super::widget::inline_script_hashes;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use std::path::Path;

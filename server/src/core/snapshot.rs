@@ -1,7 +1,8 @@
 //! What a supervisor sees: the center snapshot (`/ws/supervisor`'s
 //! `getSnapshot` and `snapshot` frames). Getters only.
 
-use super::{Center, InteractionPhase};
+use super::Center;
+use super::state::{InteractionPhase, State};
 use serde_json::Value;
 use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::message::supervisor::{
@@ -12,8 +13,7 @@ use switchboard_protocol::time::Timestamp;
 impl Center {
     /// The center now. `reportSeq` is the newest committed report: every
     /// report up to it is reflected (later ones may be too).
-    pub fn center_snapshot(&self, now: Timestamp) -> CenterSnapshot {
-        let state = self.lock();
+    pub(super) fn center_snapshot(&self, state: &State, now: Timestamp) -> CenterSnapshot {
         let report_seq = self.reports.committed_seq();
         let queues = state
             .router

@@ -15,11 +15,13 @@
 //! classification, routing may move the waiting chat (`category_routing`).
 
 use super::chats::interaction_target;
-use super::{Center, Interaction, InteractionPhase, Reply, State, refuse};
+use super::batch::Batch;
+use super::state::{Interaction, InteractionPhase, State};
+use super::{Center, Core, refuse};
 use crate::services::{InteractionContext, ServiceAction, ServiceFault, ServiceOutput, ServiceRequest};
-use crate::stream::Batch;
+use crate::storage::Sender;
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::ids::{InteractionId, RequestId, SessionId};
 use switchboard_protocol::message::agent::{AgentCommand, ChangeProperties};
 use switchboard_protocol::message::envelope::Request;
@@ -34,6 +36,7 @@ use switchboard_protocol::time::Timestamp;
 pub const ROUTING: &str = "routing";
 
 /// A relayed request, waiting to run.
+#[derive(Debug)]
 pub struct ServiceJob {
     /// The session to answer and its request id (none for automatic runs).
     requester: Option<(SessionId, Option<RequestId>)>,
@@ -58,18 +61,48 @@ fn context_of(interaction: &Interaction) -> InteractionContext {
     }
 }
 
+impl ServiceJob {
+    /// The configured service to run.
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// What to run it with.
+    pub fn request(&self) -> &ServiceRequest {
+        &self.request
+    }
+
+    /// The chat it runs for, as it was when the job was made.
+    pub fn context(&self) -> &InteractionContext {
+        &self.context
+    }
+}
+
+impl Core {
+    /// A service the driver ran for `job` answered (or failed, or timed out).
+    pub fn handle_service_result(&mut self, job: ServiceJob, outcome: Result<ServiceOutput, ServiceFault>, now: Timestamp) {
+        if self.failed {
+            return;
+        }
+        let mut batch = Batch::new();
+        self.center.apply_service_result(&mut self.state, &mut batch, &job, outcome, now);
+        self.finish(batch, Vec::new());
+    }
+}
+
 impl Center {
-    /// `request3rdServer` from a session holding the interaction.
-    pub fn relay_service_request(
+    /// `request3rdServer`: reported now, run by the driver.
+    pub(super) fn relay_service_request(
         &self,
+        state: &State,
+        batch: &mut Batch,
         session_id: &SessionId,
         request: &Request<AgentCommand>,
         now: Timestamp,
-    ) -> (Reply, Option<ServiceJob>) {
+    ) -> (Response, Option<ServiceJob>) {
         let AgentCommand::Request3rdServer(asked) = &request.command else {
-            return (Reply::now(request.failure(refuse(FailureCode::InvalidRequest, "not a request3rdServer"))), None);
+            return (request.failure(refuse(FailureCode::InvalidRequest, "not a request3rdServer")), None);
         };
-        let state = self.lock();
         let interaction_id = request
             .target
             .as_ref()
@@ -88,49 +121,43 @@ impl Center {
                 let named = interaction_id.map(|id| id.to_string()).unwrap_or_default();
                 refuse(FailureCode::NotFound, format!("this session holds no interaction `{named}`"))
             };
-            return (Reply::now(request.failure(failure)), None);
+            return (request.failure(failure), None);
         };
         let context = context_of(interaction);
-        let by = Self::session_agent(&state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
+        let by = Self::session_agent(state, session_id).map(|agent| agent.to_string()).unwrap_or_default();
         let job = ServiceJob {
             requester: Some((session_id.clone(), request.id.clone())),
             service: asked.service.clone(),
             request: ServiceRequest { method: asked.method.clone(), data: asked.data.clone() },
             context,
         };
-        let mut batch = Batch::new();
-        self.record_requested(&mut batch, &job, &by, now);
-        drop(state);
-        (Reply::after(request.success(None), batch.submit(&self.store)), Some(job))
+        self.record_requested(batch, &job, &by, now);
+        (request.success(None), Some(job))
     }
 
-    /// The automatic runs for chats created since the last call, in order.
-    pub fn take_auto_service_jobs(&self, now: Timestamp) -> Vec<ServiceJob> {
-        let mut state = self.lock();
+    /// The jobs of the services that run for every new chat, for the chats
+    /// created since the last call.
+    pub(super) fn take_auto_service_jobs(&self, state: &mut State, batch: &mut Batch, now: Timestamp) -> Vec<ServiceJob> {
         let created: Vec<InteractionId> = std::mem::take(&mut state.auto_services);
-        let services = self.services.on_chat_created();
-        if created.is_empty() || services.is_empty() {
+        if created.is_empty() || self.services_on_new_chat.is_empty() {
             return Vec::new();
         }
-        let mut batch = Batch::new();
         let mut jobs = Vec::new();
         for interaction_id in created {
             let Some(interaction) = state.interactions.get(&interaction_id) else {
                 continue;
             };
-            for service in &services {
+            for service in &self.services_on_new_chat {
                 let job = ServiceJob {
                     requester: None,
                     service: service.clone(),
                     request: ServiceRequest::default(),
                     context: context_of(interaction),
                 };
-                self.record_requested(&mut batch, &job, ROUTING, now);
+                self.record_requested(batch, &job, ROUTING, now);
                 jobs.push(job);
             }
         }
-        drop(state);
-        drop(batch.submit(&self.store));
         jobs
     }
 
@@ -144,45 +171,21 @@ impl Center {
         batch.report(&self.reports, Some(&job.context.interaction), requested, now);
     }
 
-    /// Runs a relayed request and relays its outcome (see the module docs).
-    pub async fn run_service_job(self: Arc<Self>, job: ServiceJob) {
-        // Several jobs for one chat (automatic runs) run one after the other,
-        // each seeing what the previous one changed.
-        let context = {
-            let state = self.lock();
-            state.interactions.get(&job.context.interaction).map(context_of)
-        };
-        let mut job = job;
-        if let Some(context) = context {
-            job.context = context;
-        }
-        let outcome = self.services.run(&job.service, job.request.clone(), job.context.clone()).await;
-        let now = crate::clock::now();
-        let durable = {
-            let mut state = self.lock();
-            let mut batch = Batch::new();
-            let outcome =
-                outcome.and_then(|output| self.apply_service_output(&mut state, &mut batch, &job, output, now));
-            let result = outcome.as_ref().ok().cloned();
-            self.relay_outcome(&state, &mut batch, &job, outcome, now);
-            // Routing reads the category (and releases a held first offer).
-            self.route_on_category(
-                &mut state,
-                &mut batch,
-                &job.service,
-                &job.context.interaction,
-                result.as_ref(),
-                now,
-            );
-            self.drain_router(&mut state, &mut batch, now);
-            batch.submit(&self.store)
-        };
-        if let Err(error) = durable.await {
-            tracing::error!(%error, service = job.service, "a service's outcome could not be stored");
-        }
+    fn apply_service_result(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        job: &ServiceJob,
+        outcome: Result<ServiceOutput, ServiceFault>,
+        now: Timestamp,
+    ) {
+        let outcome = outcome.and_then(|output| self.apply_service_output(state, batch, job, output, now));
+        let result = outcome.as_ref().ok().cloned();
+        self.relay_outcome(state, batch, job, outcome, now);
+        self.route_on_category(state, batch, &job.service, &job.context.interaction, result.as_ref(), now);
+        self.drain_router(state, batch, now);
     }
 
-    /// Takes the actions a service asked for; its result, completed.
     fn apply_service_output(
         &self,
         state: &mut State,
@@ -201,9 +204,9 @@ impl Center {
             match action {
                 ServiceAction::SendMessage { sender_name, text } => {
                     let from = Party { kind: PartyKind::System, id: None, name: sender_name };
-                    let sender = format!("service:{}", job.service);
+                    let sender = Sender::Service(job.service.clone());
                     let posted = self
-                        .post_message(state, batch, interaction_id, from, &sender, None, &text, now)
+                        .post_message(state, batch, interaction_id, from, sender, None, &text, now)
                         .map_err(|refusal| fault(format!("the message was refused: {}", refusal.message)))?;
                     let message_id = posted.and_then(|data| data["messageId"].as_u64()).unwrap_or_default();
                     result.insert("messageId".into(), json!(message_id));

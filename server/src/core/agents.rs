@@ -1,13 +1,15 @@
 //! Agent sessions: creation (with takeover), binding, presence and the
 //! session-management requests.
 
-use super::{AgentSession, Center, Reply, State, refuse};
-use crate::clock::{random_id, token_hash};
-use crate::records;
+use super::batch::{Batch, StreamLog};
+use super::state::{AgentSession, State};
+use super::{Center, ConnectionId, refuse};
+use crate::auth::token_hash;
 use crate::routing::Presence;
-use crate::stream::{Batch, ConnectionId, Outbox, ResumeError, Stream};
+use crate::storage::{Record, SessionEndCause};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::ids::{AgentId, SessionId, SessionToken};
 use switchboard_protocol::message::agent::{AgentCommand, AgentProfile, AgentState, SessionSnapshot};
 use switchboard_protocol::message::envelope::Request;
@@ -26,8 +28,8 @@ pub enum BindError {
     WrongToken(SessionId),
     #[error("another client is bound to session {0}; log in with override to take it over")]
     AlreadyBound(SessionId),
-    #[error("cannot resume: {0}")]
-    Resume(#[from] ResumeError),
+    #[error("cannot resume: lastSeq {requested} is ahead of this stream, which ends at {last}")]
+    Ahead { requested: u64, last: u64 },
 }
 
 impl BindError {
@@ -36,8 +38,7 @@ impl BindError {
             BindError::UnknownSession(_) => FailureCode::UnknownSession,
             BindError::WrongToken(_) => FailureCode::Forbidden,
             BindError::AlreadyBound(_) => FailureCode::AlreadyBound,
-            BindError::Resume(ResumeError::Store(_)) => FailureCode::Internal,
-            BindError::Resume(_) => FailureCode::InvalidState,
+            BindError::Ahead { .. } => FailureCode::InvalidState,
         }
     }
 }
@@ -46,99 +47,94 @@ pub(super) fn session_target(session: &SessionId) -> TargetPath {
     TargetPath::for_session(session).expect("server-made session ids are valid target segments")
 }
 
-fn state_json(state: &AgentState) -> String {
-    serde_json::to_string(state).unwrap_or_default()
-}
-
 impl Center {
-    /// Whether this agent has a session open (login then needs a confirmation).
-    pub fn agent_has_session(&self, agent: &AgentId) -> bool {
-        self.lock().session_of_agent.contains_key(agent)
-    }
-
     /// Creates a session for `agent`. An existing one is taken over: its
     /// interactions move to the new session and its client is told
     /// "Your session was opened elsewhere."
-    pub fn create_session(&self, agent: &AgentId, now: Timestamp) -> (SessionId, SessionToken, crate::store::Durable) {
-        let mut state = self.lock();
-        let mut batch = Batch::new();
-        let id = SessionId::new(random_id("S"));
-        let token = SessionToken::new(random_id("T"));
+    pub(super) fn create_session(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        agent: &AgentId,
+        now: Timestamp,
+    ) -> (SessionId, SessionToken) {
+        let id = SessionId::new(self.new_id("S"));
+        let token = SessionToken::new(self.new_id("T"));
         let initial = AgentState::NotReady { reason: None };
-        batch.statement(records::session_created(
-            id.as_str(),
-            &token_hash(token.expose()),
-            agent.as_str(),
-            now,
-            &state_json(&initial),
-        ));
+        batch.record(Record::SessionCreated {
+            id: id.clone(),
+            token_hash: token_hash(token.expose()),
+            agent: agent.clone(),
+            at: now,
+            state: initial.clone(),
+        });
         let mut session = AgentSession {
             id: id.clone(),
             token_hash: token_hash(token.expose()),
             agent: agent.clone(),
             state: initial,
             state_since: now,
-            stream: Stream::new(id.as_str(), 0),
+            stream: StreamLog::new(id.as_str(), 0),
+            bound: None,
             unbound_since: Some(now),
             interactions: BTreeSet::new(),
             property_watch: None,
         };
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
-            let moved = self.move_interactions(&mut state, &mut batch, &old, &session, now);
+            let moved = self.move_interactions(state, batch, &old, &session, now);
             session.interactions = moved;
-            self.end_session(
-                &mut state,
-                &mut batch,
-                &old,
-                SessionEndReason::TakenOver,
-                "Your session was opened elsewhere.",
-                now,
-            );
+            self.end_session(state, batch, &old, SessionEndReason::TakenOver, "Your session was opened elsewhere.", now);
         }
         // After the old session's agent.loggedOut, when this is a takeover.
         let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });
         batch.report(&self.reports, None, logged_in, now);
         state.session_of_agent.insert(agent.clone(), id.clone());
         state.sessions.insert(id.clone(), session);
-        self.sync_presence(&mut state, &id, now);
-        self.drain_router(&mut state, &mut batch, now);
-        (id, token, batch.submit(&self.store))
+        self.sync_presence(state, &id, now);
+        self.drain_router(state, batch, now);
+        (id, token)
     }
 
-    /// Binds `outbox` to the session after checking its token. `respond`
-    /// builds the bind response from the snapshot; it is queued before any
-    /// replayed or live event.
-    pub fn bind_session(
+    /// Binds `connection` to the session after checking its token. Returns
+    /// the snapshot for the response, the session's stream and the `seq`
+    /// delivery resumes after (the client's `lastSeq`, or for a fresh bind
+    /// everything that exists now).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn bind_session(
         &self,
+        state: &mut State,
+        batch: &mut Batch,
         id: &SessionId,
         token: &SessionToken,
-        outbox: Outbox,
+        connection: ConnectionId,
         last_seq: Option<u64>,
+        is_stale: &dyn Fn(ConnectionId) -> bool,
         now: Timestamp,
-        respond: impl FnOnce(SessionSnapshot) -> Arc<str>,
-    ) -> Result<(), BindError> {
-        let mut state = self.lock();
-        let session = state.sessions.get(id).ok_or_else(|| BindError::UnknownSession(id.clone()))?;
+    ) -> Result<(SessionSnapshot, Arc<str>, u64), BindError> {
+        let session = state.sessions.get_mut(id).ok_or_else(|| BindError::UnknownSession(id.clone()))?;
         if token_hash(token.expose()) != session.token_hash {
             return Err(BindError::WrongToken(id.clone()));
         }
-        if let Some(bound) = session.stream.bound_connection()
-            && bound != outbox.connection
+        if let Some(bound) = session.bound
+            && bound != connection
         {
             // A resume (lastSeq given) may replace a binding whose connection
             // went silent: its client is almost surely this one, reconnected.
-            let stale = session.stream.binding_is_stale(now, self.config.limits.stale_after());
-            if last_seq.is_none() || !stale {
+            if last_seq.is_none() || !is_stale(bound) {
                 return Err(BindError::AlreadyBound(id.clone()));
             }
             tracing::info!(session = %id, "resume replaces a stale binding");
         }
+        let last = session.stream.last_seq();
+        let after = match last_seq {
+            Some(requested) if requested > last => return Err(BindError::Ahead { requested, last }),
+            Some(requested) => requested,
+            None => last,
+        };
+        session.bound = Some(connection);
+        session.unbound_since = None;
+        let stream = session.stream.name().clone();
         let snapshot = self.snapshot(session);
-        session.stream.bind(&self.store, outbox, last_seq, Some(respond(snapshot)))?;
-        if let Some(session) = state.sessions.get_mut(id) {
-            session.unbound_since = None;
-        }
-        let mut batch = Batch::new();
         if last_seq.is_none() {
             // A fresh bind starts after the log as it is now, and the snapshot
             // does not list interactions: announce the ones this session holds
@@ -146,18 +142,12 @@ impl Center {
             let held: Vec<_> =
                 state.sessions.get(id).map(|s| s.interactions.iter().cloned().collect()).unwrap_or_default();
             for interaction in held {
-                self.announce(&state, &mut batch, id, &interaction, now);
+                self.announce(state, batch, id, &interaction, now);
             }
         }
-        self.sync_presence(&mut state, id, now);
-        self.drain_router(&mut state, &mut batch, now);
-        drop(batch.submit(&self.store));
-        Ok(())
-    }
-
-    /// Whether `connection` is (still) the one bound to `session`.
-    pub fn session_is_bound_to(&self, session: &SessionId, connection: ConnectionId) -> bool {
-        self.lock().sessions.get(session).is_some_and(|session| session.stream.bound_connection() == Some(connection))
+        self.sync_presence(state, id, now);
+        self.drain_router(state, batch, now);
+        Ok((snapshot, stream, after))
     }
 
     fn snapshot(&self, session: &AgentSession) -> SessionSnapshot {
@@ -179,18 +169,21 @@ impl Center {
 
     /// Handles a request on a bound session (everything but the service
     /// requests and `bind`).
-    pub fn agent_request(&self, session_id: &SessionId, request: &Request<AgentCommand>, now: Timestamp) -> Reply {
-        let mut state = self.lock();
-        let mut batch = Batch::new();
+    pub(super) fn agent_request(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        request: &Request<AgentCommand>,
+        now: Timestamp,
+    ) -> Response {
         let outcome = match &request.command {
-            AgentCommand::Ready => self.change_state(&mut state, &mut batch, session_id, AgentState::Ready, now),
-            AgentCommand::AfterChatWork => {
-                self.change_state(&mut state, &mut batch, session_id, AgentState::AfterChatWork, now)
-            }
+            AgentCommand::Ready => self.change_state(state, batch, session_id, AgentState::Ready, now),
+            AgentCommand::AfterChatWork => self.change_state(state, batch, session_id, AgentState::AfterChatWork, now),
             AgentCommand::NotReady(not_ready) => {
                 if self.config.is_not_ready_reason(&not_ready.reason) {
                     let new = AgentState::NotReady { reason: Some(not_ready.reason.clone()) };
-                    self.change_state(&mut state, &mut batch, session_id, new, now)
+                    self.change_state(state, batch, session_id, new, now)
                 } else {
                     let known: Vec<&str> =
                         self.config.not_ready_reasons.iter().map(|entry| entry.code.as_str()).collect();
@@ -200,24 +193,18 @@ impl Center {
                     ))
                 }
             }
-            AgentCommand::EndSession => self.log_out(&mut state, &mut batch, session_id, now),
-            AgentCommand::RegisterClient(register) => {
-                self.register_client(&mut state, &mut batch, session_id, register)
-            }
-            _ => self.interaction_request(&mut state, &mut batch, session_id, request, now),
+            AgentCommand::EndSession => self.log_out(state, batch, session_id, now),
+            AgentCommand::RegisterClient(register) => self.register_client(state, batch, session_id, register),
+            _ => self.interaction_request(state, batch, session_id, request, now),
         };
-        self.drain_router(&mut state, &mut batch, now);
-        if let Err(failure) = &outcome {
-            Self::log_refused_change(&state, &mut batch, session_id, request, failure, now);
-        }
-        drop(state);
+        self.drain_router(state, batch, now);
         match outcome {
-            Ok(data) => Reply::after(request.success(data), batch.submit(&self.store)),
+            Ok(data) => request.success(data),
             Err(failure) => {
                 // A refused request changed nothing, but routing may still
-                // have moved (e.g. a timer); store that too.
-                drop(batch.submit(&self.store));
-                Reply::now(request.failure(failure))
+                // have moved (e.g. a timer); that is stored too.
+                Self::log_refused_change(state, batch, session_id, request, &failure, now);
+                request.failure(failure)
             }
         }
     }
@@ -256,7 +243,7 @@ impl Center {
             .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
         session.state = new.clone();
         session.state_since = now;
-        batch.statement(records::session_state(session_id.as_str(), &state_json(&new)));
+        batch.record(Record::SessionState { id: session_id.clone(), state: new.clone() });
         let report =
             ReportBody::AgentStateChanged(AgentStateChanged { agent: session.agent.clone(), state: new.clone() });
         batch.event(&session.stream, session_target(session_id), EventBody::SessionState(new), now);
@@ -288,7 +275,7 @@ impl Center {
         let Some(session) = state.sessions.get(session_id) else {
             return;
         };
-        let presence = if session.stream.bound_connection().is_none() {
+        let presence = if session.bound.is_none() {
             Presence::LoggedOut
         } else {
             match session.state {
@@ -325,29 +312,24 @@ impl Center {
         }
         let ended = EventBody::SessionEnded(SessionEnded { reason, message: message.to_owned() });
         batch.event(&session.stream, session_target(session_id), ended, now);
-        batch.statement(records::session_ended(session_id.as_str(), now, &format!("{reason:?}")));
+        batch.record(Record::SessionEnded { id: session_id.clone(), at: now, reason: end_cause(reason) });
+        batch.close_stream(&session.stream);
         let logged_out =
             ReportBody::AgentLoggedOut(AgentLoggedOut { agent: session.agent.clone(), session: session_id.clone() });
         batch.report(&self.reports, None, logged_out, now);
         tracing::info!(session = %session_id, agent = %session.agent, ?reason, "session ended");
     }
 
-    pub(super) fn agent_connection_closed(
-        &self,
-        state: &mut State,
-        _batch: &mut Batch,
-        connection: ConnectionId,
-        now: Timestamp,
-    ) {
+    pub(super) fn agent_connection_closed(&self, state: &mut State, connection: ConnectionId, now: Timestamp) {
         let bound: Vec<SessionId> = state
             .sessions
             .values()
-            .filter(|session| session.stream.bound_connection() == Some(connection))
+            .filter(|session| session.bound == Some(connection))
             .map(|session| session.id.clone())
             .collect();
         for id in bound {
             if let Some(session) = state.sessions.get_mut(&id) {
-                session.stream.unbind(connection);
+                session.bound = None;
                 session.unbound_since = Some(now);
             }
             // Honest presence: no more offers for an agent whose socket died.
@@ -389,5 +371,15 @@ impl Center {
     /// The agent whose session this is.
     pub(super) fn session_agent(state: &State, session: &SessionId) -> Option<AgentId> {
         state.sessions.get(session).map(|session| session.agent.clone())
+    }
+}
+
+/// How a session's end is stored.
+fn end_cause(reason: SessionEndReason) -> SessionEndCause {
+    match reason {
+        SessionEndReason::TakenOver => SessionEndCause::TakenOver,
+        SessionEndReason::LoggedOut => SessionEndCause::LoggedOut,
+        SessionEndReason::Expired => SessionEndCause::Expired,
+        SessionEndReason::ServerShutdown => SessionEndCause::ServerShutdown,
     }
 }

@@ -13,9 +13,10 @@
 //! reporting stream).
 
 use super::chats::{OP_SESSION_ID, interaction_target};
-use super::{Center, InteractionPhase, PropertyWatch, Refusal, State, refuse};
-use crate::records;
-use crate::stream::Batch;
+use super::batch::Batch;
+use super::state::{InteractionPhase, State};
+use super::{Center, Refusal, refuse};
+use crate::storage::{PropertyWatch, Record};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{InteractionId, SessionId};
@@ -165,8 +166,7 @@ impl Center {
         session.property_watch = register
             .event_properties_changed
             .then(|| PropertyWatch { interactions: register.interactions.iter().cloned().collect::<BTreeSet<_>>() });
-        let stored = session.property_watch.as_ref().and_then(|watch| serde_json::to_string(watch).ok());
-        batch.statement(records::session_property_watch(session_id.as_str(), stored.as_deref()));
+        batch.record(Record::SessionPropertyWatch { id: session_id.clone(), watch: session.property_watch.clone() });
         Ok(None)
     }
 }

@@ -14,12 +14,13 @@
 //! fault, bounded by the service's `timeout_ms`): the reserved agent gets
 //! the offer only if the chat stays where it is.
 
-use super::third_party::ROUTING;
-use super::{Center, InteractionPhase, State};
+use super::batch::Batch;
+use super::service_jobs::ROUTING;
+use super::state::{InteractionPhase, State};
+use super::Center;
 use crate::config::EspKind;
-use crate::records;
 use crate::routing::{ItemState, Target};
-use crate::stream::Batch;
+use crate::storage::Record;
 use serde_json::{Map, Value, json};
 use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::message::agent::ChangeProperties;
@@ -103,7 +104,7 @@ impl Center {
         };
         let from = std::mem::replace(&mut interaction.queue, queue.to_owned());
         let version = interaction.version;
-        batch.statement(records::interaction_requeued(interaction_id.as_str(), queue));
+        batch.record(Record::InteractionRequeued { id: interaction_id.clone(), queue: queue.to_owned() });
         let requeued = ReportBody::InteractionRequeued(InteractionRequeued {
             from,
             to: queue.to_owned(),

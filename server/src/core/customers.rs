@@ -2,135 +2,77 @@
 //! (request → confirmation dialog → virtual queue → agent available →
 //! connect → StartChat → chat → disconnect) and resuming with the token.
 
+use super::batch::{Batch, StreamLog};
 use super::chats::request_target;
-use super::{
-    Center, ChatRequest, Interaction, InteractionPhase, ItemOwner, Refusal, Reply, RequestPhase, State, refuse,
-};
-use crate::clock::{random_id, token_hash};
-use crate::records;
+use super::state::{ChatRequest, Interaction, InteractionPhase, ItemOwner, RequestPhase, State};
+use super::{Center, ConnectionId, Refusal, refuse};
+use crate::auth::token_hash;
 use crate::routing::Target;
-use crate::stream::{Batch, ConnectionId, Outbox, Stream};
+use crate::storage::{NewChatRequest, NewInteraction, Record, RequestStatus, Sender};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_protocol::ids::{ChatToken, InteractionId, ServiceRequestId};
-use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog, RequestChat, StartChat};
-use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::event::{ChatLeft, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{EndReason, InteractionCreated, InteractionEnded, ReportBody};
 use switchboard_protocol::time::Timestamp;
 
-/// One customer connection: which chat request it is bound to.
-pub struct CustomerConnection {
-    pub outbox: Outbox,
-    pub request: Option<ServiceRequestId>,
-}
-
-/// What the endpoint does after a customer request's response is sent.
-pub enum AfterReply {
-    Nothing,
-    /// Bind the connection to this request's stream, replaying after `last_seq`.
-    Attach {
-        request: ServiceRequestId,
-        last_seq: u64,
-    },
-}
-
 impl Center {
-    /// Handles one customer request. Returns the reply and what to do once
-    /// it is sent (attach the stream after `requestChat`).
-    pub fn customer_request(
+    /// Handles a request of a customer whose connection serves `request_id`
+    /// (everything but `requestChat` and `resume`).
+    pub(super) fn customer_request(
         &self,
-        connection: &mut CustomerConnection,
+        state: &mut State,
+        batch: &mut Batch,
+        request_id: &ServiceRequestId,
         request: &Request<CustomerCommand>,
         now: Timestamp,
-    ) -> (Option<Reply>, AfterReply) {
-        match &request.command {
-            CustomerCommand::RequestChat(chat) => {
-                if connection.request.is_some() {
-                    let failure = refuse(FailureCode::InvalidState, "this connection already has a chat request");
-                    return (Some(Reply::now(request.failure(failure))), AfterReply::Nothing);
-                }
-                match self.request_chat(chat, now) {
-                    Ok((grant, durable)) => {
-                        connection.request = Some(grant.id.clone());
-                        let attach = AfterReply::Attach { request: grant.id.clone(), last_seq: 0 };
-                        (Some(Reply::after(request.success(serde_json::to_value(&grant).ok()), durable)), attach)
-                    }
-                    Err(failure) => (Some(Reply::now(request.failure(failure))), AfterReply::Nothing),
-                }
+    ) -> Response {
+        let outcome = match &request.command {
+            CustomerCommand::Connect => self.connect(state, batch, request_id, now),
+            CustomerCommand::StartChat(start) => self.start_chat(state, batch, request_id, start, now),
+            CustomerCommand::SendMessage(message) => Self::chatting(state, request_id).and_then(|(interaction, party)| {
+                self.post_message(
+                    state,
+                    batch,
+                    &interaction,
+                    party,
+                    Sender::Customer,
+                    Some(&message.client_id),
+                    &message.text,
+                    now,
+                )
+            }),
+            CustomerCommand::Typing(typing) => Self::chatting(state, request_id).map(|(interaction, party)| {
+                self.typing(state, batch, &interaction, party, typing.typing, now);
+                None
+            }),
+            CustomerCommand::Disconnect => {
+                self.customer_leaves(state, batch, request_id, now);
+                Ok(None)
             }
-            CustomerCommand::Resume(resume) => {
-                if connection.request.is_some() {
-                    let failure = refuse(FailureCode::InvalidState, "this connection already has a chat request");
-                    return (Some(Reply::now(request.failure(failure))), AfterReply::Nothing);
-                }
-                // Resume binds inside `resume`, so the grant precedes the replay.
-                let result = self.resume(connection, &resume.token, resume.last_seq, request, now);
-                match result {
-                    // The grant went out with the replay, in order.
-                    Ok(()) => (None, AfterReply::Nothing),
-                    Err(failure) => (Some(Reply::now(request.failure(failure))), AfterReply::Nothing),
-                }
-            }
-            command => {
-                let Some(request_id) = connection.request.clone() else {
-                    let failure = refuse(FailureCode::NotBound, "request a chat (`requestChat`) or `resume` first");
-                    return (Some(Reply::now(request.failure(failure))), AfterReply::Nothing);
-                };
-                let mut state = self.lock();
-                let mut batch = Batch::new();
-                let outcome = match command {
-                    CustomerCommand::Connect => self.connect(&mut state, &mut batch, &request_id, now),
-                    CustomerCommand::StartChat(start) => {
-                        self.start_chat(&mut state, &mut batch, &request_id, start, now)
-                    }
-                    CustomerCommand::SendMessage(message) => {
-                        let (interaction, party) = match Self::chatting(&state, &request_id) {
-                            Ok(found) => found,
-                            Err(failure) => return (Some(Reply::now(request.failure(failure))), AfterReply::Nothing),
-                        };
-                        self.post_message(
-                            &mut state,
-                            &mut batch,
-                            &interaction,
-                            party,
-                            "customer",
-                            Some(&message.client_id),
-                            &message.text,
-                            now,
-                        )
-                    }
-                    CustomerCommand::Typing(typing) => {
-                        Self::chatting(&state, &request_id).map(|(interaction, party)| {
-                            self.typing(&mut state, &mut batch, &interaction, party, typing.typing, now);
-                            None
-                        })
-                    }
-                    CustomerCommand::Disconnect => {
-                        self.customer_leaves(&mut state, &mut batch, &request_id, now);
-                        Ok(None)
-                    }
-                    CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) => Ok(None),
-                };
-                self.drain_router(&mut state, &mut batch, now);
-                drop(state);
-                match outcome {
-                    Ok(data) => {
-                        (Some(Reply::after(request.success(data), batch.submit(&self.store))), AfterReply::Nothing)
-                    }
-                    Err(failure) => {
-                        drop(batch.submit(&self.store));
-                        (Some(Reply::now(request.failure(failure))), AfterReply::Nothing)
-                    }
-                }
-            }
+            CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) => Ok(None),
+        };
+        self.drain_router(state, batch, now);
+        match outcome {
+            Ok(data) => request.success(data),
+            Err(failure) => request.failure(failure),
         }
     }
 
-    fn request_chat(&self, chat: &RequestChat, now: Timestamp) -> Result<(ChatGrant, crate::store::Durable), Refusal> {
+    /// A new chat request from `connection`: the grant, and the request's
+    /// stream (the connection is attached to it once the grant is sent).
+    pub(super) fn request_chat(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        chat: &RequestChat,
+        connection: ConnectionId,
+        now: Timestamp,
+    ) -> Result<(ChatGrant, Arc<str>), Refusal> {
         let Some(service) = self.config.service(&chat.service) else {
             let known: Vec<&str> = self.config.services.iter().map(|service| service.name.as_str()).collect();
             return Err(refuse(
@@ -149,22 +91,20 @@ impl Center {
         if let Some(number) = &chat.customer_number {
             appdata.entry("_customer_number".to_owned()).or_insert_with(|| json!(number));
         }
-        let id = ServiceRequestId::new(random_id("R"));
-        let token = ChatToken::new(random_id("K"));
-        let mut state = self.lock();
-        let mut batch = Batch::new();
+        let id = ServiceRequestId::new(self.new_id("R"));
+        let token = ChatToken::new(self.new_id("K"));
         let item = state
             .router
             .enqueue(&Target::Queue(service.queue.clone()), Default::default(), now)
             .map_err(|error| refuse(FailureCode::Internal, format!("the queue cannot take chats: {error}")))?;
-        batch.statement(records::chat_request_created(&records::NewChatRequest {
-            id: id.as_str(),
-            token_hash: &token_hash(token.expose()),
-            service: &service.name,
-            queue: &service.queue,
-            user_id: chat.user_id.as_deref(),
-            customer_number: chat.customer_number.as_deref(),
-            appdata: &Value::Object(appdata.clone()).to_string(),
+        batch.record(Record::ChatRequestCreated(NewChatRequest {
+            id: id.clone(),
+            token_hash: token_hash(token.expose()),
+            service: service.name.clone(),
+            queue: service.queue.clone(),
+            user_id: chat.user_id.clone(),
+            customer_number: chat.customer_number.clone(),
+            appdata: appdata.clone(),
             at: now,
         }));
         let request = ChatRequest {
@@ -174,7 +114,8 @@ impl Center {
             queue: service.queue.clone(),
             user_id: chat.user_id.clone(),
             appdata,
-            stream: Stream::new(id.as_str(), 0),
+            stream: StreamLog::new(id.as_str(), 0),
+            bound: Some(connection),
             phase: RequestPhase::Waiting,
             confirmed: false,
             item: Some(item),
@@ -188,49 +129,37 @@ impl Center {
             id: id.clone(),
         };
         batch.event(&request.stream, request_target(&request), EventBody::Dialog(dialog), now);
+        let stream = request.stream.name().clone();
         state.items.insert(item, ItemOwner::Request(id.clone()));
         state.request_by_token.insert(request.token_hash.clone(), id.clone());
         state.requests.insert(id.clone(), request);
         state.queue_dirty = true;
-        self.drain_router(&mut state, &mut batch, now);
+        self.drain_router(state, batch, now);
         tracing::info!(request = %id, service = %service.name, "chat requested");
-        let grant = ChatGrant { id, token, last_seq: 0 };
-        Ok((grant, batch.submit(&self.store)))
+        Ok((ChatGrant { id, token, last_seq: 0 }, stream))
     }
 
-    /// Binds the connection to its request's stream (after the `requestChat` response).
-    pub fn attach_customer(&self, connection: &CustomerConnection, request_id: &ServiceRequestId, last_seq: u64) {
-        let mut state = self.lock();
-        let Some(request) = state.requests.get_mut(request_id) else {
-            return;
-        };
-        request.unbound_since = None;
-        if let Err(error) = request.stream.bind(&self.store, connection.outbox.clone(), Some(last_seq), None) {
-            tracing::warn!(%error, "could not attach a customer stream");
-        }
-    }
-
-    fn resume(
+    /// Resumes the chat request whose token this is on `connection`: the
+    /// grant, and the stream to replay after `last_seq`.
+    pub(super) fn resume(
         &self,
-        connection: &mut CustomerConnection,
+        state: &mut State,
         token: &ChatToken,
         last_seq: u64,
-        request: &Request<CustomerCommand>,
-        _now: Timestamp,
-    ) -> Result<(), Refusal> {
-        let mut state = self.lock();
+        connection: ConnectionId,
+    ) -> Result<(ChatGrant, Arc<str>), Refusal> {
         let unknown = || refuse(FailureCode::NotFound, "no open chat has this token; the chat may have ended");
         let request_id = state.request_by_token.get(&token_hash(token.expose())).cloned().ok_or_else(unknown)?;
         let chat = state.requests.get_mut(&request_id).ok_or_else(unknown)?;
-        let grant = ChatGrant { id: request_id.clone(), token: token.clone(), last_seq: chat.stream.last_seq() };
-        let response = request.success(serde_json::to_value(&grant).ok());
-        let frame: Arc<str> = Arc::from(ServerMessage::Response(response).to_json());
-        chat.stream
-            .bind(&self.store, connection.outbox.clone(), Some(last_seq), Some(frame))
-            .map_err(|error| refuse(FailureCode::InvalidState, error.to_string()))?;
+        let last = chat.stream.last_seq();
+        if last_seq > last {
+            let message = format!("cannot resume: lastSeq {last_seq} is ahead of this stream, which ends at {last}");
+            return Err(refuse(FailureCode::InvalidState, message));
+        }
+        chat.bound = Some(connection);
         chat.unbound_since = None;
-        connection.request = Some(request_id);
-        Ok(())
+        let grant = ChatGrant { id: request_id, token: token.clone(), last_seq: last };
+        Ok((grant, chat.stream.name().clone()))
     }
 
     fn connect(
@@ -252,7 +181,7 @@ impl Center {
         let deadline = now.saturating_add(self.config.routing.confirm_timeout());
         request.phase = RequestPhase::Confirmed { agent, deadline };
         request.confirmed = true;
-        batch.statement(records::chat_request_status(request_id.as_str(), "confirmed"));
+        batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Confirmed });
         let dialog = Dialog::StartChat {
             dialog_id: "1".into(),
             label: "Start Chat".into(),
@@ -263,7 +192,7 @@ impl Center {
         };
         batch.event(&request.stream, request_target(request), EventBody::Dialog(dialog), now);
         // The agent stays reserved only so long for the customer to start.
-        state.add_timer(deadline, super::Timer::ConfirmationExpires(request_id.clone()));
+        state.add_timer(deadline, super::state::Timer::ConfirmationExpires(request_id.clone()));
         Ok(None)
     }
 
@@ -293,16 +222,16 @@ impl Center {
         if let Some(email) = &start.email {
             properties.insert("EmailAddress".into(), json!(email));
         }
-        let interaction_id = InteractionId::new(random_id("I"));
-        batch.statement(records::interaction_created(&records::NewInteraction {
-            id: interaction_id.as_str(),
-            request_id: request_id.as_str(),
-            queue: &request.queue,
-            customer: &serde_json::to_string(&customer).unwrap_or_default(),
-            properties: &Value::Object(properties.clone()).to_string(),
+        let interaction_id = InteractionId::new(self.new_id("I"));
+        batch.record(Record::InteractionCreated(NewInteraction {
+            id: interaction_id.clone(),
+            request: request_id.clone(),
+            queue: request.queue.clone(),
+            customer: customer.clone(),
+            properties: properties.clone(),
             at: now,
         }));
-        batch.statement(records::chat_request_status(request_id.as_str(), "chatting"));
+        batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Chatting });
         let reserved = match &request.phase {
             RequestPhase::Confirmed { agent, .. } => Some(agent.clone()),
             _ => None,
@@ -406,7 +335,7 @@ impl Center {
                         self.drain_router(state, batch, now);
                         state.items.remove(&item);
                         state.interactions.remove(&interaction);
-                        batch.statement(records::interaction_ended(interaction.as_str(), None, now));
+                        batch.record(Record::InteractionEnded { id: interaction.clone(), disposition: None, at: now });
                         let ended = ReportBody::InteractionEnded(InteractionEnded {
                             reason: EndReason::Abandoned,
                             agent: None,
@@ -441,14 +370,15 @@ impl Center {
     ) {
         if let Some(request) = state.requests.remove(request_id) {
             state.request_by_token.remove(&request.token_hash);
-            batch.statement(records::chat_request_ended(request_id.as_str(), now));
+            batch.record(Record::ChatRequestEnded { id: request_id.clone(), at: now });
+            batch.close_stream(&request.stream);
         }
     }
 
     pub(super) fn customer_connection_closed(&self, state: &mut State, connection: ConnectionId, now: Timestamp) {
         for request in state.requests.values_mut() {
-            if request.stream.bound_connection() == Some(connection) {
-                request.stream.unbind(connection);
+            if request.bound == Some(connection) {
+                request.bound = None;
                 request.unbound_since = Some(now);
             }
         }

@@ -1,10 +1,12 @@
 //! Interactions (chats): offers, accept and reject, the message relay,
 //! typing, leave, transfer, property changes and mark done.
 
-use super::{AgentSession, Center, ChatRequest, Interaction, InteractionPhase, Refusal, RequestPhase, State, refuse};
-use crate::records;
+use super::batch::Batch;
+use super::state::{AgentSession, ChatRequest, Interaction, InteractionPhase, RequestPhase, State};
+use super::{Center, Refusal, refuse};
 use crate::routing::Target;
-use crate::stream::Batch;
+use crate::storage::{NewMessage, Record, Sender};
+use switchboard_protocol::ids::AgentId;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
@@ -77,13 +79,13 @@ impl Center {
                     return Err(refuse(FailureCode::InvalidState, "the chat is over; mark it done"));
                 }
                 let from = self.agent_party(state, session_id);
-                let sender = format!("agent:{}", from.id.as_ref().map(|id| id.as_str()).unwrap_or_default());
+                let sender = Sender::Agent(from.id.clone().unwrap_or_else(|| AgentId::new("")));
                 self.post_message(
                     state,
                     batch,
                     &interaction_id,
                     from,
-                    &sender,
+                    sender,
                     Some(&message.client_id),
                     &message.text,
                     now,
@@ -138,13 +140,12 @@ impl Center {
     }
 
     pub(super) fn store_owner(batch: &mut Batch, interaction: &Interaction, owner: Option<&SessionId>) {
-        let properties = Value::Object(interaction.properties.clone()).to_string();
-        batch.statement(records::interaction_owner(
-            interaction.id.as_str(),
-            owner.map(SessionId::as_str),
-            &properties,
-            interaction.version,
-        ));
+        batch.record(Record::InteractionOwner {
+            id: interaction.id.clone(),
+            owner: owner.cloned(),
+            properties: interaction.properties.clone(),
+            version: interaction.version,
+        });
     }
 
     /// Associates the interaction with `session`: `OP-Session-ID`, then
@@ -255,7 +256,7 @@ impl Center {
         let party = self.agent_party(state, session_id);
         let joined = format!("{} joined the chat.", party.name);
         let system = Party { kind: PartyKind::System, id: None, name: "Switchboard".into() };
-        self.post_message(state, batch, interaction_id, system, "system", None, &joined, now)?;
+        self.post_message(state, batch, interaction_id, system, Sender::System, None, &joined, now)?;
         Ok(None)
     }
 
@@ -315,7 +316,7 @@ impl Center {
         batch: &mut Batch,
         interaction_id: &InteractionId,
         from: Party,
-        sender: &str,
+        sender: Sender,
         client_id: Option<&ClientMessageId>,
         text: &str,
         now: Timestamp,
@@ -331,7 +332,7 @@ impl Center {
             return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
         };
         if let Some(client_id) = client_id
-            && let Some(existing) = interaction.client_ids.get(&(sender.to_owned(), client_id.clone()))
+            && let Some(existing) = interaction.client_ids.get(&(sender.clone(), client_id.clone()))
         {
             // A resend after a reconnect: stored and delivered once already.
             return Ok(Some(json!({ "messageId": existing })));
@@ -339,16 +340,15 @@ impl Center {
         let message_id = interaction.next_message_id;
         interaction.next_message_id += 1;
         if let Some(client_id) = client_id {
-            interaction.client_ids.insert((sender.to_owned(), client_id.clone()), message_id);
+            interaction.client_ids.insert((sender.clone(), client_id.clone()), message_id);
         }
-        let party = serde_json::to_string(&from).unwrap_or_default();
-        batch.statement(records::message_inserted(&records::NewMessage {
-            interaction: interaction_id.as_str(),
+        batch.record(Record::MessageInserted(NewMessage {
+            interaction: interaction_id.clone(),
             message_id,
             sender,
-            client_id: client_id.map(ClientMessageId::as_str),
-            party: &party,
-            text,
+            client_id: client_id.cloned(),
+            party: from.clone(),
+            text: text.to_owned(),
             at: now,
         }));
         let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
@@ -570,7 +570,11 @@ impl Center {
         if let Some(mut interaction) = state.interactions.remove(interaction_id) {
             state.items.remove(&interaction.item);
             interaction.phase = InteractionPhase::Ended;
-            batch.statement(records::interaction_ended(interaction_id.as_str(), disposition, now));
+            batch.record(Record::InteractionEnded {
+                id: interaction_id.clone(),
+                disposition: disposition.map(str::to_owned),
+                at: now,
+            });
             let ended = ReportBody::InteractionEnded(InteractionEnded {
                 reason: EndReason::Done,
                 agent: Self::session_agent(state, session_id),

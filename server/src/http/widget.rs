@@ -28,7 +28,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The demo host page: a fake shop with the one-tag snippet.
-pub const DEMO_SHOP: &str = include_str!("../../www/demo/shop.html");
+pub const DEMO_SHOP: &str = include_str!("../../../www/demo/shop.html");
 
 /// The demo shop's own policy: an ordinary strict site that allows the
 /// widget's frame and the loader, and no `'wasm-unsafe-eval'`.

@@ -1,0 +1,158 @@
+//! The live state the core keeps: agent sessions, chat requests,
+//! interactions, router items and timers.
+
+use super::batch::StreamLog;
+use super::ids::ConnectionId;
+use crate::routing::{ItemId, Router};
+use crate::storage::{PropertyWatch, Sender};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
+use switchboard_protocol::message::agent::AgentState;
+use switchboard_protocol::message::event::Party;
+use switchboard_protocol::time::Timestamp;
+
+pub(crate) struct AgentSession {
+    pub id: SessionId,
+    pub token_hash: String,
+    pub agent: AgentId,
+    pub state: AgentState,
+    pub state_since: Timestamp,
+    pub stream: StreamLog,
+    /// The connection bound to the session's stream.
+    pub bound: Option<ConnectionId>,
+    pub unbound_since: Option<Timestamp>,
+    pub interactions: BTreeSet<InteractionId>,
+    /// `registerClient`: property changes of interactions it does not hold.
+    pub property_watch: Option<PropertyWatch>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum RequestPhase {
+    /// In the virtual queue.
+    Waiting,
+    /// An agent is reserved; the customer was asked to confirm by `deadline`.
+    Notified { agent: AgentId, deadline: Timestamp },
+    /// The customer confirmed; StartChat was sent; waiting for `startChat`
+    /// until `deadline` (the agent stays reserved until then).
+    Confirmed { agent: AgentId, deadline: Timestamp },
+    /// The chat interaction exists.
+    Chatting { interaction: InteractionId },
+}
+
+pub(crate) struct ChatRequest {
+    pub id: ServiceRequestId,
+    pub token_hash: String,
+    pub service: String,
+    pub queue: String,
+    pub user_id: Option<String>,
+    pub appdata: Map<String, Value>,
+    pub stream: StreamLog,
+    /// The customer connection attached to the request's stream.
+    pub bound: Option<ConnectionId>,
+    pub phase: RequestPhase,
+    /// The customer confirmed once; a later reservation needs no new question.
+    pub confirmed: bool,
+    pub item: Option<ItemId>,
+    /// The last queue status pushed, to push only changes.
+    pub last_status: Option<(u32, u32, u8, Option<u64>)>,
+    /// Since when no connection is attached (an abandoned request ends
+    /// after the resume grace period).
+    pub unbound_since: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum InteractionPhase {
+    /// Waiting in the router.
+    Queued,
+    Offered {
+        session: SessionId,
+        deadline: Timestamp,
+    },
+    Active {
+        session: SessionId,
+    },
+    Ended,
+}
+
+pub(crate) struct Interaction {
+    pub id: InteractionId,
+    pub request: ServiceRequestId,
+    pub queue: String,
+    pub customer: Party,
+    pub subject: Option<String>,
+    pub created_at: Timestamp,
+    pub properties: Map<String, Value>,
+    pub version: u64,
+    pub item: ItemId,
+    pub phase: InteractionPhase,
+    pub next_message_id: u64,
+    /// The transcript so far, in memory: what `chat.transcript` sends when
+    /// the chat is associated (reading SQLite there would miss messages whose
+    /// commit is still in flight).
+    pub transcript: Vec<switchboard_protocol::message::event::ChatMessage>,
+    /// `(sender, client id)` → message id: a resend is stored once.
+    pub client_ids: HashMap<(Sender, ClientMessageId), u64>,
+    /// The agent left the chat (wrap-up continues until markDone).
+    pub agent_left: bool,
+    /// The customer left the chat.
+    pub customer_left: bool,
+    /// The agent reserved for this new chat, whose offer waits for the
+    /// verdict of a classification that routes by category (see
+    /// `category_routing`). None once offered, moved or revoked.
+    pub awaiting_category: Option<AgentId>,
+}
+
+/// What a router item stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ItemOwner {
+    Request(ServiceRequestId),
+    Interaction(InteractionId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    OfferExpires(InteractionId),
+    ConfirmationExpires(ServiceRequestId),
+}
+
+pub(crate) struct State {
+    pub sessions: HashMap<SessionId, AgentSession>,
+    pub session_of_agent: HashMap<AgentId, SessionId>,
+    pub requests: HashMap<ServiceRequestId, ChatRequest>,
+    pub request_by_token: HashMap<String, ServiceRequestId>,
+    pub interactions: HashMap<InteractionId, Interaction>,
+    pub items: HashMap<ItemId, ItemOwner>,
+    pub router: Router,
+    pub timers: BTreeMap<(Timestamp, u64), Timer>,
+    pub next_timer: u64,
+    /// Queue positions may have changed: push status to waiting customers.
+    pub queue_dirty: bool,
+    /// Chats created since the last `take_auto_service_runs`: the services
+    /// configured to run on every new chat run for them.
+    pub auto_services: Vec<InteractionId>,
+}
+
+impl State {
+    pub fn new(router: Router) -> Self {
+        Self {
+            sessions: HashMap::new(),
+            session_of_agent: HashMap::new(),
+            requests: HashMap::new(),
+            request_by_token: HashMap::new(),
+            interactions: HashMap::new(),
+            items: HashMap::new(),
+            router,
+            timers: BTreeMap::new(),
+            next_timer: 0,
+            queue_dirty: false,
+            auto_services: Vec::new(),
+        }
+    }
+
+    pub fn add_timer(&mut self, at: Timestamp, timer: Timer) {
+        self.next_timer += 1;
+        self.timers.insert((at, self.next_timer), timer);
+    }
+}
+

@@ -1,0 +1,113 @@
+//! `/ws/supervisor`: login, the center snapshot, and the reporting stream.
+
+use super::batch::Batch;
+use super::connections::Endpoint;
+use super::{ConnectionId, Core, Output, recovering};
+use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::supervisor::{CenterSnapshot, Subscribed, SupervisorCommand, SupervisorProfile};
+use switchboard_protocol::time::Timestamp;
+
+impl Core {
+    /// `login`, once the edge has checked the password (`verified`).
+    pub fn handle_supervisor_login(
+        &mut self,
+        connection: ConnectionId,
+        request: &Request<SupervisorCommand>,
+        verified: bool,
+        now: Timestamp,
+    ) {
+        self.heard_from(connection, Endpoint::Supervisor, now);
+        let SupervisorCommand::Login(login) = &request.command else {
+            return self.respond_now(connection, request.failure(Failure::new(FailureCode::InvalidRequest, "not a login")));
+        };
+        if !verified {
+            tracing::info!(agent = %login.id, "supervisor login refused: wrong id or password");
+            let failure = Failure::new(FailureCode::AuthenticationFailed, "Unknown agent id or wrong password.");
+            return self.respond_now(connection, request.failure(failure));
+        }
+        if !self.center.config.is_supervisor(login.id.as_str()) {
+            tracing::info!(agent = %login.id, "supervisor login refused: not a supervisor");
+            self.set_supervisor(connection, None);
+            let failure = Failure::new(FailureCode::Forbidden, format!("agent `{}` is not a supervisor", login.id));
+            return self.respond_now(connection, request.failure(failure));
+        }
+        self.set_supervisor(connection, Some(login.id.clone()));
+        tracing::info!(supervisor = %login.id, "supervisor logged in");
+        let name = self.center.config.agent(login.id.as_str()).map(|entry| entry.name.clone());
+        let profile = SupervisorProfile { id: login.id.clone(), name: name.unwrap_or_else(|| login.id.to_string()) };
+        self.respond_now(connection, request.success(serde_json::to_value(profile).ok()));
+    }
+
+    fn set_supervisor(&mut self, connection: ConnectionId, supervisor: Option<switchboard_protocol::ids::AgentId>) {
+        if let Some(known) = self.connections.get_mut(&connection) {
+            known.supervisor = supervisor;
+        }
+    }
+
+    /// Every `/ws/supervisor` request but `login`.
+    pub fn handle_supervisor_request(
+        &mut self,
+        connection: ConnectionId,
+        request: &Request<SupervisorCommand>,
+        now: Timestamp,
+    ) {
+        let logged_in = self.heard_from(connection, Endpoint::Supervisor, now).supervisor.is_some();
+        if !logged_in {
+            let failure = Failure::new(FailureCode::NotBound, "log in first (send `login`)");
+            return self.respond_now(connection, request.failure(failure));
+        }
+        if self.failed {
+            return self.respond_now(connection, request.failure(recovering()));
+        }
+        let mut outputs = Vec::new();
+        match &request.command {
+            SupervisorCommand::Login(_) => {
+                let failure = Failure::new(FailureCode::InvalidRequest, "login needs the password check");
+                outputs.push(Output::Respond { connection, response: request.failure(failure) });
+            }
+            SupervisorCommand::GetSnapshot => {
+                let snapshot = serde_json::to_value(self.center_snapshot(now)).ok();
+                outputs.push(Output::Respond { connection, response: request.success(snapshot) });
+            }
+            SupervisorCommand::SubscribeReports(subscribe) => {
+                // What a snapshot reflects, and so what a subscription
+                // without replay starts after.
+                let last = self.center.reports.committed_seq();
+                match subscribe.after_seq {
+                    Some(requested) if requested > last => {
+                        let message =
+                            format!("afterSeq {requested} is ahead of the reporting stream, which ends at {last}");
+                        let failure = Failure::new(FailureCode::InvalidValue, message);
+                        outputs.push(Output::Respond { connection, response: request.failure(failure) });
+                    }
+                    after => {
+                        let response = request.success(serde_json::to_value(Subscribed { last_seq: last }).ok());
+                        let after = after.unwrap_or(last);
+                        let interaction = subscribe.interaction.clone();
+                        outputs.push(Output::Subscribe { connection, after, interaction, response });
+                    }
+                }
+            }
+            SupervisorCommand::UnsubscribeReports => {
+                outputs.push(Output::Unsubscribe { connection });
+                outputs.push(Output::Respond { connection, response: request.success(None) });
+            }
+            SupervisorCommand::WatchSnapshot => {
+                // The success goes out before the first snapshot frame.
+                outputs.push(Output::Respond { connection, response: request.success(None) });
+                outputs.push(Output::Watch { connection, watching: true });
+            }
+            SupervisorCommand::UnwatchSnapshot => {
+                outputs.push(Output::Watch { connection, watching: false });
+                outputs.push(Output::Respond { connection, response: request.success(None) });
+            }
+        }
+        self.finish(Batch::new(), outputs);
+    }
+
+    /// The whole center at `now`, as supervisors see it.
+    pub fn center_snapshot(&self, now: Timestamp) -> CenterSnapshot {
+        self.center.center_snapshot(&self.state, now)
+    }
+}

@@ -1,0 +1,66 @@
+//! A connection's outbound queue: the one way frames reach its socket's
+//! writer task (`ws::write_loop`).
+
+use crate::core::ConnectionId;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// The sending half of a connection's bounded outbound queue and its close
+/// signal. Cloning shares it.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    pub connection: ConnectionId,
+    frames: mpsc::Sender<Arc<str>>,
+    /// A bind's response and replay: sent before anything queued later,
+    /// and not limited by the queue (a resume's gap may be long; it is
+    /// bounded by the stream's history the client asks for).
+    first: mpsc::UnboundedSender<Arc<str>>,
+    /// Set once, with the reason: the writer and the reader both stop. A
+    /// separate signal, so a full queue cannot swallow it.
+    closing: Arc<watch::Sender<Option<&'static str>>>,
+}
+
+/// The writer task's side of an `Outbox`.
+pub struct OutboxReceiver {
+    pub frames: mpsc::Receiver<Arc<str>>,
+    pub first: mpsc::UnboundedReceiver<Arc<str>>,
+    pub closing: watch::Receiver<Option<&'static str>>,
+}
+
+impl Outbox {
+    /// A queue of `capacity` frames for one connection.
+    pub fn channel(connection: ConnectionId, capacity: usize) -> (Self, OutboxReceiver) {
+        let (frames, frames_receiver) = mpsc::channel(capacity.max(1));
+        let (first, first_receiver) = mpsc::unbounded_channel();
+        let (closing, closing_receiver) = watch::channel(None);
+        let outbox = Self { connection, frames, first, closing: Arc::new(closing) };
+        (outbox, OutboxReceiver { frames: frames_receiver, first: first_receiver, closing: closing_receiver })
+    }
+
+    /// Queues a frame. `false` means the client is too slow (queue full) or
+    /// gone; the caller closes it and it resumes by `seq` later.
+    pub fn push(&self, frame: Arc<str>) -> bool {
+        self.frames.try_send(frame).is_ok()
+    }
+
+    /// Queues a frame ahead of everything queued with `push` (a bind's
+    /// response and replay). `false` only when the connection is gone.
+    pub fn push_first(&self, frame: Arc<str>) -> bool {
+        self.first.send(frame).is_ok()
+    }
+
+    /// Closes the connection (reading and writing stop at once, even when
+    /// the client has not read for a while).
+    pub fn close(&self, reason: &'static str) {
+        self.closing.send_if_modified(|current| {
+            let first = current.is_none();
+            current.get_or_insert(reason);
+            first
+        });
+    }
+
+    /// A receiver that sees the close signal (for the read loop).
+    pub fn closing(&self) -> watch::Receiver<Option<&'static str>> {
+        self.closing.subscribe()
+    }
+}

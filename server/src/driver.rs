@@ -1,0 +1,252 @@
+//! The thin tokio driver of the pure core: it owns the core's lock, the
+//! storage, delivery (the outbound queues) and the spawned work (services,
+//! snapshot watchers), feeds the core its inputs with the time, and does
+//! what the core's outputs say.
+//!
+//! Two locks, always taken in this order: the core, then delivery. An input
+//! runs under the core's lock; the outputs it produced are taken under the
+//! delivery lock, which is acquired before the core's is released, so
+//! outputs of successive inputs are acted on in the core's order while the
+//! core already handles the next input (and a storage read for a resume,
+//! done under the delivery lock, never holds the core).
+
+use crate::clock::{now, random_id};
+use crate::config::Config;
+use crate::core::{ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
+use crate::delivery::{Delivery, Outbox, OutboxReceiver};
+use crate::services::Services;
+use crate::storage::Storage;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use switchboard_protocol::message::supervisor::{CenterSnapshot, SupervisorMessage};
+use switchboard_protocol::time::Timestamp;
+use tokio::task::JoinHandle;
+
+/// How often timers (offer and confirmation deadlines, session expiry) run.
+pub const TICK: Duration = Duration::from_millis(200);
+
+/// How often a watched snapshot is compared with the last one sent.
+const SNAPSHOT_POLL: Duration = Duration::from_secs(1);
+
+/// What a client is told when its connection is closed because the center
+/// rebuilt itself from storage: resume and carry on.
+const REBUILT: &str = "the server recovered from a storage failure: resume";
+
+/// The running center. Cheap to clone.
+#[derive(Clone)]
+pub struct Driver {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    config: Arc<Config>,
+    core: Mutex<Core>,
+    delivery: Mutex<Delivery>,
+    storage: Arc<dyn Storage>,
+    services: Services,
+    /// This process's part of every connection id.
+    node: u32,
+    next_connection: AtomicU64,
+    watchers: Mutex<HashMap<ConnectionId, JoinHandle<()>>>,
+    runtime: tokio::runtime::Handle,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock would be a bug; keep serving rather than
+    // fail every later request.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Ids from the operating system's randomness (128 bits: they serve as
+/// bearer secrets).
+fn os_ids() -> IdSource {
+    Box::new(random_id)
+}
+
+impl Driver {
+    /// Starts the center on `storage`, rebuilding what it holds. Must be
+    /// called inside a tokio runtime.
+    pub fn start(config: Config, storage: Arc<dyn Storage>) -> Result<Self, StartError> {
+        let config = Arc::new(config);
+        let core = Core::start(config.clone(), storage.as_ref(), os_ids(), now())?;
+        let delivery = Delivery::new(storage.clone(), storage.last_report_seq()?);
+        let mut node_bytes = [0u8; 4];
+        // A node id only needs to differ between the nodes of one domain.
+        if getrandom::fill(&mut node_bytes).is_err() {
+            node_bytes = std::process::id().to_le_bytes();
+        }
+        let services = Services::from_config(&config.esp);
+        let shared = Arc::new(Shared {
+            config,
+            core: Mutex::new(core),
+            delivery: Mutex::new(delivery),
+            storage,
+            services,
+            node: u32::from_le_bytes(node_bytes),
+            next_connection: AtomicU64::new(1),
+            watchers: Mutex::new(HashMap::new()),
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let driver = Self { shared };
+        // The rebuild's own writes (sessions of removed agents end).
+        driver.act_on_outputs(lock(&driver.shared.core));
+        Ok(driver)
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.shared.config
+    }
+
+    /// Runs `input` on the core, then acts on what it produced.
+    pub fn run(&self, input: impl FnOnce(&mut Core)) {
+        let mut core = lock(&self.shared.core);
+        input(&mut core);
+        self.act_on_outputs(core);
+    }
+
+    /// Reads the core (a getter; no outputs).
+    pub fn read<T>(&self, read: impl FnOnce(&Core) -> T) -> T {
+        read(&lock(&self.shared.core))
+    }
+
+    /// A new connection on `endpoint`: its id, outbox and the writer's side.
+    pub fn open_connection(&self, endpoint: Endpoint, queue: usize) -> (Outbox, OutboxReceiver) {
+        let local = self.shared.next_connection.fetch_add(1, Ordering::Relaxed);
+        let connection = ConnectionId::new(self.shared.node, local);
+        let (outbox, receiver) = Outbox::channel(connection, queue);
+        lock(&self.shared.delivery).register(outbox.clone());
+        self.run(|core| core.handle_connection_opened(connection, endpoint, now()));
+        (outbox, receiver)
+    }
+
+    /// The connection is gone.
+    pub fn close_connection(&self, connection: ConnectionId) {
+        self.run(|core| core.handle_connection_closed(connection, now()));
+        lock(&self.shared.delivery).remove(connection);
+        if let Some(watcher) = lock(&self.shared.watchers).remove(&connection) {
+            watcher.abort();
+        }
+    }
+
+    /// Runs the core's timers every [`TICK`] until the process stops.
+    pub async fn run_timers(self) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.run(|core| core.handle_tick(now()));
+        }
+    }
+
+    /// Acts on the core's outputs: under the delivery lock, taken before
+    /// the core's is let go (see the module doc).
+    fn act_on_outputs(&self, mut core: MutexGuard<'_, Core>) {
+        let mut outputs = Vec::new();
+        while let Some(output) = core.poll_output() {
+            outputs.push(output);
+        }
+        if outputs.is_empty() {
+            return;
+        }
+        let mut delivery = lock(&self.shared.delivery);
+        drop(core);
+        for output in outputs {
+            match output {
+                Output::Persist { batch, records } => {
+                    let driver = self.clone();
+                    let on_outcome = Box::new(move |outcome| driver.run(|core| core.handle_commit(batch, outcome)));
+                    self.shared.storage.submit(records, on_outcome);
+                }
+                Output::Deliver(committed) => delivery.deliver(committed),
+                Output::Respond { connection, response } => delivery.respond(connection, response),
+                Output::Attach { connection, stream, after, through, response } => {
+                    delivery.attach(connection, stream, after, through, response);
+                }
+                Output::Subscribe { connection, after, interaction, response } => {
+                    delivery.subscribe(connection, after, interaction, response);
+                }
+                Output::Unsubscribe { connection } => delivery.unsubscribe(connection),
+                Output::Watch { connection, watching } => {
+                    let outbox = delivery.outbox(connection).cloned();
+                    self.watch(connection, outbox.filter(|_| watching));
+                }
+                Output::RunService(job) => self.spawn_service(job),
+                Output::Rebuild => {
+                    let driver = self.clone();
+                    // Not here: rebuilding takes the core's lock, and this
+                    // holds delivery's.
+                    self.shared.runtime.spawn(async move { driver.rebuild() });
+                }
+            }
+        }
+    }
+
+    /// Replaces a failed core with one rebuilt from storage, and closes every
+    /// connection so that clients resume from what is stored.
+    fn rebuild(&self) {
+        let mut core = lock(&self.shared.core);
+        if !core.is_failed() || core.pending_batches() > 0 {
+            return;
+        }
+        self.shared.storage.lift_fence();
+        let rebuilt = Core::start(self.shared.config.clone(), self.shared.storage.as_ref(), os_ids(), now());
+        let last_report_seq = self.shared.storage.last_report_seq();
+        match (rebuilt, last_report_seq) {
+            (Ok(rebuilt), Ok(last_report_seq)) => {
+                *core = rebuilt;
+                tracing::warn!("the center was rebuilt from storage after a failed commit; clients resume");
+                lock(&self.shared.delivery).close_all(REBUILT, last_report_seq);
+                for (_, watcher) in lock(&self.shared.watchers).drain() {
+                    watcher.abort();
+                }
+                self.act_on_outputs(core);
+            }
+            (Err(error), _) => tracing::error!(%error, "could not rebuild the center from storage; retrying"),
+            (_, Err(error)) => tracing::error!(%error, "could not read the reporting stream; retrying"),
+        }
+    }
+
+    fn spawn_service(&self, job: ServiceJob) {
+        let driver = self.clone();
+        self.shared.runtime.spawn(async move {
+            let outcome =
+                driver.shared.services.run(job.service(), job.request().clone(), job.context().clone()).await;
+            driver.run(|core| core.handle_service_result(job, outcome, now()));
+        });
+    }
+
+    /// Starts (with an outbox) or stops the connection's snapshot watcher.
+    fn watch(&self, connection: ConnectionId, outbox: Option<Outbox>) {
+        let mut watchers = lock(&self.shared.watchers);
+        if let Some(watcher) = watchers.remove(&connection) {
+            watcher.abort();
+        }
+        if let Some(outbox) = outbox {
+            let driver = self.clone();
+            watchers.insert(connection, self.shared.runtime.spawn(async move { driver.watch_snapshot(outbox).await }));
+        }
+    }
+
+    /// Sends a snapshot now and then whenever it changed.
+    async fn watch_snapshot(self, outbox: Outbox) {
+        let mut last: Option<CenterSnapshot> = None;
+        let mut tick = tokio::time::interval(SNAPSHOT_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let snapshot = self.read(|core| core.center_snapshot(now()));
+            // `time` changes every poll; only the content counts as a change.
+            let content = CenterSnapshot { time: Timestamp::default(), ..snapshot.clone() };
+            if last.as_ref() == Some(&content) {
+                continue;
+            }
+            last = Some(content);
+            if !outbox.push(Arc::from(SupervisorMessage::Snapshot { snapshot }.to_json())) {
+                outbox.close("too slow: watch the snapshot again");
+                return;
+            }
+        }
+    }
+}
