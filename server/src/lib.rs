@@ -22,6 +22,7 @@ pub mod reporting;
 pub mod routing;
 pub mod seq_log;
 pub mod services;
+pub mod storage;
 pub mod store;
 pub mod stream;
 pub mod widget_http;
