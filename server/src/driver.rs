@@ -211,8 +211,7 @@ impl Driver {
     fn spawn_service(&self, job: ServiceJob) {
         let driver = self.clone();
         self.shared.runtime.spawn(async move {
-            let outcome =
-                driver.shared.services.run(job.service(), job.request().clone(), job.context().clone()).await;
+            let outcome = driver.shared.services.run(job.service(), job.request().clone(), job.context().clone()).await;
             driver.run(|core| core.handle_service_result(job, outcome, now()));
         });
     }

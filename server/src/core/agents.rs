@@ -9,10 +9,10 @@ use crate::routing::Presence;
 use crate::storage::{Record, SessionEndCause};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::ids::{AgentId, SessionId, SessionToken};
 use switchboard_protocol::message::agent::{AgentCommand, AgentProfile, AgentState, SessionSnapshot};
 use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::message::event::{EventBody, EventError, SessionEndReason, SessionEnded};
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{AgentLoggedIn, AgentLoggedOut, AgentStateChanged, ReportBody};
@@ -83,7 +83,14 @@ impl Center {
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
             let moved = self.move_interactions(state, batch, &old, &session, now);
             session.interactions = moved;
-            self.end_session(state, batch, &old, SessionEndReason::TakenOver, "Your session was opened elsewhere.", now);
+            self.end_session(
+                state,
+                batch,
+                &old,
+                SessionEndReason::TakenOver,
+                "Your session was opened elsewhere.",
+                now,
+            );
         }
         // After the old session's agent.loggedOut, when this is a takeover.
         let logged_in = ReportBody::AgentLoggedIn(AgentLoggedIn { agent: agent.clone(), session: id.clone() });

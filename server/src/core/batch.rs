@@ -125,7 +125,13 @@ impl Batch {
         let interaction = interaction.cloned();
         let report = Report { seq, time: now, interaction: interaction.clone(), body };
         let frame: Arc<str> = Arc::from(SupervisorMessage::Report { report }.to_json());
-        self.records.push(Record::Report { seq, at: now, interaction: interaction.clone(), kind, frame: frame.clone() });
+        self.records.push(Record::Report {
+            seq,
+            at: now,
+            interaction: interaction.clone(),
+            kind,
+            frame: frame.clone(),
+        });
         self.reports.push(ReportFrame { seq, interaction, frame });
         self
     }

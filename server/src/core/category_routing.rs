@@ -14,10 +14,10 @@
 //! fault, bounded by the service's `timeout_ms`): the reserved agent gets
 //! the offer only if the chat stays where it is.
 
+use super::Center;
 use super::batch::Batch;
 use super::service_jobs::ROUTING;
 use super::state::{InteractionPhase, State};
-use super::Center;
 use crate::config::EspKind;
 use crate::routing::{ItemState, Target};
 use crate::storage::Record;

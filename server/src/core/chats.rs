@@ -6,9 +6,9 @@ use super::state::{AgentSession, ChatRequest, Interaction, InteractionPhase, Req
 use super::{Center, Refusal, refuse};
 use crate::routing::Target;
 use crate::storage::{NewMessage, Record, Sender};
-use switchboard_protocol::ids::AgentId;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
+use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;

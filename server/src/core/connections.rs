@@ -89,7 +89,12 @@ impl Core {
 
     /// Notes that `connection` was heard from, registering it on `endpoint`
     /// when unknown (a connection of the core this one replaced).
-    pub(super) fn heard_from(&mut self, connection: ConnectionId, endpoint: Endpoint, now: Timestamp) -> &mut Connection {
+    pub(super) fn heard_from(
+        &mut self,
+        connection: ConnectionId,
+        endpoint: Endpoint,
+        now: Timestamp,
+    ) -> &mut Connection {
         let known = self.connections.entry(connection).or_insert_with(|| Connection {
             endpoint,
             heard: now,
@@ -132,16 +137,14 @@ impl Core {
         }
         if !prepare.override_existing && self.state.session_of_agent.contains_key(agent) {
             tracing::info!(agent = %agent, "login needs confirmation: a session exists");
-            let question = format!(
-                "Agent {agent} already has a session open. Take it over? The other window will be logged out."
-            );
+            let question =
+                format!("Agent {agent} already has a session open. Take it over? The other window will be logged out.");
             return self.respond_now(connection, request.confirm(question));
         }
         let mut batch = Batch::new();
         let (session, token) = self.center.create_session(&mut self.state, &mut batch, agent, now);
         tracing::info!(agent = %agent, session = %session, takeover = prepare.override_existing, "session created");
-        let response =
-            request.success_with_resource(SessionResource { id: session, data: prepare.redacted(), token });
+        let response = request.success_with_resource(SessionResource { id: session, data: prepare.redacted(), token });
         self.finish(batch, vec![Output::Respond { connection, response }]);
     }
 

@@ -34,18 +34,20 @@ impl Center {
         let outcome = match &request.command {
             CustomerCommand::Connect => self.connect(state, batch, request_id, now),
             CustomerCommand::StartChat(start) => self.start_chat(state, batch, request_id, start, now),
-            CustomerCommand::SendMessage(message) => Self::chatting(state, request_id).and_then(|(interaction, party)| {
-                self.post_message(
-                    state,
-                    batch,
-                    &interaction,
-                    party,
-                    Sender::Customer,
-                    Some(&message.client_id),
-                    &message.text,
-                    now,
-                )
-            }),
+            CustomerCommand::SendMessage(message) => {
+                Self::chatting(state, request_id).and_then(|(interaction, party)| {
+                    self.post_message(
+                        state,
+                        batch,
+                        &interaction,
+                        party,
+                        Sender::Customer,
+                        Some(&message.client_id),
+                        &message.text,
+                        now,
+                    )
+                })
+            }
             CustomerCommand::Typing(typing) => Self::chatting(state, request_id).map(|(interaction, party)| {
                 self.typing(state, batch, &interaction, party, typing.typing, now);
                 None

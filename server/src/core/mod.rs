@@ -194,7 +194,12 @@ impl Core {
     /// (open sessions, waiting requests, open chats). What the rebuild itself
     /// must store (sessions of agents no longer configured end) comes out
     /// as the first [`Output::Persist`].
-    pub fn start(config: Arc<Config>, storage: &dyn Storage, ids: IdSource, now: Timestamp) -> Result<Self, StartError> {
+    pub fn start(
+        config: Arc<Config>,
+        storage: &dyn Storage,
+        ids: IdSource,
+        now: Timestamp,
+    ) -> Result<Self, StartError> {
         let router = routing_outputs::router_for(&config)?;
         let reports = ReportLog::new(storage.last_report_seq()?);
         let services_on_new_chat = crate::services::Services::from_config(&config.esp).on_chat_created();

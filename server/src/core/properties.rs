@@ -12,8 +12,8 @@
 //! (queued or offered), the routing side (EventAttachedDataChanged on the
 //! reporting stream).
 
-use super::chats::{OP_SESSION_ID, interaction_target};
 use super::batch::Batch;
+use super::chats::{OP_SESSION_ID, interaction_target};
 use super::state::{InteractionPhase, State};
 use super::{Center, Refusal, refuse};
 use crate::storage::{PropertyWatch, Record};

@@ -1,9 +1,9 @@
 //! Acting on the router's outputs (offers, revocations), deadlines, and
 //! pushing queue status to waiting customers.
 
-use super::chats::{interaction_target, request_target};
 use super::Center;
 use super::batch::Batch;
+use super::chats::{interaction_target, request_target};
 use super::service_jobs::ROUTING;
 use super::state::{InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};

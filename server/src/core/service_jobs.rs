@@ -14,17 +14,17 @@
 //! new chat, asked by `routing` (no session to answer). After a
 //! classification, routing may move the waiting chat (`category_routing`).
 
-use super::chats::interaction_target;
 use super::batch::Batch;
+use super::chats::interaction_target;
 use super::state::{Interaction, InteractionPhase, State};
 use super::{Center, Core, refuse};
 use crate::services::{InteractionContext, ServiceAction, ServiceFault, ServiceOutput, ServiceRequest};
 use crate::storage::Sender;
 use serde_json::{Map, Value, json};
-use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::ids::{InteractionId, RequestId, SessionId};
 use switchboard_protocol::message::agent::{AgentCommand, ChangeProperties};
 use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::envelope::Response;
 use switchboard_protocol::message::event::{EventBody, Party, PartyKind, ThirdPartyFault, ThirdPartyResponse};
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
@@ -80,7 +80,12 @@ impl ServiceJob {
 
 impl Core {
     /// A service the driver ran for `job` answered (or failed, or timed out).
-    pub fn handle_service_result(&mut self, job: ServiceJob, outcome: Result<ServiceOutput, ServiceFault>, now: Timestamp) {
+    pub fn handle_service_result(
+        &mut self,
+        job: ServiceJob,
+        outcome: Result<ServiceOutput, ServiceFault>,
+        now: Timestamp,
+    ) {
         if self.failed {
             return;
         }
@@ -137,7 +142,12 @@ impl Center {
 
     /// The jobs of the services that run for every new chat, for the chats
     /// created since the last call.
-    pub(super) fn take_auto_service_jobs(&self, state: &mut State, batch: &mut Batch, now: Timestamp) -> Vec<ServiceJob> {
+    pub(super) fn take_auto_service_jobs(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        now: Timestamp,
+    ) -> Vec<ServiceJob> {
         let created: Vec<InteractionId> = std::mem::take(&mut state.auto_services);
         if created.is_empty() || self.services_on_new_chat.is_empty() {
             return Vec::new();

@@ -155,4 +155,3 @@ impl State {
         self.timers.insert((at, self.next_timer), timer);
     }
 }
-

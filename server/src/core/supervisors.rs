@@ -19,7 +19,8 @@ impl Core {
     ) {
         self.heard_from(connection, Endpoint::Supervisor, now);
         let SupervisorCommand::Login(login) = &request.command else {
-            return self.respond_now(connection, request.failure(Failure::new(FailureCode::InvalidRequest, "not a login")));
+            return self
+                .respond_now(connection, request.failure(Failure::new(FailureCode::InvalidRequest, "not a login")));
         };
         if !verified {
             tracing::info!(agent = %login.id, "supervisor login refused: wrong id or password");

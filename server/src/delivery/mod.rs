@@ -39,7 +39,12 @@ pub struct Delivery {
 impl Delivery {
     /// Delivery for a center whose reports up to `last_report_seq` are stored.
     pub fn new(storage: Arc<dyn Storage>, last_report_seq: u64) -> Self {
-        Self { storage, outboxes: HashMap::new(), streams: HashMap::new(), reports: ReportDelivery::new(last_report_seq) }
+        Self {
+            storage,
+            outboxes: HashMap::new(),
+            streams: HashMap::new(),
+            reports: ReportDelivery::new(last_report_seq),
+        }
     }
 
     /// A new connection's outbox.
@@ -130,7 +135,8 @@ impl Delivery {
             return;
         };
         let response = Arc::from(ServerMessage::Response(response).to_json());
-        if let Err(error) = self.reports.subscribe(self.storage.as_ref(), outbox.clone(), after, interaction, response) {
+        if let Err(error) = self.reports.subscribe(self.storage.as_ref(), outbox.clone(), after, interaction, response)
+        {
             tracing::error!(%error, "could not replay stored reports");
             outbox.close("could not replay the reports; subscribe again");
         }

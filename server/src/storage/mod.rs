@@ -26,7 +26,7 @@
 pub mod memory;
 pub mod record;
 pub mod sqlite;
-
+mod writer;
 
 #[cfg(test)]
 mod contract;

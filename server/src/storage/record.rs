@@ -17,33 +17,81 @@ use switchboard_protocol::time::Timestamp;
 pub enum Record {
     /// An event of an agent session's or a chat request's stream, as the
     /// frame clients receive (`stream` is the session or request id).
-    StreamEvent { stream: Arc<str>, seq: u64, at: Timestamp, frame: Arc<str> },
+    StreamEvent {
+        stream: Arc<str>,
+        seq: u64,
+        at: Timestamp,
+        frame: Arc<str>,
+    },
     /// A report of the reporting stream, as the frame supervisors receive.
-    Report { seq: u64, at: Timestamp, interaction: Option<InteractionId>, kind: &'static str, frame: Arc<str> },
+    Report {
+        seq: u64,
+        at: Timestamp,
+        interaction: Option<InteractionId>,
+        kind: &'static str,
+        frame: Arc<str>,
+    },
 
-    SessionCreated { id: SessionId, token_hash: String, agent: AgentId, at: Timestamp, state: AgentState },
-    SessionState { id: SessionId, state: AgentState },
+    SessionCreated {
+        id: SessionId,
+        token_hash: String,
+        agent: AgentId,
+        at: Timestamp,
+        state: AgentState,
+    },
+    SessionState {
+        id: SessionId,
+        state: AgentState,
+    },
     /// Ends an open session (no effect on an ended one).
-    SessionEnded { id: SessionId, at: Timestamp, reason: SessionEndCause },
+    SessionEnded {
+        id: SessionId,
+        at: Timestamp,
+        reason: SessionEndCause,
+    },
     /// The session's `registerClient` registration (`None`: not registered).
-    SessionPropertyWatch { id: SessionId, watch: Option<PropertyWatch> },
+    SessionPropertyWatch {
+        id: SessionId,
+        watch: Option<PropertyWatch>,
+    },
 
     ChatRequestCreated(NewChatRequest),
-    ChatRequestStatus { id: ServiceRequestId, status: RequestStatus },
+    ChatRequestStatus {
+        id: ServiceRequestId,
+        status: RequestStatus,
+    },
     /// Back to the end of its queue (re-queued after a missed confirmation):
     /// status `Waiting`, `enqueued_at = at`.
-    ChatRequestRequeued { id: ServiceRequestId, at: Timestamp },
+    ChatRequestRequeued {
+        id: ServiceRequestId,
+        at: Timestamp,
+    },
     /// Ends an open request (no effect on an ended one).
-    ChatRequestEnded { id: ServiceRequestId, at: Timestamp },
+    ChatRequestEnded {
+        id: ServiceRequestId,
+        at: Timestamp,
+    },
 
     InteractionCreated(NewInteraction),
     /// Who controls the interaction now (`None`: queued again, status
     /// `Queued`; else `Active`), with its properties and their version.
-    InteractionOwner { id: InteractionId, owner: Option<SessionId>, properties: Map<String, Value>, version: u64 },
+    InteractionOwner {
+        id: InteractionId,
+        owner: Option<SessionId>,
+        properties: Map<String, Value>,
+        version: u64,
+    },
     /// Routing moved a waiting interaction to another queue (no effect on an ended one).
-    InteractionRequeued { id: InteractionId, queue: String },
+    InteractionRequeued {
+        id: InteractionId,
+        queue: String,
+    },
     /// Ends an open interaction (no effect on an ended one).
-    InteractionEnded { id: InteractionId, disposition: Option<String>, at: Timestamp },
+    InteractionEnded {
+        id: InteractionId,
+        disposition: Option<String>,
+        at: Timestamp,
+    },
 
     /// A transcript line. `(interaction, message_id)` is unique, and so is
     /// `(interaction, sender, client_id)` when a client id is given.

@@ -1,0 +1,238 @@
+//! Each [`Record`] as one static SQL text with its parameters, and the text
+//! forms of the typed columns. The SQL and the stored text are those of
+//! today's `records.rs`, so old and new builds read each other's rows.
+
+use super::super::{InteractionStatus, PropertyWatch, Record, RequestStatus, Sender, SessionEndCause};
+use rusqlite::types::Value as SqlValue;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::time::Timestamp;
+
+/// One SQL statement with its parameters.
+pub(super) struct Statement {
+    pub sql: &'static str,
+    pub params: Vec<SqlValue>,
+}
+
+impl Statement {
+    fn new(sql: &'static str, params: Vec<SqlValue>) -> Self {
+        Self { sql, params }
+    }
+}
+
+/// The statement that stores `record`. Fails only for a value SQLite cannot
+/// hold (a number above `i64::MAX`), which fails its batch.
+pub(super) fn statement(record: &Record) -> Result<Statement, rusqlite::Error> {
+    Ok(match record {
+        Record::StreamEvent { stream, seq, at, frame } => Statement::new(
+            "INSERT INTO stream_events (stream, seq, time, body) VALUES (?1, ?2, ?3, ?4)",
+            vec![text(stream), integer(*seq)?, time(*at)?, text(frame)],
+        ),
+        Record::Report { seq, at, interaction, kind, frame } => Statement::new(
+            "INSERT INTO reports (seq, time, interaction_id, kind, frame) VALUES (?1, ?2, ?3, ?4, ?5)",
+            vec![
+                integer(*seq)?,
+                time(*at)?,
+                optional(interaction.as_ref().map(InteractionId::as_str)),
+                text(kind),
+                text(frame),
+            ],
+        ),
+        Record::SessionCreated { id, token_hash, agent, at, state } => Statement::new(
+            "INSERT INTO agent_sessions (id, token_hash, agent_id, created_at, state) VALUES (?1, ?2, ?3, ?4, ?5)",
+            vec![text(id.as_str()), text(token_hash), text(agent.as_str()), time(*at)?, json(state)?],
+        ),
+        Record::SessionState { id, state } => {
+            Statement::new("UPDATE agent_sessions SET state = ?2 WHERE id = ?1", vec![text(id.as_str()), json(state)?])
+        }
+        Record::SessionEnded { id, at, reason } => Statement::new(
+            "UPDATE agent_sessions SET ended_at = ?2, end_reason = ?3 WHERE id = ?1 AND ended_at IS NULL",
+            vec![text(id.as_str()), time(*at)?, text(end_cause_text(*reason))],
+        ),
+        Record::SessionPropertyWatch { id, watch } => Statement::new(
+            "UPDATE agent_sessions SET property_watch = ?2 WHERE id = ?1",
+            vec![text(id.as_str()), watch.as_ref().map(watch_json).transpose()?.unwrap_or(SqlValue::Null)],
+        ),
+        Record::ChatRequestCreated(request) => Statement::new(
+            "INSERT INTO chat_requests (id, token_hash, service, queue, user_id, customer_number, appdata, \
+             created_at, enqueued_at, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 'waiting')",
+            vec![
+                text(request.id.as_str()),
+                text(&request.token_hash),
+                text(&request.service),
+                text(&request.queue),
+                optional(request.user_id.as_deref()),
+                optional(request.customer_number.as_deref()),
+                json(&request.appdata)?,
+                time(request.at)?,
+            ],
+        ),
+        Record::ChatRequestStatus { id, status } => Statement::new(
+            "UPDATE chat_requests SET status = ?2 WHERE id = ?1",
+            vec![text(id.as_str()), text(request_status_text(*status))],
+        ),
+        Record::ChatRequestRequeued { id, at } => Statement::new(
+            "UPDATE chat_requests SET status = 'waiting', enqueued_at = ?2 WHERE id = ?1",
+            vec![text(id.as_str()), time(*at)?],
+        ),
+        Record::ChatRequestEnded { id, at } => Statement::new(
+            "UPDATE chat_requests SET status = 'ended', ended_at = ?2 WHERE id = ?1 AND ended_at IS NULL",
+            vec![text(id.as_str()), time(*at)?],
+        ),
+        Record::InteractionCreated(interaction) => Statement::new(
+            "INSERT INTO interactions (id, request_id, queue, customer, properties, version, status, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, 'queued', ?6)",
+            vec![
+                text(interaction.id.as_str()),
+                text(interaction.request.as_str()),
+                text(&interaction.queue),
+                json(&interaction.customer)?,
+                json(&interaction.properties)?,
+                time(interaction.at)?,
+            ],
+        ),
+        Record::InteractionOwner { id, owner, properties, version } => Statement::new(
+            "UPDATE interactions SET owner_session = ?2, status = CASE WHEN ?2 IS NULL THEN 'queued' ELSE 'active' END, \
+             properties = ?3, version = ?4 WHERE id = ?1",
+            vec![
+                text(id.as_str()),
+                optional(owner.as_ref().map(|s| s.as_str())),
+                json(properties)?,
+                integer(*version)?,
+            ],
+        ),
+        Record::InteractionRequeued { id, queue } => Statement::new(
+            "UPDATE interactions SET queue = ?2 WHERE id = ?1 AND ended_at IS NULL",
+            vec![text(id.as_str()), text(queue)],
+        ),
+        Record::InteractionEnded { id, disposition, at } => Statement::new(
+            "UPDATE interactions SET status = 'ended', disposition = ?2, ended_at = ?3 WHERE id = ?1 AND ended_at IS NULL",
+            vec![text(id.as_str()), optional(disposition.as_deref()), time(*at)?],
+        ),
+        Record::MessageInserted(message) => Statement::new(
+            "INSERT INTO messages (interaction_id, message_id, sender, client_id, party, text, time) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            vec![
+                text(message.interaction.as_str()),
+                integer(message.message_id)?,
+                SqlValue::Text(sender_text(&message.sender)),
+                optional(message.client_id.as_ref().map(|id| id.as_str())),
+                json(&message.party)?,
+                text(&message.text),
+                time(message.at)?,
+            ],
+        ),
+    })
+}
+
+// ----- the text forms of typed columns -----
+
+/// As today's `format!("{reason:?}")` of the protocol's `SessionEndReason`.
+fn end_cause_text(cause: SessionEndCause) -> &'static str {
+    match cause {
+        SessionEndCause::TakenOver => "TakenOver",
+        SessionEndCause::LoggedOut => "LoggedOut",
+        SessionEndCause::Expired => "Expired",
+        SessionEndCause::ServerShutdown => "ServerShutdown",
+        SessionEndCause::AgentRemoved => "AgentRemoved",
+    }
+}
+
+fn request_status_text(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Waiting => "waiting",
+        RequestStatus::Notified => "notified",
+        RequestStatus::Confirmed => "confirmed",
+        RequestStatus::Chatting => "chatting",
+        RequestStatus::Ended => "ended",
+    }
+}
+
+/// A stored request status.
+pub(super) fn parse_request_status(text: &str) -> Option<RequestStatus> {
+    match text {
+        "waiting" => Some(RequestStatus::Waiting),
+        "notified" => Some(RequestStatus::Notified),
+        "confirmed" => Some(RequestStatus::Confirmed),
+        "chatting" => Some(RequestStatus::Chatting),
+        "ended" => Some(RequestStatus::Ended),
+        _ => None,
+    }
+}
+
+/// A stored interaction status (the writer only ever stores these three).
+pub(super) fn parse_interaction_status(text: &str) -> Option<InteractionStatus> {
+    match text {
+        "queued" => Some(InteractionStatus::Queued),
+        "active" => Some(InteractionStatus::Active),
+        "ended" => Some(InteractionStatus::Ended),
+        _ => None,
+    }
+}
+
+pub(super) fn sender_text(sender: &Sender) -> String {
+    match sender {
+        Sender::Customer => "customer".to_owned(),
+        Sender::Agent(agent) => format!("agent:{agent}"),
+        Sender::Service(name) => format!("service:{name}"),
+        Sender::System => "system".to_owned(),
+    }
+}
+
+pub(super) fn parse_sender(text: &str) -> Option<Sender> {
+    match text {
+        "customer" => return Some(Sender::Customer),
+        "system" => return Some(Sender::System),
+        _ => {}
+    }
+    if let Some(agent) = text.strip_prefix("agent:") {
+        return Some(Sender::Agent(agent.into()));
+    }
+    text.strip_prefix("service:").map(|name| Sender::Service(name.to_owned()))
+}
+
+/// The property-watch column: `{"interactions":[...]}`, the serde shape of
+/// the center's `PropertyWatch` before the typed boundary.
+#[derive(Serialize, Deserialize)]
+pub(super) struct WatchColumn {
+    interactions: BTreeSet<InteractionId>,
+}
+
+impl From<WatchColumn> for PropertyWatch {
+    fn from(column: WatchColumn) -> Self {
+        PropertyWatch { interactions: column.interactions }
+    }
+}
+
+fn watch_json(watch: &PropertyWatch) -> Result<SqlValue, rusqlite::Error> {
+    json(&WatchColumn { interactions: watch.interactions.clone() })
+}
+
+// ----- parameters -----
+
+fn text(value: &str) -> SqlValue {
+    SqlValue::Text(value.to_owned())
+}
+
+fn optional(value: Option<&str>) -> SqlValue {
+    value.map_or(SqlValue::Null, text)
+}
+
+fn time(value: Timestamp) -> Result<SqlValue, rusqlite::Error> {
+    integer(value.as_millis())
+}
+
+/// SQLite integers are signed; a larger value fails its batch rather than
+/// being stored as a negative number.
+fn integer(value: u64) -> Result<SqlValue, rusqlite::Error> {
+    i64::try_from(value)
+        .map(SqlValue::Integer)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+}
+
+fn json<T: Serialize>(value: &T) -> Result<SqlValue, rusqlite::Error> {
+    serde_json::to_string(value)
+        .map(SqlValue::Text)
+        .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+}
