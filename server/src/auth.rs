@@ -33,6 +33,16 @@ pub fn verify_password(phc: Option<&str>, password: &str) -> bool {
     Argon2::default().verify_password(password.as_bytes(), &hash).is_ok() && known
 }
 
+/// A token's fingerprint for storage and comparison: BLAKE2b-256 in hex. The
+/// token itself (128 random bits) is never stored, so a copied database does
+/// not let anyone resume a session or a chat.
+pub fn token_hash(token: &str) -> String {
+    use blake2::digest::consts::U32;
+    use blake2::{Blake2b, Digest};
+    let digest = Blake2b::<U32>::digest(token.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,14 +65,4 @@ mod tests {
     fn the_decoy_is_a_valid_phc_string() {
         assert!(PasswordHash::new(DECOY_HASH).is_ok());
     }
-}
-
-/// A token's fingerprint for storage and comparison: BLAKE2b-256 in hex. The
-/// token itself (128 random bits) is never stored, so a copied database does
-/// not let anyone resume a session or a chat.
-pub fn token_hash(token: &str) -> String {
-    use blake2::digest::consts::U32;
-    use blake2::{Blake2b, Digest};
-    let digest = Blake2b::<U32>::digest(token.as_bytes());
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }

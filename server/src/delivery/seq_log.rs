@@ -86,6 +86,7 @@ impl<T> SeqLog<T> {
     }
 
     /// How many items are in memory.
+    #[cfg(test)]
     pub fn in_memory(&self) -> usize {
         self.recent.len()
     }
