@@ -249,3 +249,6 @@ impl Driver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -74,6 +74,7 @@ fn a_failed_commit_answers_internal_delivers_nothing_and_the_core_rebuilds_from_
     assert!(events(&answered, "chat.message").is_empty(), "the customer sees nothing of it");
     assert!(events(&harness.frames(desk), "chat.message").is_empty(), "nor does the agent");
     assert_eq!(harness.rebuilds, 1, "the core was rebuilt from storage");
+    assert!(harness.closed(desk).is_some() && harness.closed(customer).is_some(), "clients resume from storage");
     let stored = harness.storage.transcript(&InteractionId::new(&interaction)).expect("reads");
     assert!(stored.iter().all(|line| line.text != "Lost?"), "nothing of the failed batch is stored");
 

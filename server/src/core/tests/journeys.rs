@@ -289,3 +289,25 @@ templates = { ack = "Hello {CustomerName}, we are on it." }
     let fault = harness.frames(desk);
     assert_eq!(events(&fault, "Event3rdServerFault")[0]["data"]["reason"], "unknown-service", "{fault:?}");
 }
+
+#[test]
+fn a_supervisor_subscribes_and_gets_each_committed_report_once() {
+    let mut harness = Harness::new(config(""));
+    let board = harness.connect(Endpoint::Supervisor);
+    harness.supervisor(board, json!({"command": "getSnapshot"}));
+    assert_eq!(harness.frames(board)[0]["failure"]["code"], "not-bound", "log in first");
+    harness.supervisor(board, json!({"command": "login", "data": {"id": "sam", "password": "x"}}));
+    assert_eq!(harness.frames(board)[0]["result"], "success");
+    harness.supervisor(board, json!({"command": "subscribeReports", "data": {"afterSeq": 0}}));
+    assert_eq!(harness.frames(board)[0]["data"]["lastSeq"], 0);
+
+    let (desk, session) = harness.desk("alice");
+    harness.agent(desk, json!({"command": "ready", "target": session}));
+    let reports = harness.frames(board);
+    let seqs: Vec<u64> = reports.iter().filter_map(|frame| frame["report"]["seq"].as_u64()).collect();
+    assert_eq!(seqs, [1, 2], "logged in, then ready: {reports:?}");
+
+    // Ahead of the stream: refused.
+    harness.supervisor(board, json!({"command": "subscribeReports", "data": {"afterSeq": 9}}));
+    assert_eq!(harness.frames(board)[0]["failure"]["code"], "invalid-value");
+}

@@ -27,7 +27,7 @@ const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkZWNveQ$Y3aVq3
 
 /// Two agents in the Billing group (alice takes two chats), one in Sales,
 /// a supervisor, and the chat-delay service on the Billing queue.
-pub fn config(extra: &str) -> Config {
+pub(crate) fn config(extra: &str) -> Config {
     let text = format!(
         r#"
 disposition_required = true
