@@ -1524,8 +1524,8 @@ fn secrets_are_redacted_in_debug() {
 fn session_and_interaction_targets_print_as_dot_paths() {
     let session = SessionId::from("S1");
     let interaction = InteractionId::from("I7");
-    let session_target = TargetPath::for_session(&session).unwrap();
-    let interaction_target = TargetPath::for_interaction(&session, &interaction).unwrap();
+    let session_target = TargetPath::for_session(&session);
+    let interaction_target = TargetPath::for_interaction(&session, &interaction);
     assert_eq!(session_target, target("S1"));
     assert_eq!(interaction_target, target("S1.I7"));
     assert_eq!(session_target.depth(), 1);

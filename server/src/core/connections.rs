@@ -210,7 +210,7 @@ impl Core {
             let failure = refuse(FailureCode::InvalidTarget, "name the session to bind: `<session>`");
             return self.respond_now(connection, request.failure(failure));
         };
-        let session = SessionId::new(target.session_id());
+        let session = SessionId::from(&target.segments()[0]);
         let bound = self.connections.get(&connection).and_then(|known| known.session.clone());
         if let Some(bound) = bound.filter(|bound| *bound != session) {
             let message = format!("this connection is bound to session {bound} already; open a new connection");

@@ -12,7 +12,7 @@ use super::super::{
 use super::statements::{WatchColumn, parse_interaction_status, parse_request_status, parse_sender};
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
-use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
 use switchboard_protocol::time::Timestamp;
 
 pub(super) fn open_sessions(connection: &Connection) -> Result<Vec<StoredSession>, StorageError> {
@@ -31,7 +31,7 @@ pub(super) fn open_sessions(connection: &Connection) -> Result<Vec<StoredSession
             };
             Ok(StoredSession {
                 state: parse_json("agent_sessions", &id, "state", &state)?,
-                id: SessionId::new(id),
+                id: parse_id("agent_sessions", &id, "id", &id)?,
                 token_hash,
                 agent: AgentId::new(agent),
                 property_watch,
@@ -80,7 +80,7 @@ fn decode_chat_request(raw: RawChatRequest) -> Result<StoredChatRequest, Storage
         parse_request_status(&raw.status).ok_or_else(|| unknown_status("chat_requests", &raw.id, &raw.status))?;
     Ok(StoredChatRequest {
         appdata: parse_json("chat_requests", &raw.id, "appdata", &raw.appdata)?,
-        id: ServiceRequestId::new(raw.id),
+        id: parse_id("chat_requests", &raw.id, "id", &raw.id)?,
         token_hash: raw.token_hash,
         service: raw.service,
         queue: raw.queue,
@@ -139,11 +139,15 @@ fn decode_interaction(raw: RawInteraction) -> Result<StoredInteraction, StorageE
     Ok(StoredInteraction {
         customer: parse_json("interactions", &raw.id, "customer", &raw.customer)?,
         properties: parse_json("interactions", &raw.id, "properties", &raw.properties)?,
-        id: InteractionId::new(raw.id),
-        request: ServiceRequestId::new(raw.request),
+        id: parse_id("interactions", &raw.id, "id", &raw.id)?,
+        request: parse_id("interactions", &raw.id, "request_id", &raw.request)?,
         queue: raw.queue,
         version: raw.version as u64,
-        owner: raw.owner.map(SessionId::new),
+        owner: raw
+            .owner
+            .as_deref()
+            .map(|owner| parse_id("interactions", &raw.id, "owner_session", owner))
+            .transpose()?,
         enqueued_at: timestamp(raw.enqueued_at),
         created_at: timestamp(raw.created_at),
     })
@@ -259,6 +263,17 @@ fn timestamp(millis: i64) -> Timestamp {
 fn parse_json<T: DeserializeOwned>(table: &str, row: &str, column: &str, text: &str) -> Result<T, StorageError> {
     serde_json::from_str(text)
         .map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column} {text:?} does not parse: {error}")))
+}
+
+/// An id column, parsed once here (outside text: a damaged row must not
+/// become an id that is not one).
+fn parse_id<T: std::str::FromStr<Err = switchboard_protocol::ids::IdError>>(
+    table: &str,
+    row: &str,
+    column: &str,
+    text: &str,
+) -> Result<T, StorageError> {
+    text.parse().map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column}: {error}")))
 }
 
 fn unknown_status(table: &str, row: &str, status: &str) -> StorageError {
