@@ -2071,3 +2071,19 @@ mod supervisor_wire {
         }
     }
 }
+
+/// Ids in `data` follow the segment rules like ids in targets: a bad one is
+/// refused with a message that says what is wrong, echoing the request.
+#[test]
+fn a_bad_interaction_id_in_data_is_refused_with_its_reason() {
+    let text = r#"{"id":"r9","command":"registerClient","target":"S1","data":{"eventPropertiesChanged":true,"interactions":["I/1"]}}"#;
+    let rejection = switchboard_protocol::message::envelope::Request::<AgentCommand>::decode_str(text)
+        .expect_err("the id is refused");
+    assert_eq!(rejection.failure.code, FailureCode::InvalidRequest, "{rejection:?}");
+    assert!(
+        rejection.failure.message.contains("the interaction id has `/` at byte 1"),
+        "{}",
+        rejection.failure.message
+    );
+    assert_eq!(rejection.id.as_ref().map(|id| id.as_str()), Some("r9"));
+}
