@@ -1,13 +1,31 @@
 //! Identifiers that travel on the wire.
 //!
 //! Each is a distinct type so that a session id can never be passed where an
-//! interaction id is expected. They are opaque strings: the server chooses
-//! their form and clients only compare and echo them.
+//! interaction id is expected. The server chooses their form and clients only
+//! compare and echo them. The ids that name resources in targets (session,
+//! interaction, chat request) are parsed: they follow the segment rules.
 
 use crate::target::{MAX_SEGMENT_LEN, Segment, is_segment_char};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+
+/// `Display` (the text) and `Debug` (the type and the text) of an id.
+macro_rules! id_text {
+    ($name:ident) => {
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+    };
+}
 
 macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident) => {
@@ -26,17 +44,7 @@ macro_rules! opaque_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
-            }
-        }
+        id_text!($name);
 
         impl From<&str> for $name {
             fn from(value: &str) -> Self {
@@ -122,17 +130,7 @@ macro_rules! resource_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
-            }
-        }
+        id_text!($name);
 
         impl From<&str> for $name {
             /// As [`new`](Self::new): for ids this program made.
