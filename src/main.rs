@@ -1,5 +1,5 @@
 //! The agent desktop's entry point: mounts the app, nothing else.
 
 fn main() {
-    leptos::mount::mount_to_body(switchboard_app::App);
+    leptos::mount::mount_to_body(switchboard_app::desk::App);
 }

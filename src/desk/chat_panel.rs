@@ -1,13 +1,14 @@
 //! The components of the working area: offers, the chat list and the open
 //! chat (transcript, composer, finish, transfer, properties). They only draw
-//! [`crate::chats`] data and send [`UserAction`]s; every rule lives there.
+//! [`super::chats`] data and send [`UserAction`]s; every rule lives there.
 
-use crate::alert;
-use crate::chats::parse_value;
-use crate::chats::{ChatView, Delivery, Line, OfferView, seconds_left, value_text};
-use crate::connection::use_connection;
-use crate::desk::{UserAction, format_elapsed};
-use crate::transfer::{check_target, known_targets};
+use super::alert;
+use super::chats::parse_value;
+use super::chats::{ChatView, Delivery, Line, OfferView, seconds_left, value_text};
+use super::transfer::{check_target, known_targets};
+use super::use_connection;
+use super::view::UserAction;
+use super::words::format_elapsed;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;

@@ -5,7 +5,7 @@
 //! connection module hands it every event and every settled request whose id
 //! it was told to [`track`](Chats::track).
 
-use crate::desk::describe_failure;
+use super::words::describe_failure;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};

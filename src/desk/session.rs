@@ -1,169 +1,85 @@
-//! The one module that owns the agent WebSocket.
+//! The desktop's sans-IO session: the protocol crate's [`AgentClient`] and
+//! the [`DeskView`] folded from it, with the rules that join them.
 //!
-//! A `Driver` holds the sans-IO [`AgentClient`], the socket and the
-//! timers, and is the only code that reads the clock (`Date.now()`). Every
-//! input (a user action, a frame, a closed socket, a timer) runs as one
-//! *step*: hand the input to the client, then `flush`: send what the client
-//! queued, fold its outputs into the [`DeskView`], follow its phase (close the
-//! socket when the session ended, schedule a reconnect when it was lost) and
-//! re-arm the request-deadline timer. The view is published to a signal after
-//! the step, outside the driver's borrow.
-//!
-//! Components see only [`Connection`]: a read-only view signal and a way to
-//! send [`UserAction`]s. Tests build one from any signal and callback with
-//! [`provide_connection_with`], so no component needs a server.
+//! It turns [`UserAction`]s into client commands and remembers which request
+//! was for which offer or chat; it reads frames, folds the client's outputs
+//! into the view after every input ([`DeskSession::settle`]), accepts
+//! offers for auto-answer, and says whether it wants a socket, when its
+//! next request deadline is and how long to wait before reconnecting. No
+//! socket, no timer, no clock: `now` and the randomness come in as
+//! arguments, so the whole of it is tested natively; `socket` drives it.
 
-use crate::auto_answer;
+use super::auto_answer;
+use super::chats::Tracked;
+use super::view::{DeskView, UserAction, check_credentials};
+use super::wire;
 use crate::backoff::Backoff;
-use crate::chats::Tracked;
-use crate::desk::{DeskView, UserAction, check_credentials};
-use crate::wire;
-use futures::channel::mpsc;
-use futures::future::poll_fn;
-use futures::{SinkExt, StreamExt};
-use gloo_net::websocket::futures::WebSocket;
-use gloo_net::websocket::{Message, State};
 use leptos::logging::warn;
-use leptos::prelude::*;
-use leptos::task::spawn_local;
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
 use std::time::Duration;
 use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
 use switchboard_protocol::ids::{InteractionId, RequestId};
 use switchboard_protocol::message::agent::ChangeProperties;
 use switchboard_protocol::time::Timestamp;
 
-/// Where the agent endpoint lives on the page's own origin.
-pub const AGENT_SOCKET_PATH: &str = "/ws/agent";
 /// How long a request may wait for its answer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What components get from the context: the view to draw and a way to act.
-#[derive(Clone, Copy, Debug)]
-pub struct Connection {
-    view: ReadSignal<DeskView>,
-    actions: UnsyncCallback<UserAction>,
-}
-
-impl Connection {
-    /// The desktop's state, to read reactively.
-    pub fn view(&self) -> ReadSignal<DeskView> {
-        self.view
-    }
-
-    /// Asks for something; the answer shows up in `view`.
-    pub fn send(&self, action: UserAction) {
-        self.actions.run(action);
-    }
-}
-
-/// Opens nothing yet: the socket is opened on the first login. Provides the
-/// live connection to every component below the caller.
-pub fn provide_connection() -> Connection {
-    let (view, publish) = signal(DeskView::default());
-    let driver = Driver::new(agent_socket_url_of_page(), publish);
-    let actions = UnsyncCallback::new(move |action: UserAction| {
-        Driver::step(&driver, move |driver, now| driver.on_action(action, now));
-    });
-    provide_connection_with(view, actions)
-}
-
-/// Provides a connection made of any view signal and action handler (tests,
-/// demos).
-pub fn provide_connection_with(view: ReadSignal<DeskView>, actions: UnsyncCallback<UserAction>) -> Connection {
-    let connection = Connection { view, actions };
-    provide_context(connection);
-    connection
-}
-
-/// The connection provided above this component.
-pub fn use_connection() -> Connection {
-    expect_context()
-}
-
-/// `ws://host/ws/agent`, or `wss://` when the page came over https.
-pub fn agent_socket_url(page_protocol: &str, host: &str) -> String {
-    let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
-    format!("{scheme}://{host}{AGENT_SOCKET_PATH}")
-}
-
-fn agent_socket_url_of_page() -> String {
-    let location = window().location();
-    agent_socket_url(&location.protocol().unwrap_or_default(), &location.host().unwrap_or_default())
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_millis(js_sys::Date::now() as u64)
-}
-
-type Shared = Rc<RefCell<Driver>>;
-
-struct Driver {
-    /// Itself, for the tasks and timers it starts.
-    me: Weak<RefCell<Driver>>,
-    url: String,
+pub struct DeskSession {
     client: AgentClient,
     view: DeskView,
-    publish: WriteSignal<DeskView>,
-    /// Frames for the current socket's task; `None` when there is no socket.
-    socket: Option<mpsc::UnboundedSender<String>>,
-    /// Bumped whenever a socket is replaced or closed on purpose, so reports
-    /// from an older socket are ignored.
-    generation: u64,
-    request_timer: Option<TimeoutHandle>,
-    retry_timer: Option<TimeoutHandle>,
+    /// The view as last handed out by [`DeskSession::changed_view`].
+    published: DeskView,
     backoff: Backoff,
+    /// The server's frames no longer make sense (lost events, a garbled
+    /// answer): start over on a fresh socket, resuming from the last `seq`.
+    reconnect: bool,
 }
 
-impl Driver {
-    fn new(url: String, publish: WriteSignal<DeskView>) -> Shared {
-        Rc::new_cyclic(|me| {
-            RefCell::new(Driver {
-                me: me.clone(),
-                url,
-                client: AgentClient::new(REQUEST_TIMEOUT),
-                view: DeskView::default(),
-                publish,
-                socket: None,
-                generation: 0,
-                request_timer: None,
-                retry_timer: None,
-                backoff: Backoff::agent_desktop(),
-            })
+impl Default for DeskSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DeskSession {
+    pub fn new() -> Self {
+        Self {
+            client: AgentClient::new(REQUEST_TIMEOUT),
+            view: DeskView::default(),
+            published: DeskView::default(),
+            backoff: Backoff::agent_desktop(),
+            reconnect: false,
+        }
+    }
+
+    // ----- getters -----
+
+    pub fn view(&self) -> &DeskView {
+        &self.view
+    }
+
+    pub fn phase(&self) -> &Phase {
+        self.client.phase()
+    }
+
+    /// A socket is needed from login until the session is over (while
+    /// `Disconnected` too: the next socket resumes it).
+    pub fn wants_socket(&self) -> bool {
+        !matches!(self.client.phase(), Phase::LoggedOut | Phase::Ended(_))
+    }
+
+    /// The view if it changed since the last call.
+    pub fn changed_view(&mut self) -> Option<DeskView> {
+        (self.view != self.published).then(|| {
+            self.published = self.view.clone();
+            self.published.clone()
         })
-    }
-
-    /// Runs one input, flushes, and publishes the view once the borrow ends.
-    fn step(shared: &Shared, input: impl FnOnce(&mut Driver, Timestamp) + 'static) {
-        let Ok(mut driver) = shared.try_borrow_mut() else {
-            // Only reachable if publishing ever ran an action synchronously:
-            // run it right after the current step instead of panicking.
-            let shared = Rc::clone(shared);
-            spawn_local(async move { Driver::step(&shared, input) });
-            return;
-        };
-        let now = now();
-        let before = driver.view.clone();
-        input(&mut driver, now);
-        driver.flush(now);
-        let changed = (driver.view != before).then(|| driver.view.clone());
-        let publish = driver.publish;
-        drop(driver);
-        if let Some(view) = changed {
-            publish.set(view);
-        }
-    }
-
-    fn step_weak(me: &Weak<RefCell<Driver>>, input: impl FnOnce(&mut Driver, Timestamp) + 'static) {
-        if let Some(shared) = me.upgrade() {
-            Driver::step(&shared, input);
-        }
     }
 
     // ----- inputs -----
 
-    fn on_action(&mut self, action: UserAction, now: Timestamp) {
+    /// What the agent asked for.
+    pub fn handle_action(&mut self, action: UserAction, now: Timestamp) {
         let quiet = matches!(action, UserAction::Typing { .. });
         let changes_session = matches!(
             action,
@@ -281,11 +197,9 @@ impl Driver {
         self.view.chats.chat(chat).map_or(0, |chat| chat.version)
     }
 
-    fn on_frame(&mut self, generation: u64, text: String, now: Timestamp) {
-        if generation != self.generation {
-            return;
-        }
-        let message = match wire::decode(&text) {
+    /// A text frame from the server.
+    pub fn handle_frame(&mut self, text: &str, now: Timestamp) {
+        let message = match wire::decode(text) {
             Ok(message) => message,
             Err(error) => {
                 warn!("ignored a frame: {error}");
@@ -303,165 +217,82 @@ impl Driver {
                 if self.view.session.is_none() {
                     self.view.login.error = Some("The server sent an answer this page does not understand.".into());
                 }
-                self.close_socket();
+                // At once, so that `settle` shows it; the driver then
+                // replaces the socket.
                 self.client.handle_disconnect();
+                self.reconnect = true;
             }
         }
     }
 
-    fn on_closed(&mut self, generation: u64) {
-        if generation != self.generation {
-            return; // closed on purpose, or replaced
-        }
-        self.socket = None;
-        self.client.handle_disconnect();
-    }
-
-    fn on_retry(&mut self, now: Timestamp) {
-        self.retry_timer = None;
-        if let Err(error) = self.client.reconnect(now) {
+    /// A socket opened: a session that lost its socket binds again and
+    /// resumes after the last `seq` it saw.
+    pub fn handle_connected(&mut self, now: Timestamp) {
+        if matches!(self.client.phase(), Phase::Disconnected { .. })
+            && let Err(error) = self.client.reconnect(now)
+        {
             warn!("no reconnect: {error}");
         }
     }
 
-    fn on_request_deadline(&mut self, now: Timestamp) {
-        self.request_timer = None;
+    /// The socket closed or was dropped.
+    pub fn handle_disconnected(&mut self) {
+        self.reconnect = false;
+        // A session already disconnected (a protocol violation, or a socket
+        // that never opened for the resume) has nothing more in flight.
+        if !matches!(self.client.phase(), Phase::Disconnected { .. }) {
+            self.client.handle_disconnect();
+        }
+    }
+
+    /// A request's deadline passed.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
         self.client.handle_timeout(now);
     }
 
-    // ----- acting on the client's outputs -----
+    // ----- outputs -----
 
-    fn flush(&mut self, now: Timestamp) {
-        self.transmit();
+    /// Folds what the last input caused into the view: outputs, the phase,
+    /// auto-answer's accepts. Returns whether the socket must be replaced.
+    pub fn settle(&mut self, now: Timestamp) -> bool {
         if self.view.absorb(&mut self.client, now).logged_out {
             self.log_out_locally();
         } else {
             auto_answer::accept_offers(&mut self.view, &mut self.client, now);
-            self.transmit();
         }
-
-        match self.client.phase() {
-            Phase::Bound { .. } => self.backoff.reset(),
-            // The server is done with this socket; so are we.
-            Phase::Ended(_) => self.close_socket(),
-            _ => {}
+        if let Phase::Bound { .. } = self.client.phase() {
+            self.backoff.reset();
         }
-
-        let disconnected = matches!(self.client.phase(), Phase::Disconnected { .. });
-        if disconnected && self.retry_timer.is_none() {
-            let delay = self.backoff.next_delay(js_sys::Math::random());
-            let me = self.me.clone();
-            self.retry_timer =
-                set_timeout_with_handle(move || Driver::step_weak(&me, |driver, now| driver.on_retry(now)), delay).ok();
-        } else if !disconnected && let Some(timer) = self.retry_timer.take() {
-            timer.clear();
-        }
-
-        if let Some(timer) = self.request_timer.take() {
-            timer.clear();
-        }
-        if let Some(deadline) = self.client.poll_timeout() {
-            let me = self.me.clone();
-            self.request_timer = set_timeout_with_handle(
-                move || Driver::step_weak(&me, |driver, now| driver.on_request_deadline(now)),
-                deadline.saturating_since(now),
-            )
-            .ok();
-        }
+        std::mem::take(&mut self.reconnect)
     }
 
-    /// Sends what the client queued, opening the socket if needed.
-    fn transmit(&mut self) {
+    /// The next frame to write.
+    pub fn poll_transmit(&mut self) -> Option<String> {
         while let Some(request) = self.client.poll_transmit() {
-            if self.socket.is_none() {
-                self.open_socket();
-            }
-            match (wire::encode(&request), &self.socket) {
-                (Ok(text), Some(socket)) => {
-                    let _ = socket.unbounded_send(text);
-                }
-                (Ok(_), None) => {}
-                (Err(error), _) => warn!("dropped a request: {error}"),
+            match wire::encode(&request) {
+                Ok(text) => return Some(text),
+                Err(error) => warn!("dropped a request: {error}"),
             }
         }
+        None
     }
 
-    /// Forgets the session: a fresh client, no socket, the login form.
+    /// When `handle_timeout` must run, if a request is pending.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.client.poll_timeout()
+    }
+
+    /// How long to wait before the next reconnect (`random` in `[0, 1)`).
+    pub fn retry_delay(&mut self, random: f64) -> Duration {
+        self.backoff.next_delay(random)
+    }
+
+    /// Forgets the session: a fresh client, the login form.
     fn log_out_locally(&mut self) {
-        self.close_socket();
         self.client = AgentClient::new(REQUEST_TIMEOUT);
         self.backoff.reset();
         self.view.logged_out();
     }
-
-    // ----- the socket -----
-
-    fn open_socket(&mut self) {
-        self.close_socket();
-        let generation = self.generation;
-        let me = self.me.clone();
-        let (frames, outbound) = mpsc::unbounded();
-        self.socket = Some(frames);
-        match WebSocket::open(&self.url) {
-            Ok(socket) => spawn_local(run_socket(socket, outbound, me, generation)),
-            Err(error) => {
-                warn!("cannot open {}: {error}", self.url);
-                // Report it like any socket that closed, after this step.
-                spawn_local(async move { Driver::step_weak(&me, move |driver, _| driver.on_closed(generation)) });
-            }
-        }
-    }
-
-    /// Drops the current socket (its task ends and closes it) and ignores
-    /// anything it still reports.
-    fn close_socket(&mut self) {
-        self.generation += 1;
-        self.socket = None;
-    }
-}
-
-/// One task per socket: writes what the driver queues, hands every text
-/// frame to the driver, and reports the close.
-async fn run_socket(
-    mut socket: WebSocket,
-    mut outbound: mpsc::UnboundedReceiver<String>,
-    me: Weak<RefCell<Driver>>,
-    generation: u64,
-) {
-    // Nothing is written before the socket opens; if it never does, it is
-    // reported closed like any other.
-    let opened = poll_fn(|cx| socket.poll_ready_unpin(cx)).await.is_ok() && matches!(socket.state(), State::Open);
-    if !opened {
-        drop(socket);
-        Driver::step_weak(&me, move |driver, _| driver.on_closed(generation));
-        return;
-    }
-    let (mut sink, inbound) = socket.split();
-    let mut inbound = inbound.fuse();
-    loop {
-        futures::select! {
-            text = outbound.next() => match text {
-                Some(text) => {
-                    if let Err(error) = sink.send(Message::Text(text)).await {
-                        warn!("send failed: {error}");
-                        break;
-                    }
-                }
-                None => break, // the driver dropped this socket
-            },
-            frame = inbound.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    Driver::step_weak(&me, move |driver, now| driver.on_frame(generation, text, now));
-                }
-                Some(Ok(Message::Bytes(_))) => warn!("ignored a binary frame"),
-                // An error or close event; the stream ends right after it.
-                Some(Err(_)) => {}
-                None => break,
-            },
-        }
-    }
-    drop((sink, inbound));
-    Driver::step_weak(&me, move |driver, _| driver.on_closed(generation));
 }
 
 #[cfg(test)]
@@ -470,10 +301,78 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use switchboard_protocol::message::service::Password;
+
+    fn at(millis: u64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    fn transmitted(session: &mut DeskSession) -> Vec<String> {
+        std::iter::from_fn(|| session.poll_transmit()).collect()
+    }
+
+    /// Logs in and binds as a socket driver would, step by step.
+    fn bound() -> DeskSession {
+        let mut session = DeskSession::new();
+        assert!(!session.wants_socket(), "no socket before the first login");
+        session.handle_action(UserAction::LogIn { agent: "alice".into(), password: Password::new("pw") }, at(0));
+        assert!(!session.settle(at(0)));
+        assert!(session.wants_socket());
+        session.handle_connected(at(5));
+        assert_eq!(transmitted(&mut session).len(), 1, "prepareSession, written once the socket is open");
+        session.handle_frame(
+            r#"{"id":"1","command":"prepareSession","result":"success",
+                "resource":{"id":"S-1","token":"T","data":{"agent":{"id":"alice","password":"********"}}}}"#,
+            at(10),
+        );
+        let _ = session.settle(at(10));
+        session.handle_frame(
+            r#"{"id":"2","command":"bind","target":"S-1","result":"success",
+                "data":{"agent":{"id":"alice","name":"Alice","capacity":3},"state":{"state":"notReady"},
+                        "notReadyReasons":[],"dispositions":[],"dispositionRequired":false,"lastSeq":0}}"#,
+            at(20),
+        );
+        let _ = session.settle(at(20));
+        assert!(matches!(session.phase(), Phase::Bound { .. }));
+        session
+    }
 
     #[test]
-    fn socket_url_follows_the_page_scheme_and_host() {
-        assert_eq!(agent_socket_url("http:", "localhost:8080"), "ws://localhost:8080/ws/agent");
-        assert_eq!(agent_socket_url("https:", "desk.example.com"), "wss://desk.example.com/ws/agent");
+    fn a_lost_socket_keeps_wanting_one_and_the_next_resumes_the_session() {
+        let mut session = bound();
+        session.handle_disconnected();
+        let _ = session.settle(at(30));
+        assert!(matches!(session.phase(), Phase::Disconnected { .. }));
+        assert!(session.wants_socket(), "the driver retries after its delay");
+        assert!(session.view().reconnecting);
+        session.handle_connected(at(40));
+        let frames = transmitted(&mut session);
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].contains(r#""command":"bind""#), "{frames:?}");
+    }
+
+    #[test]
+    fn a_frame_out_of_order_asks_for_a_fresh_socket() {
+        let mut session = bound();
+        // seq 1 was never seen: a gap.
+        session.handle_frame(
+            r#"{"seq":3,"event":"session.state","target":"S-1","time":0,"data":{"state":"ready"}}"#,
+            at(30),
+        );
+        assert!(session.settle(at(30)), "the driver must replace the socket");
+        assert!(!session.settle(at(31)), "once");
+        assert!(session.view().reconnecting);
+    }
+
+    #[test]
+    fn logging_out_while_disconnected_wants_no_socket_and_shows_the_form() {
+        let mut session = bound();
+        session.handle_disconnected();
+        session.handle_action(UserAction::LogOut, at(30));
+        let _ = session.settle(at(30));
+        assert!(!session.wants_socket());
+        assert!(session.view().session.is_none());
+        assert!(session.changed_view().is_some());
+        assert!(session.changed_view().is_none(), "nothing new since");
     }
 }
