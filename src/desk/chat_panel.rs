@@ -4,7 +4,7 @@
 
 use super::alert;
 use super::chats::parse_value;
-use super::chats::{ChatView, Delivery, Line, OfferView, seconds_left, value_text};
+use super::chats::{ChatView, Delivery, Line, OfferView, PropertyRow, property_rows, seconds_left};
 use super::transfer::{check_target, known_targets};
 use super::use_connection;
 use super::view::UserAction;
@@ -526,13 +526,7 @@ fn TransferForm(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
 fn PropertiesPanel(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
     let connection = use_connection();
     let rows = Memo::new(move |_| {
-        chat.with(|chat| {
-            chat.as_ref()
-                .map(|chat| {
-                    chat.properties.iter().map(|(key, value)| (key.clone(), value_text(value))).collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+        chat.with(|chat| chat.as_ref().map(|chat| property_rows(&chat.properties)).unwrap_or_default())
     });
     let previous =
         move |name: &str| chat.with_untracked(|chat| chat.as_ref().and_then(|chat| chat.properties.get(name).cloned()));
@@ -569,9 +563,9 @@ fn PropertiesPanel(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                 <For
                     each=move || rows.get()
                     key=|row| row.clone()
-                    children=move |(name, value)| {
+                    children=move |PropertyRow { name, text: value, editable }| {
                         let chat_id = row_id.clone();
-                        let read_only = name == "OP-Session-ID";
+                        let read_only = !editable;
                         let field = NodeRef::<html::Input>::new();
                         let field_id = format!("property-{chat_id}-{name}");
                         let (save_name, remove_name, remove_chat) = (name.clone(), name.clone(), chat_id.clone());

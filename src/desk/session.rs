@@ -99,6 +99,7 @@ impl DeskSession {
             UserAction::SetNotReady { reason } => self.client.set_not_ready(now, reason).map(drop),
             UserAction::SetAfterChatWork => self.client.set_after_chat_work(now).map(drop),
             UserAction::AcceptOffer(offer) => {
+                self.view.chats.accepted_by_agent(&offer);
                 self.track(Tracked::Accept(offer.clone()), |client| client.accept(now, &InteractionId::new(offer)))
             }
             UserAction::RejectOffer(offer) => self
@@ -374,5 +375,33 @@ mod tests {
         assert!(session.view().session.is_none());
         assert!(session.changed_view().is_some());
         assert!(session.changed_view().is_none(), "nothing new since");
+    }
+
+    #[test]
+    fn accepting_an_offer_shows_its_chat_when_it_is_added() {
+        let mut session = bound();
+        let offered = |seq: u64, chat: &str| {
+            format!(
+                r#"{{"seq":{seq},"target":"S-1.{chat}","time":0,"event":"interaction.offered","data":{{
+                    "customer":{{"kind":"customer","name":"C{chat}"}},"queue":"Billing","applicationData":{{}},
+                    "expiresAt":60000}}}}"#
+            )
+        };
+        let added = |seq: u64, chat: &str| {
+            format!(
+                r#"{{"seq":{seq},"target":"S-1.{chat}","time":0,"event":"interaction.added","data":{{
+                    "customer":{{"kind":"customer","name":"C{chat}"}},"queue":"Billing","properties":{{}},"version":1}}}}"#
+            )
+        };
+        session.handle_frame(&offered(1, "I7"), at(30));
+        session.handle_frame(&added(2, "I7"), at(31));
+        session.handle_frame(&offered(3, "I8"), at(32));
+        let _ = session.settle(at(32));
+        assert_eq!(session.view().chats.selected.as_deref(), Some("I7"));
+        session.handle_action(UserAction::AcceptOffer("I8".into()), at(40));
+        let _ = session.settle(at(40));
+        session.handle_frame(&added(4, "I8"), at(50));
+        let _ = session.settle(at(50));
+        assert_eq!(session.view().chats.selected.as_deref(), Some("I8"));
     }
 }
