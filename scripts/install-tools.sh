@@ -81,10 +81,13 @@ if [ -f "$PLAYWRIGHT_DIR/package.json" ] && [ ! -d "$PLAYWRIGHT_DIR/node_modules
   (cd "$PLAYWRIGHT_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 
-# binaryen's wasm-opt for trunk (`x` puts tools/node_modules/.bin first on
-# PATH; Trunk.toml names version_$BINARYEN_VERSION, so trunk refuses any other).
-if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b"; then
-  log "npm ci (binaryen $BINARYEN_VERSION: wasm-opt)"
+# Build tools from npm (tools/package.json): binaryen's wasm-opt for trunk
+# (`x` puts tools/node_modules/.bin first on PATH; Trunk.toml names
+# version_$BINARYEN_VERSION, so trunk refuses any other) and terser
+# (tools/minify.mjs).
+if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b" ||
+  [ ! -f "$TOOLS_DIR/node_modules/terser/package.json" ]; then
+  log "npm ci (tools/: binaryen $BINARYEN_VERSION, terser)"
   (cd "$TOOLS_DIR" && npm ci --no-audit --no-fund --silent)
 fi
 
