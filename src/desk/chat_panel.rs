@@ -267,7 +267,7 @@ pub fn ChatPanel(id: String) -> impl IntoView {
 #[component]
 fn Transcript(chat: Memo<Option<ChatView>>) -> impl IntoView {
     let lines = Memo::new(move |_| chat.with(|chat| chat.as_ref().map(|chat| chat.lines.clone()).unwrap_or_default()));
-    let list = NodeRef::<html::Ol>::new();
+    let list = NodeRef::<html::Div>::new();
     // Keep the newest line in view.
     Effect::new(move |_| {
         lines.track();
@@ -276,13 +276,14 @@ fn Transcript(chat: Memo<Option<ChatView>>) -> impl IntoView {
         }
     });
     view! {
-        <ol class="transcript" role="log" aria-label="Conversation" data-testid="transcript" node_ref=list>
+        // A `log` of plain blocks: list items under role="log" are no list (axe: listitem).
+        <div class="transcript" role="log" aria-label="Conversation" data-testid="transcript" node_ref=list>
             <For
                 each=move || lines.get()
                 key=|line| (line.key.clone(), line.delivery.as_ref().map(|delivery| delivery.label().to_owned()))
                 children=|line| view! { <TranscriptLine line/> }
             />
-        </ol>
+        </div>
         <p class="typing" aria-live="polite" data-testid="customer-typing">
             {move || {
                 chat.with(|chat| {
@@ -301,7 +302,7 @@ fn TranscriptLine(line: Line) -> impl IntoView {
         _ => None,
     };
     view! {
-        <li class="line" data-author=line.author.key() data-testid="line">
+        <div class="line" data-author=line.author.key() data-testid="line">
             {(!line.name.is_empty()).then(|| view! { <span class="line-name">{line.name.clone()}</span> })}
             // Text, never HTML.
             <p class="line-text" data-testid="line-text">{line.text}</p>
@@ -312,7 +313,7 @@ fn TranscriptLine(line: Line) -> impl IntoView {
                     </span>
                 }
             })}
-        </li>
+        </div>
     }
 }
 

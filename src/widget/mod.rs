@@ -348,10 +348,10 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                 </div>
                 <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
                 <p class="status" data-testid="starting" hidden=move || !starting()>{t(T::Starting)}</p>
-                <ol class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
+                <div class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
                     hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
                     {move || view.with(|v| v.transcript.iter().map(|line| line_view(texts, line)).collect_view())}
-                </ol>
+                </div>
                 <p class="typing" aria-live="polite" data-testid="typing" hidden=hidden(Section::Chat)>
                     {text(|v, texts| v.agent_typing.as_ref().map(|name| texts.fill(T::Typing, &[("name", name)])))}
                 </p>
@@ -381,11 +381,11 @@ fn line_view(texts: &Texts, line: &Line) -> impl IntoView + use<> {
     };
     let state = (line.author == Author::Customer).then(|| delivery_label(texts, &line.delivery));
     view! {
-        <li class=class data-testid="message">
+        <div class=class data-testid="message">
             <span class="who">{line.name.clone()}</span>
             <span class="text">{line.text.clone()}</span>
             <span class="state" data-testid="delivery">{state}</span>
-        </li>
+        </div>
     }
 }
 
