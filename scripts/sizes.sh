@@ -25,8 +25,8 @@ DESKTOP_TARGET=$((200 * 1000))
 WIDGET_TARGET=$((60 * 1000))
 LOADER_TARGET=$((2 * 1000))
 SUPERVISOR_TARGET=$((150 * 1000))
-# Reached 234,746 / 70,679 / 168,075 B (targets not reached); the loader's is its target.
-DESKTOP_BUDGET=$((237 * 1000))
+# Reached 234,090 / 70,679 / 168,075 B (targets not reached); the loader's is its target.
+DESKTOP_BUDGET=$((236500))
 WIDGET_BUDGET=$((71500))
 LOADER_BUDGET=$LOADER_TARGET
 SUPERVISOR_BUDGET=$((170 * 1000))
