@@ -76,8 +76,9 @@ fi
 
 # playwright-core drives Debian's Chromium for the end-to-end journeys; it
 # never downloads a browser of its own.
-if [ -f "$PLAYWRIGHT_DIR/package.json" ] && [ ! -d "$PLAYWRIGHT_DIR/node_modules/playwright-core" ]; then
-  log "npm ci (playwright-core for the end-to-end tests)"
+if [ -f "$PLAYWRIGHT_DIR/package.json" ] && { [ ! -d "$PLAYWRIGHT_DIR/node_modules/playwright-core" ] ||
+  [ ! -d "$PLAYWRIGHT_DIR/node_modules/axe-core" ]; }; then
+  log "npm ci (playwright-core and axe-core for the end-to-end tests)"
   (cd "$PLAYWRIGHT_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 
