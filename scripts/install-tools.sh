@@ -9,7 +9,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
 WASM_PACK_VERSION="0.15.1"
-BINARYEN_MIN_VERSION=108
+# wasm-opt comes from npm's `binaryen` (tools/package.json): Debian's binaryen
+# 108 breaks modules with reference types (see docs/decisions.md).
+BINARYEN_VERSION=132
+TOOLS_DIR="$here/tools"
 PLAYWRIGHT_DIR="$here/e2e"
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
@@ -45,10 +48,7 @@ fi
 missing_debs=()
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing_debs+=(chromium-driver)
-if ! command -v wasm-opt >/dev/null 2>&1 ||
-  [ "$(wasm-opt --version | grep -o '[0-9]\+' | head -n1)" -lt "$BINARYEN_MIN_VERSION" ]; then
-  missing_debs+=(binaryen)
-fi
+command -v node >/dev/null 2>&1 || missing_debs+=(nodejs npm)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi
@@ -76,9 +76,20 @@ fi
 
 # playwright-core drives Debian's Chromium for the end-to-end journeys; it
 # never downloads a browser of its own.
-if [ -f "$PLAYWRIGHT_DIR/package.json" ] && [ ! -d "$PLAYWRIGHT_DIR/node_modules/playwright-core" ]; then
-  log "npm ci (playwright-core for the end-to-end tests)"
+if [ -f "$PLAYWRIGHT_DIR/package.json" ] && { [ ! -d "$PLAYWRIGHT_DIR/node_modules/playwright-core" ] ||
+  [ ! -d "$PLAYWRIGHT_DIR/node_modules/axe-core" ]; }; then
+  log "npm ci (playwright-core and axe-core for the end-to-end tests)"
   (cd "$PLAYWRIGHT_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+
+# Build tools from npm (tools/package.json): binaryen's wasm-opt for trunk
+# (`x` puts tools/node_modules/.bin first on PATH; Trunk.toml names
+# version_$BINARYEN_VERSION, so trunk refuses any other) and terser
+# (tools/minify.mjs).
+if ! "$TOOLS_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION\b" ||
+  [ ! -f "$TOOLS_DIR/node_modules/terser/package.json" ]; then
+  log "npm ci (tools/: binaryen $BINARYEN_VERSION, terser)"
+  (cd "$TOOLS_DIR" && npm ci --no-audit --no-fund --silent)
 fi
 
 log "tools ready"

@@ -2,11 +2,13 @@
 # Prints the raw and gzip sizes of the release builds (wasm, JS glue, CSS):
 # the agent desktop in dist/ and the customer widget in dist/widget/, plus
 # the embed loader, and the supervisor page in dist/supervisor/, and checks
-# the budgets (wasm + JS + CSS gzip: desktop ≤ 250 KB, widget ≤ 80 KB,
-# supervisor page ≤ 400 KB; loader ≤ 4 KB gzip; KB = 1000 bytes). With
-# --json FILE it also writes the figures as JSON (raw and gzip of every
-# part, with their targets). Run after the trunk builds (`./x sizes` does
-# them).
+# the budgets (wasm + JS + CSS gzip; KB = 1000 bytes). The targets of
+# issue 18 are desktop ≤ 200 KB, widget ≤ 60 KB, loader ≤ 2 KB, wallboard
+# ≤ 150 KB; a budget is the target where it was reached (the loader), else
+# the best figure reached plus about 1% (docs/decisions.md, "Client size
+# and speed"). With --json FILE it also writes the figures as JSON (raw and
+# gzip of every part, with their targets and budgets). Run after the trunk
+# builds and tools/minify.mjs (`./x sizes` does them).
 #
 #   scripts/sizes.sh [--json FILE] [dist]
 set -euo pipefail
@@ -19,10 +21,15 @@ if [ "${1:-}" = --json ]; then
   shift 2
 fi
 dist="${1:-dist}"
-DESKTOP_BUDGET=$((250 * 1000))
-WIDGET_BUDGET=$((80 * 1000))
-LOADER_BUDGET=$((4 * 1000))
-SUPERVISOR_BUDGET=$((400 * 1000))
+DESKTOP_TARGET=$((200 * 1000))
+WIDGET_TARGET=$((60 * 1000))
+LOADER_TARGET=$((2 * 1000))
+SUPERVISOR_TARGET=$((150 * 1000))
+# Reached 231,347 / 66,991 / 165,449 B (targets not reached); the loader's is its target.
+DESKTOP_BUDGET=233500
+WIDGET_BUDGET=67700
+LOADER_BUDGET=$LOADER_TARGET
+SUPERVISOR_BUDGET=167000
 
 # report TITLE DIR: one line per file and a total; sets $total_raw and $total_gzip.
 report() {
@@ -55,8 +62,6 @@ desktop_total=$total_gzip
 report "Customer widget" "$dist/widget"
 widget_raw=$total_raw
 widget_total=$total_gzip
-# The supervisor page: a handful of users on a wired desk; reported, with a
-# loose budget only to catch an accidental blow-up.
 if [ -d "$dist/supervisor" ]; then
   report "Supervisor page" "$dist/supervisor"
   supervisor_raw=$total_raw
@@ -86,10 +91,10 @@ if [ -n "$json" ]; then
   cat >"$json" <<JSON
 {
   "bench": "sizes",
-  "desktop": { "raw": $desktop_raw, "gzip": $desktop_total, "gzip_target": $DESKTOP_BUDGET },
-  "widget": { "raw": $widget_raw, "gzip": $widget_total, "gzip_target": $WIDGET_BUDGET },
-  "loader": { "raw": $loader_raw, "gzip": $loader_gzip, "gzip_target": $LOADER_BUDGET },
-  "supervisor": { "raw": $supervisor_raw, "gzip": $supervisor_total, "gzip_target": $SUPERVISOR_BUDGET }
+  "desktop": { "raw": $desktop_raw, "gzip": $desktop_total, "gzip_target": $DESKTOP_TARGET, "gzip_budget": $DESKTOP_BUDGET },
+  "widget": { "raw": $widget_raw, "gzip": $widget_total, "gzip_target": $WIDGET_TARGET, "gzip_budget": $WIDGET_BUDGET },
+  "loader": { "raw": $loader_raw, "gzip": $loader_gzip, "gzip_target": $LOADER_TARGET, "gzip_budget": $LOADER_BUDGET },
+  "supervisor": { "raw": $supervisor_raw, "gzip": $supervisor_total, "gzip_target": $SUPERVISOR_TARGET, "gzip_budget": $SUPERVISOR_BUDGET }
 }
 JSON
   echo "JSON written to $json"
@@ -97,6 +102,8 @@ fi
 
 printf '\nBudgets (gzip -9, KB = 1000 bytes): desktop %d of %d, widget %d of %d, loader %d of %d, supervisor %d of %d\n' \
   "$desktop_total" "$DESKTOP_BUDGET" "$widget_total" "$WIDGET_BUDGET" "$loader_gzip" "$LOADER_BUDGET" "$supervisor_total" "$SUPERVISOR_BUDGET"
+printf 'Targets (issue 18): desktop %d, widget %d, loader %d, supervisor %d\n' \
+  "$DESKTOP_TARGET" "$WIDGET_TARGET" "$LOADER_TARGET" "$SUPERVISOR_TARGET"
 
 status=0
 if [ "$desktop_total" -gt "$DESKTOP_BUDGET" ]; then

@@ -1,8 +1,7 @@
 //! A browser `WebSocket` together with its open, message and close
-//! handlers, for the modules that talk to the socket directly (the customer
-//! widget and the supervisor page; the desktop's `connection` goes through
-//! gloo-net). Dropping it detaches the handlers before closing, so a late
-//! event of an abandoned socket never reaches its owner.
+//! handlers, as the socket driver holds it. Dropping it
+//! detaches the handlers before closing, so a late event of an abandoned
+//! socket never reaches its owner.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;

@@ -6,7 +6,7 @@
 //! Run with `wasm-pack test --headless --chrome .` (see README).
 #![cfg(target_arch = "wasm32")]
 
-use switchboard_app::chats::Chats;
+use switchboard_app::desk::chats::Chats;
 use switchboard_app::desk::{DeskView, SessionView, UserAction};
 use switchboard_protocol::ids::RequestId;
 use switchboard_protocol::message::ServerMessage;
@@ -125,8 +125,10 @@ async fn an_offer_shows_who_where_and_what_and_can_be_accepted_or_rejected() {
     desk.button("offer-reject").click();
     assert_eq!(desk.take_actions(), [UserAction::AcceptOffer("I7".into()), UserAction::RejectOffer("I7".into())]);
 
-    desk.update(|view| view.chats.track(&RequestId::new("5"), switchboard_app::chats::Tracked::Accept("I7".into())))
-        .await;
+    desk.update(|view| {
+        view.chats.track(&RequestId::new("5"), switchboard_app::desk::chats::Tracked::Accept("I7".into()))
+    })
+    .await;
     assert!(desk.button("offer-accept").disabled(), "no second answer while one is in flight");
 }
 
@@ -178,7 +180,7 @@ async fn enter_sends_shift_enter_does_not_and_delivery_is_shown() {
         let id = view.chats.compose("I7", "Hello James", Timestamp::from_millis(now())).unwrap();
         view.chats.track(
             &RequestId::new("9"),
-            switchboard_app::chats::Tracked::Send { chat: "I7".into(), client_id: id.to_string() },
+            switchboard_app::desk::chats::Tracked::Send { chat: "I7".into(), client_id: id.to_string() },
         );
     })
     .await;
@@ -277,7 +279,7 @@ async fn a_required_disposition_must_be_chosen_before_mark_done() {
     );
 
     desk.update(|view| {
-        view.chats.track(&RequestId::new("8"), switchboard_app::chats::Tracked::MarkDone("I7".into()));
+        view.chats.track(&RequestId::new("8"), switchboard_app::desk::chats::Tracked::MarkDone("I7".into()));
         let failure = Failure::new(FailureCode::InvalidValue, "unknown disposition `x`");
         view.chats.settle(&RequestId::new("8"), Err(&failure));
     })
@@ -326,7 +328,7 @@ async fn properties_are_shown_edited_and_updated_live() {
     assert_eq!(language.unchecked_into::<HtmlInputElement>().value(), "Spanish", "edits by others show live");
 
     desk.update(|view| {
-        view.chats.track(&RequestId::new("7"), switchboard_app::chats::Tracked::Properties("I7".into()));
+        view.chats.track(&RequestId::new("7"), switchboard_app::desk::chats::Tracked::Properties("I7".into()));
         let stale = Failure::new(FailureCode::StaleVersion, "the properties changed since version 2 (now 3)");
         view.chats.settle(&RequestId::new("7"), Err(&stale));
     })

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use switchboard_app::widget::session::{Author, Delivery, Details, Line, QueueFigures, Stage};
 use switchboard_app::widget::texts::T;
-use switchboard_app::widget::{Panel, WidgetAction, WidgetConfig, WidgetView, embed, provide_widget_with, wire};
+use switchboard_app::widget::{Panel, WidgetAction, WidgetConfig, WidgetView, embed, json, provide_widget_with};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{Element, Event, EventInit, HtmlElement, HtmlInputElement, KeyboardEvent, KeyboardEventInit};
@@ -228,8 +228,8 @@ async fn the_end_tells_why_and_offers_a_new_chat() {
 
 #[wasm_bindgen_test]
 async fn a_german_widget_shows_german_texts() {
-    let options = wire::parse(r#"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"#).unwrap();
-    let german = wire::parse(include_str!("../www/i18n/de.json")).unwrap();
+    let options = json::parse(r#"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"#).unwrap();
+    let german = json::parse(include_str!("../www/i18n/de.json")).unwrap();
     let config = WidgetConfig::from_json(&options, Some(&german));
     let panel = Mounted::new(WidgetView::default(), config).await;
     assert_eq!(

@@ -12,7 +12,9 @@ const START_TIMEOUT_MS = 20_000;
 
 export function serverBinary() {
   const fromEnv = process.env.SWITCHBOARD_SERVER;
-  const candidates = [fromEnv, join(root, 'target', 'debug', 'switchboard-server'), join(root, 'target', 'release', 'switchboard-server')];
+  // A CARGO_TARGET_DIR outside the tree (several worktrees sharing a machine) is looked in too.
+  const targets = [join(root, 'target'), process.env.CARGO_TARGET_DIR].filter(Boolean);
+  const candidates = [fromEnv, ...targets.flatMap((target) => ['debug', 'release'].map((profile) => join(resolve(root, target), profile, 'switchboard-server')))];
   const found = candidates.find((path) => path && existsSync(path));
   if (!found) throw new Error('switchboard-server is not built: run `cargo build -p switchboard-server`');
   return found;

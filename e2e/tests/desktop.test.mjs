@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
 import { openCustomer } from '../support/customer.mjs';
+import { assertAccessible } from '../support/axe.mjs';
 
 const UI_TIMEOUT = 15_000;
 const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
@@ -59,6 +60,7 @@ test('an agent accepts a chat, talks with the customer and marks it done', async
     assert.equal(await page.getByTestId('offer-subject').innerText(), 'New gadget');
     assert.match(await page.getByTestId('offer-details').innerText(), /French/);
     assert.match(await page.getByTestId('offer-countdown').innerText(), /^Expires in \d+ s$/);
+    await assertAccessible(page, 'the desktop with an offer');
     await page.getByTestId('offer-accept').click();
 
     // The chat opens with the system's "joined" line.
@@ -82,6 +84,7 @@ test('an agent accepts a chat, talks with the customer and marks it done', async
     await page.locator('[data-author="me"]', { hasText: 'Let me check that for you.' }).locator('[data-state="Sent"]').waitFor();
     await customer.waitFor('the agent message', (frame) => frame.event === 'chat.message' && frame.data.text === 'Let me check that for you.');
     assert.equal(await composer.inputValue(), '');
+    await assertAccessible(page, 'the desktop with a chat open');
 
     mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'desktop-chat.png') });

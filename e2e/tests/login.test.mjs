@@ -5,6 +5,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
+import { assertAccessible } from '../support/axe.mjs';
 
 const UI_TIMEOUT = 15_000;
 let server;
@@ -48,9 +49,11 @@ async function logIn(page, agent, password) {
 test('a wrong password is refused with a clear message', async () => {
   const page = await openDesktop();
   await withScreenshotsOnFailure('wrong-password', () => [page], async () => {
+    await assertAccessible(page, 'the login page');
     await logIn(page, 'alice', 'not-her-password');
     const error = page.getByTestId('login-error');
     await error.filter({ hasText: 'Unknown agent id or wrong password.' }).waitFor();
+    await assertAccessible(page, 'the login page with its error');
     assert.equal(await page.getByTestId('session-id').count(), 0, 'no session is shown');
     assert.equal(await page.getByTestId('login-submit').isEnabled(), true, 'the agent can try again');
   });

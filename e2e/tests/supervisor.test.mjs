@@ -16,6 +16,7 @@ import { startServer } from '../support/server.mjs';
 import { launchBrowser, withScreenshotsOnFailure, watchCsp, assertNoCspViolations } from '../support/browser.mjs';
 import { openCustomer } from '../support/customer.mjs';
 import { openAgent } from '../support/agent.mjs';
+import { assertAccessible } from '../support/axe.mjs';
 
 const UI_TIMEOUT = 15_000;
 const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
@@ -57,6 +58,7 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
     await page.getByLabel('Password').fill('wrong');
     await page.getByTestId('login-submit').click();
     await page.getByTestId('login-error').filter({ hasText: 'Unknown id or wrong password.' }).waitFor();
+    await assertAccessible(page, 'the wallboard login with its error');
 
     await page.getByLabel('Password').fill('demo-sam');
     await page.getByTestId('login-submit').click();
@@ -68,6 +70,7 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
     const count = (state) => page.locator(`[data-testid="state-count"][data-state="${state}"] .count`);
     assert.equal(await count('logged-out').innerText(), '4', 'four demo agents, none logged in');
     assert.equal(await page.locator('[data-testid="agent-row"][data-agent="sam"]').count(), 0, 'supervisors are not listed');
+    await assertAccessible(page, 'the wallboard');
 
     // A customer asks for a chat with nobody ready: Billing's waiting count rises.
     const customer = await openCustomer(browser, server.url);

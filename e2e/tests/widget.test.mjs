@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
 import { openAgent } from '../support/agent.mjs';
+import { assertAccessible } from '../support/axe.mjs';
 
 const UI_TIMEOUT = 15_000;
 const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
@@ -52,6 +53,11 @@ test('a customer chats from the demo shop and resumes after a reload', async () 
     assert.equal(await shop.locator('iframe').count(), 0, 'nothing heavy loads before the first click');
     await launcher.click();
     const widget = shop.frameLocator('iframe[data-switchboard="frame"]');
+    // The widget's own frame, for axe (found again after a reload).
+    const widgetFrame = () => shop.frames().find((candidate) => candidate.url().includes('/widget/'));
+    await widget.getByTestId('prechat-submit').waitFor();
+    await assertAccessible(shop, 'the demo shop with the launcher');
+    await assertAccessible(widgetFrame(), 'the widget: the pre-chat form');
 
     // Pre-chat form → request → confirmation dialog and queue position.
     await widget.getByTestId('prechat-name').fill('James Bond');
@@ -60,11 +66,13 @@ test('a customer chats from the demo shop and resumes after a reload', async () 
     await widget.getByTestId('prechat-submit').click();
     await widget.getByTestId('confirmation-text').filter({ hasText: 'We will notify you when agent is available' }).waitFor();
     await widget.getByTestId('queue-status').filter({ hasText: 'You are number 1 in line' }).waitFor();
+    await assertAccessible(widgetFrame(), 'the widget: waiting in the queue');
 
     // An agent becomes available: the customer confirms.
     await agent.logIn('alice', 'demo-alice');
     await agent.ready();
     await widget.getByTestId('alert-text').filter({ hasText: 'Agent is available. Waiting for your confirmation.' }).waitFor();
+    await assertAccessible(widgetFrame(), 'the widget: an agent is available');
     await widget.getByTestId('confirm').click();
 
     // The chat starts; the agent accepts and both write.
@@ -81,6 +89,7 @@ test('a customer chats from the demo shop and resumes after a reload', async () 
     await agent.say(chat, 'That is the <b>point</b> of it.');
     await messages.filter({ hasText: 'That is the <b>point</b> of it.' }).waitFor();
     assert.equal(await widget.locator('b').count(), 0, 'messages are text, never HTML');
+    await assertAccessible(widgetFrame(), 'the widget: chatting');
 
     // The connection drops (another socket resumes the chat with the same
     // token, so the server closes the widget's): the widget reconnects,
@@ -134,6 +143,7 @@ test('a customer chats from the demo shop and resumes after a reload', async () 
     // The customer leaves; the agent is told.
     await widget.getByTestId('leave').click();
     await widget.getByTestId('ended-reason').filter({ hasText: 'You left the chat.' }).waitFor();
+    await assertAccessible(widgetFrame(), 'the widget: the chat is over');
     await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
     assert.deepEqual(problems.filter((text) => !text.includes('favicon')), [], 'no errors (CSP or otherwise) in the console');
   });

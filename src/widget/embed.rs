@@ -5,7 +5,7 @@
 //! the focus trap.
 
 use super::WidgetConfig;
-use super::wire::{Json, Parsed};
+use super::json::{Json, Parsed};
 use leptos::prelude::*;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -15,7 +15,7 @@ use web_sys::{Element, HtmlElement, MessageEvent};
 fn page_options() -> Option<Parsed> {
     let hash = window().location().hash().unwrap_or_default();
     let json = js_sys::decode_uri_component(hash.trim_start_matches('#')).ok().and_then(|text| text.as_string());
-    json.and_then(|json| super::wire::parse(&json))
+    json.and_then(|json| super::json::parse(&json))
 }
 
 /// The config: the options the loader put in `#…` over the defaults, and
@@ -29,7 +29,7 @@ pub fn config_from_page() -> WidgetConfig {
         return WidgetConfig::default();
     };
     let root = document().document_element();
-    let texts = root.and_then(|root| root.get_attribute("data-texts")).and_then(|texts| super::wire::parse(&texts));
+    let texts = root.and_then(|root| root.get_attribute("data-texts")).and_then(|texts| super::json::parse(&texts));
     let wanted = options.text("lang").unwrap_or_default();
     if texts.is_none() && !wanted.is_empty() && !wanted.starts_with("en") {
         leptos::logging::warn!("switchboard: the server has no texts for this language; showing English");

@@ -3,8 +3,11 @@
 //!
 //! - [`session`]: the sans-IO customer session (the chat-delay journey,
 //!   resume, exactly-once sends), tested natively.
-//! - [`wire`]: small customer-only frame decoding and encoding.
-//! - [`socket`]: the only code that touches the WebSocket, storage and timers.
+//! - [`wire`]: small customer-only frame decoding and encoding, reading
+//!   parsed JSON through [`json`] (the browser's parser in the widget,
+//!   serde_json in native tests).
+//! - [`socket`]: the only code that touches the WebSocket (through the
+//!   shared [`driver`](crate::driver)), storage and timers.
 //! - [`embed`]: the iframe's side of the host page (config, postMessage).
 //! - [`texts`]: every string it shows (English built in, other languages
 //!   fetched as data, snippet overrides).
@@ -14,6 +17,7 @@
 //! Messages are rendered as text only.
 
 pub mod embed;
+pub mod json;
 pub mod session;
 pub mod socket;
 pub mod texts;
@@ -46,7 +50,7 @@ impl WidgetConfig {
     /// The options in `json` over the defaults (unknown members ignored);
     /// `language` is the texts of the language its `lang` option asked
     /// for, if the server had them. The snippet's `texts` win over those.
-    pub fn from_json<J: wire::Json>(json: &J, language: Option<&J>) -> Self {
+    pub fn from_json<J: json::Json>(json: &J, language: Option<&J>) -> Self {
         let mut config = Self::default();
         // One loop, one call site: the widget's size budget is tight.
         for (key, option) in
@@ -344,10 +348,10 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                 </div>
                 <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
                 <p class="status" data-testid="starting" hidden=move || !starting()>{t(T::Starting)}</p>
-                <ol class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
+                <div class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
                     hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
                     {move || view.with(|v| v.transcript.iter().map(|line| line_view(texts, line)).collect_view())}
-                </ol>
+                </div>
                 <p class="typing" aria-live="polite" data-testid="typing" hidden=hidden(Section::Chat)>
                     {text(|v, texts| v.agent_typing.as_ref().map(|name| texts.fill(T::Typing, &[("name", name)])))}
                 </p>
@@ -377,11 +381,11 @@ fn line_view(texts: &Texts, line: &Line) -> impl IntoView + use<> {
     };
     let state = (line.author == Author::Customer).then(|| delivery_label(texts, &line.delivery));
     view! {
-        <li class=class data-testid="message">
+        <div class=class data-testid="message">
             <span class="who">{line.name.clone()}</span>
             <span class="text">{line.text.clone()}</span>
             <span class="state" data-testid="delivery">{state}</span>
-        </li>
+        </div>
     }
 }
 
@@ -417,7 +421,7 @@ mod tests {
     fn the_snippet_options_override_the_defaults() {
         let json =
             r##"{"origin":"https://shop.example","texts":{"title":"Help"},"fields":["name"],"color":"#123456","x":1}"##;
-        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), None);
+        let config = WidgetConfig::from_json(&json::parse(json).unwrap(), None);
         assert_eq!(config.origin, "https://shop.example");
         assert_eq!(config.texts.get(T::Title), "Help");
         assert_eq!(config.texts.get(T::Greeting), "Questions? We are here to help.", "English by default");
@@ -431,7 +435,7 @@ mod tests {
     fn a_language_file_then_the_snippet_texts() {
         let json = r##"{"lang":"de","texts":{"title":"Acme-Hilfe"}}"##;
         let file = r##"{"title":"Chatten Sie mit uns","greeting":"Fragen? Wir helfen Ihnen gerne."}"##;
-        let config = WidgetConfig::from_json(&wire::parse(json).unwrap(), Some(&wire::parse(file).unwrap()));
+        let config = WidgetConfig::from_json(&json::parse(json).unwrap(), Some(&json::parse(file).unwrap()));
         assert_eq!(config.texts.get(T::Title), "Acme-Hilfe", "the snippet wins");
         assert_eq!(config.texts.get(T::Greeting), "Fragen? Wir helfen Ihnen gerne.");
         assert_eq!(config.texts.get(T::Send), "Send", "what the file lacks stays English");

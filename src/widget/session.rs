@@ -1,7 +1,7 @@
 //! The customer's side of the chat-delay journey as a plain state machine.
 //!
 //! [`CustomerSession`] does no I/O and reads no clock: the socket driver
-//! ([`super::socket`]) feeds it what happened (`handle_*`) and the user's
+//! (`socket`) feeds it what happened (`handle_*`) and the user's
 //! wishes (commands such as [`CustomerSession::send`]), then takes out the
 //! frames to write ([`CustomerSession::poll_transmit`]) and the side effects
 //! to perform ([`CustomerSession::poll_effect`]). Components read the
@@ -15,15 +15,8 @@
 //! repeat is dropped and a gap asks the driver for a fresh connection.
 
 use super::texts::{ENGLISH_TEXTS, T, Texts};
+pub use super::wire::{Author, CustomerEvent, Details, Granted, Incoming, QueueFigures, Refusal};
 use std::collections::VecDeque;
-
-/// What the customer typed into the pre-chat form.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Details {
-    pub name: String,
-    pub email: String,
-    pub subject: String,
-}
 
 /// Where the journey stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,22 +35,6 @@ pub enum Stage {
     Chatting,
     /// Over: why, for people.
     Ended { reason: String },
-}
-
-/// The live queue figures of `queue.status`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct QueueFigures {
-    pub position: u32,
-    pub waiting: u32,
-    /// Estimated wait in seconds, when the server knows it.
-    pub estimate_secs: Option<u64>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Author {
-    Customer,
-    Agent,
-    System,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -79,68 +56,6 @@ pub struct Line {
     pub name: String,
     pub text: String,
     pub delivery: Delivery,
-}
-
-/// A decoded server frame, reduced to what a customer needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Incoming {
-    Response { id: Option<String>, outcome: Result<Granted, Refusal> },
-    Event { seq: u64, event: CustomerEvent },
-}
-
-/// The useful `data` of a success response.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Granted {
-    /// The chat token (`requestChat`, `resume`).
-    pub token: Option<String>,
-    /// The newest `seq` of the chat's log (`requestChat`, `resume`).
-    pub last_seq: Option<u64>,
-    /// The stored message's id (`sendMessage`).
-    pub message_id: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Refusal {
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CustomerEvent {
-    ConfirmationDialog {
-        text: String,
-    },
-    StartChatDialog,
-    QueueStatus(QueueFigures),
-    AgentAvailable {
-        alert: String,
-        confirm_by: u64,
-    },
-    ConfirmationExpired {
-        message: String,
-        /// The customer kept the place in the queue.
-        kept_place: bool,
-    },
-    Message {
-        message_id: u64,
-        client_id: Option<String>,
-        author: Author,
-        name: String,
-        text: String,
-    },
-    Typing {
-        author: Author,
-        name: String,
-        typing: bool,
-    },
-    Left {
-        author: Author,
-        name: String,
-    },
-    /// The agent marked the chat done: it is over.
-    Ended,
-    /// An event this widget does not know: it only takes its `seq`.
-    Other,
 }
 
 /// What the driver must do besides writing frames.
@@ -284,7 +199,7 @@ impl CustomerSession {
     /// that one line; the others are shown after it and sent then, so each
     /// is stored exactly once.
     pub fn restore_unsent(&mut self, record: &str) {
-        let Some(fields) = super::wire::parse(record).and_then(|record| super::wire::Json::strings(&record)) else {
+        let Some(fields) = super::json::parse(record).and_then(|record| super::json::Json::strings(&record)) else {
             return;
         };
         let name = self.own_name();

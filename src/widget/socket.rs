@@ -1,23 +1,19 @@
 //! The one module that owns the customer WebSocket (and sessionStorage, the
 //! timers and the host page's messages).
 //!
-//! Like the desktop's `connection`, every input runs as one step: hand it
-//! to the [`CustomerSession`], write the frames it queued, perform its
-//! effects, follow whether it wants a socket, and publish a fresh
-//! [`WidgetView`], coalesced (see [`PUBLISH_DELAY`]; the supervisor page
-//! coalesces per task turn) so that a resume replaying a 2,000-message chat
-//! redraws a handful of times, not once per frame. It talks to the
-//! browser's `WebSocket` directly (no futures, no gloo) because every
-//! kilobyte ships to customers.
+//! The [`CustomerSession`] plugged into the shared [`driver`](crate::driver)
+//! as every app's session is: each input runs as one step, after which the
+//! session's effects are performed (storage, the host page, a reconnect),
+//! the socket follows whether it wants one, the frames it queued are
+//! written, and a fresh [`WidgetView`] is published, coalesced (see
+//! [`PUBLISH_DELAY`]) so that a resume replaying a 2,000-message chat
+//! redraws a handful of times, not once per frame.
 
 use super::session::{CustomerSession, Details, Effect};
 use super::{WidgetAction, WidgetConfig, WidgetView, embed};
-use crate::handled_socket::{HandledSocket, SocketHandler};
+use crate::driver::{Driver, Link, Publish, Settle, socket_url_of_page};
 use leptos::prelude::*;
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
 use std::time::Duration;
-use web_sys::{MessageEvent, WebSocket};
 
 pub const CUSTOMER_SOCKET_PATH: &str = "/ws/customer";
 const TOKEN_KEY: &str = "switchboard.chat.token";
@@ -31,12 +27,6 @@ const UNSENT_KEY: &str = "switchboard.chat.unsent";
 /// timer, not `requestAnimationFrame`: that one stops in hidden frames.
 const PUBLISH_DELAY: Duration = Duration::from_millis(16);
 
-/// `ws://host/ws/customer`, or `wss://` when the page came over https.
-pub fn customer_socket_url(page_protocol: &str, host: &str) -> String {
-    let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
-    format!("{scheme}://{host}{CUSTOMER_SOCKET_PATH}")
-}
-
 /// Starts the driver (resuming a chat kept in sessionStorage) and returns
 /// the view to draw and the way to act.
 pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<WidgetAction>) {
@@ -49,98 +39,28 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
         unsent = storage_get(UNSENT_KEY).unwrap_or_default();
         session.restore_unsent(&unsent);
     }
-    let (view, publish) = signal(WidgetView::of(&session));
-    let location = window().location();
-    let url = customer_socket_url(&location.protocol().unwrap_or_default(), &location.host().unwrap_or_default());
-    let driver = Rc::new_cyclic(|me| {
-        RefCell::new(Driver {
-            me: me.clone(),
-            url,
-            origin: config.origin.clone(),
-            session,
-            publish,
-            publish_queued: false,
-            focus_prompt: false,
-            unsent,
-            socket: None,
-            generation: 0,
-            retry: None,
-            attempt: 0,
-        })
-    });
-    Driver::step(&driver, |_| {});
-    let actions = UnsyncCallback::new(move |action: WidgetAction| Driver::step(&driver, move |d| d.on_action(action)));
+    let initial = WidgetView::of(&session);
+    let customer = Customer { session, origin: config.origin.clone(), focus_prompt: false, unsent, attempt: 0 };
+    let (view, driver) = Driver::start(socket_url_of_page(CUSTOMER_SOCKET_PATH), customer, initial);
+    let actions =
+        UnsyncCallback::new(move |action: WidgetAction| driver.step(move |customer| customer.on_action(action)));
     (view, actions)
 }
 
-struct Driver {
-    me: Weak<RefCell<Driver>>,
-    url: String,
+/// The customer session with what the page keeps beside it.
+struct Customer {
+    session: CustomerSession,
     /// The host page's origin (for `postMessage`).
     origin: String,
-    session: CustomerSession,
-    publish: WriteSignal<WidgetView>,
-    /// A publish is scheduled (see [`PUBLISH_DELAY`]).
-    publish_queued: bool,
     /// An alert came: its prompt takes the focus after the next publish.
     focus_prompt: bool,
     /// What sessionStorage holds under [`UNSENT_KEY`].
     unsent: String,
-    socket: Option<HandledSocket>,
-    /// Bumped whenever a socket is dropped, so its late reports are ignored.
-    generation: u64,
-    retry: Option<TimeoutHandle>,
     /// Reconnects since the last success (for the backoff).
     attempt: u32,
 }
 
-impl Driver {
-    fn step(shared: &Rc<RefCell<Driver>>, input: impl FnOnce(&mut Driver) + 'static) {
-        let Ok(mut driver) = shared.try_borrow_mut() else {
-            // Only if publishing ever ran an action synchronously: run it
-            // right after the current step.
-            let me = Rc::downgrade(shared);
-            set_timeout(move || Driver::step_weak(&me, input), Duration::ZERO);
-            return;
-        };
-        input(&mut driver);
-        driver.flush();
-        if !driver.publish_queued {
-            driver.publish_queued = true;
-            let me = Rc::downgrade(shared);
-            set_timeout(move || Driver::publish_now(&me), PUBLISH_DELAY);
-        }
-    }
-
-    /// Publishes the session as it is after every step since the last
-    /// publish, then moves the focus to the alert's prompt if one came.
-    fn publish_now(me: &Weak<RefCell<Driver>>) {
-        // A timer runs on its own turn: the driver is never borrowed then.
-        let Some(shared) = me.upgrade() else { return };
-        let Ok(mut driver) = shared.try_borrow_mut() else { return };
-        driver.publish_queued = false;
-        let view = WidgetView::of(&driver.session).reconnecting(driver.retry.is_some() || driver.offline());
-        let focus = std::mem::take(&mut driver.focus_prompt);
-        let publish = driver.publish;
-        drop(driver);
-        publish.set(view);
-        if focus {
-            // The prompt is drawn now.
-            embed::focus_first();
-        }
-    }
-
-    fn step_weak(me: &Weak<RefCell<Driver>>, input: impl FnOnce(&mut Driver) + 'static) {
-        if let Some(shared) = me.upgrade() {
-            Driver::step(&shared, input);
-        }
-    }
-
-    /// A chat is under way but not attached to a socket.
-    fn offline(&self) -> bool {
-        self.session.wants_socket() && !self.session.online && self.session.last_seq() > 0
-    }
-
+impl Customer {
     fn on_action(&mut self, action: WidgetAction) {
         match action {
             WidgetAction::Start(details) => {
@@ -157,8 +77,39 @@ impl Driver {
             WidgetAction::Minimize => embed::post_to_host(&self.origin, "sb:close"),
         }
     }
+}
 
-    fn flush(&mut self) {
+impl Link for Customer {
+    type View = WidgetView;
+    const PUBLISH_DELAY: Option<Duration> = Some(PUBLISH_DELAY);
+    // A gap in the events: resume on a fresh socket at once.
+    const RECONNECT_AT_ONCE: bool = true;
+
+    fn wants_socket(&self) -> bool {
+        self.session.wants_socket()
+    }
+
+    fn handle_connected(&mut self) {
+        self.session.handle_connected();
+    }
+
+    fn handle_frame(&mut self, frame: String) {
+        // A frame that is not a server message is ignored.
+        if let Ok(incoming) = super::wire::decode(&frame) {
+            self.session.handle(incoming);
+        }
+    }
+
+    fn handle_disconnected(&mut self) {
+        self.session.handle_disconnected();
+    }
+
+    fn poll_transmit(&mut self) -> Option<String> {
+        self.session.poll_transmit()
+    }
+
+    fn settle(&mut self) -> Settle {
+        let mut settle = Settle::Continue;
         while let Some(effect) = self.session.poll_effect() {
             match effect {
                 Effect::StoreToken(token) => storage_set(TOKEN_KEY, &token),
@@ -171,19 +122,7 @@ impl Driver {
                     // The prompt takes the focus once it is drawn.
                     self.focus_prompt = true;
                 }
-                Effect::Reconnect => self.drop_socket(),
-            }
-        }
-        if self.session.wants_socket() {
-            if self.socket.is_none() && self.retry.is_none() {
-                self.open_socket();
-            }
-        } else if self.socket.is_some() && self.session.is_over() {
-            self.drop_socket();
-        }
-        if let Some(socket) = &self.socket {
-            while let Some(frame) = self.session.poll_transmit() {
-                socket.send(&frame);
+                Effect::Reconnect => settle = Settle::Reconnect,
             }
         }
         if self.session.online {
@@ -199,55 +138,22 @@ impl Driver {
             }
             self.unsent = unsent;
         }
+        settle
     }
 
-    fn drop_socket(&mut self) {
-        self.generation += 1;
-        self.socket = None;
-        self.session.handle_disconnected();
-    }
-
-    fn open_socket(&mut self) {
-        let Ok(socket) = WebSocket::new(&self.url) else {
-            self.schedule_retry();
-            return;
-        };
-        let generation = self.generation;
-        let handler = |me: Weak<RefCell<Driver>>, on: fn(&mut Driver, MessageEvent)| {
-            SocketHandler::new(move |event: MessageEvent| {
-                Driver::step_weak(&me, move |driver| {
-                    if driver.generation == generation {
-                        on(driver, event);
-                    }
-                })
-            })
-        };
-        let opened = handler(self.me.clone(), |driver, _| driver.session.handle_connected());
-        let message = handler(self.me.clone(), |driver, event| {
-            if let Some(text) = event.data().as_string() {
-                // A frame that is not a server message is ignored.
-                if let Ok(incoming) = super::wire::decode(&text) {
-                    driver.session.handle(incoming);
-                }
-            }
-        });
-        let closed = handler(self.me.clone(), |driver, _| {
-            driver.generation += 1;
-            driver.socket = None;
-            driver.session.handle_disconnected();
-            driver.schedule_retry();
-        });
-        self.socket = Some(HandledSocket::attach(socket, opened, message, closed));
-    }
-
-    fn schedule_retry(&mut self) {
-        if self.retry.is_some() || !self.session.wants_socket() {
-            return;
-        }
-        let delay = retry_delay(self.attempt, js_sys::Math::random());
+    fn retry_delay(&mut self, random: f64) -> Duration {
+        let delay = retry_delay(self.attempt, random);
         self.attempt = self.attempt.saturating_add(1);
-        let me = self.me.clone();
-        self.retry = set_timeout_with_handle(move || Driver::step_weak(&me, |driver| driver.retry = None), delay).ok();
+        delay
+    }
+
+    fn view(&mut self, retrying: bool) -> Publish<WidgetView> {
+        // A chat under way but not attached to a socket.
+        let offline = self.session.wants_socket() && !self.session.online && self.session.last_seq() > 0;
+        let view = WidgetView::of(&self.session).reconnecting(retrying || offline);
+        // The prompt is drawn once the view is published.
+        let then = std::mem::take(&mut self.focus_prompt).then_some(embed::focus_first as fn());
+        Publish { view: Some(view), then }
     }
 }
 
@@ -305,11 +211,5 @@ mod tests {
         assert_eq!(retry_delay(3, 1.0), Duration::from_millis(4_000));
         assert_eq!(retry_delay(99, 1.0), Duration::from_secs(15));
         assert_eq!(retry_delay(99, -1.0), Duration::from_millis(7_500));
-    }
-
-    #[test]
-    fn socket_url_follows_the_page_scheme_and_host() {
-        assert_eq!(customer_socket_url("http:", "127.0.0.1:8080"), "ws://127.0.0.1:8080/ws/customer");
-        assert_eq!(customer_socket_url("https:", "chat.example.com"), "wss://chat.example.com/ws/customer");
     }
 }

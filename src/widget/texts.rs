@@ -9,7 +9,7 @@
 //! service's configured dialog, the alert) is shown, and a language file
 //! replaces it with a translation.
 
-use super::wire::Json;
+use super::json::Json;
 
 /// Defines [`T`] (one variant per string), its JSON names and English.
 macro_rules! table {

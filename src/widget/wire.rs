@@ -1,5 +1,6 @@
-//! Frames on the customer socket, decoded into [`Incoming`] and encoded by
-//! hand.
+//! Frames on the customer socket: the types they carry ([`Incoming`] in,
+//! [`Details`] out), decoded into and encoded by hand. The session works on
+//! these types; this module knows nothing of the session.
 //!
 //! Size matters more here than anywhere: decoding the protocol crate's
 //! `ServerMessage` goes through `serde_json::Value` and every agent event
@@ -10,83 +11,92 @@
 //! and the tests check both directions against the protocol crate, which
 //! is what the server decodes with.
 
-use super::session::{Author, CustomerEvent, Granted, Incoming, QueueFigures, Refusal};
+use super::json::{Json, parse};
 
-/// Read access to a parsed JSON value: the browser's own `JSON.parse`
-/// result in the widget, `serde_json::Value` in native tests.
-pub trait Json: Sized {
-    fn field(&self, key: &str) -> Option<Self>;
-    fn string(&self) -> Option<String>;
-    fn number(&self) -> Option<f64>;
-    fn boolean(&self) -> Option<bool>;
-    fn strings(&self) -> Option<Vec<String>>;
-
-    fn text(&self, key: &str) -> Option<String> {
-        self.field(key)?.string()
-    }
-
-    fn unsigned(&self, key: &str) -> Option<u64> {
-        self.field(key)?.number().filter(|n| *n >= 0.0).map(|n| n as u64)
-    }
+/// What the customer typed into the pre-chat form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Details {
+    pub name: String,
+    pub email: String,
+    pub subject: String,
 }
 
-#[cfg(target_arch = "wasm32")]
-impl Json for wasm_bindgen::JsValue {
-    fn field(&self, key: &str) -> Option<Self> {
-        if !self.is_object() {
-            return None;
-        }
-        js_sys::Reflect::get(self, &key.into()).ok().filter(|value| !value.is_undefined() && !value.is_null())
-    }
-    fn string(&self) -> Option<String> {
-        self.as_string()
-    }
-    fn number(&self) -> Option<f64> {
-        self.as_f64()
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-    fn strings(&self) -> Option<Vec<String>> {
-        js_sys::Array::is_array(self)
-            .then(|| js_sys::Array::from(self).iter().filter_map(|item| item.as_string()).collect())
-    }
+/// The live queue figures of `queue.status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueFigures {
+    pub position: u32,
+    pub waiting: u32,
+    /// Estimated wait in seconds, when the server knows it.
+    pub estimate_secs: Option<u64>,
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-impl Json for serde_json::Value {
-    fn field(&self, key: &str) -> Option<Self> {
-        self.get(key).filter(|value| !value.is_null()).cloned()
-    }
-    fn string(&self) -> Option<String> {
-        self.as_str().map(str::to_owned)
-    }
-    fn number(&self) -> Option<f64> {
-        self.as_f64()
-    }
-    fn boolean(&self) -> Option<bool> {
-        self.as_bool()
-    }
-    fn strings(&self) -> Option<Vec<String>> {
-        self.as_array().map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect())
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Author {
+    Customer,
+    Agent,
+    System,
 }
 
-/// A parsed JSON value on this platform (see [`Json`]).
-#[cfg(target_arch = "wasm32")]
-pub type Parsed = wasm_bindgen::JsValue;
-#[cfg(not(target_arch = "wasm32"))]
-pub type Parsed = serde_json::Value;
-
-/// Parses JSON text with the platform's parser.
-#[cfg(target_arch = "wasm32")]
-pub fn parse(text: &str) -> Option<Parsed> {
-    js_sys::JSON::parse(text).ok()
+/// A decoded server frame, reduced to what a customer needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Incoming {
+    Response { id: Option<String>, outcome: Result<Granted, Refusal> },
+    Event { seq: u64, event: CustomerEvent },
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-pub fn parse(text: &str) -> Option<Parsed> {
-    serde_json::from_str(text).ok()
+/// The useful `data` of a success response.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Granted {
+    /// The chat token (`requestChat`, `resume`).
+    pub token: Option<String>,
+    /// The newest `seq` of the chat's log (`requestChat`, `resume`).
+    pub last_seq: Option<u64>,
+    /// The stored message's id (`sendMessage`).
+    pub message_id: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CustomerEvent {
+    ConfirmationDialog {
+        text: String,
+    },
+    StartChatDialog,
+    QueueStatus(QueueFigures),
+    AgentAvailable {
+        alert: String,
+        confirm_by: u64,
+    },
+    ConfirmationExpired {
+        message: String,
+        /// The customer kept the place in the queue.
+        kept_place: bool,
+    },
+    Message {
+        message_id: u64,
+        client_id: Option<String>,
+        author: Author,
+        name: String,
+        text: String,
+    },
+    Typing {
+        author: Author,
+        name: String,
+        typing: bool,
+    },
+    Left {
+        author: Author,
+        name: String,
+    },
+    /// The agent marked the chat done: it is over.
+    Ended,
+    /// An event this widget does not know: it only takes its `seq`.
+    Other,
 }
 
 /// Reads one text frame from the server.
@@ -179,7 +189,7 @@ fn party<J: Json>(party: Option<J>) -> (Author, String) {
 
 /// Requests, written as JSON text by hand (a handful of fixed shapes).
 pub mod encode {
-    use crate::widget::session::Details;
+    use super::Details;
 
     /// `text` as a JSON string literal.
     pub fn string(text: &str) -> String {

@@ -1,13 +1,14 @@
 //! The components of the working area: offers, the chat list and the open
 //! chat (transcript, composer, finish, transfer, properties). They only draw
-//! [`crate::chats`] data and send [`UserAction`]s; every rule lives there.
+//! [`super::chats`] data and send [`UserAction`]s; every rule lives there.
 
-use crate::alert;
-use crate::chats::parse_value;
-use crate::chats::{ChatView, Delivery, Line, OfferView, seconds_left, value_text};
-use crate::connection::use_connection;
-use crate::desk::{UserAction, format_elapsed};
-use crate::transfer::{check_target, known_targets};
+use super::alert;
+use super::chats::parse_value;
+use super::chats::{ChatView, Delivery, Line, OfferView, PropertyRow, property_rows, seconds_left};
+use super::transfer::{check_target, known_targets};
+use super::use_connection;
+use super::view::UserAction;
+use super::words::format_elapsed;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
@@ -266,7 +267,7 @@ pub fn ChatPanel(id: String) -> impl IntoView {
 #[component]
 fn Transcript(chat: Memo<Option<ChatView>>) -> impl IntoView {
     let lines = Memo::new(move |_| chat.with(|chat| chat.as_ref().map(|chat| chat.lines.clone()).unwrap_or_default()));
-    let list = NodeRef::<html::Ol>::new();
+    let list = NodeRef::<html::Div>::new();
     // Keep the newest line in view.
     Effect::new(move |_| {
         lines.track();
@@ -275,13 +276,14 @@ fn Transcript(chat: Memo<Option<ChatView>>) -> impl IntoView {
         }
     });
     view! {
-        <ol class="transcript" role="log" aria-label="Conversation" data-testid="transcript" node_ref=list>
+        // A `log` of plain blocks: list items under role="log" are no list (axe: listitem).
+        <div class="transcript" role="log" aria-label="Conversation" data-testid="transcript" node_ref=list>
             <For
                 each=move || lines.get()
                 key=|line| (line.key.clone(), line.delivery.as_ref().map(|delivery| delivery.label().to_owned()))
                 children=|line| view! { <TranscriptLine line/> }
             />
-        </ol>
+        </div>
         <p class="typing" aria-live="polite" data-testid="customer-typing">
             {move || {
                 chat.with(|chat| {
@@ -300,7 +302,7 @@ fn TranscriptLine(line: Line) -> impl IntoView {
         _ => None,
     };
     view! {
-        <li class="line" data-author=line.author.key() data-testid="line">
+        <div class="line" data-author=line.author.key() data-testid="line">
             {(!line.name.is_empty()).then(|| view! { <span class="line-name">{line.name.clone()}</span> })}
             // Text, never HTML.
             <p class="line-text" data-testid="line-text">{line.text}</p>
@@ -311,7 +313,7 @@ fn TranscriptLine(line: Line) -> impl IntoView {
                     </span>
                 }
             })}
-        </li>
+        </div>
     }
 }
 
@@ -525,13 +527,7 @@ fn TransferForm(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
 fn PropertiesPanel(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
     let connection = use_connection();
     let rows = Memo::new(move |_| {
-        chat.with(|chat| {
-            chat.as_ref()
-                .map(|chat| {
-                    chat.properties.iter().map(|(key, value)| (key.clone(), value_text(value))).collect::<Vec<_>>()
-                })
-                .unwrap_or_default()
-        })
+        chat.with(|chat| chat.as_ref().map(|chat| property_rows(&chat.properties)).unwrap_or_default())
     });
     let previous =
         move |name: &str| chat.with_untracked(|chat| chat.as_ref().and_then(|chat| chat.properties.get(name).cloned()));
@@ -568,9 +564,9 @@ fn PropertiesPanel(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                 <For
                     each=move || rows.get()
                     key=|row| row.clone()
-                    children=move |(name, value)| {
+                    children=move |PropertyRow { name, text: value, editable }| {
                         let chat_id = row_id.clone();
-                        let read_only = name == "OP-Session-ID";
+                        let read_only = !editable;
                         let field = NodeRef::<html::Input>::new();
                         let field_id = format!("property-{chat_id}-{name}");
                         let (save_name, remove_name, remove_chat) = (name.clone(), name.clone(), chat_id.clone());

@@ -5,7 +5,7 @@
 //! connection module hands it every event and every settled request whose id
 //! it was told to [`track`](Chats::track).
 
-use crate::desk::describe_failure;
+use super::words::describe_failure;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};
@@ -275,6 +275,9 @@ pub struct Chats {
     pub waiting_alarm: Option<Duration>,
     /// Offers auto-answer will accept, for the driver to take.
     auto_accepts: Vec<String>,
+    /// The offer the agent last clicked Accept on: its chat is shown when it
+    /// arrives, whatever chat was shown before.
+    open_on_add: Option<String>,
     /// Requests in flight, by request id (a few at a time: a list will do).
     requests: Vec<(String, Tracked)>,
     next_client_id: u64,
@@ -311,6 +314,13 @@ impl Chats {
     }
 
     // ----- what the agent does -----
+
+    /// The agent accepted this offer: show its chat as soon as it is added.
+    /// (Auto-answer's accepts do not move the agent away from the chat they
+    /// are in.)
+    pub fn accepted_by_agent(&mut self, offer: &str) {
+        self.open_on_add = Some(offer.to_owned());
+    }
 
     /// The offers auto-answer accepts now (each once): the driver sends
     /// `accept` for them, exactly as if the agent had clicked Accept.
@@ -498,8 +508,11 @@ impl Chats {
                     chat.properties = summary.properties.clone();
                     chat.version = summary.version;
                 }
-                if self.selected.is_none() {
+                if self.selected.is_none() || self.open_on_add.as_deref() == Some(id.as_str()) {
                     self.select(&id);
+                }
+                if self.open_on_add.as_deref() == Some(id.as_str()) {
+                    self.open_on_add = None;
                 }
             }
             EventBody::InteractionDeleted(_) | EventBody::InteractionNotControlled(_) => {
@@ -596,7 +609,16 @@ fn offer_view(id: String, offer: &Offer) -> OfferView {
         customer: offer.customer.name.clone(),
         queue: offer.queue.clone(),
         subject: offer.subject.clone(),
-        details: offer.application_data.iter().map(|(key, value)| (key.clone(), value_text(value))).collect(),
+        // The subject and the queue are in the card's first lines already.
+        details: property_rows(&offer.application_data)
+            .into_iter()
+            .filter(|row| {
+                let shown =
+                    |name: &str, shown: Option<&str>| row.name.eq_ignore_ascii_case(name) && shown == Some(&row.text);
+                !shown("subject", offer.subject.as_deref()) && !shown("queue", Some(&offer.queue))
+            })
+            .map(|row| (row.name, row.text))
+            .collect(),
         expires_at: offer.expires_at,
         answering: false,
         error: None,
@@ -622,6 +644,67 @@ pub fn value_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// A property as the agent reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PropertyRow {
+    pub name: String,
+    /// Text (and numbers, true/false) as the editor shows them
+    /// ([`value_text`]); structured values in words ([`readable_value`]).
+    pub text: String,
+    /// Whether the agent may change it here: not the session id, not a
+    /// structured value (written by the server, such as `RouteTarget`).
+    pub editable: bool,
+}
+
+/// The properties to list, sorted by name, each once: a name that only
+/// differs in case from another with the same value (`subject` beside
+/// `Subject`, the pre-chat form's field beside the server's property) is
+/// left out in favour of the capitalised one.
+pub fn property_rows(properties: &Map<String, Value>) -> Vec<PropertyRow> {
+    properties
+        .iter()
+        .filter(|(name, value)| {
+            !properties.iter().any(|(other, other_value)| {
+                other != *name && other.eq_ignore_ascii_case(name) && other_value == *value && other < *name
+            })
+        })
+        .map(|(name, value)| {
+            let structured = matches!(value, Value::Object(_) | Value::Array(_));
+            PropertyRow {
+                name: name.clone(),
+                text: if structured { readable_value(name, value) } else { value_text(value) },
+                editable: !structured && name != "OP-Session-ID",
+            }
+        })
+        .collect()
+}
+
+/// A structured value in words: `RouteTarget` as "Agent alice via
+/// Billing", other objects as "name: value, …", lists as "a, b".
+pub fn readable_value(name: &str, value: &Value) -> String {
+    match value {
+        Value::Object(fields) if name == "RouteTarget" => {
+            let text = |key: &str| fields.get(key).and_then(Value::as_str).filter(|text| !text.is_empty());
+            let who = match (text("type"), text("agent")) {
+                (Some("A") | None, Some(agent)) => format!("Agent {agent}"),
+                _ => return readable_value("", value),
+            };
+            match text("vq") {
+                Some(queue) => format!("{who} via {queue}"),
+                None => who,
+            }
+        }
+        Value::Object(fields) => fields
+            .iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(key, value)| format!("{key}: {}", readable_value(key, value)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(items) => items.iter().map(|item| readable_value("", item)).collect::<Vec<_>>().join(", "),
+        other => value_text(other),
     }
 }
 
@@ -901,5 +984,77 @@ mod tests {
         let bob = r#"{"messageId":3,"from":{"kind":"agent","id":"bob","name":"Bob"},"text":"Hi","time":3000}"#;
         chats.apply(&event(5, "chat.message", bob));
         assert_eq!(chats.chat("I7").unwrap().agents_seen(), ["bob"]);
+    }
+
+    #[test]
+    fn accepting_an_offer_shows_its_chat_even_when_another_is_open() {
+        let mut chats = accepted();
+        let mut offered = event(5, "interaction.offered", OFFER);
+        offered.target = "S1.I8".parse().unwrap();
+        chats.apply(&offered);
+        chats.accepted_by_agent("I8");
+        chats.track(&RequestId::new("6"), Tracked::Accept("I8".into()));
+        let mut added = event(6, "interaction.added", ADDED);
+        added.target = "S1.I8".parse().unwrap();
+        chats.apply(&added);
+        assert_eq!(chats.selected.as_deref(), Some("I8"));
+
+        // Auto-answer's accept leaves the agent where they are.
+        let mut offered = event(7, "interaction.offered", OFFER);
+        offered.target = "S1.I9".parse().unwrap();
+        chats.apply(&offered);
+        let mut added = event(8, "interaction.added", ADDED);
+        added.target = "S1.I9".parse().unwrap();
+        chats.apply(&added);
+        assert_eq!(chats.selected.as_deref(), Some("I8"));
+    }
+
+    #[test]
+    fn properties_read_as_words_each_once() {
+        let properties = serde_json::json!({
+            "OP-Session-ID": "S1",
+            "Priority": 2,
+            "RouteTarget": {"type": "A", "agent": "alice", "place": null, "dn": "7001", "vq": "Billing"},
+            "Subject": "Refund",
+            "subject": "Refund",
+            "tags": ["vip", "de"],
+            "language": "French",
+            "Language": "German",
+        });
+        let Value::Object(properties) = properties else { unreachable!() };
+        let rows = property_rows(&properties);
+        let shown: Vec<(&str, &str, bool)> =
+            rows.iter().map(|row| (row.name.as_str(), row.text.as_str(), row.editable)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("Language", "German", true),
+                ("OP-Session-ID", "S1", false),
+                ("Priority", "2", true),
+                ("RouteTarget", "Agent alice via Billing", false),
+                ("Subject", "Refund", true),
+                ("language", "French", true),
+                ("tags", "vip, de", false),
+            ],
+            "subject (same value as Subject) once; language and Language differ, so both"
+        );
+        let target = serde_json::json!({"type": "A", "agent": "bob"});
+        assert_eq!(readable_value("RouteTarget", &target), "Agent bob");
+        let group = serde_json::json!({"type": "G", "group": "sales", "vq": "Billing"});
+        assert_eq!(readable_value("RouteTarget", &group), "group: sales, type: G, vq: Billing");
+    }
+
+    #[test]
+    fn an_offer_does_not_repeat_its_subject_and_queue_in_the_details() {
+        let mut chats = Chats::new("alice");
+        let offer = OFFER.replace(
+            r#""language":"French""#,
+            r#""language":"French","Subject":"New gadget","subject":"New gadget","Queue":"Billing""#,
+        );
+        chats.apply(&event(1, "interaction.offered", &offer));
+        assert_eq!(
+            chats.offers[0].details,
+            [("ChatDelay".into(), "true".into()), ("language".into(), "French".into())]
+        );
     }
 }

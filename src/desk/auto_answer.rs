@@ -6,8 +6,8 @@
 //! If the accept cannot be sent or fails, the offer stays with its Accept and
 //! Reject buttons and the reason.
 
-use crate::chats::Tracked;
-use crate::desk::DeskView;
+use super::chats::Tracked;
+use super::view::DeskView;
 use switchboard_protocol::client::AgentClient;
 use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::time::Timestamp;

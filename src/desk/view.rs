@@ -5,22 +5,17 @@
 //! outputs, then mirrors its phase), so these rules are tested natively by
 //! feeding the real state machine JSON frames; no browser, socket or clock.
 
-use crate::chats::Chats;
+use super::chats::Chats;
+use super::words::{LOGGED_OUT_NOTICE, describe_failure, ended_notice};
 use serde_json::Value;
 use std::time::Duration;
 use switchboard_protocol::address::Address;
 use switchboard_protocol::client::{AgentClient, ClientOutput, Phase};
 use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::message::agent::{AgentState, LabelledCode};
-use switchboard_protocol::message::event::{SessionEndReason, SessionEnded};
-use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::failure::Failure;
 use switchboard_protocol::message::service::Password;
 use switchboard_protocol::time::Timestamp;
-
-/// Shown to the tab whose session another login took over.
-pub const TAKEN_OVER_NOTICE: &str = "Your session was opened elsewhere.";
-/// Shown after the agent logs out.
-pub const LOGGED_OUT_NOTICE: &str = "You have logged out.";
 
 /// What the user asks the connection to do. Components only send these;
 /// the connection module turns them into `AgentClient` commands.
@@ -268,63 +263,11 @@ pub fn check_credentials(agent: &str, password: &str) -> Result<(AgentId, Passwo
     Ok((AgentId::new(agent), Password::new(password)))
 }
 
-/// A failure, in words for the agent.
-pub fn describe_failure(failure: &Failure) -> String {
-    match failure.code {
-        // Client-side: no answer, or the socket dropped first.
-        FailureCode::Timeout => "The server did not answer. Check your connection and try again.".to_owned(),
-        _ if failure.message.trim().is_empty() => {
-            format!("The server refused the request ({}).", failure.code.as_str())
-        }
-        _ => failure.message.clone(),
-    }
-}
-
 fn failed_action(command: &str) -> &'static str {
     match command {
         "ready" | "notReady" | "afterChatWork" => "Could not change your state",
         _ => "The request failed",
     }
-}
-
-/// Why the session ended, in words for the agent.
-pub fn ended_notice(ended: &SessionEnded) -> String {
-    match ended.reason {
-        SessionEndReason::TakenOver => TAKEN_OVER_NOTICE.to_owned(),
-        _ if !ended.message.trim().is_empty() => ended.message.clone(),
-        SessionEndReason::LoggedOut => LOGGED_OUT_NOTICE.to_owned(),
-        SessionEndReason::Expired => "Your session expired. Please log in again.".to_owned(),
-        SessionEndReason::ServerShutdown => "The server is shutting down. Please log in again later.".to_owned(),
-    }
-}
-
-/// "Ready", "Not Ready", "Not Ready — Lunch", "After-chat work".
-pub fn state_label(state: &AgentState, reasons: &[LabelledCode]) -> String {
-    match state {
-        AgentState::Ready => "Ready".to_owned(),
-        AgentState::NotReady { reason: None } => "Not Ready".to_owned(),
-        AgentState::NotReady { reason: Some(code) } => {
-            let label = reasons.iter().find(|known| &known.code == code).map_or(code.as_str(), |known| &known.label);
-            format!("Not Ready — {label}")
-        }
-        AgentState::AfterChatWork => "After-chat work".to_owned(),
-    }
-}
-
-/// A stable machine name for the state (`data-state` attribute, CSS).
-pub fn state_key(state: &AgentState) -> &'static str {
-    match state {
-        AgentState::Ready => "ready",
-        AgentState::NotReady { .. } => "notReady",
-        AgentState::AfterChatWork => "afterChatWork",
-    }
-}
-
-/// Time in the current state: `0:07`, `12:34`, `1:02:03`.
-pub fn format_elapsed(elapsed: Duration) -> String {
-    let total = elapsed.as_secs();
-    let (hours, minutes, seconds) = (total / 3600, total / 60 % 60, total % 60);
-    if hours > 0 { format!("{hours}:{minutes:02}:{seconds:02}") } else { format!("{minutes}:{seconds:02}") }
 }
 
 #[cfg(test)]
@@ -333,6 +276,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use crate::desk::words::TAKEN_OVER_NOTICE;
     use switchboard_protocol::message::ServerMessage;
 
     const TIMEOUT: Duration = Duration::from_secs(10);
@@ -406,7 +350,7 @@ mod tests {
     fn the_agents_settings_from_bind_reach_the_chats() {
         let (_, view) = bound();
         assert!(!view.chats.auto_answer);
-        assert_eq!(view.chats.alarm_after(), crate::chats::WAITING_ALARM, "the default without settings");
+        assert_eq!(view.chats.alarm_after(), crate::desk::chats::WAITING_ALARM, "the default without settings");
 
         let (_, view) = bound_with(r#","settings":{"autoAnswer":true,"waitingAlarmSecs":90}"#);
         assert!(view.chats.auto_answer);
@@ -583,34 +527,5 @@ mod tests {
         let (agent, password) = check_credentials(" alice ", " pw ").unwrap();
         assert_eq!(agent.as_str(), "alice");
         assert_eq!(password.expose(), " pw ", "passwords are taken as typed");
-    }
-
-    #[test]
-    fn state_labels_use_the_reason_labels() {
-        let reasons = [LabelledCode { code: "lunch".into(), label: "Lunch".into() }];
-        assert_eq!(state_label(&AgentState::Ready, &reasons), "Ready");
-        assert_eq!(state_label(&AgentState::NotReady { reason: None }, &reasons), "Not Ready");
-        assert_eq!(state_label(&AgentState::NotReady { reason: Some("lunch".into()) }, &reasons), "Not Ready — Lunch");
-        assert_eq!(state_label(&AgentState::NotReady { reason: Some("gym".into()) }, &reasons), "Not Ready — gym");
-        assert_eq!(state_label(&AgentState::AfterChatWork, &reasons), "After-chat work");
-        assert_eq!(state_key(&AgentState::AfterChatWork), "afterChatWork");
-    }
-
-    #[test]
-    fn elapsed_time_formats() {
-        let secs = Duration::from_secs;
-        assert_eq!(format_elapsed(Duration::from_millis(999)), "0:00");
-        assert_eq!(format_elapsed(secs(7)), "0:07");
-        assert_eq!(format_elapsed(secs(754)), "12:34");
-        assert_eq!(format_elapsed(secs(3_723)), "1:02:03");
-        assert_eq!(format_elapsed(secs(100 * 3600)), "100:00:00");
-    }
-
-    #[test]
-    fn end_notices_prefer_fixed_text_for_takeover() {
-        let ended = |reason, message: &str| SessionEnded { reason, message: message.into() };
-        assert_eq!(ended_notice(&ended(SessionEndReason::TakenOver, "x")), TAKEN_OVER_NOTICE);
-        assert_eq!(ended_notice(&ended(SessionEndReason::Expired, "")), "Your session expired. Please log in again.");
-        assert_eq!(ended_notice(&ended(SessionEndReason::ServerShutdown, "Back at 5.")), "Back at 5.");
     }
 }

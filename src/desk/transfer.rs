@@ -2,7 +2,7 @@
 //! crate's address parser (its error is what the agent sees), and the pick
 //! list is made of targets the desktop actually knows about.
 
-use crate::chats::ChatView;
+use super::chats::ChatView;
 use switchboard_protocol::address::Address;
 
 /// One entry of the pick list: what goes in the field, and what it is.
@@ -50,7 +50,7 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
-    use crate::chats::Chats;
+    use crate::desk::chats::Chats;
     use switchboard_protocol::message::ServerMessage;
 
     #[test]
