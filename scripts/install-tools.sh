@@ -49,6 +49,10 @@ if ! command -v wasm-opt >/dev/null 2>&1 ||
   [ "$(wasm-opt --version | grep -o '[0-9]\+' | head -n1)" -lt "$BINARYEN_MIN_VERSION" ]; then
   missing_debs+=(binaryen)
 fi
+# PostgreSQL for the second run of the server tests (scripts/postgres.sh
+# starts a private cluster from these binaries; the package's own cluster
+# is not used).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing_debs+=(postgresql)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi
