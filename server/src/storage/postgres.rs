@@ -177,3 +177,19 @@ pub mod testing {
         work.join().map_err(|_| StorageError::Backend("the SQL thread panicked".into()))?
     }
 }
+
+/// Test hooks.
+#[cfg(test)]
+impl PostgresStorage {
+    /// Stops the writer until the returned sender sends or is dropped, so
+    /// the batches submitted meanwhile are committed as one group.
+    pub(crate) fn hold_writer(&self) -> std::sync::mpsc::Sender<()> {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        self.writer
+            .run(Box::new(move |_| {
+                let _ = held.recv();
+            }))
+            .expect("the writer runs");
+        release
+    }
+}

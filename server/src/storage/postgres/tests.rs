@@ -117,3 +117,77 @@ fn a_group_with_a_line_before_its_chat_is_created_runs_in_order() {
     assert!(matches!(outcome.recv().unwrap(), Err(StorageError::Backend(_))));
     assert!(storage.open_interactions().unwrap().is_empty());
 }
+
+fn event(stream: &str, seq: u64, frame: &str) -> Record {
+    Record::StreamEvent {
+        stream: stream.into(),
+        seq,
+        at: switchboard_protocol::time::Timestamp::from_millis(seq),
+        frame: frame.into(),
+    }
+}
+
+/// Submits the batches back to back and waits for every outcome, in order.
+fn submit_all(storage: &PostgresStorage, batches: Vec<Vec<Record>>) -> Vec<Outcome> {
+    let (done, outcomes) = std::sync::mpsc::channel();
+    let count = batches.len();
+    for (index, batch) in batches.into_iter().enumerate() {
+        let done = done.clone();
+        storage.submit(batch, Box::new(move |outcome| done.send((index, outcome)).unwrap()));
+    }
+    let received: Vec<(usize, Outcome)> = (0..count).map(|_| outcomes.recv().unwrap()).collect();
+    assert!(received.iter().enumerate().all(|(index, (batch, _))| index == *batch), "in order: {received:?}");
+    received.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+#[test]
+fn in_one_group_the_batches_before_a_bad_one_commit_and_the_rest_are_fenced() {
+    let Some(base) = test_database_url() else { return };
+    let storage = PostgresStorage::open(&testing::fresh_schema(&base).unwrap()).unwrap();
+    assert_eq!(submit_all(&storage, vec![vec![event("S1", 1, "first")]]), [Ok(())]);
+    let release = storage.hold_writer();
+    let (done, outcomes) = std::sync::mpsc::channel();
+    let batches = vec![
+        vec![event("S1", 2, "before")],
+        vec![event("S2", 1, "half"), event("S1", 1, "duplicate")],
+        vec![event("S1", 3, "after")],
+    ];
+    for (index, batch) in batches.into_iter().enumerate() {
+        let done = done.clone();
+        storage.submit(batch, Box::new(move |outcome| done.send((index, outcome)).unwrap()));
+    }
+    release.send(()).unwrap();
+    let received: Vec<_> = (0..3).map(|_| outcomes.recv().unwrap()).collect();
+    assert_eq!(received[0], (0, Ok(())));
+    // PostgreSQL's own words and code (23505: unique_violation).
+    assert!(
+        matches!(&received[1], (1, Err(StorageError::Backend(message))) if message.contains("23505")),
+        "{received:?}"
+    );
+    assert_eq!(received[2], (2, Err(StorageError::Fenced)));
+    assert_eq!(storage.stream_events_between("S1", 0, 10).unwrap(), ["first", "before"]);
+    assert!(storage.stream_events_between("S2", 0, 10).unwrap().is_empty());
+}
+
+#[test]
+fn connections_cut_by_the_server_are_made_again() {
+    let Some(base) = test_database_url() else { return };
+    // A name of its own, so that only this storage's connections are cut.
+    let name = format!("sb_cut_{}", std::process::id());
+    let url = format!("{}&application_name={name}", testing::fresh_schema(&base).unwrap());
+    let storage = PostgresStorage::open(&url).unwrap();
+    assert_eq!(submit_all(&storage, vec![vec![event("S1", 1, "first")]]), [Ok(())]);
+    // Both connections end (waiting up to 5 s for each backend to exit),
+    // as they do when an administrator or a failover cuts them.
+    testing::run_sql(
+        &base,
+        format!(
+            "DO $$ BEGIN PERFORM pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE application_name = '{name}'; END $$"
+        ),
+    )
+    .unwrap();
+    // Found closed before anything was sent: made again, nothing fails.
+    assert_eq!(submit_all(&storage, vec![vec![event("S1", 2, "second")]]), [Ok(())]);
+    assert_eq!(storage.stream_events_between("S1", 0, 10).unwrap(), ["first", "second"]);
+}
