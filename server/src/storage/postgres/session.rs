@@ -88,7 +88,11 @@ impl Session {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.lost();
             let (client, connection) = self.target.config.connect(NoTls).await.map_err(|error| {
-                StorageError::Unavailable(format!("cannot connect to the database at {}: {error}", self.target.shown))
+                StorageError::Unavailable(format!(
+                    "cannot connect to the database at {}: {}",
+                    self.target.shown,
+                    describe(&error)
+                ))
             })?;
             // The connection does the socket's I/O; it runs while the session's
             // runtime runs (that is, while a query is awaited) and ends when the
@@ -171,6 +175,24 @@ fn describe(error: &tokio_postgres::Error) -> String {
             Some(detail) => format!("{} ({}): {detail}", db.message(), db.code().code()),
             None => format!("{} ({})", db.message(), db.code().code()),
         },
-        None => error.to_string(),
+        None => with_causes(error),
     }
+}
+
+/// `error: cause: cause…` (tokio-postgres's own text leaves out why, e.g.
+/// "error connecting to server" without "Connection refused").
+fn with_causes(error: &tokio_postgres::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    // Bounded: a cause chain is finite, and a few links say enough.
+    for _ in 0..4 {
+        let Some(inner) = cause else { break };
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
