@@ -103,6 +103,13 @@ impl TestServer {
         Self { addr, db, config, _dir: dir, running: Some(running) }
     }
 
+    /// A server on the database `db` (e.g. one the test made itself).
+    pub async fn start_on(config: Config, db: TestDb) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (addr, running) = launch(config.clone(), db.clone()).await;
+        Self { addr, db, config, _dir: dir, running: Some(running) }
+    }
+
     /// Stops the server (every connection drops, timers stop, nothing
     /// unfinished is kept) and starts a new one on the same database. The new
     /// server listens on a new port: `url` follows it.
