@@ -146,7 +146,9 @@ impl Driver {
             tick.tick().await;
             ticks = ticks.wrapping_add(1);
             self.run(|core| core.handle_tick(now()));
-            if ticks.is_multiple_of(REBUILD_RETRY_TICKS) && self.read(|core| core.is_failed() && core.pending_batches() == 0) {
+            if ticks.is_multiple_of(REBUILD_RETRY_TICKS)
+                && self.read(|core| core.is_failed() && core.pending_batches() == 0)
+            {
                 self.rebuild();
             }
         }
