@@ -2,9 +2,9 @@
 //! fence are `storage::writer`'s, shared with SQLite).
 //!
 //! Fast path: the whole group in one transaction, planned as few statements
-//! (`statements::plan`) sent at once (tokio-postgres pipelines the requests
-//! of futures polled together), then `COMMIT`: one round trip for the rows
-//! and one flush for the group. When a statement fails, the transaction is
+//! (`statements::plan`) and sent at once with its `BEGIN` and `COMMIT`
+//! (tokio-postgres pipelines the requests of futures polled together): one
+//! round trip and one flush for the group. When a statement fails, the transaction is
 //! rolled back and the group runs again batch by batch, each in its own
 //! savepoint, up to the first one that fails: that one alone is rolled back,
 //! the ones before it commit (the writer fences the ones after it).
@@ -17,7 +17,7 @@ use super::super::writer::CommitGroup;
 use super::super::{Outcome, Record, StorageError};
 use super::session::Session;
 use super::statements::{self, Statement};
-use futures_util::future::join_all;
+use futures_util::future::{join_all, join3};
 use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 
@@ -41,6 +41,12 @@ impl CommitGroup for PgWriter {
                 Err(error) => Err(error),
             }
         });
+        if outcomes.is_err() {
+            // Whatever state the connection was left in (a transaction still
+            // open, say), the next group starts on a new one: closing a
+            // connection rolls back what it had not committed.
+            session.lost();
+        }
         outcomes.unwrap_or_else(|error| {
             tracing::error!(%error, batches = group.len(), "storage commit failed; nothing of the group was stored");
             vec![Err(error); group.len()]
@@ -50,18 +56,67 @@ impl CommitGroup for PgWriter {
 
 /// `Ok(false)`: a statement failed and the transaction was rolled back,
 /// nothing is stored; `Err`: the connection failed.
+///
+/// `BEGIN`, the statements and `COMMIT` go out together, in one round trip:
+/// when a statement fails, PostgreSQL aborts the transaction and the
+/// `COMMIT` behind it only rolls back, so nothing of the group is stored.
 async fn commit_fast(session: &mut Session, group: &[Vec<Record>]) -> Result<bool, StorageError> {
     let Some(plan) = statements::plan(group) else { return Ok(false) };
-    begin(session).await?;
-    if let Err(error) = run(session, &plan.statements).await {
-        if matches!(error, StorageError::Unavailable(_)) {
-            return Err(error);
-        }
-        simple(session, "ROLLBACK").await?;
-        return Ok(false);
+    match commit_pipelined(session, &plan.statements).await {
+        // The connection was found closed before anything ran (the database
+        // restarted since the last group): once more on a new one.
+        Err(Attempt::NotSent(_)) => commit_pipelined(session, &plan.statements).await.map_err(Attempt::into_error),
+        other => other.map_err(Attempt::into_error),
     }
-    simple(session, "COMMIT").await?;
-    Ok(true)
+}
+
+/// Why a pipelined commit did not happen.
+enum Attempt {
+    /// `BEGIN` already failed for want of a connection: nothing ran.
+    NotSent(StorageError),
+    Failed(StorageError),
+}
+
+impl Attempt {
+    fn into_error(self) -> StorageError {
+        match self {
+            Attempt::NotSent(error) | Attempt::Failed(error) => error,
+        }
+    }
+}
+
+async fn commit_pipelined(session: &mut Session, statements: &[Statement]) -> Result<bool, Attempt> {
+    let mut prepared = Vec::with_capacity(statements.len());
+    for statement in statements {
+        prepared.push(session.statement(statement.sql).await.map_err(Attempt::NotSent)?);
+    }
+    let client = session.client().await.map_err(Attempt::NotSent)?;
+    // `join3` and `join_all` poll in order, so the requests go out in order.
+    let (begun, results, committed) = join3(
+        client.batch_execute("BEGIN"),
+        join_all(prepared.iter().zip(statements).map(|(prepared, statement)| {
+            client.execute_raw(prepared, statement.params.iter().map(|param| param.as_ref() as &dyn ToSql))
+        })),
+        client.batch_execute("COMMIT"),
+    )
+    .await;
+    // `BEGIN` fails only when the connection does, and then nothing after
+    // it ran either (so the statements never ran outside the transaction).
+    if let Err(error) = begun {
+        let failure = session.failed(&error);
+        return Err(match failure {
+            StorageError::Unavailable(_) => Attempt::NotSent(failure),
+            other => Attempt::Failed(other),
+        });
+    }
+    let first_failure = results.into_iter().find_map(Result::err).map(|error| session.failed(&error));
+    let committed = committed.map_err(|error| Attempt::Failed(session.failed(&error)));
+    match first_failure {
+        Some(error @ StorageError::Unavailable(_)) => Err(Attempt::Failed(error)),
+        // The transaction was aborted, and `COMMIT` rolled it back.
+        Some(_) => committed.map(|()| false),
+        None => committed.map(|()| true),
+    }
 }
 
 async fn commit_batch_by_batch(session: &mut Session, group: &[Vec<Record>]) -> Result<Vec<Outcome>, StorageError> {
