@@ -36,9 +36,11 @@ ensure_installed() {
   [ -x "$BIN/initdb" ] || die "no initdb in $BIN after installing postgresql (set PG_BIN)"
 }
 
-# A port nobody listens on now, from the kernel (bind to port 0).
+# A port nobody listens on now: from the kernel (bind to port 0) where
+# python3 is there, else a random one (start tries another if it is taken).
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' \
+    2>/dev/null || echo $((20000 + RANDOM % 40000))
 }
 
 url_of() {
@@ -69,12 +71,21 @@ start() {
     echo "dir=$dir"
     return
   fi
-  [ -f "$dir/port" ] || free_port >"$dir/port"
-  local port
-  port="$(cat "$dir/port")"
-  as_postgres "$BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t "$START_TIMEOUT" \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on -c max_connections=200" \
-    >/dev/null || die "the server did not start (see $dir/server.log)"
+  # A cluster started before keeps its port (its URL must not change); a new
+  # one tries up to 5 free ports, in case another process took the first.
+  local attempts=1 port
+  [ -f "$dir/port" ] || attempts=5
+  for ((attempt = 1; attempt <= attempts; attempt++)); do
+    [ -f "$dir/port" ] || free_port >"$dir/port"
+    port="$(cat "$dir/port")"
+    if as_postgres "$BIN/pg_ctl" start -D "$dir/data" -l "$dir/server.log" -w -t "$START_TIMEOUT" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on -c max_connections=200" \
+      >/dev/null; then
+      break
+    fi
+    [ "$attempt" -lt "$attempts" ] || die "the server did not start (see $dir/server.log)"
+    rm -f "$dir/port"
+  done
   echo "url=$(url_of "$dir")"
   echo "dir=$dir"
 }
