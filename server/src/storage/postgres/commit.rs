@@ -21,6 +21,10 @@ use futures_util::future::{join_all, join3};
 use tokio::runtime::Runtime;
 use tokio_postgres::types::ToSql;
 
+/// The longest a group's commit may take before the database counts as
+/// unreachable (the group fails; the next one connects again).
+const GROUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Settings of the write connection: a reported commit is durable on the
 /// server, whatever its default says.
 pub(super) const WRITER_SETUP: &str = "SET synchronous_commit = on";
@@ -35,11 +39,18 @@ impl CommitGroup for PgWriter {
     fn commit_group(&mut self, group: &[Vec<Record>]) -> Vec<Outcome> {
         let Self { runtime, session } = self;
         let outcomes = runtime.block_on(async {
-            match commit_fast(session, group).await {
-                Ok(true) => Ok(vec![Ok(()); group.len()]),
-                Ok(false) => commit_batch_by_batch(session, group).await,
-                Err(error) => Err(error),
-            }
+            let commit = async {
+                match commit_fast(session, group).await {
+                    Ok(true) => Ok(vec![Ok(()); group.len()]),
+                    Ok(false) => commit_batch_by_batch(session, group).await,
+                    Err(error) => Err(error),
+                }
+            };
+            // A database that stopped answering (a frozen host, a network
+            // that drops packets) must not hold every later batch forever.
+            tokio::time::timeout(GROUP_TIMEOUT, commit).await.unwrap_or_else(|_| {
+                Err(StorageError::Unavailable(format!("no answer from the database in {} s", GROUP_TIMEOUT.as_secs())))
+            })
         });
         if outcomes.is_err() {
             // Whatever state the connection was left in (a transaction still

@@ -18,6 +18,9 @@ use switchboard_protocol::ids::InteractionId;
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+/// The longest a read may take before the database counts as unreachable.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Settings of the read connection: it never writes.
 const READER_SETUP: &str = "SET default_transaction_read_only = on";
 
@@ -58,7 +61,18 @@ impl Reader {
                 }
                 // Ends when the storage is dropped (the queue closes).
                 while let Ok(job) = queue.recv() {
-                    let rows = runtime.block_on(query(&mut session, job.sql, &job.params));
+                    let rows = runtime.block_on(async {
+                        // A database that stopped answering must not hold the
+                        // caller (a tokio worker) forever.
+                        tokio::time::timeout(READ_TIMEOUT, query(&mut session, job.sql, &job.params)).await
+                    });
+                    let rows = rows.unwrap_or_else(|_| {
+                        session.lost();
+                        Err(StorageError::Unavailable(format!(
+                            "no answer from the database in {} s",
+                            READ_TIMEOUT.as_secs()
+                        )))
+                    });
                     let _ = job.reply.send(rows);
                 }
             })
