@@ -94,7 +94,7 @@ impl Segment {
     }
 }
 
-fn is_segment_char(c: char) -> bool {
+pub(crate) fn is_segment_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':')
 }
 
@@ -247,16 +247,22 @@ impl<'de> Deserialize<'de> for TargetPath {
 
 impl TargetPath {
     /// The target of a session: its id as the single segment.
-    pub fn for_session(session: &crate::ids::SessionId) -> Result<Self, TargetPathError> {
-        Ok(Self::session(session.as_str().parse()?))
+    pub fn for_session(session: &crate::ids::SessionId) -> Self {
+        // A session id is a valid segment by construction.
+        Self { segments: vec![Segment(session.as_str().to_owned())] }
     }
 
     /// The target of an interaction a session holds: `<session>.<interaction>`.
-    pub fn for_interaction(
-        session: &crate::ids::SessionId,
-        interaction: &crate::ids::InteractionId,
-    ) -> Result<Self, TargetPathError> {
-        Self::for_session(session)?.child(interaction.as_str().parse()?)
+    pub fn for_interaction(session: &crate::ids::SessionId, interaction: &crate::ids::InteractionId) -> Self {
+        // Both ids are valid segments by construction.
+        let segments = vec![Segment(session.as_str().to_owned()), Segment(interaction.as_str().to_owned())];
+        Self { segments }
+    }
+
+    /// The target of a customer's chat request: `<request>`.
+    pub fn for_request(request: &crate::ids::ServiceRequestId) -> Self {
+        // A request id is a valid segment by construction.
+        Self { segments: vec![Segment(request.as_str().to_owned())] }
     }
 }
 

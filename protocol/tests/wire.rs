@@ -1524,8 +1524,8 @@ fn secrets_are_redacted_in_debug() {
 fn session_and_interaction_targets_print_as_dot_paths() {
     let session = SessionId::from("S1");
     let interaction = InteractionId::from("I7");
-    let session_target = TargetPath::for_session(&session).unwrap();
-    let interaction_target = TargetPath::for_interaction(&session, &interaction).unwrap();
+    let session_target = TargetPath::for_session(&session);
+    let interaction_target = TargetPath::for_interaction(&session, &interaction);
     assert_eq!(session_target, target("S1"));
     assert_eq!(interaction_target, target("S1.I7"));
     assert_eq!(session_target.depth(), 1);
@@ -2070,4 +2070,20 @@ mod supervisor_wire {
             assert_eq!(serde_json::to_value(reason).unwrap(), json!(reason.as_str()));
         }
     }
+}
+
+/// Ids in `data` follow the segment rules like ids in targets: a bad one is
+/// refused with a message that says what is wrong, echoing the request.
+#[test]
+fn a_bad_interaction_id_in_data_is_refused_with_its_reason() {
+    let text = r#"{"id":"r9","command":"registerClient","target":"S1","data":{"eventPropertiesChanged":true,"interactions":["I/1"]}}"#;
+    let rejection = switchboard_protocol::message::envelope::Request::<AgentCommand>::decode_str(text)
+        .expect_err("the id is refused");
+    assert_eq!(rejection.failure.code, FailureCode::InvalidRequest, "{rejection:?}");
+    assert!(
+        rejection.failure.message.contains("the interaction id has `/` at byte 1"),
+        "{}",
+        rejection.failure.message
+    );
+    assert_eq!(rejection.id.as_ref().map(|id| id.as_str()), Some("r9"));
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
+use switchboard_protocol::address::Address;
 use switchboard_protocol::message::agent::{AgentSettings, LabelledCode};
 use switchboard_protocol::message::service::ServiceInfo;
 
@@ -385,8 +386,9 @@ fn default_capacity() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct QueueEntry {
     pub name: String,
-    /// A routing target address (see `check-address`), e.g. `Billing@StatServer.GA`.
-    pub target: String,
+    /// A routing target address (see `check-address`), e.g.
+    /// `Billing@StatServer.GA`: parsed once, when the file is read.
+    pub target: Address,
 }
 
 impl Config {
@@ -437,11 +439,6 @@ impl Config {
                     "agent `{}`: password_hash is not an argon2 PHC string (make one with `switchboard-server hash-password`)",
                     agent.id
                 )));
-            }
-        }
-        for queue in &self.queues {
-            if let Err(error) = queue.target.parse::<switchboard_protocol::address::Address>() {
-                return Err(ConfigError::Invalid(format!("queue `{}`: target: {error}", queue.name)));
             }
         }
         for service in &self.services {

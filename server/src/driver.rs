@@ -12,10 +12,10 @@
 
 use crate::clock::{now, random_id};
 use crate::config::Config;
-use crate::core::{ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
+use crate::core::{BatchId, ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
 use crate::delivery::{Delivery, Outbox, OutboxReceiver};
 use crate::services::Services;
-use crate::storage::Storage;
+use crate::storage::{Outcome, Storage};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -56,7 +56,12 @@ struct Shared {
     next_connection: AtomicU64,
     watchers: Mutex<HashMap<ConnectionId, JoinHandle<()>>>,
     runtime: tokio::runtime::Handle,
+    /// Storage's verdicts, handed to the outcome task (see `take_outcomes`).
+    outcomes: tokio::sync::mpsc::UnboundedSender<(BatchId, Outcome)>,
 }
+
+/// The most verdicts applied under one taking of the core's lock.
+const OUTCOMES_PER_TURN: usize = 512;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock would be a bug; keep serving rather than
@@ -83,6 +88,7 @@ impl Driver {
             node_bytes = std::process::id().to_le_bytes();
         }
         let services = Services::from_config(&config.esp);
+        let (outcomes, verdicts) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             config,
             core: Mutex::new(core),
@@ -93,8 +99,10 @@ impl Driver {
             next_connection: AtomicU64::new(1),
             watchers: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
+            outcomes,
         });
         let driver = Self { shared };
+        driver.shared.runtime.spawn(driver.clone().take_outcomes(verdicts));
         // The rebuild's own writes (sessions of removed agents end).
         driver.act_on_outputs(lock(&driver.shared.core));
         Ok(driver)
@@ -135,6 +143,22 @@ impl Driver {
         }
     }
 
+    /// Applies storage's verdicts in the order storage gave them: every
+    /// verdict waiting (up to `OUTCOMES_PER_TURN`) under one taking of the
+    /// core's lock. Off the writer thread, which is the one serial step of a
+    /// durable message: releasing a batch's events and responses (JSON,
+    /// queues) there slowed every commit after it.
+    async fn take_outcomes(self, mut verdicts: tokio::sync::mpsc::UnboundedReceiver<(BatchId, Outcome)>) {
+        let mut turn = Vec::with_capacity(OUTCOMES_PER_TURN);
+        while verdicts.recv_many(&mut turn, OUTCOMES_PER_TURN).await > 0 {
+            self.run(|core| {
+                for (batch, outcome) in turn.drain(..) {
+                    core.handle_commit(batch, outcome);
+                }
+            });
+        }
+    }
+
     /// Runs the core's timers every [`TICK`] until the process stops, and
     /// retries a rebuild that failed (the database was unreachable) every
     /// [`REBUILD_RETRY_TICKS`] ticks until one succeeds.
@@ -166,11 +190,19 @@ impl Driver {
         }
         let mut delivery = lock(&self.shared.delivery);
         drop(core);
+        // The jobs of one input run one after the other, in the order the
+        // core gave them (services configured for every new chat run in
+        // configuration order).
+        let mut jobs = Vec::new();
         for output in outputs {
             match output {
                 Output::Persist { batch, records } => {
-                    let driver = self.clone();
-                    let on_outcome = Box::new(move |outcome| driver.run(|core| core.handle_commit(batch, outcome)));
+                    let outcomes = self.shared.outcomes.clone();
+                    // Only queued here: the writer thread goes back to
+                    // committing, and the outcome task applies the verdicts.
+                    let on_outcome = Box::new(move |outcome| {
+                        let _ = outcomes.send((batch, outcome));
+                    });
                     self.shared.storage.submit(records, on_outcome);
                 }
                 Output::Deliver(committed) => delivery.deliver(committed),
@@ -186,7 +218,7 @@ impl Driver {
                     let outbox = delivery.outbox(connection).cloned();
                     self.watch(connection, outbox.filter(|_| watching));
                 }
-                Output::RunService(job) => self.spawn_service(job),
+                Output::RunService(job) => jobs.push(job),
                 Output::Rebuild => {
                     let driver = self.clone();
                     // Not here: rebuilding takes the core's lock, and this
@@ -194,6 +226,9 @@ impl Driver {
                     self.shared.runtime.spawn(async move { driver.rebuild() });
                 }
             }
+        }
+        if !jobs.is_empty() {
+            self.spawn_services(jobs);
         }
     }
 
@@ -222,11 +257,15 @@ impl Driver {
         }
     }
 
-    fn spawn_service(&self, job: ServiceJob) {
+    /// Runs the jobs one after the other, each result handed to the core.
+    fn spawn_services(&self, jobs: Vec<ServiceJob>) {
         let driver = self.clone();
         self.shared.runtime.spawn(async move {
-            let outcome = driver.shared.services.run(job.service(), job.request().clone(), job.context().clone()).await;
-            driver.run(|core| core.handle_service_result(job, outcome, now()));
+            for job in jobs {
+                let outcome =
+                    driver.shared.services.run(job.service(), job.request().clone(), job.context().clone()).await;
+                driver.run(|core| core.handle_service_result(job, outcome, now()));
+            }
         });
     }
 
@@ -263,3 +302,6 @@ impl Driver {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -438,7 +438,7 @@ impl AgentClient {
         session: SessionId,
         resume_after: Option<u64>,
     ) -> Result<RequestId, ClientError> {
-        let target = TargetPath::for_session(&session)?;
+        let target = TargetPath::for_session(&session);
         let token = self.session_token.clone().ok_or(ClientError::NotBound)?;
         self.phase = Phase::ExpectBound { session };
         Ok(self.queue(now, AgentCommand::Bind(Bind { token, last_seq: resume_after }), Some(target)))
@@ -448,7 +448,7 @@ impl AgentClient {
         let Phase::Bound { session, .. } = &self.phase else {
             return Err(ClientError::NotBound);
         };
-        let target = TargetPath::for_session(session)?;
+        let target = TargetPath::for_session(session);
         Ok(self.queue(now, command, Some(target)))
     }
 
@@ -467,7 +467,7 @@ impl AgentClient {
         if !self.interactions.contains_key(interaction) {
             return Err(ClientError::UnknownInteraction(interaction.clone()));
         }
-        let target = TargetPath::for_interaction(&session, interaction)?;
+        let target = TargetPath::for_interaction(&session, interaction);
         if matches!(self.phase, Phase::Disconnected { .. }) {
             let id = self.next_id();
             self.parked.push_back(Request { id: Some(id.clone()), command, target: Some(target), context: None });

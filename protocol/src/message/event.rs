@@ -35,7 +35,7 @@ impl<'de> Deserialize<'de> for Event {
 impl Event {
     /// The interaction an event is about, when its target names one.
     pub fn interaction_id(&self) -> Option<InteractionId> {
-        self.target.segments().get(1).map(|segment| InteractionId::new(segment.as_str()))
+        self.target.segments().get(1).map(InteractionId::from)
     }
 }
 

@@ -27,11 +27,11 @@ use switchboard_protocol::time::Timestamp;
 pub const OP_SESSION_ID: &str = "OP-Session-ID";
 
 pub(crate) fn interaction_target(session: &SessionId, interaction: &InteractionId) -> TargetPath {
-    TargetPath::for_interaction(session, interaction).expect("server-made ids are valid target segments")
+    TargetPath::for_interaction(session, interaction)
 }
 
 pub(super) fn request_target(request: &ChatRequest) -> TargetPath {
-    request.id.as_str().parse().expect("server-made request ids are valid target segments")
+    TargetPath::for_request(&request.id)
 }
 
 type Outcome = Result<Option<Value>, Refusal>;
@@ -56,7 +56,7 @@ impl Center {
             .target
             .as_ref()
             .and_then(|target| target.segments().get(1))
-            .map(|segment| InteractionId::new(segment.as_str()))
+            .map(InteractionId::from)
             .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))?;
         let Some(interaction) = state.interactions.get(&interaction_id) else {
             return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));

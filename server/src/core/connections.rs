@@ -210,7 +210,7 @@ impl Core {
             let failure = refuse(FailureCode::InvalidTarget, "name the session to bind: `<session>`");
             return self.respond_now(connection, request.failure(failure));
         };
-        let session = SessionId::new(target.session_id());
+        let session = SessionId::from(&target.segments()[0]);
         let bound = self.connections.get(&connection).and_then(|known| known.session.clone());
         if let Some(bound) = bound.filter(|bound| *bound != session) {
             let message = format!("this connection is bound to session {bound} already; open a new connection");
@@ -291,10 +291,9 @@ impl Core {
                 match self.center.request_chat(&mut self.state, &mut batch, chat, connection, now) {
                     Ok((grant, stream)) => {
                         self.set_customer_request(connection, grant.id.clone());
-                        let response = request.success(serde_json::to_value(&grant).ok());
+                        let response = Some(request.success(serde_json::to_value(&grant).ok()));
                         // Events follow the grant.
-                        outputs.push(Output::Respond { connection, response });
-                        outputs.push(Output::Attach { connection, stream, after: 0, through: 0, response: None });
+                        outputs.push(Output::Attach { connection, stream, after: 0, through: 0, response });
                     }
                     Err(failure) => outputs.push(Output::Respond { connection, response: request.failure(failure) }),
                 }

@@ -65,7 +65,7 @@ mod state;
 mod supervisors;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use agents::BindError;
 pub use batch::{ReportFrame, StreamEvent};

@@ -33,11 +33,7 @@ pub(super) fn router_for(config: &Config) -> Result<Router, SetupError> {
     });
     let mut queues = Vec::new();
     for queue in &config.queues {
-        let address = queue.target.parse().map_err(|error| SetupError::QueueAddress {
-            queue: queue.name.clone(),
-            source: crate::routing::TargetError::Address(error),
-        })?;
-        let target = Target::from_address(&address)
+        let target = Target::from_address(&queue.target)
             .map_err(|source| SetupError::QueueAddress { queue: queue.name.clone(), source })?;
         queues.push(QueueSpec { name: queue.name.clone(), target });
     }

@@ -108,11 +108,8 @@ impl Center {
         let AgentCommand::Request3rdServer(asked) = &request.command else {
             return (request.failure(refuse(FailureCode::InvalidRequest, "not a request3rdServer")), None);
         };
-        let interaction_id = request
-            .target
-            .as_ref()
-            .and_then(|target| target.segments().get(1))
-            .map(|segment| InteractionId::new(segment.as_str()));
+        let interaction_id =
+            request.target.as_ref().and_then(|target| target.segments().get(1)).map(InteractionId::from);
         let held = interaction_id.as_ref().and_then(|id| state.interactions.get(id)).filter(
             |interaction| matches!(&interaction.phase, InteractionPhase::Active { session } if session == session_id),
         );

@@ -146,3 +146,6 @@ impl Delivery {
         self.reports.unsubscribe(connection);
     }
 }
+
+#[cfg(test)]
+mod tests;

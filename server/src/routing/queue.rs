@@ -19,7 +19,7 @@ impl TryFrom<&QueueEntry> for QueueSpec {
     type Error = TargetError;
 
     fn try_from(entry: &QueueEntry) -> Result<Self, Self::Error> {
-        Ok(Self { name: entry.name.clone(), target: entry.target.parse()? })
+        Ok(Self { name: entry.name.clone(), target: Target::from_address(&entry.target)? })
     }
 }
 

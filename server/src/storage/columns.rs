@@ -12,7 +12,7 @@ use super::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
 use switchboard_protocol::time::Timestamp;
 
 // ----- the text forms of typed columns -----
@@ -117,7 +117,7 @@ pub(super) fn decode_session(raw: RawSession) -> Result<StoredSession, StorageEr
     };
     Ok(StoredSession {
         state: parse_json("agent_sessions", &raw.id, "state", &raw.state)?,
-        id: SessionId::new(raw.id),
+        id: parse_id("agent_sessions", &raw.id, "id", &raw.id)?,
         token_hash: raw.token_hash,
         agent: AgentId::new(raw.agent),
         property_watch,
@@ -141,7 +141,7 @@ pub(super) fn decode_chat_request(raw: RawChatRequest) -> Result<StoredChatReque
         parse_request_status(&raw.status).ok_or_else(|| unknown_status("chat_requests", &raw.id, &raw.status))?;
     Ok(StoredChatRequest {
         appdata: parse_json("chat_requests", &raw.id, "appdata", &raw.appdata)?,
-        id: ServiceRequestId::new(raw.id),
+        id: parse_id("chat_requests", &raw.id, "id", &raw.id)?,
         token_hash: raw.token_hash,
         service: raw.service,
         queue: raw.queue,
@@ -173,11 +173,15 @@ pub(super) fn decode_interaction(raw: RawInteraction) -> Result<StoredInteractio
     Ok(StoredInteraction {
         customer: parse_json("interactions", &raw.id, "customer", &raw.customer)?,
         properties: parse_json("interactions", &raw.id, "properties", &raw.properties)?,
-        id: InteractionId::new(raw.id),
-        request: ServiceRequestId::new(raw.request),
+        id: parse_id("interactions", &raw.id, "id", &raw.id)?,
+        request: parse_id("interactions", &raw.id, "request_id", &raw.request)?,
         queue: raw.queue,
         version: raw.version as u64,
-        owner: raw.owner.map(SessionId::new),
+        owner: raw
+            .owner
+            .as_deref()
+            .map(|owner| parse_id("interactions", &raw.id, "owner_session", owner))
+            .transpose()?,
         enqueued_at: timestamp(raw.enqueued_at),
         created_at: timestamp(raw.created_at),
     })
@@ -228,6 +232,17 @@ pub(super) fn seq_or_zero(seq: Option<i64>) -> u64 {
 fn parse_json<T: DeserializeOwned>(table: &str, row: &str, column: &str, text: &str) -> Result<T, StorageError> {
     serde_json::from_str(text)
         .map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column} {text:?} does not parse: {error}")))
+}
+
+/// An id column, parsed once here (outside text: a damaged row must not
+/// become an id that is not one).
+fn parse_id<T: std::str::FromStr<Err = switchboard_protocol::ids::IdError>>(
+    table: &str,
+    row: &str,
+    column: &str,
+    text: &str,
+) -> Result<T, StorageError> {
+    text.parse().map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column}: {error}")))
 }
 
 fn unknown_status(table: &str, row: &str, status: &str) -> StorageError {
