@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole benchmark suite with issue 7's parameters: relay throughput
-# (loadgen, as fast as acknowledgements allow, then at 5,000 messages/s),
+# (loadgen, as fast as acknowledgements allow, then at 5,000 messages/s;
+# both on SQLite, then on a private PostgreSQL, issue 12),
 # 10,000 connections (connbench), routing with 5,000 agents (routebench),
 # release sizes and the 2,000-message render (headless Chromium). Writes
 # target/bench/*.json and target/bench/summary.md (each figure next to its
@@ -63,6 +64,21 @@ run loadgen-max "$bin/loadgen" --customers "$customers" --agents "$agents" --sec
   --json "$out/loadgen-max.json"
 run loadgen-5000 "$bin/loadgen" --customers "$customers" --agents "$agents" --rate "$rate" --seconds "$seconds" \
   --json "$out/loadgen-5000.json"
+# The same two loadgen runs on a private PostgreSQL (scripts/postgres.sh,
+# fsync on), stopped and removed however the suite ends.
+pg_dir="$(mktemp -d /tmp/switchboard-pg.XXXXXX)"
+trap 'scripts/postgres.sh stop "$pg_dir" >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+pg_url="$(scripts/postgres.sh start "$pg_dir" | sed -n 's/^url=//p')"
+if [ -n "$pg_url" ]; then
+  run loadgen-max-postgres "$bin/loadgen" --database "$pg_url" --customers "$customers" --agents "$agents" \
+    --seconds "$seconds" --json "$out/loadgen-max-postgres.json"
+  run loadgen-5000-postgres "$bin/loadgen" --database "$pg_url" --customers "$customers" --agents "$agents" \
+    --rate "$rate" --seconds "$seconds" --json "$out/loadgen-5000-postgres.json"
+  scripts/postgres.sh stop "$pg_dir"
+else
+  echo "bench: PostgreSQL did not start (see $pg_dir/server.log)" >&2
+  failed+=(postgres)
+fi
 run connbench "$bin/connbench" --server "$bin/switchboard-server" --connections "$connections" \
   --idle-seconds "$idle" --json "$out/connbench.json"
 run routebench "$bin/routebench" --agents "$route_agents" --assignments "$assignments" --json "$out/routebench.json"

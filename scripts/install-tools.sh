@@ -49,6 +49,10 @@ missing_debs=()
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing_debs+=(chromium-driver)
 command -v node >/dev/null 2>&1 || missing_debs+=(nodejs npm)
+# PostgreSQL for the second run of the server tests (scripts/postgres.sh
+# starts a private cluster from these binaries; the package's own cluster
+# is not used).
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing_debs+=(postgresql)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi

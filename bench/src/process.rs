@@ -16,6 +16,8 @@ pub struct ServerProcess {
     pub binary: PathBuf,
     pub config: PathBuf,
     pub db: PathBuf,
+    /// A PostgreSQL database to use instead of the SQLite file `db`.
+    pub database: Option<String>,
     pub port: u16,
     pub child: Option<Child>,
 }
@@ -27,6 +29,7 @@ impl ServerProcess {
             .arg(&self.config)
             .arg("--db")
             .arg(&self.db)
+            .args(self.database.iter().flat_map(|url| ["--database", url.as_str()]))
             .args(["--listen", &format!("127.0.0.1:{}", self.port), "--static-dir", "/nonexistent"])
             .env("RUST_LOG", "error")
             .stdout(Stdio::piped())

@@ -1,8 +1,11 @@
 //! A real switchboard-server in this process, on 127.0.0.1, with a fresh
-//! SQLite file and a generated configuration sized for the load.
+//! database (a SQLite file, or a new schema in a PostgreSQL database) and a
+//! generated configuration sized for the load.
 
 use std::net::SocketAddr;
 use switchboard_server::config::Config;
+use switchboard_server::storage::Storage;
+use switchboard_server::storage::postgres::{PostgresStorage, testing};
 use switchboard_server::storage::sqlite::SqliteStorage;
 use switchboard_server::{Driver, app, auth, run_timers};
 
@@ -61,9 +64,23 @@ queue = "Load"
 }
 
 pub async fn start(config: Config) -> Result<Server, String> {
+    start_on(config, None).await
+}
+
+/// Like [`start`], on a fresh schema of the PostgreSQL database at
+/// `database` when given (so that runs never see each other's rows).
+pub async fn start_on(config: Config, database: Option<&str>) -> Result<Server, String> {
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-    let storage = SqliteStorage::open(&dir.path().join("bench.db")).map_err(|error| error.to_string())?;
-    let state = Driver::start(config, std::sync::Arc::new(storage)).map_err(|error| error.to_string())?;
+    let storage: std::sync::Arc<dyn Storage> = match database {
+        Some(url) => {
+            let url = testing::fresh_schema(url).map_err(|error| error.to_string())?;
+            std::sync::Arc::new(PostgresStorage::open(&url).map_err(|error| error.to_string())?)
+        }
+        None => {
+            std::sync::Arc::new(SqliteStorage::open(&dir.path().join("bench.db")).map_err(|error| error.to_string())?)
+        }
+    };
+    let state = Driver::start(config, storage).map_err(|error| error.to_string())?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| error.to_string())?;
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     tokio::spawn(run_timers(state.clone()));

@@ -58,6 +58,19 @@ pub struct Config {
     pub esp: Vec<EspEntry>,
     #[serde(default)]
     pub widget: WidgetSection,
+    #[serde(default)]
+    pub storage: StorageSection,
+}
+
+/// Where Switchboard keeps its data. Without `url`, in the SQLite file the
+/// server's `--db` names; `serve --database` wins over both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSection {
+    /// A PostgreSQL database: `postgres://user:password@host:port/database`
+    /// (libpq's URL; `?options=-c%20search_path%3Dname` for a schema of its own).
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// The customer chat widget served at `/widget/` (see `http::widget`).
@@ -396,6 +409,15 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.storage.url
+            && !crate::storage::postgres::is_url(url)
+        {
+            return Err(ConfigError::Invalid(
+                "[storage] url: only PostgreSQL is supported there (postgres://user@host:port/database); \
+                 leave it out to use SQLite at --db"
+                    .into(),
+            ));
+        }
         for source in &self.widget.frame_ancestors {
             let allowed = |c: char| c.is_ascii_alphanumeric() || ":/.-*'_[]".contains(c);
             if source.is_empty() || !source.chars().all(allowed) {

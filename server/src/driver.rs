@@ -27,6 +27,11 @@ use tokio::task::JoinHandle;
 /// How often timers (offer and confirmation deadlines, session expiry) run.
 pub const TICK: Duration = Duration::from_millis(200);
 
+/// A failed rebuild (storage unreachable) is tried again every this many
+/// ticks (1 s): often enough that clients resume soon after the database is
+/// back, seldom enough not to flood the log while it is down.
+const REBUILD_RETRY_TICKS: u64 = 5;
+
 /// How often a watched snapshot is compared with the last one sent.
 const SNAPSHOT_POLL: Duration = Duration::from_secs(1);
 
@@ -154,13 +159,22 @@ impl Driver {
         }
     }
 
-    /// Runs the core's timers every [`TICK`] until the process stops.
+    /// Runs the core's timers every [`TICK`] until the process stops, and
+    /// retries a rebuild that failed (the database was unreachable) every
+    /// [`REBUILD_RETRY_TICKS`] ticks until one succeeds.
     pub async fn run_timers(self) {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u64 = 0;
         loop {
             tick.tick().await;
+            ticks = ticks.wrapping_add(1);
             self.run(|core| core.handle_tick(now()));
+            if ticks.is_multiple_of(REBUILD_RETRY_TICKS)
+                && self.read(|core| core.is_failed() && core.pending_batches() == 0)
+            {
+                self.rebuild();
+            }
         }
     }
 

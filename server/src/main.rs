@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use switchboard_protocol::address::Address;
 use switchboard_server::config::Config;
+use switchboard_server::storage::Storage;
+use switchboard_server::storage::postgres::{self, PostgresStorage};
 use switchboard_server::storage::sqlite::SqliteStorage;
 use switchboard_server::{Driver, app, auth, run_timers};
 use tracing_subscriber::EnvFilter;
@@ -27,15 +29,33 @@ enum Command {
         /// The configuration file (TOML).
         #[arg(long, default_value = "config/demo.toml")]
         config: PathBuf,
-        /// The SQLite database file (created if missing).
+        /// The SQLite database file (created if missing), when no PostgreSQL
+        /// database is named (--database, or [storage] url in the configuration).
         #[arg(long, default_value = "data/switchboard.db")]
         db: PathBuf,
+        /// A PostgreSQL database (postgres://user:password@host:port/database);
+        /// wins over [storage] url.
+        #[arg(long)]
+        database: Option<String>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// The built web app to serve (trunk's output).
         #[arg(long, default_value = "dist")]
         static_dir: PathBuf,
+    },
+    /// Bring the database's schema up to date, then exit (the server does it
+    /// at start too; this lets an operator do it first, e.g. before a rollout).
+    Migrate {
+        /// A PostgreSQL database (postgres://…).
+        #[arg(long)]
+        database: Option<String>,
+        /// Take the database from this configuration's [storage] url.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The SQLite file, when no PostgreSQL database is named.
+        #[arg(long, default_value = "data/switchboard.db")]
+        db: PathBuf,
     },
     /// Hash a password (read from standard input) for the configuration file.
     HashPassword,
@@ -49,13 +69,86 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, db, listen, static_dir } => serve(config, db, listen, static_dir),
+        Command::Serve { config, db, database, listen, static_dir } => serve(config, db, database, listen, static_dir),
+        Command::Migrate { database, config, db } => migrate(database, config, db),
         Command::HashPassword => hash_password(),
         Command::CheckAddress { text } => check_address(&text),
     }
 }
 
-fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: PathBuf) -> ExitCode {
+/// Where the data is kept.
+enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// `--database` first, then the configuration's `[storage] url`, else
+    /// the SQLite file.
+    fn choose(database: Option<String>, config: Option<&Config>, db: PathBuf) -> Result<Self, String> {
+        match database.or_else(|| config.and_then(|config| config.storage.url.clone())) {
+            Some(url) if postgres::is_url(&url) => Ok(Self::Postgres(url)),
+            Some(_) => Err("--database takes a PostgreSQL URL (postgres://user@host:port/database); \
+                            use --db for a SQLite file"
+                .into()),
+            None => Ok(Self::Sqlite(db)),
+        }
+    }
+
+    /// Opens (and migrates) it; the error is the message for the operator.
+    fn open(&self) -> Result<(Arc<dyn Storage>, String), String> {
+        match self {
+            Self::Sqlite(db) => {
+                if let Some(parent) = db.parent().filter(|parent| !parent.as_os_str().is_empty())
+                    && let Err(error) = std::fs::create_dir_all(parent)
+                {
+                    return Err(format!("cannot create {}: {error}", parent.display()));
+                }
+                match SqliteStorage::open(db) {
+                    Ok(storage) => Ok((Arc::new(storage), db.display().to_string())),
+                    Err(error) => Err(format!("cannot open the database {}: {error}", db.display())),
+                }
+            }
+            Self::Postgres(url) => match PostgresStorage::open(url) {
+                Ok(storage) => {
+                    let shown = storage.describe().to_owned();
+                    Ok((Arc::new(storage), shown))
+                }
+                // The error names the database (without its password).
+                Err(error) => Err(format!("cannot open the database: {error}")),
+            },
+        }
+    }
+}
+
+fn migrate(database: Option<String>, config_path: Option<PathBuf>, db: PathBuf) -> ExitCode {
+    let config = match config_path.as_deref().map(Config::load).transpose() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("switchboard-server: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opened = Database::choose(database, config.as_ref(), db).and_then(|database| database.open());
+    match opened {
+        Ok((_storage, shown)) => {
+            println!("the schema of {shown} is up to date");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("switchboard-server: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(
+    config_path: PathBuf,
+    db: PathBuf,
+    database: Option<String>,
+    listen: SocketAddr,
+    static_dir: PathBuf,
+) -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
@@ -66,16 +159,10 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
             return ExitCode::FAILURE;
         }
     };
-    if let Some(parent) = db.parent().filter(|parent| !parent.as_os_str().is_empty())
-        && let Err(error) = std::fs::create_dir_all(parent)
-    {
-        eprintln!("switchboard-server: cannot create {}: {error}", parent.display());
-        return ExitCode::FAILURE;
-    }
-    let storage = match SqliteStorage::open(&db) {
-        Ok(storage) => Arc::new(storage),
+    let (storage, shown) = match Database::choose(database, Some(&config), db).and_then(|database| database.open()) {
+        Ok(opened) => opened,
         Err(error) => {
-            eprintln!("switchboard-server: cannot open the database {}: {error}", db.display());
+            eprintln!("switchboard-server: {error}");
             return ExitCode::FAILURE;
         }
     };
@@ -113,7 +200,7 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
             tracing::warn!("no built app found; serving the WebSocket endpoints only (run `trunk build --release`)");
         }
         tokio::spawn(run_timers(state.clone()));
-        tracing::info!(db = %db.display(), "switchboard-server listening on http://{local}");
+        tracing::info!(database = %shown, "switchboard-server listening on http://{local}");
         // A line for scripts and tests to wait for, on stdout.
         println!("listening on http://{local}");
         let router = app(state, static_dir.as_deref());

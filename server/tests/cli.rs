@@ -61,3 +61,88 @@ fn serve_refuses_a_broken_configuration_with_a_clear_message() {
     let error = String::from_utf8_lossy(&output.stderr);
     assert!(error.contains("is not valid"), "{error}");
 }
+
+/// The repository's demo configuration (a valid one).
+fn demo_config() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/demo.toml")
+}
+
+/// Nothing listens on port 1 of the loopback address: connections are refused at once.
+const UNREACHABLE: &str = "postgres://postgres:s3cret@127.0.0.1:1/postgres";
+
+#[test]
+fn serve_with_an_unreachable_database_explains_and_exits_1() {
+    let output = server_binary()
+        .args(["serve", "--config"])
+        .arg(demo_config())
+        .args(["--database", UNREACHABLE, "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("cannot open the database"), "{error}");
+    assert!(error.contains("unavailable") && error.contains("127.0.0.1:1"), "{error}");
+    assert!(!error.contains("s3cret"), "the password is never shown: {error}");
+    assert!(!error.contains("panicked"), "{error}");
+}
+
+#[test]
+fn serve_takes_the_database_from_the_configuration_s_storage_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("with-url.toml");
+    let demo = std::fs::read_to_string(demo_config()).unwrap();
+    std::fs::write(&config, format!("{demo}\n[storage]\nurl = \"{UNREACHABLE}\"\n")).unwrap();
+    let output = server_binary()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("unused.db"))
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("127.0.0.1:1"), "the configured database was tried: {error}");
+    assert!(!dir.path().join("unused.db").exists(), "no SQLite file was made");
+}
+
+#[test]
+fn migrate_with_an_unreachable_database_explains_and_exits_1() {
+    let output = server_binary().args(["migrate", "--database", UNREACHABLE]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("cannot open the database") && error.contains("127.0.0.1:1"), "{error}");
+}
+
+#[test]
+fn migrate_refuses_a_database_that_is_not_postgresql() {
+    let output = server_binary().args(["migrate", "--database", "mysql://x@127.0.0.1/db"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PostgreSQL URL"), "{output:?}");
+}
+
+#[test]
+fn migrate_brings_a_postgresql_schema_up_to_date_and_exits() {
+    let Ok(base) = std::env::var("SWITCHBOARD_TEST_DATABASE_URL") else {
+        eprintln!("note: SWITCHBOARD_TEST_DATABASE_URL is not set; skipping a PostgreSQL test");
+        return;
+    };
+    use switchboard_server::storage::postgres::testing;
+    let url = testing::fresh_schema(&base).unwrap();
+    for _ in 0..2 {
+        let output = server_binary().args(["migrate", "--database", &url]).output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("is up to date"), "{output:?}");
+    }
+    // The tables are there (this fails if one is missing).
+    testing::run_sql(&url, "SELECT 1 FROM agent_sessions, chat_requests, interactions, messages, stream_events, reports, switchboard_migrations LIMIT 1".into()).unwrap();
+}
+
+#[test]
+fn migrate_on_a_sqlite_file_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let output = server_binary().arg("migrate").arg("--db").arg(&db).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(db.exists());
+}

@@ -127,10 +127,15 @@ fn routing_is_pure_and_stands_alone() {
 fn storage_knows_nothing_of_the_layers_that_use_it() {
     let files = sources(&src("storage"), true);
     assert_none("storage/", &files, &["crate::core", "crate::delivery", "crate::driver", "crate::ws", "crate::http"]);
-    // SQL and the database library stay inside the SQLite backend.
-    let outside_sqlite: Vec<PathBuf> =
-        files.into_iter().filter(|file| !file.to_string_lossy().contains("sqlite")).collect();
-    assert_none("storage/ outside sqlite", &outside_sqlite, &["rusqlite", "INSERT ", "UPDATE ", "SELECT "]);
+    // SQL and each database library stay inside their backend.
+    let outside = |backend: &str| -> Vec<PathBuf> {
+        files.iter().filter(|file| !file.to_string_lossy().contains(backend)).cloned().collect()
+    };
+    assert_none("storage/ outside sqlite", &outside("sqlite"), &["rusqlite"]);
+    assert_none("storage/ outside postgres", &outside("postgres"), &["tokio_postgres"]);
+    let outside_both: Vec<PathBuf> =
+        outside("sqlite").into_iter().filter(|file| !file.to_string_lossy().contains("postgres")).collect();
+    assert_none("storage/ outside its SQL backends", &outside_both, &["INSERT ", "UPDATE ", "SELECT "]);
 }
 
 #[test]
@@ -153,10 +158,17 @@ fn only_the_driver_and_the_endpoints_spawn_tasks() {
     let mut files = sources(&src(""), true);
     files.retain(|file| {
         let path = file.to_string_lossy();
+        // storage/postgres spawns its connections' tasks on the runtimes of
+        // its own threads, never on the server's.
         !(path.contains("/ws/")
             || path.ends_with("driver.rs")
             || path.contains("/services/")
-            || path.ends_with("main.rs"))
+            || path.ends_with("main.rs")
+            || path.contains("/storage/postgres"))
     });
-    assert_none("outside driver.rs, ws/, services/ and main.rs", &files, &["tokio::spawn", "spawn_blocking"]);
+    assert_none(
+        "outside driver.rs, ws/, services/, main.rs and storage/postgres",
+        &files,
+        &["tokio::spawn", "spawn_blocking"],
+    );
 }

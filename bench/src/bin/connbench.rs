@@ -107,6 +107,7 @@ async fn run(cli: &Cli) -> Result<Report, String> {
         binary: cli.server.clone(),
         config,
         db: dir.path().join("connbench.db"),
+        database: None,
         port: free_port()?,
         child: None,
     };

@@ -1,7 +1,10 @@
 //! `faultcheck`: a bounded, Jepsen-style check that Switchboard loses,
 //! duplicates and reorders no acknowledged chat message while a nemesis
 //! kills the server (SIGKILL, then restarts it on the same database),
-//! pauses it (SIGSTOP/SIGCONT) and cuts every client's socket.
+//! pauses it (SIGSTOP/SIGCONT) and cuts every client's socket; with
+//! `--database postgres` the server stores in a private PostgreSQL
+//! (`scripts/postgres.sh`) and the nemesis also stops and starts the
+//! database (requests meanwhile get `unavailable`).
 //!
 //! Customers send numbered messages (`k:n`, client id `c<k>-<n>`) to their
 //! agent and record every acknowledgement; agents record every delivery.
@@ -49,6 +52,57 @@ struct Cli {
     /// Write the report as JSON to this file too.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// `postgres`: store in a private PostgreSQL started with
+    /// `--postgres-script`, and restart it among the faults; a
+    /// `postgres://…` URL: store there (no database restarts). Default: SQLite.
+    #[arg(long)]
+    database: Option<String>,
+    /// The script that starts and stops the private PostgreSQL.
+    #[arg(long, default_value = "scripts/postgres.sh")]
+    postgres_script: PathBuf,
+}
+
+/// A private PostgreSQL cluster (`scripts/postgres.sh`), stopped and removed on drop.
+struct Cluster {
+    script: PathBuf,
+    dir: String,
+    url: String,
+}
+
+impl Cluster {
+    fn start(script: &std::path::Path) -> Result<Self, String> {
+        let lines = Self::run(script, &["start"])?;
+        let get = |key: &str| {
+            lines.lines().find_map(|line| line.strip_prefix(key)).map(str::to_owned).ok_or("no output from the script")
+        };
+        Ok(Self { script: script.to_owned(), dir: get("dir=")?, url: get("url=")? })
+    }
+
+    fn run(script: &std::path::Path, args: &[&str]) -> Result<String, String> {
+        let output = std::process::Command::new(script)
+            .args(args)
+            .output()
+            .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
+        if !output.status.success() {
+            return Err(format!("{} {args:?} failed: {}", script.display(), String::from_utf8_lossy(&output.stderr)));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn stop(&self) -> Result<(), String> {
+        Self::run(&self.script, &["stop", &self.dir]).map(drop)
+    }
+
+    fn start_again(&self) -> Result<(), String> {
+        Self::run(&self.script, &["start", &self.dir]).map(drop)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Self::run(&self.script, &["stop", &self.dir]);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// How long clients get to settle after the nemesis stops.
@@ -70,9 +124,11 @@ struct Verdict {
     customers: usize,
     agents: usize,
     seconds: u64,
+    storage: &'static str,
     kills: u32,
     pauses: u32,
     cuts: u32,
+    database_restarts: u32,
     sent: u64,
     acknowledged: usize,
     delivered: usize,
@@ -118,10 +174,26 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     let config = dir.path().join("faultcheck.toml");
     let capacity = cli.customers.div_ceil(cli.agents.max(1)) + 1;
     std::fs::write(&config, config_text(cli.agents.max(1), capacity)?).map_err(|error| error.to_string())?;
+    // Declared before the server: dropped after it.
+    let cluster = match cli.database.as_deref() {
+        Some("postgres") => Some(Cluster::start(&cli.postgres_script)?),
+        _ => None,
+    };
+    let database = match (&cluster, cli.database.as_deref()) {
+        (Some(cluster), _) => Some(cluster.url.clone()),
+        (None, Some(url)) => Some(url.to_owned()),
+        (None, None) => None,
+    };
+    let database = database
+        .map(|url| {
+            switchboard_server::storage::postgres::testing::fresh_schema(&url).map_err(|error| error.to_string())
+        })
+        .transpose()?;
     let mut server = ServerProcess {
         binary: cli.server.clone(),
         config,
         db: dir.path().join("faultcheck.db"),
+        database: database.clone(),
         port: free_port()?,
         child: None,
     };
@@ -148,8 +220,10 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     }
 
     // The nemesis.
+    let storage = if database.is_some() { "postgres" } else { "sqlite" };
     let mut verdict =
-        Verdict { customers: cli.customers, agents: cli.agents, seconds: cli.seconds, ..Verdict::default() };
+        Verdict { customers: cli.customers, agents: cli.agents, seconds: cli.seconds, storage, ..Verdict::default() };
+    let faults = if cluster.is_some() { 4 } else { 3 };
     let mut random = cli.seed.max(1);
     let mut next = || {
         random ^= random << 13;
@@ -160,7 +234,7 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     let until = Instant::now() + Duration::from_secs(cli.seconds.clamp(1, 3600));
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(1500 + next() % 2500)).await;
-        match next() % 3 {
+        match next() % faults {
             0 => {
                 server.kill();
                 verdict.kills += 1;
@@ -173,9 +247,19 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
                 tokio::time::sleep(Duration::from_millis(300 + next() % 1500)).await;
                 server.signal(libc::SIGCONT);
             }
-            _ => {
+            2 => {
                 verdict.cuts += 1;
                 cut.send_modify(|generation| *generation += 1);
+            }
+            _ => {
+                // Only with a private cluster: the database goes away for a
+                // while (fast shutdown cuts every connection) and comes back.
+                if let Some(cluster) = &cluster {
+                    cluster.stop()?;
+                    verdict.database_restarts += 1;
+                    tokio::time::sleep(Duration::from_millis(300 + next() % 1500)).await;
+                    cluster.start_again()?;
+                }
             }
         }
     }
@@ -439,7 +523,11 @@ fn print_verdict(verdict: &Verdict) {
     println!("| faultcheck | value |");
     println!("|---|---|");
     println!("| customers / agents / seconds | {} / {} / {} |", verdict.customers, verdict.agents, verdict.seconds);
-    println!("| nemesis: kills / pauses / socket cuts | {} / {} / {} |", verdict.kills, verdict.pauses, verdict.cuts);
+    println!("| storage | {} |", verdict.storage);
+    println!(
+        "| nemesis: kills / pauses / socket cuts / database restarts | {} / {} / {} / {} |",
+        verdict.kills, verdict.pauses, verdict.cuts, verdict.database_restarts
+    );
     println!(
         "| messages sent / acknowledged / delivered | {} / {} / {} |",
         verdict.sent, verdict.acknowledged, verdict.delivered

@@ -1,5 +1,6 @@
 //! `loadgen`: Switchboard's load generator. It starts a real server in this
-//! process (127.0.0.1, a fresh SQLite file), drives customers and agents over
+//! process (127.0.0.1, a fresh SQLite file, or with `--database` a fresh
+//! schema in that PostgreSQL database), drives customers and agents over
 //! real WebSockets through the whole chat-delay journey, and reports relay
 //! throughput and latency with durable acknowledgements, next to a raw
 //! WebSocket echo baseline measured in the same run. Every loop is bounded
@@ -29,6 +30,10 @@ struct Cli {
     /// How long to measure, in seconds (at most 600).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Store in this PostgreSQL database (postgres://…; a fresh schema per
+    /// run) instead of a fresh SQLite file.
+    #[arg(long)]
+    database: Option<String>,
     /// Write the report as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -36,6 +41,8 @@ struct Cli {
 
 #[derive(Serialize)]
 struct Report {
+    /// `sqlite` or `postgres`.
+    storage: &'static str,
     relay: relay::RelayReport,
     echo_round_trips_per_sec: f64,
     relay_to_echo_ratio: f64,
@@ -71,7 +78,7 @@ fn main() -> ExitCode {
 async fn run(cli: &Cli) -> Result<Report, String> {
     let seconds = cli.seconds.clamp(1, 600);
     let capacity = cli.customers.div_ceil(cli.agents.max(1)) + 1;
-    let server = server::start(server::config(cli.agents.max(1), capacity)?).await?;
+    let server = server::start_on(server::config(cli.agents.max(1), capacity)?, cli.database.as_deref()).await?;
     let base = format!("ws://{}", server.addr);
     let options = relay::Options {
         customers: cli.customers.max(1),
@@ -83,13 +90,15 @@ async fn run(cli: &Cli) -> Result<Report, String> {
     let relay = relay::run(&base, &options).await?;
     let echo = echo::run(options.customers, options.window, seconds).await?;
     let ratio = if echo > 0.0 { relay.acknowledged_per_sec / echo } else { 0.0 };
-    Ok(Report { relay, echo_round_trips_per_sec: echo, relay_to_echo_ratio: ratio })
+    let storage = if cli.database.is_some() { "postgres" } else { "sqlite" };
+    Ok(Report { storage, relay, echo_round_trips_per_sec: echo, relay_to_echo_ratio: ratio })
 }
 
 fn print_table(report: &Report) {
     let relay = &report.relay;
     println!("| measure | value |");
     println!("|---|---|");
+    println!("| storage | {} |", report.storage);
     println!("| customers / agents | {} / {} |", relay.customers, relay.agents);
     let rate = if relay.target_rate == 0 { "max".to_owned() } else { relay.target_rate.to_string() };
     println!("| offered rate (msg/s) | {rate} |");

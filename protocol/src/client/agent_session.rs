@@ -624,9 +624,17 @@ impl AgentClient {
     }
 }
 
-/// Failures that may pass if the same request is retried a little later.
+/// Failures that may pass if the same request is retried a little later
+/// (`unavailable` answers a resume while the server's database is down).
 fn is_passing(code: FailureCode) -> bool {
-    matches!(code, FailureCode::AlreadyBound | FailureCode::Timeout | FailureCode::RateLimited | FailureCode::Internal)
+    matches!(
+        code,
+        FailureCode::AlreadyBound
+            | FailureCode::Timeout
+            | FailureCode::RateLimited
+            | FailureCode::Internal
+            | FailureCode::Unavailable
+    )
 }
 
 /// A `bind` answer's `data`: the snapshot, and the agent's settings beside

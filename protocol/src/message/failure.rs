@@ -82,7 +82,9 @@ failure_codes! {
     StaleVersion = "stale-version",
     /// This server does not implement the request's category (telephony).
     Unsupported = "unsupported",
-    /// The transfer or routing target exists but cannot take the interaction now.
+    /// The transfer or routing target exists but cannot take the interaction
+    /// now; or the server cannot reach its database (nothing was changed:
+    /// try again in a moment).
     Unavailable = "unavailable",
     /// The client sent more than its rate limit allows.
     RateLimited = "rate-limited",

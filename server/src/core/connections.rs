@@ -127,7 +127,7 @@ impl Core {
             return self.respond_now(connection, request.failure(failure));
         };
         if self.failed {
-            return self.respond_now(connection, request.failure(recovering()));
+            return self.respond_now(connection, request.failure(recovering(self.failure)));
         }
         let agent = &prepare.agent.id;
         if !verified {
@@ -152,7 +152,7 @@ impl Core {
     pub fn handle_agent_request(&mut self, connection: ConnectionId, request: &Request<AgentCommand>, now: Timestamp) {
         self.heard_from(connection, Endpoint::Agent, now);
         if self.failed {
-            return self.respond_now(connection, request.failure(recovering()));
+            return self.respond_now(connection, request.failure(recovering(self.failure)));
         }
         self.forget_lost_binding(connection);
         match &request.command {
@@ -278,7 +278,7 @@ impl Core {
     ) {
         let bound = self.heard_from(connection, Endpoint::Customer, now).request.clone();
         if self.failed {
-            return self.respond_now(connection, request.failure(recovering()));
+            return self.respond_now(connection, request.failure(recovering(self.failure)));
         }
         let mut batch = Batch::new();
         let mut outputs = Vec::new();

@@ -14,7 +14,8 @@
 //!   batch is stored, and outputs leave in input order (an input that wrote
 //!   nothing waits behind the batches before it);
 //! - **honest delivery**: a batch whose commit failed delivers nothing and
-//!   acknowledges nothing (its requesters get `internal`); the core then
+//!   acknowledges nothing (its requesters get `unavailable` when the
+//!   database could not be reached, `internal` otherwise); the core then
 //!   refuses every input until the driver has rebuilt it from storage
 //!   ([`Output::Rebuild`]), so memory never runs ahead of what is stored;
 //! - each stream's events get `seq` 1, 2, 3… without gaps, and so do reports;
@@ -187,6 +188,9 @@ pub struct Core {
     next_batch: BatchId,
     /// A batch failed: refuse inputs until rebuilt.
     failed: bool,
+    /// What requests are told meanwhile: `unavailable` while the database
+    /// cannot be reached, `internal` for any other storage failure.
+    failure: FailureCode,
 }
 
 impl Core {
@@ -212,6 +216,7 @@ impl Core {
             ready: VecDeque::new(),
             next_batch: 1,
             failed: false,
+            failure: FailureCode::Internal,
         };
         let mut batch = Batch::new();
         core.center.rebuild(&mut core.state, &mut batch, storage, now)?;
@@ -253,6 +258,7 @@ impl Core {
         if let Err(error) = &outcome {
             if !self.failed {
                 tracing::error!(%error, batch, "a batch could not be stored; the center stops and rebuilds from storage");
+                self.failure = failure_code(error);
             }
             self.failed = true;
         }
@@ -283,11 +289,11 @@ impl Core {
         for output in settled.outputs {
             match output {
                 Output::Respond { connection, response } => {
-                    self.ready.push_back(Output::Respond { connection, response: not_stored(response) });
+                    self.ready.push_back(Output::Respond { connection, response: not_stored(response, self.failure) });
                 }
                 Output::Attach { connection, response: Some(response), .. }
                 | Output::Subscribe { connection, response, .. } => {
-                    self.ready.push_back(Output::Respond { connection, response: not_stored(response) });
+                    self.ready.push_back(Output::Respond { connection, response: not_stored(response, self.failure) });
                 }
                 // Nothing else of a failed batch may happen: it never did.
                 _ => {}
@@ -335,16 +341,31 @@ impl Core {
     }
 }
 
+/// The code clients get for a storage failure: `unavailable` when the
+/// database could not be reached (try again once it is back), `internal`
+/// for anything else.
+fn failure_code(error: &StorageError) -> FailureCode {
+    match error {
+        StorageError::Unavailable(_) => FailureCode::Unavailable,
+        _ => FailureCode::Internal,
+    }
+}
+
 /// `response` turned into the answer for a change that was not stored.
-fn not_stored(mut response: Response) -> Response {
-    response.outcome = ResponseOutcome::Failure {
-        failure: Failure::new(FailureCode::Internal, "The change could not be stored; try again."),
-        original: None,
+fn not_stored(mut response: Response, code: FailureCode) -> Response {
+    let message = match code {
+        FailureCode::Unavailable => "The database is unavailable; the change was not stored. Try again in a moment.",
+        _ => "The change could not be stored; try again.",
     };
+    response.outcome = ResponseOutcome::Failure { failure: Failure::new(code, message), original: None };
     response
 }
 
 /// The answer while the core waits to be rebuilt.
-fn recovering() -> Failure {
-    Failure::new(FailureCode::Internal, "The server is recovering from a storage failure; try again in a moment.")
+fn recovering(code: FailureCode) -> Failure {
+    let message = match code {
+        FailureCode::Unavailable => "The server cannot reach its database; try again in a moment.",
+        _ => "The server is recovering from a storage failure; try again in a moment.",
+    };
+    Failure::new(code, message)
 }

@@ -59,7 +59,7 @@ impl Core {
             return self.respond_now(connection, request.failure(failure));
         }
         if self.failed {
-            return self.respond_now(connection, request.failure(recovering()));
+            return self.respond_now(connection, request.failure(recovering(self.failure)));
         }
         let mut outputs = Vec::new();
         match &request.command {

@@ -1,9 +1,15 @@
 //! The storage contract (see the module doc of `storage`), one suite run
 //! against every backend: `contract!` instantiates each test function in
-//! `mod sqlite` and `mod memory`. Tests wait on outcomes through channels,
-//! never with sleeps.
+//! `mod sqlite`, `mod memory` and `mod postgres`. Tests wait on outcomes
+//! through channels, never with sleeps.
+//!
+//! The PostgreSQL tests run when `SWITCHBOARD_TEST_DATABASE_URL` names a
+//! database (`scripts/postgres.sh start` prints one), each in a fresh schema
+//! of its own so that they run in parallel; without it they pass with a
+//! printed note.
 
 use super::memory::MemoryStorage;
+use super::postgres::{PostgresStorage, testing};
 use super::sqlite::SqliteStorage;
 use super::*;
 use serde_json::{Map, Value, json};
@@ -61,6 +67,41 @@ impl Backend for Memory {
     }
 }
 
+/// The variable naming the PostgreSQL database the tests may use.
+pub(super) const DATABASE_URL_VARIABLE: &str = "SWITCHBOARD_TEST_DATABASE_URL";
+
+/// The test database's URL, or `None` (with a note) when none is given.
+pub(super) fn test_database_url() -> Option<String> {
+    let url = std::env::var(DATABASE_URL_VARIABLE).ok().filter(|url| !url.is_empty());
+    if url.is_none() {
+        eprintln!("note: {DATABASE_URL_VARIABLE} is not set; skipping a PostgreSQL test (scripts/postgres.sh start)");
+    }
+    url
+}
+
+struct Postgres {
+    url: String,
+    storage: Option<PostgresStorage>,
+}
+
+impl Backend for Postgres {
+    fn fresh() -> Self {
+        let base = test_database_url().expect("checked by the test");
+        let url = testing::fresh_schema(&base).unwrap();
+        let storage = PostgresStorage::open(&url).unwrap();
+        Self { url, storage: Some(storage) }
+    }
+
+    fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref().unwrap()
+    }
+
+    fn reopen(&mut self) {
+        drop(self.storage.take()); // waits for its writer
+        self.storage = Some(PostgresStorage::open(&self.url).unwrap());
+    }
+}
+
 macro_rules! contract {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -68,6 +109,13 @@ macro_rules! contract {
         }
         mod memory {
             $(#[test] fn $test() { super::$test::<super::Memory>() })*
+        }
+        mod postgres {
+            $(#[test] fn $test() {
+                if super::test_database_url().is_some() {
+                    super::$test::<super::Postgres>()
+                }
+            })*
         }
     };
 }

@@ -6,6 +6,9 @@
 //! Backends:
 //! - [`sqlite`]: one file in WAL mode, one writer thread with group commit
 //!   (`synchronous=FULL`: a batch is on disk when its outcome says so);
+//! - [`postgres`]: a PostgreSQL database, one writer connection with group
+//!   commit (`synchronous_commit = on`) and one read connection, each on a
+//!   thread of its own;
 //! - [`memory`]: everything in memory, for the core's tests; it can be told
 //!   to fail commits.
 //!
@@ -23,7 +26,9 @@
 //! - reads see every committed batch, across a restart where the backend persists;
 //! - a database written by a newer build is refused at open.
 
+mod columns;
 pub mod memory;
+pub mod postgres;
 pub mod record;
 pub mod sqlite;
 mod writer;
@@ -36,11 +41,16 @@ pub use record::*;
 use switchboard_protocol::ids::InteractionId;
 
 /// Why storage failed. The messages are for logs and operators; clients
-/// only ever see `internal` (see `core`).
+/// only ever see `unavailable` (for [`StorageError::Unavailable`]) or
+/// `internal` (see `core`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
     #[error("the database failed: {0}")]
     Backend(String),
+    /// The database cannot be reached (refused, lost or shut down); it may
+    /// come back. Clients are told `unavailable`, not `internal`.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("the database {path} was written by a newer Switchboard (schema {found}, this build knows {known})")]
     SchemaTooNew { path: String, found: i64, known: i64 },
     #[error("the storage writer has stopped")]

@@ -1,8 +1,8 @@
 //! What Switchboard stores, as typed values. The center describes every
 //! change as a list of `Record`s; only a backend turns them into its own
 //! statements (SQL text, parameters, JSON columns), so no SQL, no database
-//! type and no `format!("{:?}")` exists outside `storage::sqlite` (and
-//! `storage::postgres` later).
+//! type and no `format!("{:?}")` exists outside `storage::sqlite` and
+//! `storage::postgres`.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;

@@ -55,6 +55,34 @@ impl<C: CommitGroup> Writer<C> {
         Ok(Self { commands: Some(commands), thread: Some(thread) })
     }
 
+    /// Like [`Writer::spawn`], but the backend is made on the new thread
+    /// (by `make`), and this waits for it: a backend that owns an async
+    /// runtime must make and drop it on a thread of its own, as `open` may
+    /// be called inside another runtime.
+    pub(super) fn start(
+        name: &str,
+        make: impl FnOnce() -> Result<C, StorageError> + Send + 'static,
+        max_group: usize,
+    ) -> Result<Self, StorageError> {
+        let (commands, queue) = mpsc::channel();
+        let (made, backend) = mpsc::channel();
+        let thread = thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || match make() {
+                Ok(backend) => {
+                    let _ = made.send(Ok(()));
+                    run(backend, queue, max_group.max(1));
+                }
+                Err(error) => {
+                    let _ = made.send(Err(error));
+                }
+            })
+            .map_err(|_| StorageError::WriterGone)?;
+        let writer = Self { commands: Some(commands), thread: Some(thread) };
+        backend.recv().map_err(|_| StorageError::WriterGone)??;
+        Ok(writer)
+    }
+
     /// Queues one batch; never blocks.
     pub(super) fn submit(&self, records: Vec<Record>, on_outcome: OnOutcome) {
         if let Err(Command::Batch(_, on_outcome)) = self.send(Command::Batch(records, on_outcome)) {

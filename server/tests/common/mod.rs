@@ -1,5 +1,10 @@
-//! A real server on 127.0.0.1 with a real SQLite file, and a WebSocket
-//! client that speaks JSON frames.
+//! A real server on 127.0.0.1 with a real database, and a WebSocket client
+//! that speaks JSON frames.
+//!
+//! The database is a SQLite file, or, when `SWITCHBOARD_TEST_DATABASE_URL`
+//! names a PostgreSQL database (`./x test` starts one with
+//! `scripts/postgres.sh`), a fresh schema of its own in that database per
+//! test server (so tests run in parallel); a restart reopens the same one.
 
 #![allow(dead_code)]
 
@@ -13,6 +18,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 use switchboard_server::config::Config;
+use switchboard_server::storage::Storage;
+use switchboard_server::storage::postgres::{PostgresStorage, testing};
 use switchboard_server::storage::sqlite::SqliteStorage;
 use switchboard_server::{Driver, app, auth, run_timers};
 use tokio::net::TcpStream;
@@ -73,7 +80,7 @@ password_hash = "{hash}"
 /// and start a new one on the same database file.
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    pub db: TestDb,
     config: Config,
     _dir: tempfile::TempDir,
     running: Option<Running>,
@@ -91,7 +98,14 @@ impl TestServer {
 
     pub async fn start_with(config: Config) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let db = dir.path().join("switchboard.db");
+        let db = TestDb::fresh(&dir);
+        let (addr, running) = launch(config.clone(), db.clone()).await;
+        Self { addr, db, config, _dir: dir, running: Some(running) }
+    }
+
+    /// A server on the database `db` (e.g. one the test made itself).
+    pub async fn start_on(config: Config, db: TestDb) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let (addr, running) = launch(config.clone(), db.clone()).await;
         Self { addr, db, config, _dir: dir, running: Some(running) }
     }
@@ -128,9 +142,43 @@ impl TestServer {
     }
 }
 
-/// Opens the store, starts the center (rebuilding what the file holds), its
-/// timers and the HTTP server on a fresh runtime in a new thread.
-async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
+/// The database a test server keeps its data in.
+#[derive(Debug, Clone)]
+pub enum TestDb {
+    Sqlite(PathBuf),
+    /// A URL whose connections keep their tables in the test's own schema.
+    Postgres(String),
+}
+
+/// The variable naming the PostgreSQL database the tests may use.
+pub const DATABASE_URL_VARIABLE: &str = "SWITCHBOARD_TEST_DATABASE_URL";
+
+impl TestDb {
+    /// A new, empty database: a schema of its own in the test PostgreSQL
+    /// when there is one, else a SQLite file in `dir`.
+    pub fn fresh(dir: &tempfile::TempDir) -> Self {
+        match std::env::var(DATABASE_URL_VARIABLE).ok().filter(|url| !url.is_empty()) {
+            Some(base) => TestDb::Postgres(testing::fresh_schema(&base).expect("a fresh schema in the test database")),
+            None => TestDb::Sqlite(dir.path().join("switchboard.db")),
+        }
+    }
+
+    /// Opens the storage (migrating it).
+    pub fn open(&self) -> std::sync::Arc<dyn Storage> {
+        match self {
+            TestDb::Sqlite(path) => std::sync::Arc::new(SqliteStorage::open(path).expect("the database opens")),
+            TestDb::Postgres(url) => std::sync::Arc::new(PostgresStorage::open(url).expect("the database opens")),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres(_))
+    }
+}
+
+/// Opens the store, starts the center (rebuilding what the database
+/// holds), its timers and the HTTP server on a fresh runtime in a new thread.
+async fn launch(config: Config, db: TestDb) -> (SocketAddr, Running) {
     let (ready, started) = tokio::sync::oneshot::channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -140,7 +188,7 @@ async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
             .build()
             .expect("a runtime for the server");
         runtime.block_on(async move {
-            let storage = std::sync::Arc::new(SqliteStorage::open(&db).expect("the database opens"));
+            let storage = db.open();
             let state = Driver::start(config, storage).expect("the center starts");
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let addr = listener.local_addr().expect("a local address");
@@ -399,20 +447,24 @@ impl Client {
     }
 }
 
-/// How many events the database holds for a session.
-pub fn stored_events(db: &std::path::Path, session: &str) -> Vec<Value> {
-    let connection = rusqlite::Connection::open(db).expect("the database opens");
-    let mut statement =
-        connection.prepare("SELECT body FROM stream_events WHERE stream = ?1 ORDER BY seq").expect("a query");
-    statement
-        .query_map([session], |row| row.get::<_, String>(0))
-        .expect("rows")
-        .map(|body| serde_json::from_str(&body.expect("a row")).expect("stored JSON"))
+/// The events the database holds for a session, in order.
+pub fn stored_events(db: &TestDb, session: &str) -> Vec<Value> {
+    sql(db, "SELECT body FROM stream_events WHERE stream = ?1 ORDER BY seq", &[session])
+        .into_iter()
+        .map(|row| serde_json::from_str(row[0].as_str().expect("a text body")).expect("stored JSON"))
         .collect()
 }
 
 /// The rows a query returns, each column as JSON (integers, text, null).
-pub fn sql(db: &std::path::Path, query: &str, params: &[&str]) -> Vec<Vec<Value>> {
+/// Parameters are written `?1`, `?2`… (SQLite's way) for both databases.
+pub fn sql(db: &TestDb, query: &str, params: &[&str]) -> Vec<Vec<Value>> {
+    match db {
+        TestDb::Sqlite(path) => sqlite_rows(path, query, params),
+        TestDb::Postgres(url) => postgres_rows(url, query, params),
+    }
+}
+
+fn sqlite_rows(db: &std::path::Path, query: &str, params: &[&str]) -> Vec<Vec<Value>> {
     use rusqlite::types::ValueRef;
     let connection = rusqlite::Connection::open(db).expect("the database opens");
     let mut statement = connection.prepare(query).expect("a valid query");
@@ -436,13 +488,68 @@ pub fn sql(db: &std::path::Path, query: &str, params: &[&str]) -> Vec<Vec<Value>
         .collect()
 }
 
+/// The same on PostgreSQL, on a connection of its own in a thread of its
+/// own (the caller may be inside a tokio runtime).
+fn postgres_rows(url: &str, query: &str, params: &[&str]) -> Vec<Vec<Value>> {
+    use tokio_postgres::types::Type;
+    // `?1` → `$1`: the tests' queries hold no other question marks.
+    let query = query.replace('?', "$");
+    let params: Vec<String> = params.iter().map(|param| param.to_string()).collect();
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime for the query");
+        runtime.block_on(async move {
+            let (client, connection) =
+                tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("the test database answers");
+            tokio::spawn(connection);
+            // The tests pass every parameter as text (SQLite converts);
+            // PostgreSQL wants the type it inferred, so numbers are parsed.
+            let statement = client.prepare(&query).await.expect("a valid query");
+            let typed: Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> = statement
+                .params()
+                .iter()
+                .zip(&params)
+                .map(|(kind, param)| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
+                    match *kind {
+                        Type::INT8 => Box::new(param.parse::<i64>().expect("a number parameter")),
+                        Type::INT4 => Box::new(param.parse::<i32>().expect("a number parameter")),
+                        _ => Box::new(param.clone()),
+                    }
+                })
+                .collect();
+            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                typed.iter().map(|param| param.as_ref() as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+            let rows = client.query(&statement, &params).await.expect("the query runs");
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|column| {
+                            let kind = row.columns()[column].type_().clone();
+                            match kind {
+                                Type::INT8 => json!(row.get::<_, Option<i64>>(column)),
+                                Type::INT4 => json!(row.get::<_, Option<i32>>(column)),
+                                Type::TEXT | Type::VARCHAR => json!(row.get::<_, Option<String>>(column)),
+                                Type::BOOL => json!(row.get::<_, Option<bool>>(column)),
+                                other => panic!("a column of type {other} in a test query"),
+                            }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+    })
+    .join()
+    .expect("the query thread ends")
+}
+
 /// A count (or any single integer) from the database.
-pub fn sql_count(db: &std::path::Path, query: &str, params: &[&str]) -> i64 {
+pub fn sql_count(db: &TestDb, query: &str, params: &[&str]) -> i64 {
     sql(db, query, params)[0][0].as_i64().expect("an integer")
 }
 
 /// Every row of every table, to show that a request changed nothing stored.
-pub fn db_snapshot(db: &std::path::Path) -> Vec<Vec<Vec<Value>>> {
+pub fn db_snapshot(db: &TestDb) -> Vec<Vec<Vec<Value>>> {
     ["agent_sessions", "chat_requests", "interactions", "messages", "stream_events"]
         .iter()
         .map(|table| sql(db, &format!("SELECT * FROM {table} ORDER BY 1, 2"), &[]))

@@ -1,11 +1,12 @@
-//! Each [`Record`] as one static SQL text with its parameters, and the text
-//! forms of the typed columns. The SQL and the stored text are those of
-//! today's `records.rs`, so old and new builds read each other's rows.
+//! Each [`Record`] as one static SQL text with its parameters (the text
+//! forms of the typed columns are in `storage::columns`). The SQL and the
+//! stored text are those of the old `records.rs`, so old and new builds
+//! read each other's rows.
 
-use super::super::{InteractionStatus, PropertyWatch, Record, RequestStatus, Sender, SessionEndCause};
+use super::super::columns::{WatchColumn, end_cause_text, request_status_text, sender_text};
+use super::super::{PropertyWatch, Record};
 use rusqlite::types::Value as SqlValue;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use serde::Serialize;
 use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::time::Timestamp;
 
@@ -126,87 +127,8 @@ pub(super) fn statement(record: &Record) -> Result<Statement, rusqlite::Error> {
     })
 }
 
-// ----- the text forms of typed columns -----
-
-/// As today's `format!("{reason:?}")` of the protocol's `SessionEndReason`.
-fn end_cause_text(cause: SessionEndCause) -> &'static str {
-    match cause {
-        SessionEndCause::TakenOver => "TakenOver",
-        SessionEndCause::LoggedOut => "LoggedOut",
-        SessionEndCause::Expired => "Expired",
-        SessionEndCause::ServerShutdown => "ServerShutdown",
-        SessionEndCause::AgentRemoved => "AgentRemoved",
-    }
-}
-
-fn request_status_text(status: RequestStatus) -> &'static str {
-    match status {
-        RequestStatus::Waiting => "waiting",
-        RequestStatus::Notified => "notified",
-        RequestStatus::Confirmed => "confirmed",
-        RequestStatus::Chatting => "chatting",
-        RequestStatus::Ended => "ended",
-    }
-}
-
-/// A stored request status.
-pub(super) fn parse_request_status(text: &str) -> Option<RequestStatus> {
-    match text {
-        "waiting" => Some(RequestStatus::Waiting),
-        "notified" => Some(RequestStatus::Notified),
-        "confirmed" => Some(RequestStatus::Confirmed),
-        "chatting" => Some(RequestStatus::Chatting),
-        "ended" => Some(RequestStatus::Ended),
-        _ => None,
-    }
-}
-
-/// A stored interaction status (the writer only ever stores these three).
-pub(super) fn parse_interaction_status(text: &str) -> Option<InteractionStatus> {
-    match text {
-        "queued" => Some(InteractionStatus::Queued),
-        "active" => Some(InteractionStatus::Active),
-        "ended" => Some(InteractionStatus::Ended),
-        _ => None,
-    }
-}
-
-pub(super) fn sender_text(sender: &Sender) -> String {
-    match sender {
-        Sender::Customer => "customer".to_owned(),
-        Sender::Agent(agent) => format!("agent:{agent}"),
-        Sender::Service(name) => format!("service:{name}"),
-        Sender::System => "system".to_owned(),
-    }
-}
-
-pub(super) fn parse_sender(text: &str) -> Option<Sender> {
-    match text {
-        "customer" => return Some(Sender::Customer),
-        "system" => return Some(Sender::System),
-        _ => {}
-    }
-    if let Some(agent) = text.strip_prefix("agent:") {
-        return Some(Sender::Agent(agent.into()));
-    }
-    text.strip_prefix("service:").map(|name| Sender::Service(name.to_owned()))
-}
-
-/// The property-watch column: `{"interactions":[...]}`, the serde shape of
-/// the center's `PropertyWatch` before the typed boundary.
-#[derive(Serialize, Deserialize)]
-pub(super) struct WatchColumn {
-    interactions: BTreeSet<InteractionId>,
-}
-
-impl From<WatchColumn> for PropertyWatch {
-    fn from(column: WatchColumn) -> Self {
-        PropertyWatch { interactions: column.interactions }
-    }
-}
-
 fn watch_json(watch: &PropertyWatch) -> Result<SqlValue, rusqlite::Error> {
-    json(&WatchColumn { interactions: watch.interactions.clone() })
+    json(&WatchColumn::from(watch))
 }
 
 // ----- parameters -----

@@ -1,0 +1,250 @@
+//! The stored form of the typed values, shared by the SQL backends so that
+//! SQLite and PostgreSQL hold the same texts: the text of each enum column,
+//! the JSON columns, and the decoding of a row's raw columns (`Raw*`, as
+//! any SQL backend reads them) into the typed `Stored*` values, where text
+//! this build does not know becomes [`StorageError::Damaged`] naming the
+//! table, the row and the value.
+
+use super::{
+    InteractionStatus, PropertyWatch, RequestStatus, Sender, SessionEndCause, StorageError, StoredChatRequest,
+    StoredInteraction, StoredMessage, StoredSession,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
+use switchboard_protocol::time::Timestamp;
+
+// ----- the text forms of typed columns -----
+
+/// As the old store's `format!("{reason:?}")` of the protocol's `SessionEndReason`.
+pub(super) fn end_cause_text(cause: SessionEndCause) -> &'static str {
+    match cause {
+        SessionEndCause::TakenOver => "TakenOver",
+        SessionEndCause::LoggedOut => "LoggedOut",
+        SessionEndCause::Expired => "Expired",
+        SessionEndCause::ServerShutdown => "ServerShutdown",
+        SessionEndCause::AgentRemoved => "AgentRemoved",
+    }
+}
+
+pub(super) fn request_status_text(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Waiting => "waiting",
+        RequestStatus::Notified => "notified",
+        RequestStatus::Confirmed => "confirmed",
+        RequestStatus::Chatting => "chatting",
+        RequestStatus::Ended => "ended",
+    }
+}
+
+/// A stored request status.
+pub(super) fn parse_request_status(text: &str) -> Option<RequestStatus> {
+    match text {
+        "waiting" => Some(RequestStatus::Waiting),
+        "notified" => Some(RequestStatus::Notified),
+        "confirmed" => Some(RequestStatus::Confirmed),
+        "chatting" => Some(RequestStatus::Chatting),
+        "ended" => Some(RequestStatus::Ended),
+        _ => None,
+    }
+}
+
+/// A stored interaction status (the writers only ever store these three).
+pub(super) fn parse_interaction_status(text: &str) -> Option<InteractionStatus> {
+    match text {
+        "queued" => Some(InteractionStatus::Queued),
+        "active" => Some(InteractionStatus::Active),
+        "ended" => Some(InteractionStatus::Ended),
+        _ => None,
+    }
+}
+
+pub(super) fn sender_text(sender: &Sender) -> String {
+    match sender {
+        Sender::Customer => "customer".to_owned(),
+        Sender::Agent(agent) => format!("agent:{agent}"),
+        Sender::Service(name) => format!("service:{name}"),
+        Sender::System => "system".to_owned(),
+    }
+}
+
+pub(super) fn parse_sender(text: &str) -> Option<Sender> {
+    match text {
+        "customer" => return Some(Sender::Customer),
+        "system" => return Some(Sender::System),
+        _ => {}
+    }
+    if let Some(agent) = text.strip_prefix("agent:") {
+        return Some(Sender::Agent(agent.into()));
+    }
+    text.strip_prefix("service:").map(|name| Sender::Service(name.to_owned()))
+}
+
+/// The property-watch column: `{"interactions":[...]}`, the serde shape of
+/// the center's `PropertyWatch` before the typed boundary.
+#[derive(Serialize, Deserialize)]
+pub(super) struct WatchColumn {
+    interactions: BTreeSet<InteractionId>,
+}
+
+impl From<WatchColumn> for PropertyWatch {
+    fn from(column: WatchColumn) -> Self {
+        PropertyWatch { interactions: column.interactions }
+    }
+}
+
+impl From<&PropertyWatch> for WatchColumn {
+    fn from(watch: &PropertyWatch) -> Self {
+        WatchColumn { interactions: watch.interactions.clone() }
+    }
+}
+
+// ----- a row's raw columns and their decoding -----
+
+pub(super) struct RawSession {
+    pub id: String,
+    pub token_hash: String,
+    pub agent: String,
+    pub state: String,
+    pub property_watch: Option<String>,
+}
+
+pub(super) fn decode_session(raw: RawSession) -> Result<StoredSession, StorageError> {
+    let property_watch = match raw.property_watch {
+        Some(text) => Some(parse_json::<WatchColumn>("agent_sessions", &raw.id, "property_watch", &text)?.into()),
+        None => None,
+    };
+    Ok(StoredSession {
+        state: parse_json("agent_sessions", &raw.id, "state", &raw.state)?,
+        id: parse_id("agent_sessions", &raw.id, "id", &raw.id)?,
+        token_hash: raw.token_hash,
+        agent: AgentId::new(raw.agent),
+        property_watch,
+    })
+}
+
+pub(super) struct RawChatRequest {
+    pub id: String,
+    pub token_hash: String,
+    pub service: String,
+    pub queue: String,
+    pub user_id: Option<String>,
+    pub customer_number: Option<String>,
+    pub appdata: String,
+    pub enqueued_at: i64,
+    pub status: String,
+}
+
+pub(super) fn decode_chat_request(raw: RawChatRequest) -> Result<StoredChatRequest, StorageError> {
+    let status =
+        parse_request_status(&raw.status).ok_or_else(|| unknown_status("chat_requests", &raw.id, &raw.status))?;
+    Ok(StoredChatRequest {
+        appdata: parse_json("chat_requests", &raw.id, "appdata", &raw.appdata)?,
+        id: parse_id("chat_requests", &raw.id, "id", &raw.id)?,
+        token_hash: raw.token_hash,
+        service: raw.service,
+        queue: raw.queue,
+        user_id: raw.user_id,
+        customer_number: raw.customer_number,
+        enqueued_at: timestamp(raw.enqueued_at),
+        status,
+    })
+}
+
+pub(super) struct RawInteraction {
+    pub id: String,
+    pub request: String,
+    pub queue: String,
+    pub customer: String,
+    pub properties: String,
+    pub version: i64,
+    pub owner: Option<String>,
+    pub status: String,
+    pub enqueued_at: i64,
+    pub created_at: i64,
+}
+
+pub(super) fn decode_interaction(raw: RawInteraction) -> Result<StoredInteraction, StorageError> {
+    // Not returned (the owner says the same), but checked: a status this
+    // build does not know means a newer or a damaged writer.
+    let _: InteractionStatus =
+        parse_interaction_status(&raw.status).ok_or_else(|| unknown_status("interactions", &raw.id, &raw.status))?;
+    Ok(StoredInteraction {
+        customer: parse_json("interactions", &raw.id, "customer", &raw.customer)?,
+        properties: parse_json("interactions", &raw.id, "properties", &raw.properties)?,
+        id: parse_id("interactions", &raw.id, "id", &raw.id)?,
+        request: parse_id("interactions", &raw.id, "request_id", &raw.request)?,
+        queue: raw.queue,
+        version: raw.version as u64,
+        owner: raw
+            .owner
+            .as_deref()
+            .map(|owner| parse_id("interactions", &raw.id, "owner_session", owner))
+            .transpose()?,
+        enqueued_at: timestamp(raw.enqueued_at),
+        created_at: timestamp(raw.created_at),
+    })
+}
+
+pub(super) struct RawMessage {
+    pub message_id: i64,
+    pub sender: String,
+    pub client_id: Option<String>,
+    pub party: String,
+    pub text: String,
+    pub at: i64,
+}
+
+pub(super) fn decode_message(interaction: &InteractionId, raw: RawMessage) -> Result<StoredMessage, StorageError> {
+    let row = format!("{interaction}/{}", raw.message_id);
+    let sender = parse_sender(&raw.sender)
+        .ok_or_else(|| StorageError::Damaged(format!("messages row {row}: unknown sender {:?}", raw.sender)))?;
+    Ok(StoredMessage {
+        message_id: raw.message_id as u64,
+        sender,
+        client_id: raw.client_id.map(ClientMessageId::new),
+        party: parse_json("messages", &row, "party", &raw.party)?,
+        text: raw.text,
+        at: timestamp(raw.at),
+    })
+}
+
+// ----- numbers -----
+
+/// A `seq` bound as the database compares it: every stored seq is at most
+/// `i64::MAX` (the writers refuse larger ones), so clamping keeps the meaning.
+pub(super) fn bound(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// Stored times and numbers are only ever written from `u64`s no larger
+/// than `i64::MAX`, so the cast does not lose anything.
+pub(super) fn timestamp(millis: i64) -> Timestamp {
+    Timestamp::from_millis(millis as u64)
+}
+
+/// A stored `MAX(seq)`: 0 when there is none.
+pub(super) fn seq_or_zero(seq: Option<i64>) -> u64 {
+    seq.map_or(0, |seq| seq as u64)
+}
+
+fn parse_json<T: DeserializeOwned>(table: &str, row: &str, column: &str, text: &str) -> Result<T, StorageError> {
+    serde_json::from_str(text)
+        .map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column} {text:?} does not parse: {error}")))
+}
+
+/// An id column, parsed once here (outside text: a damaged row must not
+/// become an id that is not one).
+fn parse_id<T: std::str::FromStr<Err = switchboard_protocol::ids::IdError>>(
+    table: &str,
+    row: &str,
+    column: &str,
+    text: &str,
+) -> Result<T, StorageError> {
+    text.parse().map_err(|error| StorageError::Damaged(format!("{table} row {row}: {column}: {error}")))
+}
+
+fn unknown_status(table: &str, row: &str, status: &str) -> StorageError {
+    StorageError::Damaged(format!("{table} row {row}: unknown status {status:?}"))
+}
