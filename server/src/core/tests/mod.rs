@@ -16,6 +16,7 @@ use crate::storage::{Record, Storage};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::customer::CustomerCommand;
 use switchboard_protocol::message::envelope::Request;
@@ -89,13 +90,11 @@ queue = "Billing"
     Config::parse(&text).expect("the test configuration is valid")
 }
 
-/// Ids counted up: `S1`, `T2`, `R3`… — deterministic runs.
-fn counting_ids() -> super::IdSource {
-    let mut next = 0u64;
-    Box::new(move |prefix| {
-        next += 1;
-        format!("{prefix}{next}")
-    })
+/// Ids counted up: `S1`, `T2`, `R3`… — deterministic runs. The count goes
+/// on across restarts and rebuilds (as random ids would not repeat).
+fn counting_ids(count: &Arc<AtomicU64>) -> super::IdSource {
+    let count = count.clone();
+    Box::new(move |prefix| format!("{prefix}{}", count.fetch_add(1, Ordering::Relaxed) + 1))
 }
 
 /// The core with a memory backend and real delivery, driven by hand.
@@ -115,6 +114,8 @@ pub struct Harness {
     pub jobs: Vec<ServiceJob>,
     /// Times the core asked to be rebuilt.
     pub rebuilds: usize,
+    /// The ids made so far (shared by every core of this harness).
+    ids: Arc<AtomicU64>,
 }
 
 impl Harness {
@@ -123,9 +124,13 @@ impl Harness {
     }
 
     pub fn on(config: Config, storage: MemoryStorage) -> Self {
+        Self::on_with_ids(config, storage, Arc::new(AtomicU64::new(0)))
+    }
+
+    fn on_with_ids(config: Config, storage: MemoryStorage, ids: Arc<AtomicU64>) -> Self {
         let config = Arc::new(config);
         let now = Timestamp::from_millis(1_000_000);
-        let core = Core::start(config.clone(), &storage, counting_ids(), now).expect("the core starts");
+        let core = Core::start(config.clone(), &storage, counting_ids(&ids), now).expect("the core starts");
         let last_report = storage.last_report_seq().expect("reads work");
         let delivery = Delivery::new(Arc::new(storage.clone()), last_report);
         let mut harness = Self {
@@ -140,6 +145,7 @@ impl Harness {
             holding: false,
             jobs: Vec::new(),
             rebuilds: 0,
+            ids,
         };
         harness.pump();
         harness
@@ -148,7 +154,7 @@ impl Harness {
     /// A restart: a new core and delivery on the same stored data; every
     /// connection is gone.
     pub fn restart(self) -> Self {
-        Self::on(Arc::unwrap_or_clone(self.config), self.storage)
+        Self::on_with_ids(Arc::unwrap_or_clone(self.config), self.storage, self.ids)
     }
 
     pub fn connect(&mut self, endpoint: Endpoint) -> ConnectionId {
@@ -242,7 +248,8 @@ impl Harness {
     fn rebuild(&mut self) {
         self.rebuilds += 1;
         self.storage.lift_fence();
-        let core = Core::start(self.config.clone(), &self.storage, counting_ids(), self.now).expect("rebuilds");
+        let core =
+            Core::start(self.config.clone(), &self.storage, counting_ids(&self.ids), self.now).expect("rebuilds");
         self.core = core;
         let last_report = self.storage.last_report_seq().expect("reads work");
         // The connections are closed; what they were sent stays readable.
