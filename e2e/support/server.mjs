@@ -1,7 +1,9 @@
 // Starts a real switchboard-server on a free loopback port with a fresh
-// SQLite file, serving the built app, and stops it after the test.
+// SQLite file, serving the built app, and stops it after the test. With
+// SWITCHBOARD_E2E_DATABASE_URL (a PostgreSQL server, as `scripts/postgres.sh
+// start` prints it) each server gets a fresh database there instead.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -38,6 +40,21 @@ export function demoConfigWith({ origins = [], settings = {} } = {}) {
   return text;
 }
 
+let databases = 0;
+
+/// A new, empty database on SWITCHBOARD_E2E_DATABASE_URL's server: its URL.
+function freshDatabase() {
+  const server = new URL(process.env.SWITCHBOARD_E2E_DATABASE_URL);
+  databases += 1;
+  const name = `e2e_${process.pid}_${databases}`;
+  const made = spawnSync('psql', [server.toString(), '-v', 'ON_ERROR_STOP=1', '-q', '-c', `CREATE DATABASE ${name}`], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`could not create the database ${name}: ${made.stderr}`);
+  server.pathname = `/${name}`;
+  return server.toString();
+}
+
 /// `config` is a file path; `configText` (TOML) is written to the server's
 /// temporary directory and used instead.
 export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
@@ -51,7 +68,8 @@ export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
     writeFileSync(config, configText);
   }
   const db = join(dir, 'switchboard.db');
-  const child = spawn(serverBinary(), ['serve', '--config', config, '--db', db, '--listen', '127.0.0.1:0', '--static-dir', staticDir], {
+  const storage = process.env.SWITCHBOARD_E2E_DATABASE_URL ? ['--database', freshDatabase()] : ['--db', db];
+  const child = spawn(serverBinary(), ['serve', '--config', config, ...storage, '--listen', '127.0.0.1:0', '--static-dir', staticDir], {
     cwd: root,
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
