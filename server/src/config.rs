@@ -423,6 +423,12 @@ impl Config {
             }
         }
         for service in &self.services {
+            if let Some(key) = service.defaults.keys().find(|key| crate::core::is_reserved(key)) {
+                return Err(ConfigError::Invalid(format!(
+                    "service `{}`: defaults sets `{key}`, which the server owns (OP-…, Service, Queue, ChatDelay, RouteTarget, Category…)",
+                    service.name
+                )));
+            }
             if !self.queues.iter().any(|queue| queue.name == service.queue) {
                 return Err(ConfigError::Invalid(format!(
                     "service `{}` names the queue `{}`, which is not configured",
@@ -648,6 +654,17 @@ mod tests {
         )
         .unwrap();
         assert!(!manual_only.esp[0].routes_new_chats(), "only the automatic run holds the first offer");
+    }
+
+    #[test]
+    fn service_defaults_may_not_set_reserved_properties() {
+        let queue = "[[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n";
+        let service = |defaults: &str| {
+            format!("{queue}[[services]]\nname = \"chat\"\nqueue = \"Billing\"\ndefaults = {{ {defaults} }}\n")
+        };
+        assert!(with(&service("language = \"English\"")).is_ok());
+        let refused = refusal(&service("\"OP-Session-ID\" = \"S1\""));
+        assert!(refused.contains("service `chat`: defaults sets `OP-Session-ID`, which the server owns"), "{refused}");
     }
 
     #[test]

@@ -1,0 +1,62 @@
+//! What an anonymous or hostile client cannot do, over real WebSockets and
+//! SQLite: set the properties the server owns, guess passwords quickly,
+//! hash passwords without bound, or hold more than its share of the
+//! customer endpoint.
+
+mod common;
+#[path = "common/journey.rs"]
+mod journey;
+
+use common::{TestServer, sql};
+use journey::{Desk, config};
+use serde_json::{Value, json};
+
+/// Customer data never sets a key the server owns: the reserved keys are
+/// dropped (the chat goes on), the customer's own keys stay.
+#[tokio::test]
+async fn customer_data_cannot_set_reserved_properties() {
+    let server = TestServer::start_with(config("")).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+
+    let mut customer = server.customer().await;
+    let appdata = json!({
+        "OP-Session-ID": "S-forged", "Queue": "VIP", "Service": "free-money", "ChatDelay": false,
+        "RouteTarget": {"type": "A", "agent": "bob"}, "Category": "vip", "CategoryConfidence": 1.0,
+        "op-session-id": "S-forged-too", "language": "French", "orderNumber": "42"
+    });
+    let chat = customer.request_chat("chat-delay", json!({"userId": "jamesbond", "appdata": appdata})).await;
+    customer.expect_event("dialog").await;
+    customer.expect_event("notification").await;
+    customer.ok(json!({"command": "connect"})).await;
+    customer.expect_event("dialog").await;
+    customer.ok(json!({"command": "startChat", "data": {"firstName": "James"}})).await;
+
+    // What was stored with the request: the customer's keys, none of the reserved ones.
+    let rows = sql(&server.db, "SELECT appdata FROM chat_requests WHERE id = ?1", &[&chat.id]);
+    let stored: Value = serde_json::from_str(rows[0][0].as_str().expect("stored as text")).expect("JSON");
+    assert_eq!(stored, json!({"language": "French", "orderNumber": "42", "userId": "jamesbond"}));
+
+    // What the agent is offered, then holds: the server's values and the customer's own keys.
+    let offer = alice.client.expect_event("interaction.offered").await;
+    let offered = &offer["data"]["applicationData"];
+    assert_eq!(offered["language"], "French", "{offer}");
+    assert_eq!(offered["Queue"], "Billing", "{offer}");
+    assert_eq!(offered["Service"], "chat-delay", "{offer}");
+    assert_eq!(offered["ChatDelay"], true, "the server's own ChatDelay: {offer}");
+    for reserved in ["OP-Session-ID", "op-session-id", "Category", "CategoryConfidence"] {
+        assert!(offered.get(reserved).is_none(), "`{reserved}` is not the customer's to set: {offer}");
+    }
+    let target = offer["target"].as_str().expect("a target");
+    let interaction = target.split_once('.').expect("an interaction target").1.to_owned();
+    let added = alice.accept(&interaction).await;
+    let properties = &added["data"]["properties"];
+    assert_eq!(properties["OP-Session-ID"], alice.session.as_str(), "{added}");
+    assert_eq!(properties["Queue"], "Billing", "{added}");
+    assert_eq!(properties["Service"], "chat-delay", "{added}");
+    assert_eq!(properties["RouteTarget"]["agent"], "alice", "routing's own RouteTarget: {added}");
+    assert_eq!(properties["orderNumber"], "42");
+    for reserved in ["op-session-id", "Category", "CategoryConfidence"] {
+        assert!(properties.get(reserved).is_none(), "`{reserved}` is not the customer's to set: {added}");
+    }
+}
