@@ -4,6 +4,7 @@
 //! Passwords are stored as argon2 PHC strings (`switchboard-server
 //! hash-password` makes one), never in clear.
 
+use crate::access::client_address::TrustedProxy;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -172,10 +173,45 @@ pub struct Limits {
     /// How often the server pings each client (browsers answer with a pong).
     #[serde(default = "default_ping_interval_ms")]
     pub ping_interval_ms: u64,
+    /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at
+    /// most this many at once; 0: one per CPU core.
+    #[serde(default)]
+    pub hashing_concurrency: usize,
+    /// How long a login waits for a free password check before it is
+    /// answered `busy`.
+    #[serde(default = "default_login_wait_ms")]
+    pub login_wait_ms: u64,
+    /// Open `/ws/customer` connections per client address (anonymous
+    /// clients); 0: no limit.
+    #[serde(default = "default_customer_connections_per_address")]
+    pub customer_connections_per_address: usize,
+    /// Open chat requests per client address; 0: no limit.
+    #[serde(default = "default_chat_requests_per_address")]
+    pub chat_requests_per_address: usize,
+    /// How long a client has to send a request's (or an upgrade's) headers
+    /// once it has connected or started one: 1 to 10 seconds.
+    #[serde(default = "default_header_read_timeout_secs")]
+    pub header_read_timeout_secs: u64,
 }
 
 fn default_ping_interval_ms() -> u64 {
     10_000
+}
+
+fn default_login_wait_ms() -> u64 {
+    5_000
+}
+
+fn default_customer_connections_per_address() -> usize {
+    20
+}
+
+fn default_chat_requests_per_address() -> usize {
+    10
+}
+
+fn default_header_read_timeout_secs() -> u64 {
+    10
 }
 
 impl Default for Limits {
@@ -188,6 +224,11 @@ impl Default for Limits {
             resume_grace_secs: 60,
             idle_timeout_secs: 120,
             ping_interval_ms: default_ping_interval_ms(),
+            hashing_concurrency: 0,
+            login_wait_ms: default_login_wait_ms(),
+            customer_connections_per_address: default_customer_connections_per_address(),
+            chat_requests_per_address: default_chat_requests_per_address(),
+            header_read_timeout_secs: default_header_read_timeout_secs(),
         }
     }
 }
@@ -199,6 +240,22 @@ impl Limits {
 
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How many password checks may run at once.
+    pub fn hashing_slots(&self) -> usize {
+        match self.hashing_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            slots => slots,
+        }
+    }
+
+    pub fn login_wait(&self) -> Duration {
+        Duration::from_millis(self.login_wait_ms)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     pub fn ping_interval(&self) -> Duration {
@@ -213,7 +270,7 @@ impl Limits {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Security {
     /// Origins allowed to open a WebSocket (`http://127.0.0.1:8080`…).
@@ -221,6 +278,25 @@ pub struct Security {
     /// allowed; browsers always send one.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses
+    /// or networks: `10.0.0.5`, `10.0.0.0/8`). From any other peer the
+    /// header is ignored: the client address is the peer's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// The first wait of the login throttle, in milliseconds; each further
+    /// failure doubles it (see `access::throttle`).
+    #[serde(default = "default_login_backoff_ms")]
+    pub login_backoff_ms: u64,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self { allowed_origins: Vec::new(), trusted_proxies: Vec::new(), login_backoff_ms: default_login_backoff_ms() }
+    }
+}
+
+fn default_login_backoff_ms() -> u64 {
+    1000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -479,6 +555,12 @@ impl Config {
         }
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
+        }
+        if self.security.login_backoff_ms == 0 {
+            return Err(ConfigError::Invalid("[security] login_backoff_ms must be above zero".into()));
+        }
+        if !(1..=10).contains(&self.limits.header_read_timeout_secs) {
+            return Err(ConfigError::Invalid("limits: header_read_timeout_secs must be 1 to 10".into()));
         }
         if self.waiting_alarm_secs == 0 {
             return Err(ConfigError::Invalid("waiting_alarm_secs must be at least 1".into()));

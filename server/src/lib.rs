@@ -12,9 +12,13 @@
 //! - [`driver`]: the tokio driver of the core (its lock, storage, delivery, spawned work).
 //! - [`ws`]: the WebSocket endpoints; [`http`]: the built web apps, each page
 //!   under a strict Content-Security-Policy.
+//! - [`access`]: the guards in front of the core (client address, login
+//!   throttle, password checks, per-address limits); [`serve`]: the HTTP
+//!   server loop (header-read timeout, peer addresses, graceful stop).
 //! - [`config`], [`auth`], [`clock`]: configuration, passwords and tokens,
 //!   the one clock read.
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -23,16 +27,39 @@ pub mod delivery;
 pub mod driver;
 pub mod http;
 pub mod routing;
+pub mod serve;
 pub mod services;
 pub mod storage;
 pub mod ws;
 
+use access::Access;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 pub use driver::Driver;
+pub use serve::{ServeOptions, serve};
 use std::path::Path;
+use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What the endpoints share: the driver of the core, and the access guards.
+#[derive(Clone)]
+pub struct AppState {
+    pub driver: Driver,
+    pub access: Arc<Access>,
+}
+
+impl FromRef<AppState> for Driver {
+    fn from_ref(state: &AppState) -> Self {
+        state.driver.clone()
+    }
+}
+
+/// The serve options `driver`'s configuration asks for.
+pub fn serve_options(driver: &Driver) -> ServeOptions {
+    ServeOptions { header_read_timeout: driver.config().limits.header_read_timeout() }
+}
 
 /// `listener`, with Nagle's algorithm off on every connection it accepts.
 /// Chat frames are small and latency-bound: with Nagle on, a frame written
@@ -51,14 +78,16 @@ pub fn without_nagle(
 }
 
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
-/// `static_dir` (trunk's `dist/`), when given.
+/// `static_dir` (trunk's `dist/`), when given. Serve it with [`serve`]: the
+/// endpoints need each request's peer address.
 pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
     let widget = http::widget::routes(&driver.config().widget, static_dir);
+    let access = Arc::new(Access::new(driver.config()));
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
-        .with_state(driver);
+        .with_state(AppState { driver, access });
     if let Some(dir) = static_dir {
         router = router.merge(http::desktop::routes(dir));
     }

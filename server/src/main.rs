@@ -10,7 +10,7 @@ use std::sync::Arc;
 use switchboard_protocol::address::Address;
 use switchboard_server::config::Config;
 use switchboard_server::storage::sqlite::SqliteStorage;
-use switchboard_server::{Driver, app, auth, run_timers};
+use switchboard_server::{Driver, app, auth, run_timers, serve_options};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -116,11 +116,12 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         tracing::info!(db = %db.display(), "switchboard-server listening on http://{local}");
         // A line for scripts and tests to wait for, on stdout.
         println!("listening on http://{local}");
+        let options = serve_options(&state);
         let router = app(state, static_dir.as_deref());
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match axum::serve(switchboard_server::without_nagle(listener), router).with_graceful_shutdown(shutdown).await {
+        match switchboard_server::serve(listener, router, options, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("switchboard-server: {error}");

@@ -60,3 +60,49 @@ async fn customer_data_cannot_set_reserved_properties() {
         assert!(properties.get(reserved).is_none(), "`{reserved}` is not the customer's to set: {added}");
     }
 }
+
+const SECOND_ADDRESS: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+
+fn prepare(agent: &str, password: &str) -> Value {
+    json!({"command": "prepareSession", "data": {"override": false, "agent": {"id": agent, "password": password}}})
+}
+
+/// 30 wrong passwords for one agent, each on a fresh connection (so the
+/// per-connection request rate does not help): after three free failures
+/// the next attempt must wait, and is answered `rate-limited` with
+/// `retryAfterMs` without the password being looked at — the right password
+/// too. The agent logs in from another address all the same. (The first
+/// wait is a minute here, so no answer depends on how fast the test runs.)
+#[tokio::test]
+async fn password_guessing_is_throttled_without_locking_the_agent_out() {
+    let server = TestServer::start_with(config("[security]\nlogin_backoff_ms = 60000\n")).await;
+    let mut codes = Vec::new();
+    let mut waits = Vec::new();
+    for guess in 0..30 {
+        let mut guesser = server.agent().await;
+        let response = guesser.request(prepare("alice", &format!("guess-{guess}"))).await;
+        assert_eq!(response["result"], "failure", "{response}");
+        let failure = &response["failure"];
+        codes.push(failure["code"].as_str().expect("a code").to_owned());
+        if failure["code"] == "rate-limited" {
+            let wait = failure["retryAfterMs"].as_u64().unwrap_or_else(|| panic!("a wait: {response}"));
+            assert!(wait > 0 && wait <= 15 * 60 * 1000, "{response}");
+            assert!(failure["message"].as_str().is_some_and(|message| message.contains("failed logins")), "{response}");
+            waits.push(wait);
+        }
+        guesser.close().await;
+    }
+    let checked = codes.iter().filter(|code| *code == "authentication-failed").count();
+    assert_eq!(checked, 4, "three free failures and the one that starts the wait: {codes:?}");
+    assert!(codes[4..].iter().all(|code| code == "rate-limited"), "{codes:?}");
+    assert!(waits.windows(2).all(|pair| pair[1] <= pair[0]), "knocking does not extend the wait: {waits:?}");
+
+    // The right password from the guesser's address waits too…
+    let mut same_place = server.agent().await;
+    let response = same_place.request(prepare("alice", common::PASSWORD)).await;
+    assert_eq!(response["failure"]["code"], "rate-limited", "{response}");
+    // …but alice at her own desk (another address) logs in.
+    let mut desk = common::Client::connect_from(&server.url("/ws/agent"), SECOND_ADDRESS).await;
+    let response = desk.request(prepare("alice", common::PASSWORD)).await;
+    assert_eq!(response["result"], "success", "{response}");
+}

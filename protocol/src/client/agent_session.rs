@@ -626,7 +626,14 @@ impl AgentClient {
 
 /// Failures that may pass if the same request is retried a little later.
 fn is_passing(code: FailureCode) -> bool {
-    matches!(code, FailureCode::AlreadyBound | FailureCode::Timeout | FailureCode::RateLimited | FailureCode::Internal)
+    matches!(
+        code,
+        FailureCode::AlreadyBound
+            | FailureCode::Timeout
+            | FailureCode::RateLimited
+            | FailureCode::Busy
+            | FailureCode::Internal
+    )
 }
 
 /// A `bind` answer's `data`: the snapshot, and the agent's settings beside

@@ -3,18 +3,25 @@
 //! `requestChat` or `resume`; the core decides everything.
 
 use super::rate_limited;
+use crate::AppState;
 use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
 use crate::driver::Driver;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
+use std::net::SocketAddr;
 use switchboard_protocol::message::customer::CustomerCommand;
 use switchboard_protocol::message::envelope::Request;
 
-pub async fn upgrade(State(driver): State<Driver>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
-    super::upgrade(&driver, &headers, upgrade, Endpoint::Customer)
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> HttpResponse {
+    super::upgrade(&state, peer, &headers, upgrade, Endpoint::Customer)
 }
 
 /// One text frame from a customer client.

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod customer;
 pub mod supervisor;
 
+use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
 use crate::core::Endpoint;
@@ -18,6 +19,7 @@ use futures_util::SinkExt;
 use futures_util::StreamExt;
 use futures_util::stream::SplitSink;
 use futures_util::stream::SplitStream;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 use switchboard_protocol::message::envelope::{RejectedRequest, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
@@ -29,14 +31,22 @@ const READ_BUFFER: usize = 4 * 1024;
 
 /// Checks the origin, sets the frame limits, and serves the socket as a
 /// connection of `endpoint`.
-pub fn upgrade(driver: &Driver, headers: &HeaderMap, upgrade: WebSocketUpgrade, endpoint: Endpoint) -> HttpResponse {
+pub fn upgrade(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+    endpoint: Endpoint,
+) -> HttpResponse {
+    let driver = &state.driver;
     if let Err(refusal) = check_origin(headers, &driver.config().security.allowed_origins) {
         return refusal.into_response();
     }
+    let address = state.access.client_address(peer.ip(), headers);
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
     let hard_limit = driver.config().limits.max_frame_bytes.saturating_mul(4);
-    let driver = driver.clone();
+    let state = state.clone();
     upgrade
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
@@ -44,14 +54,15 @@ pub fn upgrade(driver: &Driver, headers: &HeaderMap, upgrade: WebSocketUpgrade, 
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, driver, endpoint))
+        .on_upgrade(move |socket| serve_connection(socket, state, endpoint, address))
 }
 
 /// One connection of any endpoint: the writer task, the read loop with its
 /// limits, and each request handed to the endpoint's handler. Requests are
 /// pipelined: the core answers each once its change is stored, in order,
 /// while the loop goes on reading.
-async fn serve_connection(socket: WebSocket, driver: Driver, endpoint: Endpoint) {
+async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint, address: IpAddr) {
+    let driver = state.driver.clone();
     let limits = driver.config().limits.clone();
     let (sink, mut stream) = socket.split();
     let (outbox, receiver) = driver.open_connection(endpoint, limits.outbound_queue);
@@ -59,16 +70,16 @@ async fn serve_connection(socket: WebSocket, driver: Driver, endpoint: Endpoint)
     let mut closing = outbox.closing();
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
     let mut limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
-    tracing::info!(%connection, ?endpoint, "connection opened");
+    tracing::info!(%connection, ?endpoint, %address, "connection opened");
 
     loop {
         match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits).await {
             Frame::Closed => break,
             Frame::Rejected(response) => driver.run(|core| core.handle_refused(connection, *response)),
             Frame::Text { text, allowed } => match endpoint {
-                Endpoint::Agent => agent::handle(&driver, connection, &text, allowed).await,
+                Endpoint::Agent => agent::handle(&state, address, connection, &text, allowed).await,
                 Endpoint::Customer => customer::handle(&driver, connection, &text, allowed),
-                Endpoint::Supervisor => supervisor::handle(&driver, connection, &text, allowed).await,
+                Endpoint::Supervisor => supervisor::handle(&state, address, connection, &text, allowed).await,
             },
         }
     }

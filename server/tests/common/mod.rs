@@ -145,10 +145,9 @@ async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let addr = listener.local_addr().expect("a local address");
             tokio::spawn(run_timers(state.clone()));
+            let options = switchboard_server::serve_options(&state);
             let router = app(state, None);
-            tokio::spawn(async move {
-                let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
-            });
+            tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
             let _ = ready.send(addr);
             let _ = stopped.await;
         });
@@ -187,6 +186,23 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = connect_async(url).await.expect("the WebSocket connects");
+        Self { socket, next_id: 1, early_events: Default::default(), last_seq: HashMap::new() }
+    }
+
+    /// Connects from the local address `from` (127.0.0.x: a second client
+    /// address on the same machine).
+    pub async fn connect_from(url: &str, from: std::net::IpAddr) -> Self {
+        let server: SocketAddr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .and_then(|authority| authority.parse().ok())
+            .expect("a ws://ip:port/ URL");
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.bind(SocketAddr::new(from, 0)).expect("the local address can be bound");
+        let stream = socket.connect(server).await.expect("the server accepts");
+        let (socket, _) =
+            tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.expect("the WebSocket connects");
         Self { socket, next_id: 1, early_events: Default::default(), last_seq: HashMap::new() }
     }
 
