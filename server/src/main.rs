@@ -13,6 +13,14 @@ use switchboard_server::storage::sqlite::SqliteStorage;
 use switchboard_server::{Driver, app, auth, run_timers, serve_options};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's allocator: after a burst (parallel logins,
+/// each an argon2 check of 19 MiB, big frames, thousands of connections
+/// closing) glibc kept the memory — its per-thread arenas and raised mmap
+/// threshold held ~260 MB on an idle server that started at 16 MB
+/// (`membench`, see README) — and mimalloc returns it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "switchboard-server", version, about = "Switchboard's contact-center chat server")]
 struct Cli {
