@@ -106,3 +106,98 @@ async fn password_guessing_is_throttled_without_locking_the_agent_out() {
     let response = desk.request(prepare("alice", common::PASSWORD)).await;
     assert_eq!(response["result"], "success", "{response}");
 }
+
+/// The limits of the test below: 3 customer connections and 2 open chat
+/// requests per address, headers within a second.
+fn limited() -> switchboard_server::config::Config {
+    config(
+        "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 20\nrequest_burst = 60\noutbound_queue = 1024\n\
+         resume_grace_secs = 60\nidle_timeout_secs = 120\ncustomer_connections_per_address = 3\n\
+         chat_requests_per_address = 2\nheader_read_timeout_secs = 1\n",
+    )
+}
+
+/// One address floods the customer endpoint: its connections and its open
+/// chat requests are capped (HTTP 429, failure `rate-limited`), while a
+/// customer at another address is served as usual; a place freed is a
+/// place to take again.
+#[tokio::test]
+async fn a_flood_from_one_address_is_capped_while_another_address_is_served() {
+    let server = TestServer::start_with(limited()).await;
+    let url = server.url("/ws/customer");
+    let mut flood = Vec::new();
+    for n in 0..2 {
+        let mut customer = common::Client::connect(&url).await;
+        customer.request_chat("chat-delay", json!({"userId": format!("flood{n}")})).await;
+        flood.push(customer);
+    }
+    // A third connection is allowed, but not a third open chat request.
+    let mut third = common::Client::connect(&url).await;
+    let refused =
+        third.fails(json!({"command": "requestChat", "data": {"service": "chat-delay"}}), "rate-limited").await;
+    assert!(
+        refused["failure"]["message"].as_str().is_some_and(|message| message.contains("2 chats are open")),
+        "{refused}"
+    );
+    // A fourth connection is refused at the upgrade.
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => assert_eq!(response.status(), 429),
+        other => panic!("a fourth connection from one address is refused, got {:?}", other.map(|_| ())),
+    }
+
+    // Meanwhile a customer elsewhere is served normally.
+    let mut elsewhere = common::Client::connect_from(&url, SECOND_ADDRESS).await;
+    elsewhere.request_chat("chat-delay", json!({"userId": "neighbour"})).await;
+    elsewhere.expect_event("dialog").await;
+
+    // One flooding chat ends: its place is free for the waiting connection.
+    flood[0].ok(json!({"command": "disconnect"})).await;
+    third.request_chat("chat-delay", json!({"userId": "flood2"})).await;
+    // A closed connection frees its place too.
+    flood.remove(1).close().await;
+    let mut again = None;
+    for _ in 0..100 {
+        // The server notices the close a moment later: wait for that, not for a time.
+        match tokio_tungstenite::connect_async(url.as_str()).await {
+            Ok((socket, _)) => {
+                again = Some(socket);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    assert!(again.is_some(), "a closed connection gives its place back");
+}
+
+/// Half-open HTTP: a client that connects and sends nothing, or starts an
+/// upgrade's headers and never finishes them, is cut off after the
+/// header-read timeout; a client that completes its request is served.
+#[tokio::test]
+async fn half_open_connections_are_closed_after_the_header_read_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start_with(limited()).await;
+    let mut silent = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut partial = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    partial
+        .write_all(b"GET /ws/customer HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n")
+        .await
+        .unwrap();
+    // Each is closed by the server (end of stream or reset) well within
+    // the bound; the timeout is 1 s, the bound 30 s.
+    for (name, stream) in [("silent", &mut silent), ("partial", &mut partial)] {
+        let mut buffer = [0u8; 1024];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => continue,
+                }
+            }
+        })
+        .await;
+        assert!(closed.is_ok(), "the {name} connection is closed by the server");
+    }
+    // A complete upgrade still works.
+    let mut customer = server.customer().await;
+    customer.request_chat("chat-delay", json!({"userId": "patient"})).await;
+}

@@ -1,7 +1,8 @@
 //! Who may do how much: the guards in front of the core that need no
 //! knowledge of contact-center state. The client's address
 //! ([`client_address`]), the login throttle ([`throttle`]) and the checks
-//! of passwords, at most `limits.hashing_concurrency` at once.
+//! of passwords, at most `limits.hashing_concurrency` at once, and the caps
+//! on what one address may hold on the anonymous customer endpoint.
 //!
 //! The rules live in the pure submodules (time comes in as `now`); this
 //! module holds their state behind locks for the endpoints.
@@ -12,10 +13,16 @@ pub mod throttle;
 use crate::auth::verify_password;
 use crate::clock::now;
 use crate::config::Config;
+use crate::core::ConnectionId;
+use crate::driver::Driver;
 use client_address::TrustedProxy;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use switchboard_protocol::ids::ServiceRequestId;
+use switchboard_protocol::message::customer::CustomerCommand;
+use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use throttle::LoginThrottle;
 use tokio::sync::Semaphore;
@@ -31,6 +38,41 @@ pub struct Access {
     hashing: Arc<Semaphore>,
     /// How long a login waits for a permit before it is answered `busy`.
     hashing_wait: Duration,
+    /// Anonymous clients (the customer endpoint) per client address.
+    customers: Arc<Mutex<HashMap<IpAddr, PerAddress>>>,
+    customer_connections_per_address: usize,
+    chat_requests_per_address: usize,
+}
+
+/// What one client address holds on the customer endpoint.
+#[derive(Debug, Default)]
+struct PerAddress {
+    connections: usize,
+    /// Chat requests it opened, pruned of closed ones when counted.
+    requests: Vec<ServiceRequestId>,
+}
+
+/// Past this many addresses, closed chat requests are swept from all.
+const SWEEP_ABOVE: usize = 10_000;
+
+/// One open customer connection of an address; dropping it gives the
+/// place back.
+#[derive(Debug)]
+pub struct CustomerSlot {
+    customers: Arc<Mutex<HashMap<IpAddr, PerAddress>>>,
+    address: IpAddr,
+}
+
+impl Drop for CustomerSlot {
+    fn drop(&mut self) {
+        let mut customers = lock(&self.customers);
+        if let Some(entry) = customers.get_mut(&self.address) {
+            entry.connections = entry.connections.saturating_sub(1);
+            if entry.connections == 0 && entry.requests.is_empty() {
+                customers.remove(&self.address);
+            }
+        }
+    }
 }
 
 /// What a client answered `busy` is told to wait.
@@ -79,12 +121,71 @@ impl Access {
             throttle: Mutex::new(LoginThrottle::new(pair, address, account)),
             hashing: Arc::new(Semaphore::new(config.limits.hashing_slots())),
             hashing_wait: config.limits.login_wait(),
+            customers: Arc::default(),
+            customer_connections_per_address: config.limits.customer_connections_per_address,
+            chat_requests_per_address: config.limits.chat_requests_per_address,
         }
     }
 
     /// The client address of a request from `peer` (see [`client_address`]).
     pub fn client_address(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
         client_address::client_address(peer, headers, &self.trusted_proxies)
+    }
+
+    /// A place for one more customer connection from `address`, or `None`
+    /// when it holds `customer_connections_per_address` already.
+    pub fn open_customer(&self, address: IpAddr) -> Option<CustomerSlot> {
+        let mut customers = lock(&self.customers);
+        let entry = customers.entry(address).or_default();
+        let limit = self.customer_connections_per_address;
+        if limit > 0 && entry.connections >= limit {
+            tracing::warn!(%address, limit, "customer connection refused: too many from one address");
+            return None;
+        }
+        entry.connections += 1;
+        Some(CustomerSlot { customers: self.customers.clone(), address })
+    }
+
+    /// Handles a `requestChat` from `address` unless the address holds
+    /// `chat_requests_per_address` open chat requests already.
+    pub fn request_chat(
+        &self,
+        address: IpAddr,
+        driver: &Driver,
+        connection: ConnectionId,
+        request: &Request<CustomerCommand>,
+    ) {
+        let limit = self.chat_requests_per_address;
+        if limit == 0 {
+            return driver.run(|core| core.handle_customer_request(connection, request, now()));
+        }
+        // Held across the request, so two connections of one address cannot
+        // both take the last place. Lock order: this, then the core's.
+        let mut customers = lock(&self.customers);
+        if customers.len() > SWEEP_ABOVE {
+            driver.read(|core| {
+                for entry in customers.values_mut() {
+                    entry.requests.retain(|id| core.is_request_open(id));
+                }
+            });
+            customers.retain(|_, entry| entry.connections > 0 || !entry.requests.is_empty());
+        }
+        let entry = customers.entry(address).or_default();
+        driver.read(|core| entry.requests.retain(|id| core.is_request_open(id)));
+        if entry.requests.len() >= limit {
+            tracing::warn!(%address, limit, "chat request refused: too many open from one address");
+            let failure = Failure::new(
+                FailureCode::RateLimited,
+                format!("{limit} chats are open from your network already; finish one first"),
+            );
+            return driver.run(|core| core.handle_refused(connection, request.failure(failure)));
+        }
+        driver.run(|core| core.handle_customer_request(connection, request, now()));
+        if let Some(id) = driver.read(|core| core.request_of(connection).cloned())
+            && !entry.requests.contains(&id)
+        {
+            entry.requests.push(id);
+        }
     }
 
     /// Checks a login's password under the throttle: `Ok(verified)`, or

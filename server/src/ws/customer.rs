@@ -6,12 +6,11 @@ use super::rate_limited;
 use crate::AppState;
 use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
-use crate::driver::Driver;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use switchboard_protocol::message::customer::CustomerCommand;
 use switchboard_protocol::message::envelope::Request;
 
@@ -25,8 +24,12 @@ pub async fn upgrade(
 }
 
 /// One text frame from a customer client.
-pub(super) fn handle(driver: &Driver, connection: ConnectionId, text: &str, allowed: bool) {
+pub(super) fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
+    let driver = &state.driver;
     match Request::<CustomerCommand>::decode_str(text) {
+        Ok(request) if allowed && matches!(request.command, CustomerCommand::RequestChat(_)) => {
+            state.access.request_chat(address, driver, connection, &request);
+        }
         Ok(request) if allowed => driver.run(|core| core.handle_customer_request(connection, &request, now())),
         Ok(request) => driver.run(|core| core.handle_refused(connection, request.failure(rate_limited()))),
         Err(mut rejection) => {

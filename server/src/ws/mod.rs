@@ -43,6 +43,16 @@ pub fn upgrade(
         return refusal.into_response();
     }
     let address = state.access.client_address(peer.ip(), headers);
+    // Anonymous clients: a bounded number of connections per address.
+    let slot = match endpoint {
+        Endpoint::Customer => match state.access.open_customer(address) {
+            Some(slot) => Some(slot),
+            None => {
+                return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
+            }
+        },
+        Endpoint::Agent | Endpoint::Supervisor => None,
+    };
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
     let hard_limit = driver.config().limits.max_frame_bytes.saturating_mul(4);
@@ -54,7 +64,10 @@ pub fn upgrade(
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, state, endpoint, address))
+        .on_upgrade(move |socket| async move {
+            serve_connection(socket, state, endpoint, address).await;
+            drop(slot);
+        })
 }
 
 /// One connection of any endpoint: the writer task, the read loop with its
@@ -78,7 +91,7 @@ async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint
             Frame::Rejected(response) => driver.run(|core| core.handle_refused(connection, *response)),
             Frame::Text { text, allowed } => match endpoint {
                 Endpoint::Agent => agent::handle(&state, address, connection, &text, allowed).await,
-                Endpoint::Customer => customer::handle(&driver, connection, &text, allowed),
+                Endpoint::Customer => customer::handle(&state, address, connection, &text, allowed),
                 Endpoint::Supervisor => supervisor::handle(&state, address, connection, &text, allowed).await,
             },
         }
