@@ -14,8 +14,9 @@ use crate::clock::{now, random_id};
 use crate::config::Config;
 use crate::core::{ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
 use crate::delivery::{Delivery, Outbox, OutboxReceiver};
+use crate::observe;
 use crate::services::Services;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -130,6 +131,19 @@ impl Driver {
         }
     }
 
+    /// Hands storage an empty batch and resolves with its outcome: the
+    /// writer is alive and takes batches (not fenced after a failure).
+    pub fn probe_storage(&self) -> impl std::future::Future<Output = Result<(), StorageError>> + use<> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.shared.storage.submit(
+            Vec::new(),
+            Box::new(move |outcome| {
+                let _ = answer.send(outcome);
+            }),
+        );
+        async move { answered.await.unwrap_or(Err(StorageError::WriterGone)) }
+    }
+
     /// Runs the core's timers every [`TICK`] until the process stops.
     pub async fn run_timers(self) {
         let mut tick = tokio::time::interval(TICK);
@@ -156,15 +170,35 @@ impl Driver {
             match output {
                 Output::Persist { batch, records } => {
                     let driver = self.clone();
-                    let on_outcome = Box::new(move |outcome| driver.run(|core| core.handle_commit(batch, outcome)));
+                    metrics::histogram!(observe::COMMIT_RECORDS).record(records.len() as f64);
+                    let submitted = std::time::Instant::now();
+                    let on_outcome = Box::new(move |outcome: crate::storage::Outcome| {
+                        metrics::histogram!(observe::COMMIT_SECONDS).record(submitted.elapsed().as_secs_f64());
+                        if outcome.is_err() {
+                            metrics::counter!(observe::COMMIT_FAILURES).increment(1);
+                        }
+                        driver.run(|core| core.handle_commit(batch, outcome))
+                    });
                     self.shared.storage.submit(records, on_outcome);
                 }
-                Output::Deliver(committed) => delivery.deliver(committed),
-                Output::Respond { connection, response } => delivery.respond(connection, response),
+                Output::Deliver(committed) => {
+                    for event in &committed.events {
+                        observe::count_event(&event.frame);
+                    }
+                    delivery.deliver(committed)
+                }
+                Output::Respond { connection, response } => {
+                    observe::count_response(&response);
+                    delivery.respond(connection, response)
+                }
                 Output::Attach { connection, stream, after, through, response } => {
+                    if let Some(response) = &response {
+                        observe::count_response(response);
+                    }
                     delivery.attach(connection, stream, after, through, response);
                 }
                 Output::Subscribe { connection, after, interaction, response } => {
+                    observe::count_response(&response);
                     delivery.subscribe(connection, after, interaction, response);
                 }
                 Output::Unsubscribe { connection } => delivery.unsubscribe(connection),

@@ -12,6 +12,7 @@
 //! - [`driver`]: the tokio driver of the core (its lock, storage, delivery, spawned work).
 //! - [`ws`]: the WebSocket endpoints; [`http`]: the built web apps, each page
 //!   under a strict Content-Security-Policy.
+//! - [`observe`]: `/healthz`, `/readyz`, `/metrics` and the metrics' names.
 //! - [`access`]: the guards in front of the core (client address, login
 //!   throttle, password checks, per-address limits); [`serve`]: the HTTP
 //!   server loop (header-read timeout, peer addresses, graceful stop).
@@ -26,6 +27,7 @@ pub mod core;
 pub mod delivery;
 pub mod driver;
 pub mod http;
+pub mod observe;
 pub mod routing;
 pub mod serve;
 pub mod services;
@@ -83,10 +85,15 @@ pub fn without_nagle(
 pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
     let widget = http::widget::routes(&driver.config().widget, static_dir);
     let access = Arc::new(Access::new(driver.config()));
+    // The recorder before the first connection counts anything.
+    observe::handle();
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics_page))
         .with_state(AppState { driver, access });
     if let Some(dir) = static_dir {
         router = router.merge(http::desktop::routes(dir));

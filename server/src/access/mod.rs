@@ -140,6 +140,7 @@ impl Access {
         let limit = self.customer_connections_per_address;
         if limit > 0 && entry.connections >= limit {
             tracing::warn!(%address, limit, "customer connection refused: too many from one address");
+            metrics::counter!(crate::observe::CUSTOMER_LIMITED, "cap" => "connections").increment(1);
             return None;
         }
         entry.connections += 1;
@@ -174,6 +175,7 @@ impl Access {
         driver.read(|core| entry.requests.retain(|id| core.is_request_open(id)));
         if entry.requests.len() >= limit {
             tracing::warn!(%address, limit, "chat request refused: too many open from one address");
+            metrics::counter!(crate::observe::CUSTOMER_LIMITED, "cap" => "chat-requests").increment(1);
             let failure = Failure::new(
                 FailureCode::RateLimited,
                 format!("{limit} chats are open from your network already; finish one first"),
@@ -200,6 +202,7 @@ impl Access {
     ) -> Result<bool, LoginRefused> {
         let attempt = lock(&self.throttle).begin(account, address, now()).map_err(|throttled| {
             tracing::warn!(account, %address, scope = throttled.scope.as_str(), "login throttled");
+            metrics::counter!(crate::observe::LOGIN_THROTTLED, "rule" => throttled.scope.as_str()).increment(1);
             LoginRefused::Throttled {
                 retry_after_ms: u64::try_from(throttled.retry_after.as_millis()).unwrap_or(u64::MAX),
                 scope: throttled.scope.as_str(),
@@ -212,6 +215,7 @@ impl Access {
             _ => {
                 lock(&self.throttle).abandoned(attempt);
                 tracing::warn!(account, %address, "login answered busy: every password check is taken");
+                metrics::counter!(crate::observe::LOGIN_BUSY).increment(1);
                 return Err(LoginRefused::Busy);
             }
         };

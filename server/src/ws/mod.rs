@@ -11,6 +11,7 @@ use crate::config::Limits;
 use crate::core::Endpoint;
 use crate::delivery::{Outbox, OutboxReceiver};
 use crate::driver::Driver;
+use crate::observe;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -84,11 +85,17 @@ async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
     let mut limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
     tracing::info!(%connection, ?endpoint, %address, "connection opened");
+    let label = endpoint_label(endpoint);
+    metrics::counter!(observe::CONNECTIONS_OPENED, "endpoint" => label).increment(1);
+    metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).increment(1.0);
 
     loop {
-        match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits).await {
+        match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits, label).await {
             Frame::Closed => break,
-            Frame::Rejected(response) => driver.run(|core| core.handle_refused(connection, *response)),
+            Frame::Rejected(response) => {
+                observe::count_response(&response);
+                driver.run(|core| core.handle_refused(connection, *response))
+            }
             Frame::Text { text, allowed } => match endpoint {
                 Endpoint::Agent => agent::handle(&state, address, connection, &text, allowed).await,
                 Endpoint::Customer => customer::handle(&state, address, connection, &text, allowed),
@@ -98,6 +105,7 @@ async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint
     }
 
     driver.close_connection(connection);
+    metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).decrement(1.0);
     drop(outbox);
     let _ = writer.await;
     tracing::info!(%connection, "connection closed");
@@ -112,6 +120,15 @@ pub enum Frame {
     /// A text frame to decode; `allowed` is false when over the rate limit
     /// (the request is still decoded so the failure can echo its id).
     Text { text: String, allowed: bool },
+}
+
+/// The `endpoint` label of metrics.
+fn endpoint_label(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Agent => "agent",
+        Endpoint::Customer => "customer",
+        Endpoint::Supervisor => "supervisor",
+    }
 }
 
 pub fn rate_limited() -> Failure {
@@ -131,6 +148,7 @@ async fn read_frame(
     closing: &mut tokio::sync::watch::Receiver<Option<&'static str>>,
     limiter: &mut RateLimiter,
     limits: &Limits,
+    label: &'static str,
 ) -> Frame {
     let connection = outbox.connection;
     loop {
@@ -150,6 +168,7 @@ async fn read_frame(
         let text = match next {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
+                metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "binary").increment(1);
                 let failure = Failure::new(FailureCode::InvalidJson, "send JSON text frames, not binary frames");
                 return Frame::Rejected(Box::new(rejected(failure)));
             }
@@ -160,16 +179,19 @@ async fn read_frame(
             }
             Some(Ok(Message::Close(_))) | None => return Frame::Closed,
             Some(Err(error)) => {
+                metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "transport").increment(1);
                 tracing::info!(%connection, %error, "connection failed");
                 return Frame::Closed;
             }
         };
         if text.len() > limits.max_frame_bytes {
+            metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "too-large").increment(1);
             let message = format!("the frame has {} bytes; the limit is {}", text.len(), limits.max_frame_bytes);
             return Frame::Rejected(Box::new(rejected(Failure::new(FailureCode::TooLarge, message))));
         }
         let allowed = limiter.allow(now());
         if !allowed {
+            metrics::counter!(observe::RATE_LIMITED, "endpoint" => label).increment(1);
             tracing::warn!(%connection, "connection rate-limited");
         }
         return Frame::Text { text: text.to_string(), allowed };
