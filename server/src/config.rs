@@ -202,12 +202,14 @@ fn default_login_wait_ms() -> u64 {
     5_000
 }
 
+// Generous: customers behind one carrier-grade NAT or office proxy share
+// an address; the caps stop floods, not neighbours.
 fn default_customer_connections_per_address() -> usize {
-    20
+    50
 }
 
 fn default_chat_requests_per_address() -> usize {
-    10
+    25
 }
 
 fn default_header_read_timeout_secs() -> u64 {
