@@ -13,7 +13,7 @@
 use crate::clock::{now, random_id};
 use crate::config::Config;
 use crate::core::{ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
-use crate::delivery::{Delivery, Outbox, OutboxReceiver};
+use crate::delivery::{Close, Delivery, Outbox, OutboxReceiver};
 use crate::observe;
 use crate::services::Services;
 use crate::storage::{Storage, StorageError};
@@ -142,6 +142,46 @@ impl Driver {
             }),
         );
         async move { answered.await.unwrap_or(Err(StorageError::WriterGone)) }
+    }
+
+    /// Stops serving, gracefully: every client connection is closed with
+    /// 1012 (service restart: clients reconnect and resume at once), the
+    /// changes their closing makes are handed to storage, and the store
+    /// writer commits everything it was given. Bounded by `within`; returns
+    /// whether it all finished in time.
+    pub async fn shutdown(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        lock(&self.shared.delivery).close_every_connection(Close::RESTART);
+        // Each connection's task reports its close to the core, then
+        // leaves delivery; wait for the last one (a poll: it is a few
+        // milliseconds, once per process).
+        while lock(&self.shared.delivery).connection_count() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("shutdown: connections still open at the deadline");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        while self.read(|core| core.pending_batches()) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("shutdown: batches not committed at the deadline");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Outcomes come in submission order: once this empty batch is
+        // through, everything before it is.
+        match tokio::time::timeout_at(deadline, self.probe_storage()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "shutdown: the store writer failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("shutdown: the store writer did not finish in time");
+                false
+            }
+        }
     }
 
     /// Runs the core's timers every [`TICK`] until the process stops.

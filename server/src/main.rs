@@ -125,18 +125,45 @@ fn serve(config_path: PathBuf, db: PathBuf, listen: SocketAddr, static_dir: Path
         // A line for scripts and tests to wait for, on stdout.
         println!("listening on http://{local}");
         let options = serve_options(&state);
-        let router = app(state, static_dir.as_deref());
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        match switchboard_server::serve(listener, router, options, shutdown).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("switchboard-server: {error}");
-                ExitCode::FAILURE
-            }
+        let router = app(state.clone(), static_dir.as_deref());
+        if let Err(error) = switchboard_server::serve(listener, router, options, stop_signal()).await {
+            eprintln!("switchboard-server: {error}");
+            return ExitCode::FAILURE;
+        }
+        // No new connections now; the open ones are told to resume elsewhere
+        // (or here, after a restart), and what they changed is stored.
+        tracing::info!("stopping: closing client connections (1012) and flushing the store");
+        if state.shutdown(SHUTDOWN_WITHIN).await {
+            tracing::info!("stopped cleanly");
+            ExitCode::SUCCESS
+        } else {
+            eprintln!("switchboard-server: could not finish within {} s", SHUTDOWN_WITHIN.as_secs());
+            ExitCode::FAILURE
         }
     })
+}
+
+/// How long a stop may take to close connections and flush the store.
+const SHUTDOWN_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Resolves on SIGTERM (service managers, containers) or Ctrl+C.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM; stop with Ctrl+C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("stop requested");
 }
 
 fn hash_password() -> ExitCode {

@@ -73,7 +73,10 @@ fn main() -> ExitCode {
             println!("| idle, after start | {:.1} |", report.idle_mb);
             println!("| after {} parallel logins | {:.1} |", cli.logins, report.after_logins_mb);
             println!("| after {} big frames | {:.1} |", cli.big_frames, report.after_big_frames_mb);
-            println!("| after {} connections opened and closed | {:.1} |", cli.connections, report.after_connections_mb);
+            println!(
+                "| after {} connections opened and closed | {:.1} |",
+                cli.connections, report.after_connections_mb
+            );
             println!("| high-water mark | {:.1} |", report.peak_mb);
             println!(
                 "| idle again after {} s | {:.1} ({:+.0} % of idle) |",

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
 use crate::core::Endpoint;
-use crate::delivery::{Outbox, OutboxReceiver};
+use crate::delivery::{Close, Outbox, OutboxReceiver};
 use crate::driver::Driver;
 use crate::observe;
 use axum::extract::ws::WebSocketUpgrade;
@@ -145,7 +145,7 @@ async fn read_frame(
     stream: &mut SplitStream<WebSocket>,
     driver: &Driver,
     outbox: &Outbox,
-    closing: &mut tokio::sync::watch::Receiver<Option<&'static str>>,
+    closing: &mut tokio::sync::watch::Receiver<Option<Close>>,
     limiter: &mut RateLimiter,
     limits: &Limits,
     label: &'static str,
@@ -239,9 +239,9 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
         }
     }
     // Say why, if the client still listens; never wait long for it.
-    let reason = *closing.borrow();
-    if let Some(reason) = reason {
-        let frame = axum::extract::ws::CloseFrame { code: 1008, reason: reason.into() };
+    let close = *closing.borrow();
+    if let Some(Close { code, reason }) = close {
+        let frame = axum::extract::ws::CloseFrame { code, reason: reason.into() };
         let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;

@@ -367,15 +367,21 @@ impl Client {
     /// Waits for the server to close the connection; returns the close
     /// reason (frames before it are dropped).
     pub async fn expect_closed(&mut self) -> String {
+        self.expect_close().await.1
+    }
+
+    /// The close frame's code and reason (0 and "" when the connection
+    /// ended without one).
+    pub async fn expect_close(&mut self) -> (u16, String) {
         let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.expect("the server closes in time");
             match frame {
                 Some(Ok(Message::Close(close))) => {
-                    return close.map(|close| close.reason.to_string()).unwrap_or_default();
+                    return close.map(|close| (u16::from(close.code), close.reason.to_string())).unwrap_or_default();
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return String::new(),
+                Some(Err(_)) | None => return (0, String::new()),
             }
         }
     }
