@@ -26,7 +26,11 @@ pub async fn upgrade(
 /// One text frame from a customer client.
 pub(super) fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
     let driver = &state.driver;
-    match Request::<CustomerCommand>::decode_str(text) {
+    let decoded = Request::<CustomerCommand>::decode_str(text);
+    if let Ok(request) = &decoded {
+        super::record_request(request);
+    }
+    match decoded {
         Ok(request) if allowed && matches!(request.command, CustomerCommand::RequestChat(_)) => {
             state.access.request_chat(address, driver, connection, &request);
         }

@@ -22,10 +22,11 @@ use futures_util::stream::SplitSink;
 use futures_util::stream::SplitStream;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use switchboard_protocol::message::envelope::{RejectedRequest, Response};
+use switchboard_protocol::message::envelope::{RejectedRequest, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// Initial read buffer per connection.
 const READ_BUFFER: usize = 4 * 1024;
@@ -89,26 +90,77 @@ async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint
     metrics::counter!(observe::CONNECTIONS_OPENED, "endpoint" => label).increment(1);
     metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).increment(1.0);
 
-    loop {
-        match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits, label).await {
-            Frame::Closed => break,
-            Frame::Rejected(response) => {
-                observe::count_response(&response);
-                driver.run(|core| core.handle_refused(connection, *response))
-            }
-            Frame::Text { text, allowed } => match endpoint {
-                Endpoint::Agent => agent::handle(&state, address, connection, &text, allowed).await,
-                Endpoint::Customer => customer::handle(&state, address, connection, &text, allowed),
-                Endpoint::Supervisor => supervisor::handle(&state, address, connection, &text, allowed).await,
-            },
-        }
-    }
+    let span = tracing::info_span!("connection", connection = %connection, endpoint = label, address = %address);
+    serve_frames(&mut stream, &state, &outbox, &mut closing, &mut limiter, &limits, label, endpoint, address)
+        .instrument(span)
+        .await;
 
     driver.close_connection(connection);
     metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).decrement(1.0);
     drop(outbox);
     let _ = writer.await;
     tracing::info!(%connection, "connection closed");
+}
+
+/// The read loop of one connection: each frame read, checked and handed to
+/// its endpoint's handler, in order.
+#[allow(clippy::too_many_arguments)]
+async fn serve_frames(
+    stream: &mut SplitStream<WebSocket>,
+    state: &AppState,
+    outbox: &Outbox,
+    closing: &mut tokio::sync::watch::Receiver<Option<Close>>,
+    limiter: &mut RateLimiter,
+    limits: &Limits,
+    label: &'static str,
+    endpoint: Endpoint,
+    address: IpAddr,
+) {
+    let driver = &state.driver;
+    let connection = outbox.connection;
+    loop {
+        match read_frame(stream, driver, outbox, closing, limiter, limits, label).await {
+            Frame::Closed => break,
+            Frame::Rejected(response) => {
+                observe::count_response(&response);
+                driver.run(|core| core.handle_refused(connection, *response))
+            }
+            Frame::Text { text, allowed } => {
+                // The request's own fields are recorded once it is decoded
+                // (`record_request`): ids and the target, never its data.
+                let span = tracing::info_span!(
+                    "request",
+                    request_id = tracing::field::Empty,
+                    command = tracing::field::Empty,
+                    target = tracing::field::Empty
+                );
+                match endpoint {
+                    Endpoint::Agent => agent::handle(state, address, connection, &text, allowed).instrument(span).await,
+                    Endpoint::Customer => {
+                        span.in_scope(|| customer::handle(state, address, connection, &text, allowed))
+                    }
+                    Endpoint::Supervisor => {
+                        supervisor::handle(state, address, connection, &text, allowed).instrument(span).await
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Records a decoded request's id, command and target (session and
+/// interaction ids) on the current `request` span, for the logs.
+pub(crate) fn record_request<C: switchboard_protocol::message::envelope::Command>(request: &Request<C>) {
+    let span = tracing::Span::current();
+    if let Some(id) = &request.id {
+        // Client-chosen: bounded in the log.
+        let id = id.as_str();
+        span.record("request_id", id.get(..id.len().min(64)).unwrap_or(id));
+    }
+    span.record("command", request.command.name());
+    if let Some(target) = &request.target {
+        span.record("target", tracing::field::display(target));
+    }
 }
 
 /// What the read loop got.

@@ -26,7 +26,10 @@ pub async fn upgrade(
 pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
     let driver = &state.driver;
     let request = match Request::<SupervisorCommand>::decode_str(text) {
-        Ok(request) if allowed => request,
+        Ok(request) if allowed => {
+            super::record_request(&request);
+            request
+        }
         Ok(request) => return driver.run(|core| core.handle_refused(connection, request.failure(rate_limited()))),
         Err(mut rejection) => {
             if !allowed {
