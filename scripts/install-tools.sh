@@ -11,6 +11,12 @@ TRUNK_VERSION="0.21.14"
 WASM_PACK_VERSION="0.15.1"
 BINARYEN_MIN_VERSION=108
 PLAYWRIGHT_DIR="$here/e2e"
+# The end-to-end journeys run under Node.js (its built-in test runner and
+# ES modules; playwright-core 1.x needs Node 18 or newer) and install
+# playwright-core with npm (`npm ci`, npm 7 or newer for lockfile v2/v3).
+# Debian 12 ships Node 18 and npm 9; Debian 13 ships Node 20 and npm 9.
+NODE_MIN_MAJOR=18
+NPM_MIN_MAJOR=7
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 
@@ -49,9 +55,29 @@ if ! command -v wasm-opt >/dev/null 2>&1 ||
   [ "$(wasm-opt --version | grep -o '[0-9]\+' | head -n1)" -lt "$BINARYEN_MIN_VERSION" ]; then
   missing_debs+=(binaryen)
 fi
+major_version() { # command: the first number of `command --version`
+  "$1" --version 2>/dev/null | grep -o '[0-9]\+' | head -n1
+}
+if ! command -v node >/dev/null 2>&1; then
+  missing_debs+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing_debs+=(npm)
+fi
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi
+node_major="$(major_version node)"
+npm_major="$(major_version npm)"
+if [ -z "$node_major" ] || [ "$node_major" -lt "$NODE_MIN_MAJOR" ]; then
+  echo "install-tools: Node.js $NODE_MIN_MAJOR or newer is needed for the end-to-end tests; found: $(node --version 2>&1)" >&2
+  exit 1
+fi
+if [ -z "$npm_major" ] || [ "$npm_major" -lt "$NPM_MIN_MAJOR" ]; then
+  echo "install-tools: npm $NPM_MIN_MAJOR or newer is needed for \`npm ci\`; found: $(npm --version 2>&1)" >&2
+  exit 1
+fi
+log "Node.js $(node --version), npm $(npm --version)"
 
 if ! have_version trunk "$TRUNK_VERSION"; then
   log "cargo install trunk@$TRUNK_VERSION (about 10 minutes on 2 cores)"

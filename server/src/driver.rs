@@ -131,6 +131,12 @@ impl Driver {
         }
     }
 
+    /// How many client connections are open (registered for delivery). A
+    /// connection leaves only after the core has handled its close.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.shared.delivery).connection_count()
+    }
+
     /// Hands storage an empty batch and resolves with its outcome: the
     /// writer is alive and takes batches (not fenced after a failure).
     pub fn probe_storage(&self) -> impl std::future::Future<Output = Result<(), StorageError>> + use<> {

@@ -94,9 +94,13 @@ pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
         .route("/healthz", get(observe::healthz))
         .route("/readyz", get(observe::readyz))
         .route("/metrics", get(observe::metrics_page))
+        // Browsers ask every origin for one; the apps have none. No content
+        // rather than 404, which a browser reports as a console error.
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
         .with_state(AppState { driver, access });
-    if let Some(dir) = static_dir {
-        router = router.merge(http::desktop::routes(dir));
+    match static_dir {
+        Some(dir) => router = router.merge(http::desktop::routes(dir)),
+        None => router = router.fallback(http::not_found),
     }
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

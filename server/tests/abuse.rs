@@ -153,20 +153,12 @@ async fn a_flood_from_one_address_is_capped_while_another_address_is_served() {
     // One flooding chat ends: its place is free for the waiting connection.
     flood[0].ok(json!({"command": "disconnect"})).await;
     third.request_chat("chat-delay", json!({"userId": "flood2"})).await;
-    // A closed connection frees its place too.
+    // A closed connection frees its place too, once the server has handled the close.
+    let open = server.open_connections();
     flood.remove(1).close().await;
-    let mut again = None;
-    for _ in 0..100 {
-        // The server notices the close a moment later: wait for that, not for a time.
-        match tokio_tungstenite::connect_async(url.as_str()).await {
-            Ok((socket, _)) => {
-                again = Some(socket);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-        }
-    }
-    assert!(again.is_some(), "a closed connection gives its place back");
+    server.wait_for_open_connections(open - 1).await;
+    let again = tokio_tungstenite::connect_async(url.as_str()).await;
+    assert!(again.is_ok(), "a closed connection gives its place back");
 }
 
 /// Half-open HTTP: a client that connects and sends nothing, or starts an

@@ -634,9 +634,10 @@ async fn an_agent_whose_socket_drops_gets_no_offers_and_may_resume_within_the_gr
     let mut bob = Desk::login(&server, "bob").await;
     let seen = alice.client.last_seq(&alice.session);
 
-    // Alice's network dies.
+    // Alice's network dies, and the server notices.
+    let open = server.open_connections();
     drop(alice.client);
-    tokio::time::sleep(QUIET).await;
+    server.wait_for_open_connections(open - 1).await;
 
     // Meanwhile: James writes and types, and a new customer arrives. Alice
     // (capacity 2, one chat) is not offered it: it waits for Bob.
@@ -724,8 +725,9 @@ async fn a_customer_resumes_with_the_token_and_a_resend_is_stored_once() {
 
     // The socket drops with a message in flight (its response never read).
     james.send(send("c-2", "In flight")).await;
+    let open = server.open_connections();
     drop(james);
-    tokio::time::sleep(QUIET).await;
+    server.wait_for_open_connections(open - 1).await;
     for (client_id, text) in [("a-1", "Still there?"), ("a-2", "James?")] {
         let message = alice.command("sendMessage", &interaction, json!({"clientId": client_id, "text": text}));
         alice.client.ok(message).await;

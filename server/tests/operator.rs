@@ -39,9 +39,13 @@ async fn health_and_readiness_answer_and_unknown_paths_are_not_found() {
     assert_eq!(ready, json!({"status": "ready", "role": "primary", "epoch": 0, "problems": []}));
 
     for path in ["/nothing-here", "/metrics/extra", "/ws/agentx"] {
-        let (status, _, _) = get(server.addr, path).await;
+        let (status, _, body) = get(server.addr, path).await;
         assert!(status.contains("404"), "{path}: {status}");
+        assert!(body.contains("Not found."), "a page a browser shows as this origin's: {body}");
     }
+    // Browsers ask every origin for an icon: no content, not an error.
+    let (status, _, _) = get(server.addr, "/favicon.ico").await;
+    assert!(status.contains("204"), "{status}");
 }
 
 /// A journey (login, ready, a chat requested, offered, accepted, messages

@@ -40,7 +40,8 @@ const PAGES: [&str; 2] = ["index.html", "supervisor/index.html"];
 pub fn routes(dir: &Path) -> Router {
     // No fallback to the page: neither app routes by path, and a probe or
     // scraper that asks for a path nobody serves must learn so (404).
-    let files = ServeDir::new(dir);
+    let files =
+        ServeDir::new(dir).not_found_service(axum::handler::HandlerWithoutStateExt::into_service(super::not_found));
     let mut html = String::new();
     for page in PAGES {
         match std::fs::read_to_string(dir.join(page)) {

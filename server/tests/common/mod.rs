@@ -82,6 +82,8 @@ pub struct TestServer {
 struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
+    /// The running center, to wait on its state (never to change it).
+    driver: Driver,
 }
 
 impl TestServer {
@@ -112,6 +114,27 @@ impl TestServer {
             tokio::task::spawn_blocking(move || running.thread.join().expect("the server thread ends cleanly"))
                 .await
                 .expect("the server thread is joined");
+        }
+    }
+
+    /// Client connections the server has open (each leaves after the
+    /// server has handled its close).
+    pub fn open_connections(&self) -> usize {
+        self.running.as_ref().map_or(0, |running| running.driver.open_connections())
+    }
+
+    /// Waits until the server has `count` connections open: a dropped
+    /// socket has been noticed and its close handled. Bounded by
+    /// `FRAME_TIMEOUT`.
+    pub async fn wait_for_open_connections(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        while self.open_connections() != count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server still has {} connections open, not {count}",
+                self.open_connections()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -146,20 +169,21 @@ async fn launch(config: Config, db: PathBuf) -> (SocketAddr, Running) {
             let addr = listener.local_addr().expect("a local address");
             tokio::spawn(run_timers(state.clone()));
             let options = switchboard_server::serve_options(&state);
+            let state_for_tests = state.clone();
             let router = app(state, None);
             tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
-            let _ = ready.send(addr);
+            let _ = ready.send((addr, state_for_tests));
             let _ = stopped.await;
         });
         // Dropping the runtime cancels every task: connections close and the
         // center (with its store) is dropped.
         runtime.shutdown_timeout(Duration::from_secs(5));
     });
-    let addr = tokio::time::timeout(FRAME_TIMEOUT, started)
+    let (addr, driver) = tokio::time::timeout(FRAME_TIMEOUT, started)
         .await
         .expect("the server starts in time")
         .expect("the server starts");
-    (addr, Running { stop, thread })
+    (addr, Running { stop, thread, driver })
 }
 
 impl Drop for TestServer {
