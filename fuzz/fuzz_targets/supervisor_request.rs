@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use switchboard_protocol::message::supervisor::SupervisorCommand;
 use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::supervisor::SupervisorCommand;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
