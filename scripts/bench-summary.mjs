@@ -35,6 +35,7 @@ const load5k = report('loadgen-5000');
 const pgMax = report('loadgen-max-postgres');
 const pg5k = report('loadgen-5000-postgres');
 const conn = report('connbench');
+const mem = report('membench');
 const route = report('routebench');
 const sizes = report('sizes');
 const render = report('render');
@@ -72,6 +73,8 @@ row(`PostgreSQL: customer→agent p99 at ${pgOffered}/s (ms)`, fixed(pg5k?.relay
 row('Connections held (connbench)', fixed(conn?.connections), '10,000', atLeast(conn?.connections, 10_000));
 row('Server RSS with those connections (MB)', fixed(conn?.rss_after_mb, 1), '≤ 400', atMost(conn?.rss_after_mb, 400));
 row('Idle CPU with those connections (% of a core)', fixed(conn?.idle_cpu_percent, 2), '—', null);
+row('RSS idle → after bursts, settled (membench) (MB)', mem ? `${fixed(mem.idle_mb, 1)} → ${fixed(mem.settled_mb, 1)}` : null, '—', null);
+row('RSS settled over idle (membench) (%)', fixed(mem?.settled_over_idle_percent), '≤ 25', atMost(mem?.settled_over_idle_percent, 25));
 const offerP99 = route && Math.max(route.agents_waiting_offer_latency.p99_ms, route.chats_waiting_offer_latency.p99_ms);
 row(`Offer latency p99, worse phase (routebench, ${route?.agents ?? '?'} agents) (ms)`, fixed(offerP99, 3), '≤ 5', atMost(offerP99, 5));
 const assignments = route && Math.min(route.agents_waiting_assignments_per_sec, route.chats_waiting_assignments_per_sec);
@@ -105,7 +108,7 @@ lines.push(
   '|---|---:|---:|:---:|',
   ...rows.map(({ figure, measured, target, met }) => `| ${figure} | ${measured ?? 'not measured'} | ${target} | ${mark(met)} |`),
   '',
-  'Sources: `target/bench/{loadgen-max,loadgen-5000,loadgen-max-postgres,loadgen-5000-postgres,connbench,routebench,sizes,render}.json`.',
+  'Sources: `target/bench/{loadgen-max,loadgen-5000,loadgen-max-postgres,loadgen-5000-postgres,connbench,membench,routebench,sizes,render}.json`.',
   '',
 );
 const path = join(options.dir, 'summary.md');

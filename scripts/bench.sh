@@ -81,6 +81,7 @@ else
 fi
 run connbench "$bin/connbench" --server "$bin/switchboard-server" --connections "$connections" \
   --idle-seconds "$idle" --json "$out/connbench.json"
+run membench "$bin/membench" --server "$bin/switchboard-server" --settle-seconds 12 --json "$out/membench.json"
 run routebench "$bin/routebench" --agents "$route_agents" --assignments "$assignments" --json "$out/routebench.json"
 run sizes scripts/sizes.sh --json "$out/sizes.json"
 run render env SWITCHBOARD_SERVER="$PWD/$bin/switchboard-server" \

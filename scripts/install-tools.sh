@@ -14,6 +14,12 @@ WASM_PACK_VERSION="0.15.1"
 BINARYEN_VERSION=132
 TOOLS_DIR="$here/tools"
 PLAYWRIGHT_DIR="$here/e2e"
+# The end-to-end journeys run under Node.js (its built-in test runner and
+# ES modules; playwright-core 1.x needs Node 18 or newer) and install
+# playwright-core with npm (`npm ci`, npm 7 or newer for lockfile v2/v3).
+# Debian 12 ships Node 18 and npm 9; Debian 13 ships Node 20 and npm 9.
+NODE_MIN_MAJOR=18
+NPM_MIN_MAJOR=7
 
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 
@@ -48,7 +54,15 @@ fi
 missing_debs=()
 command -v chromium >/dev/null 2>&1 || missing_debs+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing_debs+=(chromium-driver)
-command -v node >/dev/null 2>&1 || missing_debs+=(nodejs npm)
+major_version() { # command: the first number of `command --version`
+  "$1" --version 2>/dev/null | grep -o '[0-9]\+' | head -n1
+}
+if ! command -v node >/dev/null 2>&1; then
+  missing_debs+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing_debs+=(npm)
+fi
 # PostgreSQL for the second run of the server tests (scripts/postgres.sh
 # starts a private cluster from these binaries; the package's own cluster
 # is not used).
@@ -56,6 +70,17 @@ command -v node >/dev/null 2>&1 || missing_debs+=(nodejs npm)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi
+node_major="$(major_version node)"
+npm_major="$(major_version npm)"
+if [ -z "$node_major" ] || [ "$node_major" -lt "$NODE_MIN_MAJOR" ]; then
+  echo "install-tools: Node.js $NODE_MIN_MAJOR or newer is needed for the end-to-end tests; found: $(node --version 2>&1)" >&2
+  exit 1
+fi
+if [ -z "$npm_major" ] || [ "$npm_major" -lt "$NPM_MIN_MAJOR" ]; then
+  echo "install-tools: npm $NPM_MIN_MAJOR or newer is needed for \`npm ci\`; found: $(npm --version 2>&1)" >&2
+  exit 1
+fi
+log "Node.js $(node --version), npm $(npm --version)"
 
 if ! have_version trunk "$TRUNK_VERSION"; then
   log "cargo install trunk@$TRUNK_VERSION (about 10 minutes on 2 cores)"

@@ -39,6 +39,9 @@ outbound_queue = 65536
 resume_grace_secs = 600
 idle_timeout_secs = 600
 ping_interval_ms = 30000
+# Every simulated customer comes from 127.0.0.1.
+customer_connections_per_address = 0
+chat_requests_per_address = 0
 
 [routing]
 offer_timeout_secs = 600
@@ -84,9 +87,8 @@ pub async fn start_on(config: Config, database: Option<&str>) -> Result<Server, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| error.to_string())?;
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     tokio::spawn(run_timers(state.clone()));
+    let options = switchboard_server::serve_options(&state);
     let router = app(state, None);
-    tokio::spawn(async move {
-        let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
-    });
+    tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
     Ok(Server { addr, _dir: dir })
 }

@@ -552,6 +552,7 @@ fn prepare_session_confirm_success_and_failure_have_the_seed_shapes() {
         code: FailureCode::AuthenticationFailed,
         message: "Wrong agent id or password.".into(),
         context: Some("auth.rs:42".into()),
+        retry_after_ms: None,
     };
     let built = request.failure(reason.clone());
     assert_eq!(serde_json::to_value(&built).unwrap(), failure);

@@ -4,6 +4,7 @@
 //! Passwords are stored as argon2 PHC strings (`switchboard-server
 //! hash-password` makes one), never in clear.
 
+use crate::access::client_address::TrustedProxy;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -12,14 +13,67 @@ use switchboard_protocol::address::Address;
 use switchboard_protocol::message::agent::{AgentSettings, LabelledCode};
 use switchboard_protocol::message::service::ServiceInfo;
 
+/// Why a configuration was refused. Each says which file, where in it
+/// (line, key) and what is allowed instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    /// TOML syntax, an unknown key (the message lists the allowed ones) or
+    /// a value of the wrong type; the TOML error shows the line and column.
     #[error("the configuration file {path} is not valid: {source}")]
     Parse { path: String, source: Box<toml::de::Error> },
-    #[error("configuration: {0}")]
-    Invalid(String),
+    /// A well-formed value this server does not accept.
+    #[error("{path}{}: `{key}`: {message}", line.map(|line| format!(":{line}")).unwrap_or_default())]
+    Invalid {
+        /// The file (`<text>` when parsed from a string).
+        path: String,
+        /// Where in the file: `limits.idle_timeout_secs`, `agents[2].capacity`.
+        key: String,
+        /// The key's line, when it is in the file (not a default).
+        line: Option<usize>,
+        message: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { path: "<text>".into(), key: key.into(), line: None, message: message.into() }
+}
+
+/// The line of `key` (a path such as `agents[2].capacity`) in `text`, if
+/// the file sets it: the line of the deepest part of the path found.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    use toml::de::{DeTable, DeValue};
+    let root = DeTable::parse(text).ok()?;
+    let mut table = root.get_ref();
+    let mut span = None;
+    let mut parts = key.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (name, index) = match part.split_once('[') {
+            Some((name, index)) => (name, index.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Some((found_key, value)) = table.iter().find(|(candidate, _)| candidate.get_ref().as_ref() == name) else {
+            break;
+        };
+        span = Some(found_key.span());
+        let value = match (value.get_ref(), index) {
+            (DeValue::Array(items), Some(index)) => match items.get(index) {
+                Some(item) => {
+                    span = Some(item.span());
+                    item.get_ref()
+                }
+                None => break,
+            },
+            (other, _) => other,
+        };
+        match value {
+            DeValue::Table(inner) if parts.peek().is_some() => table = inner,
+            _ => break,
+        }
+    }
+    let start = span?.start;
+    Some(text.get(..start)?.matches('\n').count() + 1)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -186,10 +240,47 @@ pub struct Limits {
     /// How often the server pings each client (browsers answer with a pong).
     #[serde(default = "default_ping_interval_ms")]
     pub ping_interval_ms: u64,
+    /// Password checks (argon2, 19 MiB and tens of milliseconds each) run at
+    /// most this many at once; 0: one per CPU core.
+    #[serde(default)]
+    pub hashing_concurrency: usize,
+    /// How long a login waits for a free password check before it is
+    /// answered `busy`.
+    #[serde(default = "default_login_wait_ms")]
+    pub login_wait_ms: u64,
+    /// Open `/ws/customer` connections per client address (anonymous
+    /// clients); 0: no limit.
+    #[serde(default = "default_customer_connections_per_address")]
+    pub customer_connections_per_address: usize,
+    /// Open chat requests per client address; 0: no limit.
+    #[serde(default = "default_chat_requests_per_address")]
+    pub chat_requests_per_address: usize,
+    /// How long a client has to send a request's (or an upgrade's) headers
+    /// once it has connected or started one: 1 to 10 seconds.
+    #[serde(default = "default_header_read_timeout_secs")]
+    pub header_read_timeout_secs: u64,
 }
 
 fn default_ping_interval_ms() -> u64 {
     10_000
+}
+
+fn default_login_wait_ms() -> u64 {
+    5_000
+}
+
+// Generous: customers behind one carrier-grade NAT or office proxy share
+// an address; the caps stop floods, not neighbours.
+fn default_customer_connections_per_address() -> usize {
+    50
+}
+
+fn default_chat_requests_per_address() -> usize {
+    25
+}
+
+fn default_header_read_timeout_secs() -> u64 {
+    10
 }
 
 impl Default for Limits {
@@ -202,6 +293,11 @@ impl Default for Limits {
             resume_grace_secs: 60,
             idle_timeout_secs: 120,
             ping_interval_ms: default_ping_interval_ms(),
+            hashing_concurrency: 0,
+            login_wait_ms: default_login_wait_ms(),
+            customer_connections_per_address: default_customer_connections_per_address(),
+            chat_requests_per_address: default_chat_requests_per_address(),
+            header_read_timeout_secs: default_header_read_timeout_secs(),
         }
     }
 }
@@ -213,6 +309,22 @@ impl Limits {
 
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// How many password checks may run at once.
+    pub fn hashing_slots(&self) -> usize {
+        match self.hashing_concurrency {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            slots => slots,
+        }
+    }
+
+    pub fn login_wait(&self) -> Duration {
+        Duration::from_millis(self.login_wait_ms)
+    }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     pub fn ping_interval(&self) -> Duration {
@@ -227,7 +339,7 @@ impl Limits {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Security {
     /// Origins allowed to open a WebSocket (`http://127.0.0.1:8080`…).
@@ -235,6 +347,25 @@ pub struct Security {
     /// allowed; browsers always send one.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (addresses
+    /// or networks: `10.0.0.5`, `10.0.0.0/8`). From any other peer the
+    /// header is ignored: the client address is the peer's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// The first wait of the login throttle, in milliseconds; each further
+    /// failure doubles it (see `access::throttle`).
+    #[serde(default = "default_login_backoff_ms")]
+    pub login_backoff_ms: u64,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Self { allowed_origins: Vec::new(), trusted_proxies: Vec::new(), login_backoff_ms: default_login_backoff_ms() }
+    }
+}
+
+fn default_login_backoff_ms() -> u64 {
+    1000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -395,8 +526,10 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let file = path.display().to_string();
         Self::parse(&text).map_err(|error| match error {
-            ConfigError::Parse { source, .. } => ConfigError::Parse { path: path.display().to_string(), source },
+            ConfigError::Parse { source, .. } => ConfigError::Parse { path: file, source },
+            ConfigError::Invalid { key, line, message, .. } => ConfigError::Invalid { path: file, key, line, message },
             other => other,
         })
     }
@@ -404,7 +537,13 @@ impl Config {
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let config: Config = toml::from_str(text)
             .map_err(|source| ConfigError::Parse { path: "<text>".into(), source: Box::new(source) })?;
-        config.validate()?;
+        config.validate().map_err(|error| match error {
+            ConfigError::Invalid { path, key, message, .. } => {
+                let line = line_of(text, &key);
+                ConfigError::Invalid { path, key, line, message }
+            }
+            other => other,
+        })?;
         Ok(config)
     }
 
@@ -412,94 +551,139 @@ impl Config {
         if let Some(url) = &self.storage.url
             && !crate::storage::postgres::is_url(url)
         {
-            return Err(ConfigError::Invalid(
-                "[storage] url: only PostgreSQL is supported there (postgres://user@host:port/database); \
-                 leave it out to use SQLite at --db"
-                    .into(),
+            return Err(invalid(
+                "storage.url",
+                "only PostgreSQL is supported there (postgres://user@host:port/database); \
+                 leave it out to use SQLite at --db",
             ));
         }
-        for source in &self.widget.frame_ancestors {
+        for (index, source) in self.widget.frame_ancestors.iter().enumerate() {
             let allowed = |c: char| c.is_ascii_alphanumeric() || ":/.-*'_[]".contains(c);
             if source.is_empty() || !source.chars().all(allowed) {
-                return Err(ConfigError::Invalid(format!(
-                    "[widget] frame_ancestors: `{source}` is not a CSP source such as 'self' or https://shop.example.com"
-                )));
+                return Err(invalid(
+                    format!("widget.frame_ancestors[{index}]"),
+                    format!("`{source}` is not a CSP source; use 'self' or an origin such as https://shop.example.com"),
+                ));
             }
         }
         let mut ids = HashSet::new();
-        for agent in &self.agents {
+        for (index, agent) in self.agents.iter().enumerate() {
+            let at = |key: &str| format!("agents[{index}].{key}");
             if !ids.insert(agent.id.as_str()) {
-                return Err(ConfigError::Invalid(format!("agent `{}` is defined twice", agent.id)));
+                return Err(invalid(at("id"), format!("agent `{}` is defined twice; ids are unique", agent.id)));
             }
             if agent.capacity == 0 {
-                return Err(ConfigError::Invalid(format!("agent `{}` has capacity 0", agent.id)));
+                return Err(invalid(at("capacity"), format!("agent `{}` has capacity 0; use 1 or more", agent.id)));
             }
             if argon2::PasswordHash::new(&agent.password_hash).is_err() {
-                return Err(ConfigError::Invalid(format!(
-                    "agent `{}`: password_hash is not an argon2 PHC string (make one with `switchboard-server hash-password`)",
-                    agent.id
-                )));
+                return Err(invalid(
+                    at("password_hash"),
+                    format!(
+                        "agent `{}`: not an argon2 PHC string (make one with `switchboard-server hash-password`)",
+                        agent.id
+                    ),
+                ));
             }
         }
-        for service in &self.services {
+        for (index, service) in self.services.iter().enumerate() {
+            if let Some(key) = service.defaults.keys().find(|key| crate::core::is_reserved(key)) {
+                return Err(invalid(
+                    format!("services[{index}].defaults"),
+                    format!(
+                        "service `{}`: defaults sets `{key}`, which the server owns (OP-…, Service, Queue, ChatDelay, RouteTarget, Category…)",
+                        service.name
+                    ),
+                ));
+            }
             if !self.queues.iter().any(|queue| queue.name == service.queue) {
-                return Err(ConfigError::Invalid(format!(
-                    "service `{}` names the queue `{}`, which is not configured",
-                    service.name, service.queue
-                )));
+                return Err(invalid(
+                    format!("services[{index}].queue"),
+                    format!(
+                        "service `{}` names the queue `{}`, which is not configured; use one of: {}",
+                        service.name,
+                        service.queue,
+                        self.queue_names()
+                    ),
+                ));
             }
         }
         let mut esp_names = HashSet::new();
-        for esp in &self.esp {
+        for (index, esp) in self.esp.iter().enumerate() {
+            let at = |key: &str| format!("esp[{index}].{key}");
             if !esp_names.insert(esp.name.as_str()) {
-                return Err(ConfigError::Invalid(format!("[[esp]] `{}` is defined twice", esp.name)));
+                return Err(invalid(at("name"), format!("[[esp]] `{}` is defined twice; names are unique", esp.name)));
             }
             if esp.timeout_ms == 0 {
-                return Err(ConfigError::Invalid(format!("[[esp]] `{}`: timeout_ms must be above zero", esp.name)));
+                return Err(invalid(
+                    at("timeout_ms"),
+                    format!("[[esp]] `{}`: timeout_ms must be above zero", esp.name),
+                ));
             }
             match esp.kind {
                 EspKind::Autoresponse => {
                     let default = esp.default_template.as_deref();
                     if let Some(name) = default.filter(|name| !esp.templates.contains_key(*name)) {
-                        return Err(ConfigError::Invalid(format!(
-                            "[[esp]] `{}`: default_template `{name}` is not among its templates",
-                            esp.name
-                        )));
+                        let known: Vec<&str> = esp.templates.keys().map(String::as_str).collect();
+                        return Err(invalid(
+                            at("default_template"),
+                            format!(
+                                "[[esp]] `{}`: default_template `{name}` is not among its templates ({})",
+                                esp.name,
+                                known.join(", ")
+                            ),
+                        ));
                     }
                     if esp.templates.is_empty() {
-                        return Err(ConfigError::Invalid(format!(
-                            "[[esp]] `{}`: an autoresponse needs templates",
-                            esp.name
-                        )));
+                        return Err(invalid(
+                            at("templates"),
+                            format!("[[esp]] `{}`: an autoresponse needs templates", esp.name),
+                        ));
                     }
                     if esp.min_confidence.is_some() {
-                        return Err(ConfigError::Invalid(format!(
-                            "[[esp]] `{}`: min_confidence applies to a classification only",
-                            esp.name
-                        )));
+                        return Err(invalid(
+                            at("min_confidence"),
+                            format!("[[esp]] `{}`: min_confidence applies to a classification only", esp.name),
+                        ));
                     }
                 }
                 EspKind::Classification => {
                     if esp.categories.is_empty() || esp.categories.iter().any(|rule| rule.keywords.is_empty()) {
-                        return Err(ConfigError::Invalid(format!(
-                            "[[esp]] `{}`: a classification needs categories, each with keywords",
-                            esp.name
-                        )));
+                        return Err(invalid(
+                            at("categories"),
+                            format!("[[esp]] `{}`: a classification needs categories, each with keywords", esp.name),
+                        ));
                     }
-                    self.check_category_routes(esp)?;
+                    self.check_category_routes(index, esp)?;
                 }
             }
         }
         if self.limits.idle_timeout() <= self.limits.stale_after() {
-            return Err(ConfigError::Invalid("limits: idle_timeout_secs must exceed 2.5 ping intervals".into()));
+            return Err(invalid(
+                "limits.idle_timeout_secs",
+                "idle_timeout_secs must exceed 2.5 ping intervals (ping_interval_ms)",
+            ));
+        }
+        if self.security.login_backoff_ms == 0 {
+            return Err(invalid("security.login_backoff_ms", "login_backoff_ms must be above zero"));
+        }
+        if !(1..=10).contains(&self.limits.header_read_timeout_secs) {
+            return Err(invalid("limits.header_read_timeout_secs", "header_read_timeout_secs must be 1 to 10"));
         }
         if self.waiting_alarm_secs == 0 {
-            return Err(ConfigError::Invalid("waiting_alarm_secs must be at least 1".into()));
+            return Err(invalid("waiting_alarm_secs", "waiting_alarm_secs must be at least 1"));
         }
-        if self.limits.request_burst == 0 || self.limits.requests_per_second == 0 {
-            return Err(ConfigError::Invalid("limits: request rates must be above zero".into()));
+        if self.limits.requests_per_second == 0 {
+            return Err(invalid("limits.requests_per_second", "request rates must be above zero"));
+        }
+        if self.limits.request_burst == 0 {
+            return Err(invalid("limits.request_burst", "request rates must be above zero"));
         }
         Ok(())
+    }
+
+    fn queue_names(&self) -> String {
+        let known: Vec<&str> = self.queues.iter().map(|queue| queue.name.as_str()).collect();
+        if known.is_empty() { "(no queues configured)".to_owned() } else { known.join(", ") }
     }
 
     pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
@@ -536,26 +720,28 @@ impl Config {
 
     /// Routing is authoritative: every queue a category names exists, and
     /// the threshold is a confidence.
-    fn check_category_routes(&self, esp: &EspEntry) -> Result<(), ConfigError> {
+    fn check_category_routes(&self, index: usize, esp: &EspEntry) -> Result<(), ConfigError> {
         if let Some(min) = esp.min_confidence
             && !(0.0..=1.0).contains(&min)
         {
-            return Err(ConfigError::Invalid(format!(
-                "[[esp]] `{}`: min_confidence must be between 0 and 1, not {min}",
-                esp.name
-            )));
+            return Err(invalid(
+                format!("esp[{index}].min_confidence"),
+                format!("[[esp]] `{}`: min_confidence must be between 0 and 1, not {min}", esp.name),
+            ));
         }
         for rule in &esp.categories {
             if let Some(queue) = rule.queue.as_deref()
                 && self.queue(queue).is_none()
             {
-                let known: Vec<&str> = self.queues.iter().map(|queue| queue.name.as_str()).collect();
-                return Err(ConfigError::Invalid(format!(
-                    "[[esp]] `{}`: category `{}` names the queue `{queue}`, which is not configured; use one of: {}",
-                    esp.name,
-                    rule.name,
-                    if known.is_empty() { "(no queues configured)".to_owned() } else { known.join(", ") }
-                )));
+                return Err(invalid(
+                    format!("esp[{index}].categories"),
+                    format!(
+                        "[[esp]] `{}`: category `{}` names the queue `{queue}`, which is not configured; use one of: {}",
+                        esp.name,
+                        rule.name,
+                        self.queue_names()
+                    ),
+                ));
             }
         }
         Ok(())
@@ -591,7 +777,7 @@ mod tests {
 
     fn refusal(extra: &str) -> String {
         match with(extra) {
-            Err(ConfigError::Invalid(message)) => message,
+            Err(error @ ConfigError::Invalid { .. }) => error.to_string(),
             other => panic!("expected an invalid configuration, got {other:?}"),
         }
     }
@@ -670,6 +856,38 @@ mod tests {
     }
 
     #[test]
+    fn service_defaults_may_not_set_reserved_properties() {
+        let queue = "[[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n";
+        let service = |defaults: &str| {
+            format!("{queue}[[services]]\nname = \"chat\"\nqueue = \"Billing\"\ndefaults = {{ {defaults} }}\n")
+        };
+        assert!(with(&service("language = \"English\"")).is_ok());
+        let refused = refusal(&service("\"OP-Session-ID\" = \"S1\""));
+        assert!(refused.contains("service `chat`: defaults sets `OP-Session-ID`, which the server owns"), "{refused}");
+    }
+
+    #[test]
+    fn a_refused_value_names_its_file_line_key_and_what_is_allowed() {
+        let text = "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n\
+                    [[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n\
+                    [[services]]\nname = \"chat\"\nqueue = \"Biling\"\n";
+        let error = Config::parse(text).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "<text>:11: `services[0].queue`: service `chat` names the queue `Biling`, which is not configured; use one of: Billing"
+        );
+        let limits = "[limits]\nmax_frame_bytes = 1\nrequests_per_second = 1\nrequest_burst = 1\noutbound_queue = 1\n\
+                      resume_grace_secs = 1\nidle_timeout_secs = 120\nheader_read_timeout_secs = 30\n";
+        let error = with(limits).unwrap_err().to_string();
+        assert_eq!(error, "<text>:13: `limits.header_read_timeout_secs`: header_read_timeout_secs must be 1 to 10");
+        // Unknown keys and wrong types: the TOML error shows line, column and what is expected.
+        let error = with("[limits]\nmax_frame_byte = 1\n").unwrap_err().to_string();
+        assert!(error.contains("line 7") && error.contains("max_frame_bytes"), "{error}");
+        let error = with("[security]\ntrusted_proxies = [\"proxy.local\"]\n").unwrap_err().to_string();
+        assert!(error.contains("line 7") && error.contains("not an IP address"), "{error}");
+    }
+
+    #[test]
     fn roles_default_to_agent() {
         let hash = crate::auth::hash_password("pw").unwrap();
         let config = with(&format!(
@@ -720,6 +938,7 @@ mod tests {
         let text = "waiting_alarm_secs = 0\n[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
         let error = Config::parse(text).unwrap_err().to_string();
         assert!(error.contains("waiting_alarm_secs must be at least 1"), "{error}");
+        assert!(error.starts_with("<text>:1: `waiting_alarm_secs`"), "{error}");
     }
 
     #[test]

@@ -13,9 +13,10 @@
 use crate::clock::{now, random_id};
 use crate::config::Config;
 use crate::core::{BatchId, ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
-use crate::delivery::{Delivery, Outbox, OutboxReceiver};
+use crate::delivery::{Close, Delivery, Outbox, OutboxReceiver};
+use crate::observe;
 use crate::services::Services;
-use crate::storage::{Outcome, Storage};
+use crate::storage::{Outcome, Storage, StorageError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -159,6 +160,65 @@ impl Driver {
         }
     }
 
+    /// How many client connections are open (registered for delivery). A
+    /// connection leaves only after the core has handled its close.
+    pub fn open_connections(&self) -> usize {
+        lock(&self.shared.delivery).connection_count()
+    }
+
+    /// Hands storage an empty batch and resolves with its outcome: the
+    /// writer is alive and takes batches (not fenced after a failure).
+    pub fn probe_storage(&self) -> impl std::future::Future<Output = Result<(), StorageError>> + use<> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.shared.storage.submit(
+            Vec::new(),
+            Box::new(move |outcome| {
+                let _ = answer.send(outcome);
+            }),
+        );
+        async move { answered.await.unwrap_or(Err(StorageError::WriterGone)) }
+    }
+
+    /// Stops serving, gracefully: every client connection is closed with
+    /// 1012 (service restart: clients reconnect and resume at once), the
+    /// changes their closing makes are handed to storage, and the store
+    /// writer commits everything it was given. Bounded by `within`; returns
+    /// whether it all finished in time.
+    pub async fn shutdown(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        lock(&self.shared.delivery).close_every_connection(Close::RESTART);
+        // Each connection's task reports its close to the core, then
+        // leaves delivery; wait for the last one (a poll: it is a few
+        // milliseconds, once per process).
+        while lock(&self.shared.delivery).connection_count() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("shutdown: connections still open at the deadline");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        while self.read(|core| core.pending_batches()) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!("shutdown: batches not committed at the deadline");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Outcomes come in submission order: once this empty batch is
+        // through, everything before it is.
+        match tokio::time::timeout_at(deadline, self.probe_storage()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "shutdown: the store writer failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("shutdown: the store writer did not finish in time");
+                false
+            }
+        }
+    }
+
     /// Runs the core's timers every [`TICK`] until the process stops, and
     /// retries a rebuild that failed (the database was unreachable) every
     /// [`REBUILD_RETRY_TICKS`] ticks until one succeeds.
@@ -198,19 +258,37 @@ impl Driver {
             match output {
                 Output::Persist { batch, records } => {
                     let outcomes = self.shared.outcomes.clone();
+                    metrics::histogram!(observe::COMMIT_RECORDS).record(records.len() as f64);
+                    let submitted = std::time::Instant::now();
                     // Only queued here: the writer thread goes back to
                     // committing, and the outcome task applies the verdicts.
-                    let on_outcome = Box::new(move |outcome| {
+                    let on_outcome = Box::new(move |outcome: Outcome| {
+                        metrics::histogram!(observe::COMMIT_SECONDS).record(submitted.elapsed().as_secs_f64());
+                        if outcome.is_err() {
+                            metrics::counter!(observe::COMMIT_FAILURES).increment(1);
+                        }
                         let _ = outcomes.send((batch, outcome));
                     });
                     self.shared.storage.submit(records, on_outcome);
                 }
-                Output::Deliver(committed) => delivery.deliver(committed),
-                Output::Respond { connection, response } => delivery.respond(connection, response),
+                Output::Deliver(committed) => {
+                    for event in &committed.events {
+                        observe::count_event(&event.frame);
+                    }
+                    delivery.deliver(committed)
+                }
+                Output::Respond { connection, response } => {
+                    observe::count_response(&response);
+                    delivery.respond(connection, response)
+                }
                 Output::Attach { connection, stream, after, through, response } => {
+                    if let Some(response) = &response {
+                        observe::count_response(response);
+                    }
                     delivery.attach(connection, stream, after, through, response);
                 }
                 Output::Subscribe { connection, after, interaction, response } => {
+                    observe::count_response(&response);
                     delivery.subscribe(connection, after, interaction, response);
                 }
                 Output::Unsubscribe { connection } => delivery.unsubscribe(connection),

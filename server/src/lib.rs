@@ -12,9 +12,14 @@
 //! - [`driver`]: the tokio driver of the core (its lock, storage, delivery, spawned work).
 //! - [`ws`]: the WebSocket endpoints; [`http`]: the built web apps, each page
 //!   under a strict Content-Security-Policy.
+//! - [`observe`]: `/healthz`, `/readyz`, `/metrics` and the metrics' names.
+//! - [`access`]: the guards in front of the core (client address, login
+//!   throttle, password checks, per-address limits); [`serve`]: the HTTP
+//!   server loop (header-read timeout, peer addresses, graceful stop).
 //! - [`config`], [`auth`], [`clock`]: configuration, passwords and tokens,
 //!   the one clock read.
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -22,17 +27,41 @@ pub mod core;
 pub mod delivery;
 pub mod driver;
 pub mod http;
+pub mod observe;
 pub mod routing;
+pub mod serve;
 pub mod services;
 pub mod storage;
 pub mod ws;
 
+use access::Access;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 pub use driver::Driver;
+pub use serve::{ServeOptions, serve};
 use std::path::Path;
+use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
+
+/// What the endpoints share: the driver of the core, and the access guards.
+#[derive(Clone)]
+pub struct AppState {
+    pub driver: Driver,
+    pub access: Arc<Access>,
+}
+
+impl FromRef<AppState> for Driver {
+    fn from_ref(state: &AppState) -> Self {
+        state.driver.clone()
+    }
+}
+
+/// The serve options `driver`'s configuration asks for.
+pub fn serve_options(driver: &Driver) -> ServeOptions {
+    ServeOptions { header_read_timeout: driver.config().limits.header_read_timeout() }
+}
 
 /// `listener`, with Nagle's algorithm off on every connection it accepts.
 /// Chat frames are small and latency-bound: with Nagle on, a frame written
@@ -51,16 +80,27 @@ pub fn without_nagle(
 }
 
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
-/// `static_dir` (trunk's `dist/`), when given.
+/// `static_dir` (trunk's `dist/`), when given. Serve it with [`serve`]: the
+/// endpoints need each request's peer address.
 pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
     let widget = http::widget::routes(&driver.config().widget, static_dir);
+    let access = Arc::new(Access::new(driver.config()));
+    // The recorder before the first connection counts anything.
+    observe::handle();
     let mut router = Router::new()
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
-        .with_state(driver);
-    if let Some(dir) = static_dir {
-        router = router.merge(http::desktop::routes(dir));
+        .route("/healthz", get(observe::healthz))
+        .route("/readyz", get(observe::readyz))
+        .route("/metrics", get(observe::metrics_page))
+        // Browsers ask every origin for one; the apps have none. No content
+        // rather than 404, which a browser reports as a console error.
+        .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
+        .with_state(AppState { driver, access });
+    match static_dir {
+        Some(dir) => router = router.merge(http::desktop::routes(dir)),
+        None => router = router.fallback(http::not_found),
     }
     router
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

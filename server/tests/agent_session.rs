@@ -4,8 +4,9 @@
 mod common;
 
 use common::{Client, PASSWORD, TestServer, stored_events, test_config};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
+use tokio::io::AsyncReadExt;
 
 #[tokio::test]
 async fn get_services_answers_the_service_information() {
@@ -146,7 +147,11 @@ async fn a_reconnecting_client_gets_exactly_the_events_it_missed() {
     assert_eq!(agent.recv().await["seq"], 1);
     agent.request(json!({"command": "afterChatWork", "target": session})).await;
     assert_eq!(agent.recv().await["seq"], 2);
+    // The client leaves; wait until the server has handled it (a resume
+    // right away would race the close and find the session still bound).
+    let open = server.open_connections();
     agent.close().await;
+    server.wait_for_open_connections(open - 1).await;
 
     let mut again = server.agent().await;
     let bound =
@@ -277,8 +282,11 @@ async fn a_tab_whose_session_was_taken_over_can_log_in_again() {
 
 #[tokio::test]
 async fn a_resume_may_replace_a_binding_whose_connection_went_silent() {
+    // Pings every 2 s: a binding is stale after 5 s unheard. Long enough
+    // that the first attempt below finds it live however slow the machine;
+    // the wait for it to go stale is a wait on that state, not a sleep.
     let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 50\nrequest_burst = 50\n\
-                  outbound_queue = 64\nresume_grace_secs = 60\nidle_timeout_secs = 60\nping_interval_ms = 200\n";
+                  outbound_queue = 64\nresume_grace_secs = 60\nidle_timeout_secs = 60\nping_interval_ms = 2000\n";
     let server = TestServer::start_with(test_config(limits)).await;
     let mut vanished = server.agent().await;
     let (session, token) = vanished.login_with_token("alice").await;
@@ -290,12 +298,21 @@ async fn a_resume_may_replace_a_binding_whose_connection_went_silent() {
         resumed.request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 0}})).await;
     assert_eq!(early["failure"]["code"], "already-bound", "a live binding is not taken: {early}");
 
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    let fresh = resumed.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
-    assert_eq!(fresh["failure"]["code"], "already-bound", "only a resume (lastSeq) may replace it: {fresh}");
-    let resume =
-        resumed.request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 0}})).await;
-    assert_eq!(resume["result"], "success", "{resume}");
+    // Until the binding is stale, a resume is refused; a fresh bind always is.
+    let mut resume = Value::Null;
+    for _ in 0..200 {
+        let fresh = resumed.request(json!({"command": "bind", "target": session, "data": {"token": token}})).await;
+        assert_eq!(fresh["failure"]["code"], "already-bound", "only a resume (lastSeq) may replace it: {fresh}");
+        resume = resumed
+            .request(json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": 0}}))
+            .await;
+        if resume["result"] == "success" {
+            break;
+        }
+        assert_eq!(resume["failure"]["code"], "already-bound", "{resume}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(resume["result"], "success", "a silent binding goes stale: {resume}");
     let replayed = resumed.recv().await;
     assert_eq!(replayed["seq"], 1);
     assert_eq!(replayed["data"], json!({"state": "ready"}));
@@ -314,9 +331,44 @@ async fn a_silent_connection_is_closed_at_the_idle_timeout_and_a_live_one_is_kep
     let services = live.request(json!({"command": "getServices"})).await;
     assert_eq!(services["result"], "success", "a client that answers pings is not idle");
 
-    // Never polled, this one answers no ping: the server closes it.
-    let mut silent = server.agent().await;
-    tokio::time::sleep(Duration::from_millis(1600)).await;
-    let reason = silent.expect_closed().await;
-    assert!(reason.is_empty() || reason.contains("idle"), "closed as idle: {reason:?}");
+    // This one answers no ping (a raw socket that only reads bytes, never
+    // a WebSocket pong): the server closes it. The read waits for the close
+    // itself, bounded by FRAME_TIMEOUT.
+    let mut silent = raw_upgrade(server.addr, "/ws/agent").await;
+    let mut received = Vec::new();
+    let closed = tokio::time::timeout(common::FRAME_TIMEOUT, async {
+        let mut buffer = [0u8; 512];
+        loop {
+            match silent.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => received.extend_from_slice(&buffer[..read]),
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server closes a silent connection");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.contains("idle timeout"), "closed as idle: {text:?}");
+}
+
+/// A WebSocket upgrade done by hand on a raw TCP stream, which then reads
+/// frames as bytes and so never answers a ping.
+async fn raw_upgrade(addr: std::net::SocketAddr, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    // The 101 response head, byte by byte up to its blank line.
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert!(head.len() < 4096, "an HTTP response head");
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    stream
 }

@@ -470,8 +470,9 @@ async fn transfer_to_an_agent_a_group_and_a_queue() {
 }
 
 #[tokio::test]
-async fn a_rejected_or_unanswered_offer_goes_to_the_other_agent() {
-    let server = TestServer::start_with(config(1, 2, "offer_timeout_secs = 2")).await;
+async fn a_rejected_offer_goes_to_the_other_agent() {
+    // The default offer timeout (30 s): the rejection below never races it.
+    let server = TestServer::start_with(config(1, 2, "")).await;
     let mut alice = Desk::login(&server, "alice").await;
     alice.ready().await;
     let mut bob = Desk::login(&server, "bob").await;
@@ -495,9 +496,19 @@ async fn a_rejected_or_unanswered_offer_goes_to_the_other_agent() {
     let late = alice.command("accept", &interaction, Value::Null);
     alice.client.fails(late, "not-found").await;
     assert!(james.expect_event("chat.message").await["data"]["text"].as_str().unwrap().contains("Bob"));
+}
 
-    // The next chat goes to Alice (fewer chats), who lets it lapse: it is
-    // revoked (timed out) and offered to Bob, who has room for it.
+#[tokio::test]
+async fn an_unanswered_offer_times_out_and_goes_to_the_other_agent() {
+    // A short offer timeout; nothing the test does has to beat it.
+    let server = TestServer::start_with(config(1, 2, "offer_timeout_secs = 2")).await;
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+    let mut bob = Desk::login(&server, "bob").await;
+    bob.ready().await;
+
+    // Alice has waited longest, so she is offered the chat; she lets it
+    // lapse: it is revoked (timed out) and offered to Bob.
     let (mut felix, felix_chat) = new_customer(&server, "felix").await;
     confirm_and_start(&mut felix, &felix_chat, "Felix").await;
     let (second, offer) = alice.offered().await;
@@ -634,9 +645,10 @@ async fn an_agent_whose_socket_drops_gets_no_offers_and_may_resume_within_the_gr
     let mut bob = Desk::login(&server, "bob").await;
     let seen = alice.client.last_seq(&alice.session);
 
-    // Alice's network dies.
+    // Alice's network dies, and the server notices.
+    let open = server.open_connections();
     drop(alice.client);
-    tokio::time::sleep(QUIET).await;
+    server.wait_for_open_connections(open - 1).await;
 
     // Meanwhile: James writes and types, and a new customer arrives. Alice
     // (capacity 2, one chat) is not offered it: it waits for Bob.
@@ -724,8 +736,9 @@ async fn a_customer_resumes_with_the_token_and_a_resend_is_stored_once() {
 
     // The socket drops with a message in flight (its response never read).
     james.send(send("c-2", "In flight")).await;
+    let open = server.open_connections();
     drop(james);
-    tokio::time::sleep(QUIET).await;
+    server.wait_for_open_connections(open - 1).await;
     for (client_id, text) in [("a-1", "Still there?"), ("a-2", "James?")] {
         let message = alice.command("sendMessage", &interaction, json!({"clientId": client_id, "text": text}));
         alice.client.ok(message).await;

@@ -146,3 +146,27 @@ fn migrate_on_a_sqlite_file_creates_it() {
     assert!(output.status.success(), "{output:?}");
     assert!(db.exists());
 }
+
+#[test]
+fn serve_refuses_a_bad_configuration_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("switchboard.toml");
+    std::fs::write(
+        &config,
+        "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n\n\
+         [limits]\nmax_frame_bytes = 65536\nrequests_per_second = 0\nrequest_burst = 60\noutbound_queue = 1024\n\
+         resume_grace_secs = 60\nidle_timeout_secs = 120\n",
+    )
+    .unwrap();
+    let output = server_binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--static-dir", "/nonexistent", "--config"])
+        .arg(&config)
+        .arg("--db")
+        .arg(dir.path().join("db.sqlite"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let error = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("{}:9: `limits.requests_per_second`: request rates must be above zero", config.display());
+    assert!(error.contains(&expected), "{error}");
+}

@@ -632,6 +632,7 @@ fn is_passing(code: FailureCode) -> bool {
         FailureCode::AlreadyBound
             | FailureCode::Timeout
             | FailureCode::RateLimited
+            | FailureCode::Busy
             | FailureCode::Internal
             | FailureCode::Unavailable
     )

@@ -13,11 +13,24 @@ pub struct Failure {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// With `rate-limited` and `busy`: how long to wait, in milliseconds,
+    /// before trying again (a login throttled after failed passwords says
+    /// exactly when the next attempt is allowed).
+    #[serde(default, rename = "retryAfterMs", skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl Failure {
     pub fn new(code: FailureCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), context: None }
+        Self { code, message: message.into(), context: None, retry_after_ms: None }
+    }
+
+    /// The same failure, telling the client when to try again.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        // Rounded up: a client that waits exactly this long is not refused again.
+        let millis = wait.as_nanos().div_ceil(1_000_000);
+        self.retry_after_ms = Some(u64::try_from(millis).unwrap_or(u64::MAX));
+        self
     }
 }
 
@@ -86,8 +99,12 @@ failure_codes! {
     /// now; or the server cannot reach its database (nothing was changed:
     /// try again in a moment).
     Unavailable = "unavailable",
-    /// The client sent more than its rate limit allows.
+    /// The client sent more than its rate limit allows, or a login was
+    /// throttled after failed passwords (with `retryAfterMs`).
     RateLimited = "rate-limited",
+    /// The server is at capacity for this kind of work (password checks);
+    /// nothing changed: try again shortly (`retryAfterMs` says when).
+    Busy = "busy",
     /// The frame exceeds the size limit.
     TooLarge = "too-large",
     /// The request did not get a response in time (client-side only).
@@ -110,6 +127,18 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert_eq!(serde_json::from_str::<FailureCode>(&json).unwrap(), *code);
         }
+    }
+
+    #[test]
+    fn retry_after_is_sent_in_whole_milliseconds_rounded_up() {
+        let failure =
+            Failure::new(FailureCode::RateLimited, "wait").retry_after(std::time::Duration::from_micros(1500));
+        assert_eq!(
+            serde_json::to_value(&failure).unwrap(),
+            serde_json::json!({"code": "rate-limited", "message": "wait", "retryAfterMs": 2})
+        );
+        let plain: Failure = serde_json::from_str(r#"{"code":"busy","message":"m"}"#).unwrap();
+        assert_eq!(plain.retry_after_ms, None);
     }
 
     #[test]

@@ -326,6 +326,17 @@ impl Core {
         self.finish(batch, outputs);
     }
 
+    /// The chat request `connection` serves, if any (for the endpoints'
+    /// per-address limits).
+    pub fn request_of(&self, connection: ConnectionId) -> Option<&ServiceRequestId> {
+        self.connections.get(&connection)?.request.as_ref()
+    }
+
+    /// Whether the chat request `id` is still open (not disconnected or done).
+    pub fn is_request_open(&self, id: &ServiceRequestId) -> bool {
+        self.state.requests.contains_key(id)
+    }
+
     fn set_customer_request(&mut self, connection: ConnectionId, request: ServiceRequestId) {
         if let Some(known) = self.connections.get_mut(&connection) {
             known.request = Some(request);

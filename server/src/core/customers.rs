@@ -82,8 +82,14 @@ impl Center {
                 format!("there is no chat service `{}`; use one of: {}", chat.service, known.join(", ")),
             ));
         };
-        // Configuration fills in what the request leaves out.
+        // Customer data never sets what the server owns (the rule is in
+        // `properties::drop_reserved`); configuration then fills in what
+        // the request leaves out.
         let mut appdata = chat.appdata.clone();
+        let dropped = super::properties::drop_reserved(&mut appdata);
+        if !dropped.is_empty() {
+            tracing::info!(?dropped, service = %chat.service, "reserved keys dropped from a chat request's appdata");
+        }
         for (key, value) in &service.defaults {
             appdata.entry(key.clone()).or_insert_with(|| value.clone());
         }

@@ -71,6 +71,7 @@ pub use agents::BindError;
 pub use batch::{ReportFrame, StreamEvent};
 pub use connections::Endpoint;
 pub use ids::ConnectionId;
+pub use properties::is_reserved;
 pub use service_jobs::ServiceJob;
 
 use crate::config::Config;

@@ -31,6 +31,36 @@ pub const MAX_KEY_BYTES: usize = 128;
 /// The largest property value, as JSON, in bytes.
 pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 
+/// Property names the server owns: it sets them itself (`OP-Session-ID`,
+/// `Service`, `Queue`, `ChatDelay`, `RouteTarget`; `Category…` comes from
+/// classification and routes the chat), so customer data may never set
+/// them. Compared without regard to ASCII case, because integrations and
+/// reports downstream often read property names case-insensitively.
+pub const RESERVED_KEYS: [&str; 5] = [OP_SESSION_ID, "Service", "Queue", "ChatDelay", "RouteTarget"];
+
+/// Prefixes of reserved names: `OP-` is the session side's namespace,
+/// `Category` the classification's (`Category`, `CategoryConfidence`…).
+pub const RESERVED_PREFIXES: [&str; 2] = ["OP-", "Category"];
+
+/// Whether customer data may not set `key` (see [`RESERVED_KEYS`]).
+pub fn is_reserved(key: &str) -> bool {
+    let starts_with = |prefix: &str| key.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix));
+    RESERVED_KEYS.iter().any(|reserved| key.eq_ignore_ascii_case(reserved))
+        || RESERVED_PREFIXES.into_iter().any(starts_with)
+}
+
+/// Drops the reserved keys from customer data and returns their names.
+/// Dropped, not refused: the data comes from a web page's integration, not
+/// from the person chatting, who could do nothing about a refusal and would
+/// lose the chat over a key the integrator did not know was taken.
+pub fn drop_reserved(data: &mut serde_json::Map<String, Value>) -> Vec<String> {
+    let dropped: Vec<String> = data.keys().filter(|key| is_reserved(key)).cloned().collect();
+    for key in &dropped {
+        data.remove(key);
+    }
+    dropped
+}
+
 /// Checks a change against the interaction's current version and the rules
 /// on keys and values. Pure: the caller has touched nothing yet.
 pub fn validate(change: &ChangeProperties, current_version: u64) -> Result<(), Refusal> {
@@ -179,6 +209,37 @@ mod tests {
     fn change(version: u64, changed: Value, removed: &[&str]) -> ChangeProperties {
         let changed: Map<String, Value> = serde_json::from_value(changed).unwrap();
         ChangeProperties { version, changed, removed: removed.iter().map(|key| key.to_string()).collect() }
+    }
+
+    #[test]
+    fn reserved_keys_are_dropped_from_customer_data_whatever_their_case() {
+        let mut data: Map<String, Value> = serde_json::from_value(json!({
+            "OP-Session-ID": "S9", "op-session-id": "S9", "OP-Anything": 1, "Queue": "VIP", "service": "x",
+            "ChatDelay": false, "RouteTarget": {}, "Category": "vip", "CategoryConfidence": 1.0,
+            "language": "French", "userId": "u1", "Subject": "Refund", "Q": 1, "Categ": 2
+        }))
+        .unwrap();
+        let mut dropped = drop_reserved(&mut data);
+        dropped.sort();
+        assert_eq!(
+            dropped,
+            [
+                "Category",
+                "CategoryConfidence",
+                "ChatDelay",
+                "OP-Anything",
+                "OP-Session-ID",
+                "Queue",
+                "RouteTarget",
+                "op-session-id",
+                "service"
+            ]
+        );
+        assert_eq!(
+            Value::Object(data),
+            json!({"language": "French", "userId": "u1", "Subject": "Refund", "Q": 1, "Categ": 2})
+        );
+        assert!(!is_reserved("é"), "a multi-byte name shorter than a prefix is not reserved (and does not panic)");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod reports;
 mod seq_log;
 pub mod streams;
 
-pub use outbox::{Outbox, OutboxReceiver};
+pub use outbox::{Close, Outbox, OutboxReceiver};
 
 use crate::core::{Committed, ConnectionId};
 use crate::storage::Storage;
@@ -57,6 +57,18 @@ impl Delivery {
     }
 
     /// The connection is gone: forget its outbox, binding and subscription.
+    /// Connections registered (open sockets).
+    pub fn connection_count(&self) -> usize {
+        self.outboxes.len()
+    }
+
+    /// Closes every connection with `close` (the server is stopping).
+    pub fn close_every_connection(&self, close: Close) {
+        for outbox in self.outboxes.values() {
+            outbox.close_with(close);
+        }
+    }
+
     pub fn remove(&mut self, connection: ConnectionId) {
         self.outboxes.remove(&connection);
         for stream in self.streams.values_mut() {

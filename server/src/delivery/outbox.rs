@@ -17,14 +17,31 @@ pub struct Outbox {
     first: mpsc::UnboundedSender<Arc<str>>,
     /// Set once, with the reason: the writer and the reader both stop. A
     /// separate signal, so a full queue cannot swallow it.
-    closing: Arc<watch::Sender<Option<&'static str>>>,
+    closing: Arc<watch::Sender<Option<Close>>>,
+}
+
+/// Why a connection is closed: the WebSocket close code and reason sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Close {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+impl Close {
+    /// 1008 (policy violation): too slow, idle, taken over, recovered.
+    pub const fn policy(reason: &'static str) -> Self {
+        Self { code: 1008, reason }
+    }
+
+    /// 1012 (service restart): the server is stopping; reconnect and resume.
+    pub const RESTART: Close = Close { code: 1012, reason: "the server is restarting: resume" };
 }
 
 /// The writer task's side of an `Outbox`.
 pub struct OutboxReceiver {
     pub frames: mpsc::Receiver<Arc<str>>,
     pub first: mpsc::UnboundedReceiver<Arc<str>>,
-    pub closing: watch::Receiver<Option<&'static str>>,
+    pub closing: watch::Receiver<Option<Close>>,
 }
 
 impl Outbox {
@@ -52,15 +69,20 @@ impl Outbox {
     /// Closes the connection (reading and writing stop at once, even when
     /// the client has not read for a while).
     pub fn close(&self, reason: &'static str) {
+        self.close_with(Close::policy(reason));
+    }
+
+    /// Closes the connection with `close` (the first close wins).
+    pub fn close_with(&self, close: Close) {
         self.closing.send_if_modified(|current| {
             let first = current.is_none();
-            current.get_or_insert(reason);
+            current.get_or_insert(close);
             first
         });
     }
 
     /// A receiver that sees the close signal (for the read loop).
-    pub fn closing(&self) -> watch::Receiver<Option<&'static str>> {
+    pub fn closing(&self) -> watch::Receiver<Option<Close>> {
         self.closing.subscribe()
     }
 }

@@ -74,7 +74,10 @@ fn a_resume_replays_from_storage_then_memory_in_order() {
     let (far, mut far_frames) = connect(&mut delivery, 2, 16);
     delivery.attach(far, Arc::from("S1"), 2, total, None);
     assert_eq!(drain(&mut far_frames), (3..=total).map(|seq| frame("S1", seq).to_string()).collect::<Vec<_>>());
-    assert_eq!(*near_frames.closing.borrow(), Some("another connection took over this stream"));
+    assert_eq!(
+        near_frames.closing.borrow().map(|close| close.reason),
+        Some("another connection took over this stream")
+    );
 }
 
 /// A client whose queue is full is cut off (it resumes by seq), not waited for.
@@ -84,7 +87,7 @@ fn a_client_too_slow_is_disconnected() {
     let (connection, receiver) = connect(&mut delivery, 1, 2);
     delivery.attach(connection, Arc::from("S1"), 0, 0, None);
     delivery.deliver(events("S1", 1..=3));
-    assert_eq!(*receiver.closing.borrow(), Some("too slow: resume from your last seq"));
+    assert_eq!(receiver.closing.borrow().map(|close| close.reason), Some("too slow: resume from your last seq"));
 }
 
 fn report(seq: u64, interaction: Option<&str>) -> ReportFrame {

@@ -9,14 +9,14 @@
 //! WebSocket), draws no remote images or fonts (system fonts), plays its
 //! offer chime with WebAudio (no media element: no `media-src`), and sets
 //! styles only through its stylesheet and the CSSOM (no `style` attributes),
-//! so `style-src 'self'` is enough. Unknown paths get the page too (the app
-//! routes itself), under the same policy.
+//! so `style-src 'self'` is enough. Unknown paths answer 404 (the apps do
+//! not route by path), under the same policy.
 
 use super::widget::inline_script_hashes;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use std::path::Path;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// The desktop page's Content-Security-Policy for the page `html`.
@@ -38,7 +38,10 @@ const PAGES: [&str; 2] = ["index.html", "supervisor/index.html"];
 /// `supervisor/`), as a router with only a fallback (merge it into the app
 /// before the app-wide layers).
 pub fn routes(dir: &Path) -> Router {
-    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    // No fallback to the page: neither app routes by path, and a probe or
+    // scraper that asks for a path nobody serves must learn so (404).
+    let files =
+        ServeDir::new(dir).not_found_service(axum::handler::HandlerWithoutStateExt::into_service(super::not_found));
     let mut html = String::new();
     for page in PAGES {
         match std::fs::read_to_string(dir.join(page)) {

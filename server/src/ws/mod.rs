@@ -5,11 +5,13 @@ pub mod agent;
 pub mod customer;
 pub mod supervisor;
 
+use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
 use crate::core::Endpoint;
-use crate::delivery::{Outbox, OutboxReceiver};
+use crate::delivery::{Close, Outbox, OutboxReceiver};
 use crate::driver::Driver;
+use crate::observe;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -18,25 +20,45 @@ use futures_util::SinkExt;
 use futures_util::StreamExt;
 use futures_util::stream::SplitSink;
 use futures_util::stream::SplitStream;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use switchboard_protocol::message::envelope::{RejectedRequest, Response};
+use switchboard_protocol::message::envelope::{RejectedRequest, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// Initial read buffer per connection.
 const READ_BUFFER: usize = 4 * 1024;
 
 /// Checks the origin, sets the frame limits, and serves the socket as a
 /// connection of `endpoint`.
-pub fn upgrade(driver: &Driver, headers: &HeaderMap, upgrade: WebSocketUpgrade, endpoint: Endpoint) -> HttpResponse {
+pub fn upgrade(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    upgrade: WebSocketUpgrade,
+    endpoint: Endpoint,
+) -> HttpResponse {
+    let driver = &state.driver;
     if let Err(refusal) = check_origin(headers, &driver.config().security.allowed_origins) {
         return refusal.into_response();
     }
+    let address = state.access.client_address(peer.ip(), headers);
+    // Anonymous clients: a bounded number of connections per address.
+    let slot = match endpoint {
+        Endpoint::Customer => match state.access.open_customer(address) {
+            Some(slot) => Some(slot),
+            None => {
+                return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
+            }
+        },
+        Endpoint::Agent | Endpoint::Supervisor => None,
+    };
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
     let hard_limit = driver.config().limits.max_frame_bytes.saturating_mul(4);
-    let driver = driver.clone();
+    let state = state.clone();
     upgrade
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
@@ -44,14 +66,18 @@ pub fn upgrade(driver: &Driver, headers: &HeaderMap, upgrade: WebSocketUpgrade, 
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, driver, endpoint))
+        .on_upgrade(move |socket| async move {
+            serve_connection(socket, state, endpoint, address).await;
+            drop(slot);
+        })
 }
 
 /// One connection of any endpoint: the writer task, the read loop with its
 /// limits, and each request handed to the endpoint's handler. Requests are
 /// pipelined: the core answers each once its change is stored, in order,
 /// while the loop goes on reading.
-async fn serve_connection(socket: WebSocket, driver: Driver, endpoint: Endpoint) {
+async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint, address: IpAddr) {
+    let driver = state.driver.clone();
     let limits = driver.config().limits.clone();
     let (sink, mut stream) = socket.split();
     let (outbox, receiver) = driver.open_connection(endpoint, limits.outbound_queue);
@@ -59,24 +85,82 @@ async fn serve_connection(socket: WebSocket, driver: Driver, endpoint: Endpoint)
     let mut closing = outbox.closing();
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
     let mut limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst, now());
-    tracing::info!(%connection, ?endpoint, "connection opened");
+    tracing::info!(%connection, ?endpoint, %address, "connection opened");
+    let label = endpoint_label(endpoint);
+    metrics::counter!(observe::CONNECTIONS_OPENED, "endpoint" => label).increment(1);
+    metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).increment(1.0);
 
-    loop {
-        match read_frame(&mut stream, &driver, &outbox, &mut closing, &mut limiter, &limits).await {
-            Frame::Closed => break,
-            Frame::Rejected(response) => driver.run(|core| core.handle_refused(connection, *response)),
-            Frame::Text { text, allowed } => match endpoint {
-                Endpoint::Agent => agent::handle(&driver, connection, &text, allowed).await,
-                Endpoint::Customer => customer::handle(&driver, connection, &text, allowed),
-                Endpoint::Supervisor => supervisor::handle(&driver, connection, &text, allowed).await,
-            },
-        }
-    }
+    let span = tracing::info_span!("connection", connection = %connection, endpoint = label, address = %address);
+    serve_frames(&mut stream, &state, &outbox, &mut closing, &mut limiter, &limits, label, endpoint, address)
+        .instrument(span)
+        .await;
 
     driver.close_connection(connection);
+    metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).decrement(1.0);
     drop(outbox);
     let _ = writer.await;
     tracing::info!(%connection, "connection closed");
+}
+
+/// The read loop of one connection: each frame read, checked and handed to
+/// its endpoint's handler, in order.
+#[allow(clippy::too_many_arguments)]
+async fn serve_frames(
+    stream: &mut SplitStream<WebSocket>,
+    state: &AppState,
+    outbox: &Outbox,
+    closing: &mut tokio::sync::watch::Receiver<Option<Close>>,
+    limiter: &mut RateLimiter,
+    limits: &Limits,
+    label: &'static str,
+    endpoint: Endpoint,
+    address: IpAddr,
+) {
+    let driver = &state.driver;
+    let connection = outbox.connection;
+    loop {
+        match read_frame(stream, driver, outbox, closing, limiter, limits, label).await {
+            Frame::Closed => break,
+            Frame::Rejected(response) => {
+                observe::count_response(&response);
+                driver.run(|core| core.handle_refused(connection, *response))
+            }
+            Frame::Text { text, allowed } => {
+                // The request's own fields are recorded once it is decoded
+                // (`record_request`): ids and the target, never its data.
+                let span = tracing::info_span!(
+                    "request",
+                    request_id = tracing::field::Empty,
+                    command = tracing::field::Empty,
+                    target = tracing::field::Empty
+                );
+                match endpoint {
+                    Endpoint::Agent => agent::handle(state, address, connection, &text, allowed).instrument(span).await,
+                    Endpoint::Customer => {
+                        span.in_scope(|| customer::handle(state, address, connection, &text, allowed))
+                    }
+                    Endpoint::Supervisor => {
+                        supervisor::handle(state, address, connection, &text, allowed).instrument(span).await
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Records a decoded request's id, command and target (session and
+/// interaction ids) on the current `request` span, for the logs.
+pub(crate) fn record_request<C: switchboard_protocol::message::envelope::Command>(request: &Request<C>) {
+    let span = tracing::Span::current();
+    if let Some(id) = &request.id {
+        // Client-chosen: bounded in the log.
+        let id = id.as_str();
+        span.record("request_id", id.get(..id.len().min(64)).unwrap_or(id));
+    }
+    span.record("command", request.command.name());
+    if let Some(target) = &request.target {
+        span.record("target", tracing::field::display(target));
+    }
 }
 
 /// What the read loop got.
@@ -88,6 +172,15 @@ pub enum Frame {
     /// A text frame to decode; `allowed` is false when over the rate limit
     /// (the request is still decoded so the failure can echo its id).
     Text { text: String, allowed: bool },
+}
+
+/// The `endpoint` label of metrics.
+fn endpoint_label(endpoint: Endpoint) -> &'static str {
+    match endpoint {
+        Endpoint::Agent => "agent",
+        Endpoint::Customer => "customer",
+        Endpoint::Supervisor => "supervisor",
+    }
 }
 
 pub fn rate_limited() -> Failure {
@@ -104,9 +197,10 @@ async fn read_frame(
     stream: &mut SplitStream<WebSocket>,
     driver: &Driver,
     outbox: &Outbox,
-    closing: &mut tokio::sync::watch::Receiver<Option<&'static str>>,
+    closing: &mut tokio::sync::watch::Receiver<Option<Close>>,
     limiter: &mut RateLimiter,
     limits: &Limits,
+    label: &'static str,
 ) -> Frame {
     let connection = outbox.connection;
     loop {
@@ -126,6 +220,7 @@ async fn read_frame(
         let text = match next {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(Message::Binary(_))) => {
+                metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "binary").increment(1);
                 let failure = Failure::new(FailureCode::InvalidJson, "send JSON text frames, not binary frames");
                 return Frame::Rejected(Box::new(rejected(failure)));
             }
@@ -136,16 +231,19 @@ async fn read_frame(
             }
             Some(Ok(Message::Close(_))) | None => return Frame::Closed,
             Some(Err(error)) => {
+                metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "transport").increment(1);
                 tracing::info!(%connection, %error, "connection failed");
                 return Frame::Closed;
             }
         };
         if text.len() > limits.max_frame_bytes {
+            metrics::counter!(observe::FRAME_ERRORS, "endpoint" => label, "kind" => "too-large").increment(1);
             let message = format!("the frame has {} bytes; the limit is {}", text.len(), limits.max_frame_bytes);
             return Frame::Rejected(Box::new(rejected(Failure::new(FailureCode::TooLarge, message))));
         }
         let allowed = limiter.allow(now());
         if !allowed {
+            metrics::counter!(observe::RATE_LIMITED, "endpoint" => label).increment(1);
             tracing::warn!(%connection, "connection rate-limited");
         }
         return Frame::Text { text: text.to_string(), allowed };
@@ -193,9 +291,9 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
         }
     }
     // Say why, if the client still listens; never wait long for it.
-    let reason = *closing.borrow();
-    if let Some(reason) = reason {
-        let frame = axum::extract::ws::CloseFrame { code: 1008, reason: reason.into() };
+    let close = *closing.borrow();
+    if let Some(Close { code, reason }) = close {
+        let frame = axum::extract::ws::CloseFrame { code, reason: reason.into() };
         let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
     }
     let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;

@@ -2,25 +2,34 @@
 //! the reporting stream), one JSON message per text frame.
 
 use super::rate_limited;
-use crate::auth::verify_password;
+use crate::AppState;
 use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
-use crate::driver::Driver;
-use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
+use std::net::{IpAddr, SocketAddr};
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::supervisor::SupervisorCommand;
 
-pub async fn upgrade(State(driver): State<Driver>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> HttpResponse {
-    super::upgrade(&driver, &headers, upgrade, Endpoint::Supervisor)
+pub async fn upgrade(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> HttpResponse {
+    super::upgrade(&state, peer, &headers, upgrade, Endpoint::Supervisor)
 }
 
 /// One text frame from a supervisor client.
-pub(super) async fn handle(driver: &Driver, connection: ConnectionId, text: &str, allowed: bool) {
+pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
+    let driver = &state.driver;
     let request = match Request::<SupervisorCommand>::decode_str(text) {
-        Ok(request) if allowed => request,
+        Ok(request) if allowed => {
+            super::record_request(&request);
+            request
+        }
         Ok(request) => return driver.run(|core| core.handle_refused(connection, request.failure(rate_limited()))),
         Err(mut rejection) => {
             if !allowed {
@@ -30,12 +39,13 @@ pub(super) async fn handle(driver: &Driver, connection: ConnectionId, text: &str
         }
     };
     if let SupervisorCommand::Login(login) = &request.command {
-        let hash = driver.config().agent(login.id.as_str()).map(|entry| entry.password_hash.clone());
+        let account = login.id.as_str();
+        let hash = driver.config().agent(account).map(|entry| entry.password_hash.clone());
         let password = login.password.expose().to_owned();
-        // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-        let verified = tokio::task::spawn_blocking(move || verify_password(hash.as_deref(), &password)).await;
-        let verified = matches!(verified, Ok(true));
-        return driver.run(|core| core.handle_supervisor_login(connection, &request, verified, now()));
+        return match state.access.check_password(account, address, hash, password).await {
+            Ok(verified) => driver.run(|core| core.handle_supervisor_login(connection, &request, verified, now())),
+            Err(refused) => driver.run(|core| core.handle_refused(connection, request.failure(refused.failure()))),
+        };
     }
     driver.run(|core| core.handle_supervisor_request(connection, &request, now()));
 }

@@ -89,6 +89,8 @@ pub struct TestServer {
 struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
+    /// The running center, to wait on its state (never to change it).
+    driver: Driver,
 }
 
 impl TestServer {
@@ -126,6 +128,27 @@ impl TestServer {
             tokio::task::spawn_blocking(move || running.thread.join().expect("the server thread ends cleanly"))
                 .await
                 .expect("the server thread is joined");
+        }
+    }
+
+    /// Client connections the server has open (each leaves after the
+    /// server has handled its close).
+    pub fn open_connections(&self) -> usize {
+        self.running.as_ref().map_or(0, |running| running.driver.open_connections())
+    }
+
+    /// Waits until the server has `count` connections open: a dropped
+    /// socket has been noticed and its close handled. Bounded by
+    /// `FRAME_TIMEOUT`.
+    pub async fn wait_for_open_connections(&self, count: usize) {
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        while self.open_connections() != count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server still has {} connections open, not {count}",
+                self.open_connections()
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -193,22 +216,22 @@ async fn launch(config: Config, db: TestDb) -> (SocketAddr, Running) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let addr = listener.local_addr().expect("a local address");
             tokio::spawn(run_timers(state.clone()));
+            let options = switchboard_server::serve_options(&state);
+            let state_for_tests = state.clone();
             let router = app(state, None);
-            tokio::spawn(async move {
-                let _ = axum::serve(switchboard_server::without_nagle(listener), router).await;
-            });
-            let _ = ready.send(addr);
+            tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
+            let _ = ready.send((addr, state_for_tests));
             let _ = stopped.await;
         });
         // Dropping the runtime cancels every task: connections close and the
         // center (with its store) is dropped.
         runtime.shutdown_timeout(Duration::from_secs(5));
     });
-    let addr = tokio::time::timeout(FRAME_TIMEOUT, started)
+    let (addr, driver) = tokio::time::timeout(FRAME_TIMEOUT, started)
         .await
         .expect("the server starts in time")
         .expect("the server starts");
-    (addr, Running { stop, thread })
+    (addr, Running { stop, thread, driver })
 }
 
 impl Drop for TestServer {
@@ -235,6 +258,23 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Self {
         let (socket, _) = connect_async(url).await.expect("the WebSocket connects");
+        Self { socket, next_id: 1, early_events: Default::default(), last_seq: HashMap::new() }
+    }
+
+    /// Connects from the local address `from` (127.0.0.x: a second client
+    /// address on the same machine).
+    pub async fn connect_from(url: &str, from: std::net::IpAddr) -> Self {
+        let server: SocketAddr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .and_then(|authority| authority.parse().ok())
+            .expect("a ws://ip:port/ URL");
+        let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+        socket.bind(SocketAddr::new(from, 0)).expect("the local address can be bound");
+        let stream = socket.connect(server).await.expect("the server accepts");
+        let (socket, _) =
+            tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream)).await.expect("the WebSocket connects");
         Self { socket, next_id: 1, early_events: Default::default(), last_seq: HashMap::new() }
     }
 
@@ -399,15 +439,21 @@ impl Client {
     /// Waits for the server to close the connection; returns the close
     /// reason (frames before it are dropped).
     pub async fn expect_closed(&mut self) -> String {
+        self.expect_close().await.1
+    }
+
+    /// The close frame's code and reason (0 and "" when the connection
+    /// ended without one).
+    pub async fn expect_close(&mut self) -> (u16, String) {
         let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
         loop {
             let frame = tokio::time::timeout_at(deadline, self.socket.next()).await.expect("the server closes in time");
             match frame {
                 Some(Ok(Message::Close(close))) => {
-                    return close.map(|close| close.reason.to_string()).unwrap_or_default();
+                    return close.map(|close| (u16::from(close.code), close.reason.to_string())).unwrap_or_default();
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return String::new(),
+                Some(Err(_)) | None => return (0, String::new()),
             }
         }
     }

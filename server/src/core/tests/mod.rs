@@ -281,7 +281,7 @@ impl Harness {
 
     /// Whether the connection was closed (and why).
     pub fn closed(&self, connection: ConnectionId) -> Option<&'static str> {
-        self.receivers.get(&connection).and_then(|receiver| *receiver.closing.borrow())
+        self.receivers.get(&connection).and_then(|receiver| receiver.closing.borrow().map(|close| close.reason))
     }
 
     // ----- common steps -----
