@@ -161,13 +161,14 @@ fn only_the_driver_and_the_endpoints_spawn_tasks() {
         // storage/postgres spawns its connections' tasks on the runtimes of
         // its own threads, never on the server's.
         !(path.contains("/ws/")
+            || path.contains("/access/")
             || path.ends_with("driver.rs")
             || path.contains("/services/")
             || path.ends_with("main.rs")
             || path.contains("/storage/postgres"))
     });
     assert_none(
-        "outside driver.rs, ws/, services/, main.rs and storage/postgres",
+        "outside driver.rs, ws/, access/, services/, main.rs and storage/postgres",
         &files,
         &["tokio::spawn", "spawn_blocking"],
     );
