@@ -3,7 +3,6 @@
 //! this module decodes, checks passwords (throttled, see `access`), and passes
 //! each request on in order.
 
-use super::rate_limited;
 use crate::AppState;
 use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
@@ -13,7 +12,6 @@ use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
 use std::net::{IpAddr, SocketAddr};
 use switchboard_protocol::message::agent::AgentCommand;
-use switchboard_protocol::message::envelope::Request;
 
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -27,19 +25,8 @@ pub async fn upgrade(
 /// One text frame from an agent client.
 pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
     let driver = &state.driver;
-    let request = match Request::<AgentCommand>::decode_str(text) {
-        Ok(request) if allowed => {
-            super::record_request(&request);
-            request
-        }
-        Ok(request) => return driver.run(|core| core.handle_refused(connection, request.failure(rate_limited()))),
-        Err(mut rejection) => {
-            tracing::debug!(%connection, code = rejection.failure.code.as_str(), "request rejected");
-            if !allowed {
-                rejection.failure = rate_limited();
-            }
-            return driver.run(|core| core.handle_refused(connection, rejection.into_response()));
-        }
+    let Some(request) = super::decode::<AgentCommand>(driver, connection, text, allowed) else {
+        return;
     };
     if let AgentCommand::PrepareSession(prepare) = &request.command {
         let account = prepare.agent.id.as_str();

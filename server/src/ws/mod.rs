@@ -8,7 +8,7 @@ pub mod supervisor;
 use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
-use crate::core::Endpoint;
+use crate::core::{ConnectionId, Endpoint};
 use crate::delivery::{Close, Outbox, OutboxReceiver};
 use crate::driver::Driver;
 use crate::observe;
@@ -150,6 +150,33 @@ async fn serve_frames(
 
 /// Records a decoded request's id, command and target (session and
 /// interaction ids) on the current `request` span, for the logs.
+/// Decodes one text frame of an endpoint. A frame over the rate limit, or
+/// one that does not decode, is answered (in its turn, through the core)
+/// and `None` comes back; a decoded one is recorded in the log span.
+pub(crate) fn decode<C>(driver: &Driver, connection: ConnectionId, text: &str, allowed: bool) -> Option<Request<C>>
+where
+    C: switchboard_protocol::message::envelope::Command + Clone + serde::Serialize,
+{
+    match Request::<C>::decode_str(text) {
+        Ok(request) if allowed => {
+            record_request(&request);
+            Some(request)
+        }
+        Ok(request) => {
+            driver.run(|core| core.handle_refused(connection, request.failure(rate_limited())));
+            None
+        }
+        Err(mut rejection) => {
+            tracing::debug!(%connection, code = rejection.failure.code.as_str(), "request rejected");
+            if !allowed {
+                rejection.failure = rate_limited();
+            }
+            driver.run(|core| core.handle_refused(connection, rejection.into_response()));
+            None
+        }
+    }
+}
+
 pub(crate) fn record_request<C: switchboard_protocol::message::envelope::Command>(request: &Request<C>) {
     let span = tracing::Span::current();
     if let Some(id) = &request.id {

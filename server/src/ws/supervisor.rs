@@ -1,7 +1,6 @@
 //! `/ws/supervisor`: the wallboard's endpoint (login, the center snapshot,
 //! the reporting stream), one JSON message per text frame.
 
-use super::rate_limited;
 use crate::AppState;
 use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
@@ -10,7 +9,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::Response as HttpResponse;
 use std::net::{IpAddr, SocketAddr};
-use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::supervisor::SupervisorCommand;
 
 pub async fn upgrade(
@@ -25,18 +23,8 @@ pub async fn upgrade(
 /// One text frame from a supervisor client.
 pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
     let driver = &state.driver;
-    let request = match Request::<SupervisorCommand>::decode_str(text) {
-        Ok(request) if allowed => {
-            super::record_request(&request);
-            request
-        }
-        Ok(request) => return driver.run(|core| core.handle_refused(connection, request.failure(rate_limited()))),
-        Err(mut rejection) => {
-            if !allowed {
-                rejection.failure = rate_limited();
-            }
-            return driver.run(|core| core.handle_refused(connection, rejection.into_response()));
-        }
+    let Some(request) = super::decode::<SupervisorCommand>(driver, connection, text, allowed) else {
+        return;
     };
     if let SupervisorCommand::Login(login) = &request.command {
         let account = login.id.as_str();
