@@ -276,8 +276,9 @@ fn Transcript(chat: Memo<Option<ChatView>>) -> impl IntoView {
         }
     });
     view! {
-        // A `log` of plain blocks: list items under role="log" are no list (axe: listitem).
-        <div class="transcript" role="log" aria-label="Conversation" data-testid="transcript" node_ref=list>
+        // A `log` of plain blocks: list items under role="log" are no list (axe: listitem);
+        // focusable, so that a scrolled transcript is reachable by keyboard (axe: scrollable-region-focusable).
+        <div class="transcript" role="log" aria-label="Conversation" data-testid="transcript" tabindex="0" node_ref=list>
             <For
                 each=move || lines.get()
                 key=|line| (line.key.clone(), line.delivery.as_ref().map(|delivery| delivery.label().to_owned()))

@@ -348,8 +348,9 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                 </div>
                 <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
                 <p class="status" data-testid="starting" hidden=move || !starting()>{t(T::Starting)}</p>
+                // Focusable: a scrolled transcript must be reachable by keyboard (axe: scrollable-region-focusable).
                 <div class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"
-                    hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
+                    tabindex="0" hidden=move || !matches!(section(), Section::Chat | Section::Ended)>
                     {move || view.with(|v| v.transcript.iter().map(|line| line_view(texts, line)).collect_view())}
                 </div>
                 <p class="typing" aria-live="polite" data-testid="typing" hidden=hidden(Section::Chat)>
