@@ -2,10 +2,8 @@
 //! trunk's inline loader and the configured frame ancestors), its files,
 //! and the demo shop; the desktop keeps `X-Frame-Options: DENY`.
 
-mod common;
-
-use common::http::{get, header, serve_dist};
-use common::test_config;
+use crate::common::http::{get, header, serve_dist};
+use crate::common::test_config;
 
 const PAGE: &str = "<!doctype html><html><head><script type=\"module\">import init from '/widget/w.js';\nawait init();</script>\
                     <script src=\"/widget/other.js\"></script></head><body></body></html>";

@@ -4,12 +4,8 @@
 //! notcontrolled), one session holding many interactions, and deleting an
 //! interaction without ending its session.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{TestServer, sql};
-use journey::{Desk, QUIET, config, started_chat};
+use crate::common::{TestServer, sql};
+use crate::journey::{Desk, QUIET, config, started_chat};
 use serde_json::{Value, json};
 
 fn stored_owner(server: &TestServer, interaction: &str) -> (Value, Value) {

@@ -2,13 +2,9 @@
 //! `/healthz`, `/readyz`, `/metrics` after a chat journey, and 404 for
 //! paths nobody serves.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::TestServer;
-use common::http::get;
-use journey::{Desk, config, started_chat};
+use crate::common::TestServer;
+use crate::common::http::get;
+use crate::journey::{Desk, config, started_chat};
 use serde_json::{Value, json};
 
 /// The value of the sample `name{labels}` (labels as rendered, in order),

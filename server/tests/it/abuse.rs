@@ -3,12 +3,8 @@
 //! hash passwords without bound, or hold more than its share of the
 //! customer endpoint.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{TestServer, sql};
-use journey::{Desk, config};
+use crate::common::{TestServer, sql};
+use crate::journey::{Desk, config};
 use serde_json::{Value, json};
 
 /// Customer data never sets a key the server owns: the reserved keys are
@@ -99,11 +95,11 @@ async fn password_guessing_is_throttled_without_locking_the_agent_out() {
 
     // The right password from the guesser's address waits too…
     let mut same_place = server.agent().await;
-    let response = same_place.request(prepare("alice", common::PASSWORD)).await;
+    let response = same_place.request(prepare("alice", crate::common::PASSWORD)).await;
     assert_eq!(response["failure"]["code"], "rate-limited", "{response}");
     // …but alice at her own desk (another address) logs in.
-    let mut desk = common::Client::connect_from(&server.url("/ws/agent"), SECOND_ADDRESS).await;
-    let response = desk.request(prepare("alice", common::PASSWORD)).await;
+    let mut desk = crate::common::Client::connect_from(&server.url("/ws/agent"), SECOND_ADDRESS).await;
+    let response = desk.request(prepare("alice", crate::common::PASSWORD)).await;
     assert_eq!(response["result"], "success", "{response}");
 }
 
@@ -127,12 +123,12 @@ async fn a_flood_from_one_address_is_capped_while_another_address_is_served() {
     let url = server.url("/ws/customer");
     let mut flood = Vec::new();
     for n in 0..2 {
-        let mut customer = common::Client::connect(&url).await;
+        let mut customer = crate::common::Client::connect(&url).await;
         customer.request_chat("chat-delay", json!({"userId": format!("flood{n}")})).await;
         flood.push(customer);
     }
     // A third connection is allowed, but not a third open chat request.
-    let mut third = common::Client::connect(&url).await;
+    let mut third = crate::common::Client::connect(&url).await;
     let refused =
         third.fails(json!({"command": "requestChat", "data": {"service": "chat-delay"}}), "rate-limited").await;
     assert!(
@@ -146,7 +142,7 @@ async fn a_flood_from_one_address_is_capped_while_another_address_is_served() {
     }
 
     // Meanwhile a customer elsewhere is served normally.
-    let mut elsewhere = common::Client::connect_from(&url, SECOND_ADDRESS).await;
+    let mut elsewhere = crate::common::Client::connect_from(&url, SECOND_ADDRESS).await;
     elsewhere.request_chat("chat-delay", json!({"userId": "neighbour"})).await;
     elsewhere.expect_event("dialog").await;
 

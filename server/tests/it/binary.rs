@@ -3,9 +3,7 @@
 //! reconnect and resume at once —, lets the store writer finish, and exits
 //! 0) and its JSON log lines.
 
-mod common;
-
-use common::{Client, password_hash, sql_count};
+use crate::common::{Client, password_hash, sql_count};
 use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -144,7 +142,7 @@ async fn sigterm_closes_clients_with_1012_flushes_the_store_and_exits_0() {
     assert!(exited.success(), "exit status {exited:?}");
 
     // Nothing acknowledged was lost, and the server is gone from its port.
-    let db = common::TestDb::Sqlite(server.db.clone());
+    let db = crate::common::TestDb::Sqlite(server.db.clone());
     assert_eq!(sql_count(&db, "SELECT COUNT(*) FROM chat_requests WHERE id = ?1", &[&chat.id]), 1);
     assert!(tokio::net::TcpStream::connect(&address).await.is_err(), "no longer listening");
 }
@@ -186,7 +184,7 @@ async fn json_logs_are_one_object_per_line_with_ids_and_no_secrets() {
     assert_eq!(connection["endpoint"], "agent", "{failed}");
     assert!(connection["connection"].is_string() && connection["address"] == "127.0.0.1", "{failed}");
     let everything = lines.join("\n");
-    for secret in ["hunter2-secret", common::PASSWORD, token.as_str(), chat.token.as_str()] {
+    for secret in ["hunter2-secret", crate::common::PASSWORD, token.as_str(), chat.token.as_str()] {
         assert!(!everything.contains(secret), "`{secret}` is never logged");
     }
 }

@@ -2,9 +2,7 @@
 //! travel in the `bind` answer, beside the snapshot, as the configuration
 //! says: auto-answer per agent, else global.
 
-mod common;
-
-use common::{TestServer, test_config};
+use crate::common::{TestServer, test_config};
 use serde_json::{Value, json};
 
 /// Logs `agent` in and returns the `data` of the `bind` answer.

@@ -3,12 +3,8 @@
 //! restart and delivered live, filtered by interaction; the center
 //! snapshot; and who may use `/ws/supervisor`.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{PASSWORD, TestServer, sql, sql_count};
-use journey::{Desk, Supervisor, config, kinds, started_chat};
+use crate::common::{PASSWORD, TestServer, sql, sql_count};
+use crate::journey::{Desk, Supervisor, config, kinds, started_chat};
 use serde_json::{Value, json};
 
 fn seqs(reports: &[Value]) -> Vec<u64> {
@@ -149,7 +145,7 @@ async fn the_snapshot_shows_queues_agents_and_chats_and_updates_live() {
     assert_eq!(first["agents"], empty["agents"]);
 
     // A customer waits: nobody is ready.
-    let before = journey::now_ms();
+    let before = crate::journey::now_ms();
     let mut james = server.customer().await;
     james.request_chat("chat-delay", json!({"userId": "jamesbond"})).await;
     let snapshot = loop {

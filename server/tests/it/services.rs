@@ -4,12 +4,8 @@
 //! Event3rdServerResponse, faults (unknown service, service error, timeout)
 //! as Event3rdServerFault, and the automatic runs for new chats.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{TestServer, sql, sql_count};
-use journey::{Desk, QUIET, Supervisor, config, kinds, started_chat};
+use crate::common::{TestServer, sql, sql_count};
+use crate::journey::{Desk, QUIET, Supervisor, config, kinds, started_chat};
 use serde_json::{Value, json};
 
 const SERVICES: &str = r#"

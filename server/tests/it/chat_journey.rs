@@ -3,9 +3,7 @@
 //! (`seeds/chat-delay-flow.txt`), routing, transfer, timers, capacity,
 //! dropped sockets, resume, a restart, and bad input on `/ws/customer`.
 
-mod common;
-
-use common::{Chat, Client, TestServer, db_snapshot, password_hash, sql, sql_count};
+use crate::common::{Chat, Client, TestServer, db_snapshot, password_hash, sql, sql_count};
 use serde_json::{Value, json};
 use std::time::Duration;
 use switchboard_server::config::Config;
@@ -708,7 +706,7 @@ async fn an_agent_who_does_not_come_back_loses_the_session_and_the_chat_goes_to_
     assert_eq!(ended, json!("Expired"));
 
     // Alice's stored log ends with the chat leaving her, then the end.
-    let log = common::stored_events(&server.db, &alice.session);
+    let log = crate::common::stored_events(&server.db, &alice.session);
     let tail: Vec<&str> = log[seen as usize..].iter().map(|event| event["event"].as_str().unwrap()).collect();
     assert_eq!(tail, ["interaction.deleted", "interaction.notcontrolled", "session.ended"]);
     let mut late = server.agent().await;

@@ -8,9 +8,7 @@
 //! `SWITCHBOARD_TEST_DATABASE_URL` is set), on a private cluster of its own
 //! from `scripts/postgres.sh`, so that stopping it disturbs no other test.
 
-mod common;
-
-use common::{Client, DATABASE_URL_VARIABLE, TestDb, TestServer, sql, test_config};
+use crate::common::{Client, DATABASE_URL_VARIABLE, TestDb, TestServer, sql, test_config};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Command;

@@ -5,12 +5,8 @@
 //! stay put (only the properties change); the move is reported in order and
 //! the customer's `queue.status` follows it.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{Client, TestServer, sql, sql_count};
-use journey::{Desk, QUIET, Supervisor, config, kinds};
+use crate::common::{Client, TestServer, sql, sql_count};
+use crate::journey::{Desk, QUIET, Supervisor, config, kinds};
 use serde_json::{Value, json};
 use switchboard_server::config::Config;
 
@@ -46,7 +42,7 @@ categories = [
 "#;
 
 fn routing_config() -> Config {
-    config(&SALES_AND_ROUTING.replace("HASH", common::password_hash()))
+    config(&SALES_AND_ROUTING.replace("HASH", crate::common::password_hash()))
 }
 
 /// A customer of `sales-chat` who is told an agent (Sally) is available,

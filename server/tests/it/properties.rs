@@ -3,12 +3,8 @@
 //! EventError and nothing changed on a stale or invalid change, and
 //! `registerClient` for interactions a session does not hold.
 
-mod common;
-#[path = "common/journey.rs"]
-mod journey;
-
-use common::{TestServer, sql};
-use journey::{Desk, QUIET, config, started_chat};
+use crate::common::{TestServer, sql};
+use crate::journey::{Desk, QUIET, config, started_chat};
 use serde_json::{Value, json};
 
 fn change(version: u64, changed: Value, removed: &[&str]) -> Value {

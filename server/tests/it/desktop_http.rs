@@ -2,9 +2,7 @@
 //! own paths) carry a strict CSP with the hash of trunk's inline script; the
 //! desktop's files are served under it and the page refuses to be framed.
 
-mod common;
-
-use common::http::{get, header, serve_dist};
+use crate::common::http::{get, header, serve_dist};
 use switchboard_server::http::widget::inline_script_hashes;
 
 const SCRIPT: &str = "import init from '/switchboard-desktop.js';\nawait init();";

@@ -1,9 +1,7 @@
 //! The agent endpoint over a real WebSocket: services, login, takeover,
 //! binding, agent state, resume, and every class of bad input.
 
-mod common;
-
-use common::{Client, PASSWORD, TestServer, stored_events, test_config};
+use crate::common::{Client, PASSWORD, TestServer, stored_events, test_config};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::io::AsyncReadExt;
@@ -336,7 +334,7 @@ async fn a_silent_connection_is_closed_at_the_idle_timeout_and_a_live_one_is_kep
     // itself, bounded by FRAME_TIMEOUT.
     let mut silent = raw_upgrade(server.addr, "/ws/agent").await;
     let mut received = Vec::new();
-    let closed = tokio::time::timeout(common::FRAME_TIMEOUT, async {
+    let closed = tokio::time::timeout(crate::common::FRAME_TIMEOUT, async {
         let mut buffer = [0u8; 512];
         loop {
             match silent.read(&mut buffer).await {
