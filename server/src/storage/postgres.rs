@@ -1,6 +1,7 @@
 //! PostgreSQL storage on `tokio-postgres` (pure Rust, no libpq): one writer
-//! connection with group commit, one read connection, each on a thread of
-//! its own with a current-thread runtime (the `Storage` interface is
+//! connection with group commit and a pool of read connections
+//! (`deadpool-postgres`, see `reads`), each side on a thread of its own
+//! with a current-thread runtime (the `Storage` interface is
 //! synchronous and is called from tokio worker threads, where blocking on
 //! a runtime would panic).
 //!

@@ -1,28 +1,41 @@
 //! The reads: the SQLite backend's queries in PostgreSQL's dialect, run on
-//! the reader thread's connection ([`Reader`]); the rows are decoded into
-//! the typed values on the caller's thread by `storage::columns`.
+//! a pool of read connections (`deadpool-postgres`) driven by the reader
+//! thread ([`Reader`]); the rows are decoded into the typed values on the
+//! caller's thread by `storage::columns`.
 //!
-//! The reader thread takes one query at a time (as SQLite's read connection
-//! does); a caller waits for its rows on a std channel, never on a runtime.
+//! Unlike SQLite's one read connection, reads here overlap: a burst of
+//! resuming clients (each replaying its gap) or transcript downloads is
+//! served by up to [`READ_CONNECTIONS`] connections at once while the
+//! writer commits on its own. A caller waits for its rows on a std channel,
+//! never on a runtime.
 
 use super::super::columns::{
     RawChatRequest, RawInteraction, RawMessage, RawSession, bound, decode_chat_request, decode_interaction,
     decode_message, decode_session, seq_or_zero,
 };
 use super::super::{StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
-use super::session::{self, Session, Target};
+use super::session::{self, Target, failure};
 use super::statements::Param;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 use switchboard_protocol::ids::InteractionId;
-use tokio_postgres::Row;
+use tokio::sync::mpsc as queue;
+use tokio::task::JoinSet;
 use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
 
 /// The longest a read may take before the database counts as unreachable.
-const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Settings of the read connection: it never writes.
-const READER_SETUP: &str = "SET default_transaction_read_only = on";
+/// The most read connections open at once. Reads are short index scans;
+/// four let a resume storm overlap on a 2-core machine without taking
+/// connections a small PostgreSQL (`max_connections = 100`) needs elsewhere.
+pub const READ_CONNECTIONS: usize = 4;
+
+/// A setting of every read connection: it never writes.
+const READ_ONLY: &str = "-c default_transaction_read_only=on";
 
 struct Job {
     sql: &'static str,
@@ -30,9 +43,10 @@ struct Job {
     reply: mpsc::Sender<Result<Vec<Row>, StorageError>>,
 }
 
-/// The reader thread and its queue. Dropping it ends the thread.
+/// The reader thread and its queue. Dropping it ends the thread once the
+/// reads in flight have answered.
 pub(super) struct Reader {
-    jobs: Option<mpsc::Sender<Job>>,
+    jobs: Option<queue::UnboundedSender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -40,7 +54,7 @@ impl Reader {
     /// Starts the thread and connects once, so that an unreachable database
     /// is an error here rather than at the first read.
     pub fn start(target: Target) -> Result<Self, StorageError> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (jobs, mut queue) = queue::unbounded_channel::<Job>();
         let (ready, started) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("storage-reader".into())
@@ -52,29 +66,43 @@ impl Reader {
                         return;
                     }
                 };
-                let mut session = Session::new(target, READER_SETUP);
-                let connected = runtime.block_on(async { session.client().await.map(|_| ()) });
-                let failed = connected.is_err();
-                let _ = ready.send(connected);
-                if failed {
-                    return;
-                }
-                // Ends when the storage is dropped (the queue closes).
-                while let Ok(job) = queue.recv() {
-                    let rows = runtime.block_on(async {
-                        // A database that stopped answering must not hold the
-                        // caller (a tokio worker) forever.
-                        tokio::time::timeout(READ_TIMEOUT, query(&mut session, job.sql, &job.params)).await
-                    });
-                    let rows = rows.unwrap_or_else(|_| {
-                        session.lost();
-                        Err(StorageError::Unavailable(format!(
-                            "no answer from the database in {} s",
-                            READ_TIMEOUT.as_secs()
-                        )))
-                    });
-                    let _ = job.reply.send(rows);
-                }
+                runtime.block_on(async move {
+                    let pool = match read_pool(&target) {
+                        Ok(pool) => pool,
+                        Err(error) => {
+                            let _ = ready.send(Err(error));
+                            return;
+                        }
+                    };
+                    let connected = pool.get().await.map(drop).map_err(|error| unavailable(&target, &error));
+                    let failed = connected.is_err();
+                    let _ = ready.send(connected);
+                    if failed {
+                        return;
+                    }
+                    let mut in_flight = JoinSet::new();
+                    // Ends when the storage is dropped (the queue closes).
+                    while let Some(job) = queue.recv().await {
+                        let (pool, target) = (pool.clone(), target.clone());
+                        in_flight.spawn(async move {
+                            // A database that stopped answering must not hold the
+                            // caller (a tokio worker) forever.
+                            let rows = tokio::time::timeout(READ_TIMEOUT, query(&pool, &target, job.sql, &job.params))
+                                .await
+                                .unwrap_or_else(|_| {
+                                    Err(StorageError::Unavailable(format!(
+                                        "no answer from the database in {} s",
+                                        READ_TIMEOUT.as_secs()
+                                    )))
+                                });
+                            let _ = job.reply.send(rows);
+                        });
+                        // Reap the finished ones, so the set stays as small as
+                        // the reads actually in flight.
+                        while in_flight.try_join_next().is_some() {}
+                    }
+                    while in_flight.join_next().await.is_some() {}
+                });
             })
             .map_err(|error| StorageError::Backend(format!("cannot start the database reader thread: {error}")))?;
         let reader = Self { jobs: Some(jobs), thread: Some(thread) };
@@ -101,23 +129,64 @@ impl Drop for Reader {
     }
 }
 
-/// Runs one query; a connection found lost is made again and the query
-/// tried once more (reads change nothing, so repeating one is safe).
-async fn query(session: &mut Session, sql: &'static str, params: &[Param]) -> Result<Vec<Row>, StorageError> {
-    match query_once(session, sql, params).await {
-        Err(StorageError::Unavailable(_)) => query_once(session, sql, params).await,
+/// The pool: connections made when needed (up to [`READ_CONNECTIONS`]),
+/// each read-only, checked for a closed socket before reuse.
+fn read_pool(target: &Target) -> Result<Pool, StorageError> {
+    let mut config = target.config.clone();
+    let options = match config.get_options() {
+        Some(given) => format!("{given} {READ_ONLY}"),
+        None => READ_ONLY.to_owned(),
+    };
+    config.options(&options);
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(READ_CONNECTIONS)
+        .build()
+        .map_err(|error| StorageError::Backend(format!("cannot make the database read pool: {error}")))
+}
+
+/// Runs one query on a pooled connection. A connection found lost is
+/// dropped from the pool and the query tried once more on a new one
+/// (reads change nothing, so repeating one is safe).
+async fn query(pool: &Pool, target: &Target, sql: &'static str, params: &[Param]) -> Result<Vec<Row>, StorageError> {
+    match query_once(pool, target, sql, params).await {
+        Err(StorageError::Unavailable(_)) => query_once(pool, target, sql, params).await,
         other => other,
     }
 }
 
-async fn query_once(session: &mut Session, sql: &'static str, params: &[Param]) -> Result<Vec<Row>, StorageError> {
-    let statement = session.statement(sql).await?;
-    let rows = session
-        .client()
-        .await?
-        .query(&statement, &params.iter().map(|param| param.as_ref() as &(dyn ToSql + Sync)).collect::<Vec<_>>())
-        .await;
-    rows.map_err(|error| session.failed(&error))
+async fn query_once(
+    pool: &Pool,
+    target: &Target,
+    sql: &'static str,
+    params: &[Param],
+) -> Result<Vec<Row>, StorageError> {
+    let client = pool.get().await.map_err(|error| unavailable(target, &error))?;
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|param| param.as_ref() as &(dyn ToSql + Sync)).collect();
+    let rows = match client.prepare_cached(sql).await {
+        Ok(statement) => client.query(&statement, &params).await,
+        Err(error) => Err(error),
+    };
+    rows.map_err(|error| {
+        let failure = failure(&error);
+        if matches!(failure, StorageError::Unavailable(_)) {
+            // Not back into the pool: the next read connects afresh.
+            drop(Object::take(client));
+        }
+        failure
+    })
+}
+
+/// A connection the pool could not make (or hand out) as a [`StorageError`].
+fn unavailable(target: &Target, error: &PoolError) -> StorageError {
+    let why = match error {
+        PoolError::Backend(error) => match failure(error) {
+            StorageError::Unavailable(why) | StorageError::Backend(why) => why,
+            other => other.to_string(),
+        },
+        other => other.to_string(),
+    };
+    StorageError::Unavailable(format!("cannot connect to the database at {}: {why}", target.shown))
 }
 
 /// A column of a row; a type this build does not expect is damage.

@@ -191,3 +191,65 @@ fn connections_cut_by_the_server_are_made_again() {
     assert_eq!(submit_all(&storage, vec![vec![event("S1", 2, "second")]]), [Ok(())]);
     assert_eq!(storage.stream_events_between("S1", 0, 10).unwrap(), ["first", "second"]);
 }
+
+#[test]
+fn a_read_held_up_by_a_lock_does_not_hold_up_the_other_reads() {
+    // One read connection (as before the pool) would answer the other reads
+    // only after the held-up one; the pool answers them at once.
+    let Some(base) = test_database_url() else { return };
+    let name = format!("sb_pool_{}", std::process::id());
+    let url = format!("{}&application_name={name}", testing::fresh_schema(&base).unwrap());
+    let storage = std::sync::Arc::new(PostgresStorage::open(&url).unwrap());
+    assert_eq!(submit_all(&storage, vec![vec![event("S1", 1, "first")]]), [Ok(())]);
+
+    // Another connection locks the transcript table, tells when a read of
+    // this storage waits for the lock, and lets go when told.
+    let (to_test, from_holder) = std::sync::mpsc::channel::<&str>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let runtime = super::session::runtime().unwrap();
+        runtime.block_on(async {
+            let (mut client, connection) = base.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let schema_url = url.clone();
+            let transaction = client.transaction().await.unwrap();
+            let search_path = schema_url.split("search_path%3D").nth(1).unwrap().split('&').next().unwrap().to_owned();
+            transaction.batch_execute(&format!("LOCK TABLE {search_path}.messages IN ACCESS EXCLUSIVE MODE")).await.unwrap();
+            to_test.send("locked").unwrap();
+            // Bounded: 500 looks, 20 ms apart.
+            for _ in 0..500 {
+                transaction.batch_execute("SELECT pg_stat_clear_snapshot()").await.unwrap();
+                let waiting: i64 = transaction
+                    .query_one(
+                        "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                        &[&name],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                if waiting > 0 {
+                    to_test.send("waiting").unwrap();
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            // Blocking this thread is fine: nothing else runs on its runtime.
+            let _ = released.recv();
+            transaction.commit().await.unwrap();
+        });
+    });
+    assert_eq!(from_holder.recv().unwrap(), "locked");
+    let blocked = {
+        let storage = storage.clone();
+        std::thread::spawn(move || storage.transcript(&InteractionId::new("I1")))
+    };
+    assert_eq!(from_holder.recv().unwrap(), "waiting", "the transcript read never waited for the lock");
+
+    // Served by other pooled connections while the transcript read waits.
+    assert_eq!(storage.stream_events_between("S1", 0, 10).unwrap(), ["first"]);
+    assert_eq!(storage.open_sessions().unwrap().len(), 0);
+
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(blocked.join().unwrap().unwrap().len(), 0, "the held-up read answers once the lock is gone");
+}
