@@ -207,6 +207,36 @@ pub struct ServiceEntry {
     /// Application data used where the request leaves a key out.
     #[serde(default)]
     pub defaults: serde_json::Map<String, serde_json::Value>,
+    /// Opening hours; without them the service is always open (`hours`).
+    #[serde(default)]
+    pub hours: Option<HoursSection>,
+}
+
+/// A service's opening hours as configured (`[services.hours]`); checked
+/// and parsed by `hours::OpeningHours::parse`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoursSection {
+    /// An IANA time zone name, e.g. "Europe/Berlin".
+    pub zone: String,
+    /// Spans per weekday as "HH:MM-HH:MM"; a day left out is closed.
+    #[serde(default)]
+    pub monday: Vec<String>,
+    #[serde(default)]
+    pub tuesday: Vec<String>,
+    #[serde(default)]
+    pub wednesday: Vec<String>,
+    #[serde(default)]
+    pub thursday: Vec<String>,
+    #[serde(default)]
+    pub friday: Vec<String>,
+    #[serde(default)]
+    pub saturday: Vec<String>,
+    #[serde(default)]
+    pub sunday: Vec<String>,
+    /// Local dates (YYYY-MM-DD) closed all day.
+    #[serde(default)]
+    pub holidays: Vec<String>,
 }
 
 fn default_confirmation_text() -> String {
@@ -595,6 +625,14 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(hours) = &service.hours
+                && let Err(error) = crate::hours::OpeningHours::parse(hours)
+            {
+                return Err(invalid(
+                    format!("services[{index}].hours"),
+                    format!("service `{}`: {error}", service.name),
+                ));
+            }
             if !self.queues.iter().any(|queue| queue.name == service.queue) {
                 return Err(invalid(
                     format!("services[{index}].queue"),
@@ -780,6 +818,19 @@ mod tests {
             Err(error @ ConfigError::Invalid { .. }) => error.to_string(),
             other => panic!("expected an invalid configuration, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn opening_hours_are_checked_at_load_with_the_key_and_line() {
+        let service = "[[queues]]\nname = \"Billing\"\ntarget = \"Billing@StatServer.GA\"\n\
+                       [[services]]\nname = \"chat\"\nqueue = \"Billing\"\n[services.hours]\nzone = \"Europe/Berlin\"\n";
+        let ok = with(&format!("{service}monday = [\"09:00-17:00\"]\nholidays = [\"2026-12-25\"]\n")).unwrap();
+        assert_eq!(ok.services[0].hours.as_ref().map(|hours| hours.monday.len()), Some(1));
+        let bad = refusal(&format!("{service}monday = [\"9-17\"]\n"));
+        assert!(bad.contains("services[0].hours") && bad.contains("HH:MM-HH:MM"), "{bad}");
+        assert!(bad.starts_with("<text>:12:"), "the line of [services.hours]: {bad}");
+        let zone = refusal(&service.replace("Europe/Berlin", "Moon/Base"));
+        assert!(zone.contains("IANA"), "{zone}");
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - [`core`]: the pure contact center (sessions, chat requests,
 //!   interactions, timers): inputs in, outputs out; no I/O, no clock.
 //! - [`routing`]: the pure routing engine (which agent gets which chat).
+//! - [`hours`]: the pure opening-hours calendar of a chat service;
+//!   [`identity`]: the pure check of a host page's signed customer identity.
 //! - [`services`]: the third-party services the center can call.
 //! - [`storage`]: the typed storage boundary and its backends (SQLite, memory).
 //! - [`delivery`]: outbound queues, stream windows, resume by `seq`.
@@ -26,7 +28,9 @@ pub mod config;
 pub mod core;
 pub mod delivery;
 pub mod driver;
+pub mod hours;
 pub mod http;
+pub mod identity;
 pub mod observe;
 pub mod routing;
 pub mod serve;

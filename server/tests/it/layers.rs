@@ -104,6 +104,22 @@ fn the_core_is_pure_and_reaches_no_layer_above_it() {
 }
 
 #[test]
+fn the_hours_calendar_is_pure() {
+    let files = sources(&src("hours"), true);
+    assert!(!files.is_empty(), "the calendar's files are found");
+    assert_none("hours/", &files, IMPURE);
+    // jiff can read the clock too (`Timestamp::now`, `ZonedDateTime::now`).
+    assert_none("hours/", &files, &["::now(", "crate::core", "crate::storage", "crate::driver", "crate::ws"]);
+}
+
+#[test]
+fn the_identity_check_is_pure() {
+    let files = vec![src("identity.rs")];
+    assert_none("identity.rs", &files, IMPURE);
+    assert_none("identity.rs", &files, &["crate::"]);
+}
+
+#[test]
 fn routing_is_pure_and_stands_alone() {
     let files = sources(&src("routing"), true);
     assert!(files.len() > 5, "the router's files are found");
