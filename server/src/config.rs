@@ -263,8 +263,14 @@ pub struct Limits {
     pub request_burst: u32,
     /// Frames queued for a client before it is cut off as too slow.
     pub outbound_queue: usize,
-    /// How long a session whose client vanished is kept for a resume.
+    /// How long a session whose client vanished is kept for a resume (an
+    /// agent's session, a customer's chat in progress).
     pub resume_grace_secs: u64,
+    /// How long a customer waiting in a queue keeps their place with no
+    /// page open (the seed's "we will notify you"): longer than the resume
+    /// grace, so a customer may close the tab and come back.
+    #[serde(default = "default_max_away_secs")]
+    pub max_away_secs: u64,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_secs: u64,
     /// How often the server pings each client (browsers answer with a pong).
@@ -295,6 +301,12 @@ fn default_ping_interval_ms() -> u64 {
     10_000
 }
 
+// Half an hour: long enough to step away from a queue (other products keep
+// a place for 15 to 60 minutes); bounded, so abandoned places are freed.
+fn default_max_away_secs() -> u64 {
+    1800
+}
+
 fn default_login_wait_ms() -> u64 {
     5_000
 }
@@ -321,6 +333,7 @@ impl Default for Limits {
             request_burst: 60,
             outbound_queue: 1024,
             resume_grace_secs: 60,
+            max_away_secs: default_max_away_secs(),
             idle_timeout_secs: 120,
             ping_interval_ms: default_ping_interval_ms(),
             hashing_concurrency: 0,
@@ -335,6 +348,12 @@ impl Default for Limits {
 impl Limits {
     pub fn resume_grace(&self) -> Duration {
         Duration::from_secs(self.resume_grace_secs)
+    }
+
+    /// How long a waiting customer's place is kept without a connection;
+    /// never shorter than the resume grace.
+    pub fn max_away(&self) -> Duration {
+        Duration::from_secs(self.max_away_secs.max(self.resume_grace_secs))
     }
 
     pub fn idle_timeout(&self) -> Duration {

@@ -392,15 +392,24 @@ impl Center {
         }
     }
 
-    /// Ends chat requests whose customer has been gone (no connection)
-    /// longer than the resume grace period, as if they had disconnected:
-    /// an abandoned request must not keep taking agents' reservations.
+    /// Ends chat requests whose customer has been gone (no connection) too
+    /// long, as if they had disconnected: an abandoned request must not keep
+    /// taking agents' reservations. Too long is `max_away_secs` for a
+    /// customer still waiting or asked to confirm (they may have closed the
+    /// page to be notified), the resume grace once the chat has started (an
+    /// agent is waiting on them).
     pub(super) fn expire_requests(&self, state: &mut State, batch: &mut Batch, now: Timestamp) {
-        let grace = self.config.limits.resume_grace();
+        let limits = &self.config.limits;
         let abandoned: Vec<ServiceRequestId> = state
             .requests
             .values()
-            .filter(|request| request.unbound_since.is_some_and(|since| now.saturating_since(since) >= grace))
+            .filter(|request| {
+                let allowed = match request.phase {
+                    RequestPhase::Chatting { .. } => limits.resume_grace(),
+                    _ => limits.max_away(),
+                };
+                request.unbound_since.is_some_and(|since| now.saturating_since(since) >= allowed)
+            })
             .map(|request| request.id.clone())
             .collect();
         for request in abandoned {

@@ -1143,16 +1143,17 @@ async fn bad_input_on_the_customer_endpoint_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
-async fn an_abandoned_request_ends_after_the_grace_period_and_frees_its_place() {
+async fn an_abandoned_request_ends_after_max_away_and_frees_its_place() {
     let limits = "[limits]\nmax_frame_bytes = 65536\nrequests_per_second = 50\nrequest_burst = 100\n\
-                  outbound_queue = 256\nresume_grace_secs = 1\nidle_timeout_secs = 60\nping_interval_ms = 10000\n";
+                  outbound_queue = 256\nresume_grace_secs = 1\nmax_away_secs = 1\nidle_timeout_secs = 60\n\
+                  ping_interval_ms = 10000\n";
     let server = TestServer::start_with(config_with(1, 1, "", limits)).await;
     let (gone, gone_chat) = new_customer(&server, "walked-away").await;
     let (mut staying, _) = new_customer(&server, "stays").await;
     assert_eq!(status(&mut staying).await, (2, 2), "second in line behind the first request");
     gone.close().await;
 
-    // After the 1 s grace period the abandoned request ends and the other moves up.
+    // After max_away (1 s here) the abandoned request ends and the other moves up.
     let (pos, calls) = status(&mut staying).await;
     assert_eq!((pos, calls), (1, 1));
     let ended = sql(&server.db, "SELECT status FROM chat_requests WHERE id = ?1", &[gone_chat.id.as_str()]);

@@ -311,3 +311,47 @@ fn a_supervisor_subscribes_and_gets_each_committed_report_once() {
     harness.supervisor(board, json!({"command": "subscribeReports", "data": {"afterSeq": 9}}));
     assert_eq!(harness.frames(board)[0]["failure"]["code"], "invalid-value");
 }
+
+#[test]
+fn a_waiting_customer_keeps_their_place_away_from_the_page_until_max_away() {
+    let mut harness = Harness::new(config(""));
+    let limits = config("").limits;
+    assert!(limits.max_away() > limits.resume_grace(), "the demo's defaults differ");
+    let (gone, gone_request, _) = harness.new_customer("stepped-away");
+    let (staying, _, _) = harness.new_customer("stays");
+    harness.disconnect(gone);
+
+    // Past the resume grace: still in line, ahead of the other customer.
+    harness.advance(limits.resume_grace().as_millis() as u64 + 1_000);
+    let billing = |harness: &Harness| {
+        let snapshot = harness.core.center_snapshot(harness.now);
+        snapshot.queues.iter().find(|queue| queue.name == "Billing").map(|queue| queue.waiting)
+    };
+    assert_eq!(billing(&harness), Some(2), "the place is kept with no page open");
+    assert!(harness.storage.open_chat_requests().expect("reads").iter().any(|open| open.id.as_str() == gone_request));
+
+    // At max_away the place is given up, and the other customer moves up.
+    harness.advance(limits.max_away().as_millis() as u64);
+    assert_eq!(billing(&harness), Some(1));
+    assert!(!harness.storage.open_chat_requests().expect("reads").iter().any(|open| open.id.as_str() == gone_request));
+    let status = events(&harness.frames(staying), "queue.status").last().map(|event| event["data"]["pos"].clone());
+    assert_eq!(status, Some(json!(1)));
+}
+
+#[test]
+fn a_customer_who_leaves_a_started_chat_is_given_only_the_resume_grace() {
+    let mut harness = Harness::new(config(""));
+    let limits = config("").limits;
+    let (desk, session) = harness.desk("alice");
+    harness.agent(desk, json!({"command": "ready", "target": session}));
+    let (customer, request, _) = harness.new_customer("ana");
+    chat_with(&mut harness, customer, desk, &session);
+    harness.frames(desk);
+    harness.disconnect(customer);
+    harness.advance(limits.resume_grace().as_millis() as u64 + 1_000);
+    assert!(
+        !harness.storage.open_chat_requests().expect("reads").iter().any(|open| open.id.as_str() == request),
+        "the agent is not left waiting for half an hour"
+    );
+    assert!(event_names(&harness.frames(desk)).iter().any(|name| name.starts_with("chat.")), "the agent is told");
+}
