@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_config};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, client_async_with_config, connect_async_with_config};
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub type Sink = SplitSink<Socket, Message>;
@@ -18,6 +18,28 @@ pub const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn connect(url: &str) -> Result<(Sink, Source), String> {
     let (socket, _) =
         connect_async_with_config(url, None, true).await.map_err(|error| format!("connect {url}: {error}"))?;
+    Ok(socket.split())
+}
+
+/// Like [`connect`], from the local address `source` (another loopback
+/// address, 127.0.0.2…: each has its own ~28,000 ephemeral ports), to the
+/// server at `server`, a `ws://` URL naming the same address.
+pub async fn connect_from(
+    url: &str,
+    server: std::net::SocketAddr,
+    source: std::net::IpAddr,
+) -> Result<(Sink, Source), String> {
+    let socket = match server {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .map_err(|error| format!("socket: {error}"))?;
+    socket.bind(std::net::SocketAddr::new(source, 0)).map_err(|error| format!("bind {source}: {error}"))?;
+    let stream = socket.connect(server).await.map_err(|error| format!("connect {server} from {source}: {error}"))?;
+    stream.set_nodelay(true).map_err(|error| error.to_string())?;
+    let (socket, _) = client_async_with_config(url, MaybeTlsStream::Plain(stream), None)
+        .await
+        .map_err(|error| format!("upgrade {url}: {error}"))?;
     Ok(socket.split())
 }
 

@@ -179,6 +179,22 @@ fn init_logs(format: LogFormat) {
     }
 }
 
+/// Every connection is an open file: many systems start a process with a
+/// soft limit of 1,024, which would cap the server at about a thousand
+/// clients. Raise it to the hard limit (what the operator allows) and say
+/// what it is, so a low ceiling shows in the log rather than as refused
+/// connections.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) if limit < 10_000 => tracing::warn!(
+            limit,
+            "the open-file limit allows at most about {limit} connections; raise the hard limit (LimitNOFILE=, ulimit -Hn) for more"
+        ),
+        Ok(limit) => tracing::info!(limit, "open-file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open-file limit"),
+    }
+}
+
 fn serve(
     config_path: PathBuf,
     db: PathBuf,
@@ -200,6 +216,7 @@ fn serve(
             return ExitCode::FAILURE;
         }
     };
+    raise_open_file_limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -4,6 +4,12 @@
 //! each of which requests a chat (so each holds a token, a stream and a
 //! place in the queue), then reads the server's RSS and its CPU use over an
 //! idle period from /proc. It prints figures and asserts nothing.
+//!
+//! Clients are spread over loopback source addresses (127.0.0.2, 127.0.0.3,
+//! …, `--per-source` connections each), since one address has only about
+//! 28,000 ephemeral ports. Both processes need an open file per connection:
+//! connbench raises its own limit and the server raises its own to the hard
+//! limit, so the hard limit (`ulimit -Hn`) is the ceiling.
 
 use clap::Parser;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -24,6 +30,10 @@ struct Cli {
     /// Connections to hold (bounded by the file-descriptor limit).
     #[arg(long, default_value_t = 10_000)]
     connections: usize,
+    /// Connections per loopback source address (127.0.0.2, 127.0.0.3, …),
+    /// under the ~28,000 ephemeral ports of Linux's default range.
+    #[arg(long, default_value_t = 20_000)]
+    per_source: usize,
     /// Connections opened at once.
     #[arg(long, default_value_t = 200)]
     parallel: usize,
@@ -116,6 +126,14 @@ async fn run(cli: &Cli) -> Result<Report, String> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_mb(pid)?;
     let url = format!("ws://127.0.0.1:{}/ws/customer", server.port);
+    let server_address = std::net::SocketAddr::from(([127, 0, 0, 1], server.port));
+    let limit = rlimit::increase_nofile_limit(u64::MAX).map_err(|error| format!("open-file limit: {error}"))?;
+    if (limit as usize) < cli.connections + 100 {
+        return Err(format!(
+            "{} connections need as many open files, and the hard limit here is {limit} (ulimit -Hn); ask for fewer",
+            cli.connections
+        ));
+    }
 
     let started = Instant::now();
     let mut held = Vec::with_capacity(cli.connections);
@@ -124,8 +142,12 @@ async fn run(cli: &Cli) -> Result<Report, String> {
     while held.len() < cli.connections {
         while opened < cli.connections && pending.len() < cli.parallel.max(1) {
             let url = url.clone();
+            // 127.0.0.2 for the first `per_source`, then 127.0.0.3, …
+            let host =
+                u8::try_from(2 + opened / cli.per_source.max(1)).map_err(|_| "too many connections for 127.0.0.x")?;
+            let source_address = std::net::IpAddr::from([127, 0, 0, host]);
             pending.push(async move {
-                let (mut sink, mut source) = client::connect(&url).await?;
+                let (mut sink, mut source) = client::connect_from(&url, server_address, source_address).await?;
                 let request = json!({"id": "q", "command": "requestChat", "data": {"service": "load"}});
                 client::send(&mut sink, &request).await?;
                 client::wait_for(&mut source, "requestChat", |frame| frame["id"] == "q").await?;

@@ -188,3 +188,42 @@ async fn json_logs_are_one_object_per_line_with_ids_and_no_secrets() {
         assert!(!everything.contains(secret), "`{secret}` is never logged");
     }
 }
+
+/// The soft and hard open-file limits in a `/proc/<pid>/limits` text.
+fn open_file_limits(limits: &str) -> (String, String) {
+    let line = limits.lines().find(|line| line.starts_with("Max open files")).expect("an open-files line");
+    let mut values = line.trim_start_matches("Max open files").split_whitespace();
+    (values.next().unwrap().to_owned(), values.next().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_server_raises_its_open_file_limit_to_the_hard_limit() {
+    // Started with a soft limit of 256 (many systems start services with
+    // 1,024), it must not stay there: every connection is a file.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, config_text()).unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -Sn 256 && exec \"$0\" serve --config \"$1\" --db \"$2\" --listen 127.0.0.1:0 --static-dir /nonexistent")
+        .arg(env!("CARGO_BIN_EXE_switchboard-server"))
+        .arg(&config)
+        .arg(dir.path().join("switchboard.db"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    // Killed (and reaped) when the test ends.
+    let _process = KillOnDrop(Some(child));
+    let listening = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout).lines().map_while(Result::ok).any(|line| line.starts_with("listening on "))
+    })
+    .await
+    .unwrap();
+    assert!(listening, "the server starts under a low soft limit");
+    let (soft, hard) = open_file_limits(&std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap());
+    assert_ne!(soft, "256", "the soft limit was raised");
+    assert_eq!(soft, hard, "to the hard limit");
+}
