@@ -18,7 +18,7 @@ use leptos::logging::warn;
 use std::time::Duration;
 use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
 use switchboard_protocol::ids::{InteractionId, RequestId};
-use switchboard_protocol::message::agent::ChangeProperties;
+use switchboard_protocol::message::agent::{ChangeProperties, ThirdPartyRequest};
 use switchboard_protocol::time::Timestamp;
 
 /// How long a request may wait for its answer.
@@ -154,6 +154,12 @@ impl DeskSession {
             UserAction::MarkDone { chat, disposition } => self.track(Tracked::MarkDone(chat.clone()), |client| {
                 client.mark_done(now, &InteractionId::new(chat), disposition)
             }),
+            UserAction::CallService { chat, action } => {
+                let request = ThirdPartyRequest { service: action.service, method: action.method, data: action.data };
+                self.track(Tracked::Service { chat: chat.clone(), label: action.label }, |client| {
+                    client.request_service(now, &InteractionId::new(chat), request)
+                })
+            }
             UserAction::LogOut => match self.client.end_session(now) {
                 Ok(_) => Ok(()),
                 // Not bound (the connection is down): leave locally; the
