@@ -410,4 +410,33 @@ mod tests {
         let _ = session.settle(at(50));
         assert_eq!(session.view().chats.selected.as_deref(), Some("I8"));
     }
+
+    #[test]
+    fn a_services_menu_entry_sends_request3rdserver_for_the_chat() {
+        use switchboard_protocol::message::agent_tools::ServiceAction;
+        let mut session = bound();
+        session.handle_frame(
+            r#"{"seq":1,"target":"S-1.I7","time":0,"event":"interaction.added","data":{
+                "customer":{"kind":"customer","name":"James"},"queue":"Billing","properties":{},"version":1}}"#,
+            at(30),
+        );
+        let _ = session.settle(at(30));
+        transmitted(&mut session); // the bind, still unwritten in this harness
+        let action = ServiceAction {
+            label: "autoresponse: send ack".into(),
+            service: "autoresponse".into(),
+            method: None,
+            data: serde_json::Map::from_iter([("template".to_owned(), serde_json::json!("ack"))]),
+        };
+        session.handle_action(UserAction::CallService { chat: "I7".into(), action }, at(40));
+        let _ = session.settle(at(40));
+        let frames = transmitted(&mut session);
+        assert_eq!(frames.len(), 1);
+        let sent: serde_json::Value = serde_json::from_str(&frames[0]).unwrap();
+        assert_eq!(sent["command"], "request3rdServer");
+        assert_eq!(sent["target"], "S-1.I7");
+        assert_eq!(sent["data"], serde_json::json!({"service": "autoresponse", "data": {"template": "ack"}}));
+        let pending = session.view().chats.chat("I7").unwrap().service_pending.clone();
+        assert_eq!(pending.as_deref(), Some("autoresponse: send ack"));
+    }
 }
