@@ -26,7 +26,8 @@ WIDGET_TARGET=$((60 * 1000))
 LOADER_TARGET=$((2 * 1000))
 SUPERVISOR_TARGET=$((150 * 1000))
 # Reached 231,347 / 66,991 / 165,449 B (targets not reached); the loader's is its target.
-DESKTOP_BUDGET=233500
+# The desktop's budget +12,900 B: canned responses and the services menu measured +14,400 B (issue 15; docs/decisions.md).
+DESKTOP_BUDGET=246400
 WIDGET_BUDGET=68700
 LOADER_BUDGET=$LOADER_TARGET
 SUPERVISOR_BUDGET=167000

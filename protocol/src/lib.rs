@@ -13,6 +13,8 @@
 //! - [`address`]: resource addresses (`Billing@StatServer.GA`, `12345@switch3.DN`,
 //!   resource objects…) and skill expressions, built only by parsing.
 //! - [`target`]: the dot-notation `target` of session messages.
+//! - [`template`]: `{Key|fallback}` message templates filled from an
+//!   interaction's properties (autoresponse and canned responses).
 //! - [`client`]: the agent client's session state machine (sans-IO: `handle_*`
 //!   inputs, commands, `poll_*` outputs).
 
@@ -21,6 +23,7 @@ pub mod client;
 pub mod ids;
 pub mod message;
 pub mod target;
+pub mod template;
 pub mod time;
 
 #[cfg(all(test, target_arch = "wasm32"))]

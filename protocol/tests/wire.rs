@@ -2088,3 +2088,61 @@ fn a_bad_interaction_id_in_data_is_refused_with_its_reason() {
     );
     assert_eq!(rejection.id.as_ref().map(|id| id.as_str()), Some("r9"));
 }
+
+// ----- the desktop's speed tools in the bind answer's settings -----
+
+#[test]
+fn settings_carry_canned_responses_and_the_services_menu() {
+    use switchboard_protocol::message::agent::AgentSettings;
+    use switchboard_protocol::message::agent_tools::{CannedResponse, ServiceAction};
+    let text = json!({
+        "autoAnswer": false,
+        "waitingAlarmSecs": 60,
+        "responses": [
+            {"shortcut": "refund", "title": "Refund on its way",
+             "text": "Hi {CustomerName|there}, your refund is on its way.", "queues": ["Billing"]},
+            {"shortcut": "bye", "title": "Goodbye", "text": "Thanks for chatting!"}
+        ],
+        "services": [
+            {"label": "autoresponse: send “ack”", "service": "autoresponse", "data": {"template": "ack"}},
+            {"label": "classification: classify the chat", "service": "classification"}
+        ]
+    });
+    let settings = AgentSettings {
+        auto_answer: false,
+        waiting_alarm_secs: Some(60),
+        responses: vec![
+            CannedResponse {
+                shortcut: "refund".into(),
+                title: "Refund on its way".into(),
+                text: "Hi {CustomerName|there}, your refund is on its way.".into(),
+                queues: vec!["Billing".into()],
+            },
+            CannedResponse {
+                shortcut: "bye".into(),
+                title: "Goodbye".into(),
+                text: "Thanks for chatting!".into(),
+                queues: vec![],
+            },
+        ],
+        services: vec![
+            ServiceAction {
+                label: "autoresponse: send “ack”".into(),
+                service: "autoresponse".into(),
+                method: None,
+                data: Map::from_iter([("template".to_owned(), json!("ack"))]),
+            },
+            ServiceAction {
+                label: "classification: classify the chat".into(),
+                service: "classification".into(),
+                method: None,
+                data: Map::new(),
+            },
+        ],
+    };
+    assert_eq!(serde_json::to_value(&settings).unwrap(), text);
+    assert_eq!(serde_json::from_value::<AgentSettings>(text).unwrap(), settings);
+    // An older server sends neither: no responses, no menu.
+    let old: AgentSettings = serde_json::from_value(json!({"autoAnswer": true})).unwrap();
+    assert!(old.responses.is_empty() && old.services.is_empty());
+}

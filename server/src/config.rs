@@ -4,6 +4,10 @@
 //! Passwords are stored as argon2 PHC strings (`switchboard-server
 //! hash-password` makes one), never in clear.
 
+mod agent_tools;
+
+pub use agent_tools::ResponseEntry;
+
 use crate::access::client_address::TrustedProxy;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -110,6 +114,9 @@ pub struct Config {
     /// Third-party (ESP) services `request3rdServer` can name.
     #[serde(default)]
     pub esp: Vec<EspEntry>,
+    /// Canned responses the desktop offers behind "/" (`config/agent_tools.rs`).
+    #[serde(default)]
+    pub responses: Vec<ResponseEntry>,
     #[serde(default)]
     pub widget: WidgetSection,
     #[serde(default)]
@@ -714,6 +721,7 @@ impl Config {
                 }
             }
         }
+        agent_tools::check_responses(self)?;
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(invalid(
                 "limits.idle_timeout_secs",
@@ -754,6 +762,8 @@ impl Config {
         AgentSettings {
             auto_answer: own.unwrap_or(self.auto_answer),
             waiting_alarm_secs: Some(self.waiting_alarm_secs),
+            responses: agent_tools::canned_responses(self),
+            services: agent_tools::service_actions(&self.esp),
         }
     }
 
@@ -987,7 +997,10 @@ mod tests {
     #[test]
     fn auto_answer_is_off_unless_configured() {
         let config = parse_config("", &[("alice", "")]);
-        assert_eq!(config.agent_settings("alice"), AgentSettings { auto_answer: false, waiting_alarm_secs: Some(60) });
+        assert_eq!(
+            config.agent_settings("alice"),
+            AgentSettings { auto_answer: false, waiting_alarm_secs: Some(60), ..AgentSettings::default() }
+        );
     }
 
     #[test]

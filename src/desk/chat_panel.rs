@@ -3,8 +3,10 @@
 //! [`super::chats`] data and send [`UserAction`]s; every rule lives there.
 
 use super::alert;
+use super::canned_list::{CannedList, CannedPicker};
 use super::chats::parse_value;
 use super::chats::{ChatView, Delivery, Line, OfferView, PropertyRow, property_rows, seconds_left};
+use super::services_menu::ServicesMenu;
 use super::transfer::{check_target, known_targets};
 use super::use_connection;
 use super::view::UserAction;
@@ -257,6 +259,7 @@ pub fn ChatPanel(id: String) -> impl IntoView {
                 <div class="chat-tools">
                     <FinishForm id=id.clone() chat/>
                     <TransferForm id=id.clone() chat/>
+                    <ServicesMenu id=id.clone() chat/>
                     <PropertiesPanel id chat/>
                 </div>
             </div>
@@ -325,6 +328,7 @@ fn Composer(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
     let over = move || chat.with(|chat| chat.as_ref().is_none_or(ChatView::is_over));
     let idle = StoredValue::new(None::<TimeoutHandle>);
     let field_id = format!("composer-{id}");
+    let picker = CannedPicker::new(&id, text, chat);
     let (typing_id, send_id, stop_id) = (id.clone(), id.clone(), id);
     let stop_typing = move || {
         if let Some(timer) = idle.get_value() {
@@ -348,6 +352,7 @@ fn Composer(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
         let value = event_target_value(&event);
         let active = !value.trim().is_empty();
         text.set(value);
+        picker.edited();
         connection.send(UserAction::Typing { chat: typing_id.clone(), active });
         if let Some(timer) = idle.get_value() {
             timer.clear();
@@ -379,13 +384,21 @@ fn Composer(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=on_input
                 on:blur=move |_| stop_on_blur()
+                aria-autocomplete="list"
+                aria-controls=picker.list_id()
+                aria-activedescendant=move || picker.active_descendant()
                 on:keydown=move |event: KeyboardEvent| {
+                    if picker.handle_key(&event) {
+                        event.prevent_default();
+                        return;
+                    }
                     if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
                         event.prevent_default();
                         send_on_enter();
                     }
                 }
             ></textarea>
+            <CannedList picker/>
             <button type="submit" class="primary" data-testid="composer-send" disabled=over>
                 "Send"
             </button>

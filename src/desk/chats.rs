@@ -5,10 +5,12 @@
 //! connection module hands it every event and every settled request whose id
 //! it was told to [`track`](Chats::track).
 
+use super::service_results;
 use super::words::describe_failure;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};
+use switchboard_protocol::message::agent_tools::{CannedResponse, ServiceAction};
 use switchboard_protocol::message::event::{
     ChatMessage, DeleteReason, Event, EventBody, Offer, Party, PartyKind, RevokeReason,
 };
@@ -120,6 +122,8 @@ pub struct ChatView {
     pub properties_error: Option<String>,
     /// Leave, transfer or mark done in flight.
     pub busy: bool,
+    /// The services-menu entry asked and not answered yet (its label).
+    pub service_pending: Option<String>,
 }
 
 impl ChatView {
@@ -140,7 +144,14 @@ impl ChatView {
             error: None,
             properties_error: None,
             busy: false,
+            service_pending: None,
         }
+    }
+
+    /// A chat with nothing in it yet, for other modules' tests.
+    #[cfg(test)]
+    pub fn for_test(id: &str, customer: &str, queue: &str) -> Self {
+        Self::new(id.into(), customer.into(), queue.into())
     }
 
     /// Either side left: nothing more can be said, only marked done.
@@ -211,6 +222,11 @@ impl ChatView {
         }
     }
 
+    /// The time of the newest line (for a local note without a server time).
+    fn last_time(&self) -> Timestamp {
+        self.lines.last().map_or(Timestamp::from_millis(0), |line| line.time)
+    }
+
     fn system_line(&mut self, text: String, time: Timestamp) {
         let key = format!("s{}", self.lines.len());
         self.lines.push(Line {
@@ -250,11 +266,19 @@ fn author_of(party: &Party, me: &str) -> Author {
 pub enum Tracked {
     Accept(String),
     Reject(String),
-    Send { chat: String, client_id: String },
+    Send {
+        chat: String,
+        client_id: String,
+    },
     Leave(String),
     Transfer(String),
     MarkDone(String),
     Properties(String),
+    /// A services-menu entry (`request3rdServer`): the chat and the entry's label.
+    Service {
+        chat: String,
+        label: String,
+    },
 }
 
 /// The offers and chats of the session.
@@ -273,6 +297,10 @@ pub struct Chats {
     pub auto_answer: bool,
     /// The waiting-for-reply alarm's threshold (`None`: [`WAITING_ALARM`]).
     pub waiting_alarm: Option<Duration>,
+    /// Canned responses offered behind "/" (from the bind answer's settings).
+    pub responses: Vec<CannedResponse>,
+    /// The chat panel's services menu (from the bind answer's settings).
+    pub services: Vec<ServiceAction>,
     /// Offers auto-answer will accept, for the driver to take.
     auto_accepts: Vec<String>,
     /// The offer the agent last clicked Accept on: its chat is shown when it
@@ -356,6 +384,11 @@ impl Chats {
             Tracked::Properties(chat) => {
                 if let Some(chat) = self.chat_mut(chat) {
                     chat.properties_error = None;
+                }
+            }
+            Tracked::Service { chat, label } => {
+                if let Some(chat) = self.chat_mut(chat) {
+                    chat.service_pending = Some(label.clone());
                 }
             }
             Tracked::Send { .. } => {}
@@ -452,6 +485,13 @@ impl Chats {
                 if let Some(chat) = self.chat_mut(&chat) {
                     chat.busy = false;
                     chat.error = result.err().map(why);
+                }
+            }
+            (Tracked::Service { chat, label }, result) => {
+                // Relayed: the service's answer comes as an event.
+                if let (Some(chat), Err(failure)) = (self.chat_mut(&chat), result) {
+                    chat.service_pending = None;
+                    chat.system_line(service_results::not_asked(&label, &why(failure)), chat.last_time());
                 }
             }
             (Tracked::Properties(chat), result) => {
@@ -585,6 +625,18 @@ impl Chats {
                         _ => format!("{} left the chat.", left.party.name),
                     };
                     chat.system_line(text, event.time);
+                }
+            }
+            EventBody::Event3rdServerResponse(response) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.service_pending = None;
+                    chat.system_line(service_results::answered(response), event.time);
+                }
+            }
+            EventBody::Event3rdServerFault(fault) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.service_pending = None;
+                    chat.system_line(service_results::failed(fault), event.time);
                 }
             }
             EventBody::EventPropertiesChanged(change) | EventBody::EventAttachedDataChanged(change) => {

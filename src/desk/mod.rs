@@ -19,8 +19,12 @@
 
 pub mod alert;
 pub mod auto_answer;
+pub mod canned;
+pub mod canned_list;
 pub mod chat_panel;
 pub mod chats;
+pub mod service_results;
+pub mod services_menu;
 pub mod session;
 pub mod socket;
 pub mod transfer;

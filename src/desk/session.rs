@@ -18,7 +18,7 @@ use leptos::logging::warn;
 use std::time::Duration;
 use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
 use switchboard_protocol::ids::{InteractionId, RequestId};
-use switchboard_protocol::message::agent::ChangeProperties;
+use switchboard_protocol::message::agent::{ChangeProperties, ThirdPartyRequest};
 use switchboard_protocol::time::Timestamp;
 
 /// How long a request may wait for its answer.
@@ -154,6 +154,12 @@ impl DeskSession {
             UserAction::MarkDone { chat, disposition } => self.track(Tracked::MarkDone(chat.clone()), |client| {
                 client.mark_done(now, &InteractionId::new(chat), disposition)
             }),
+            UserAction::CallService { chat, action } => {
+                let request = ThirdPartyRequest { service: action.service, method: action.method, data: action.data };
+                self.track(Tracked::Service { chat: chat.clone(), label: action.label }, |client| {
+                    client.request_service(now, &InteractionId::new(chat), request)
+                })
+            }
             UserAction::LogOut => match self.client.end_session(now) {
                 Ok(_) => Ok(()),
                 // Not bound (the connection is down): leave locally; the
@@ -403,5 +409,34 @@ mod tests {
         session.handle_frame(&added(4, "I8"), at(50));
         let _ = session.settle(at(50));
         assert_eq!(session.view().chats.selected.as_deref(), Some("I8"));
+    }
+
+    #[test]
+    fn a_services_menu_entry_sends_request3rdserver_for_the_chat() {
+        use switchboard_protocol::message::agent_tools::ServiceAction;
+        let mut session = bound();
+        session.handle_frame(
+            r#"{"seq":1,"target":"S-1.I7","time":0,"event":"interaction.added","data":{
+                "customer":{"kind":"customer","name":"James"},"queue":"Billing","properties":{},"version":1}}"#,
+            at(30),
+        );
+        let _ = session.settle(at(30));
+        transmitted(&mut session); // the bind, still unwritten in this harness
+        let action = ServiceAction {
+            label: "autoresponse: send ack".into(),
+            service: "autoresponse".into(),
+            method: None,
+            data: serde_json::Map::from_iter([("template".to_owned(), serde_json::json!("ack"))]),
+        };
+        session.handle_action(UserAction::CallService { chat: "I7".into(), action }, at(40));
+        let _ = session.settle(at(40));
+        let frames = transmitted(&mut session);
+        assert_eq!(frames.len(), 1);
+        let sent: serde_json::Value = serde_json::from_str(&frames[0]).unwrap();
+        assert_eq!(sent["command"], "request3rdServer");
+        assert_eq!(sent["target"], "S-1.I7");
+        assert_eq!(sent["data"], serde_json::json!({"service": "autoresponse", "data": {"template": "ack"}}));
+        let pending = session.view().chats.chat("I7").unwrap().service_pending.clone();
+        assert_eq!(pending.as_deref(), Some("autoresponse: send ack"));
     }
 }

@@ -13,6 +13,7 @@ use switchboard_protocol::address::Address;
 use switchboard_protocol::client::{AgentClient, ClientOutput, Phase};
 use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::message::agent::{AgentState, LabelledCode};
+use switchboard_protocol::message::agent_tools::ServiceAction;
 use switchboard_protocol::message::failure::Failure;
 use switchboard_protocol::message::service::Password;
 use switchboard_protocol::time::Timestamp;
@@ -65,6 +66,11 @@ pub enum UserAction {
     MarkDone {
         chat: String,
         disposition: Option<String>,
+    },
+    /// Call a services-menu entry on this chat (`request3rdServer`).
+    CallService {
+        chat: String,
+        action: ServiceAction,
     },
 }
 
@@ -155,6 +161,8 @@ impl DeskView {
                     let settings = client.settings();
                     self.chats.auto_answer = settings.auto_answer;
                     self.chats.waiting_alarm = settings.waiting_alarm_secs.map(Duration::from_secs);
+                    self.chats.responses = settings.responses.clone();
+                    self.chats.services = settings.services.clone();
                 }
                 ClientOutput::Event(event) => self.chats.apply(&event),
                 // These change the phase, which `sync` draws below.

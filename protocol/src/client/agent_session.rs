@@ -10,7 +10,7 @@ use crate::ids::{AgentId, ClientMessageId, InteractionId, RequestId, SessionId, 
 use crate::message::ServerMessage;
 use crate::message::agent::{
     AgentCommand, AgentSettings, AgentState, Bind, ChangeProperties, MarkDone, NotReady, Reject, SendMessage,
-    SessionSnapshot, Transfer, Typing,
+    SessionSnapshot, ThirdPartyRequest, Transfer, Typing,
 };
 use crate::message::envelope::{Command, Outcome, Request, Response};
 use crate::message::event::{Event, EventBody, Offer, SessionEnded};
@@ -305,6 +305,18 @@ impl AgentClient {
         disposition: Option<String>,
     ) -> Result<RequestId, ClientError> {
         self.interaction_request(now, interaction, AgentCommand::MarkDone(MarkDone { disposition }))
+    }
+
+    /// Asks a third-party service to act on the interaction; its answer
+    /// comes as an `Event3rdServerResponse` or `Event3rdServerFault` event
+    /// naming the returned request id.
+    pub fn request_service(
+        &mut self,
+        now: Timestamp,
+        interaction: &InteractionId,
+        request: ThirdPartyRequest,
+    ) -> Result<RequestId, ClientError> {
+        self.interaction_request(now, interaction, AgentCommand::Request3rdServer(request))
     }
 
     /// After a dropped connection, with a new socket open: bind again and

@@ -874,3 +874,32 @@ fn malformed_settings_are_a_malformed_bind_answer() {
     }
     assert_eq!(client.phase(), &Phase::LoggedOut);
 }
+
+// ----- third-party services -----
+
+#[test]
+fn request_service_addresses_the_chat_and_its_answer_event_names_the_request() {
+    use crate::message::agent::ThirdPartyRequest;
+    let mut client = client_with_chat(2);
+    let data = serde_json::Map::from_iter([("template".to_owned(), json!("ack"))]);
+    let request = ThirdPartyRequest { service: "autoresponse".into(), method: None, data };
+    let id = client.request_service(at(10), &i7(), request).unwrap();
+    let frame = sent(&mut client);
+    assert_eq!(
+        wire(&frame),
+        json!({"id": id.as_str(), "command": "request3rdServer", "target": "S1.I7",
+               "data": {"service": "autoresponse", "data": {"template": "ack"}}})
+    );
+    client.handle_message(at(11), success(&frame)).unwrap();
+    let answer = json!({"service": "autoresponse", "request": id.as_str(), "result": {"text": "Hi"}});
+    client.handle_message(at(12), event(5, "S1.I7", "Event3rdServerResponse", answer)).unwrap();
+    let outputs = outputs(&mut client);
+    assert!(
+        outputs.iter().any(|output| matches!(output, ClientOutput::Event(event)
+            if matches!(&event.body, EventBody::Event3rdServerResponse(response) if response.request.as_ref() == Some(&id)))),
+        "{outputs:?}"
+    );
+    let unknown = InteractionId::new("I99");
+    let request = ThirdPartyRequest { service: "autoresponse".into(), method: None, data: Default::default() };
+    assert_eq!(client.request_service(at(13), &unknown, request), Err(ClientError::UnknownInteraction(unknown)));
+}

@@ -316,4 +316,10 @@ pub struct AgentSettings {
     /// the desktop's alarm. Absent: the client's default (60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_alarm_secs: Option<u64>,
+    /// Canned responses the composer offers behind "/". Absent: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<super::agent_tools::CannedResponse>,
+    /// The chat panel's services menu. Absent: no menu.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<super::agent_tools::ServiceAction>,
 }

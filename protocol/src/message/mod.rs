@@ -2,6 +2,7 @@
 //! crate works on these typed values.
 
 pub mod agent;
+pub mod agent_tools;
 pub mod customer;
 mod decode;
 pub mod envelope;

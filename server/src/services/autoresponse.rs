@@ -6,12 +6,14 @@
 //! properties, plus `{CustomerName}` (the customer's display name) when no
 //! property of that name exists. A missing key is a fault unless the
 //! placeholder gives a fallback: `{FirstName|there}`. `{{` and `}}` are
-//! literal braces.
+//! literal braces. The filler is `switchboard_protocol::template`, the same
+//! one the desktop's canned responses use.
 
 use super::{ExternalService, InteractionContext, ServiceAction, ServiceError, ServiceOutput, ServiceRequest};
 use crate::config::EspEntry;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use switchboard_protocol::template::{Missing, TemplateError, Values, fill};
 
 pub struct Autoresponse {
     name: String,
@@ -67,50 +69,15 @@ impl ExternalService for Autoresponse {
     }
 }
 
-/// Fills `template`'s placeholders from the context.
+/// Fills `template`'s placeholders from the context (the protocol crate's
+/// filler, shared with the desktop's canned responses); a missing key
+/// without fallback refuses: a service must not send half a message.
 pub fn render(template_name: &str, template: &str, context: &InteractionContext) -> Result<String, ServiceError> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find(['{', '}']) {
-        out.push_str(&rest[..open]);
-        let brace = &rest[open..];
-        if brace.starts_with("{{") || brace.starts_with("}}") {
-            out.push_str(&brace[..1]);
-            rest = &brace[2..];
-            continue;
-        }
-        if brace.starts_with('}') {
-            return Err(ServiceError::BadTemplate { template: template_name.to_owned() });
-        }
-        let Some(close) = brace.find('}') else {
-            return Err(ServiceError::BadTemplate { template: template_name.to_owned() });
-        };
-        let placeholder = &brace[1..close];
-        let (key, fallback) = match placeholder.split_once('|') {
-            Some((key, fallback)) => (key.trim(), Some(fallback)),
-            None => (placeholder.trim(), None),
-        };
-        match lookup(key, context).or(fallback.map(str::to_owned)) {
-            Some(value) => out.push_str(&value),
-            None => {
-                return Err(ServiceError::MissingProperty { template: template_name.to_owned(), key: key.to_owned() });
-            }
-        }
-        rest = &brace[close + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-fn lookup(key: &str, context: &InteractionContext) -> Option<String> {
-    match context.properties.get(key) {
-        Some(Value::String(text)) => Some(text.clone()),
-        Some(Value::Null) | None => match key {
-            "CustomerName" => context.customer_name.clone(),
-            _ => None,
-        },
-        Some(other) => Some(other.to_string()),
-    }
+    let values = Values { properties: &context.properties, customer_name: context.customer_name.as_deref() };
+    fill(template, values, Missing::Refuse).map_err(|error| match error {
+        TemplateError::MissingKey(key) => ServiceError::MissingProperty { template: template_name.to_owned(), key },
+        TemplateError::Unbalanced => ServiceError::BadTemplate { template: template_name.to_owned() },
+    })
 }
 
 #[cfg(test)]

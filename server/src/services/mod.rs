@@ -68,7 +68,7 @@ pub enum ServiceError {
     NoTemplate,
     #[error("template `{template}` needs the property `{key}`, which this interaction does not have")]
     MissingProperty { template: String, key: String },
-    #[error("template `{template}` has an unclosed `{{`")]
+    #[error("template `{template}` has an unmatched `{{` or `}}` (write `{{{{` or `}}}}` for a literal brace)")]
     BadTemplate { template: String },
     #[error("there is no customer text to classify yet")]
     NothingToClassify,

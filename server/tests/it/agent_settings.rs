@@ -37,3 +37,48 @@ async fn the_global_default_applies_unless_the_agent_has_its_own() {
     let bob = bind_data(&server, "bob").await;
     assert_eq!(bob["settings"], json!({"autoAnswer": false, "waitingAlarmSecs": 90}));
 }
+
+/// The desktop's speed tools ride in the same `settings`: canned responses
+/// from `[[responses]]` (with their queues) and the services menu from
+/// `[[esp]]`, each entry a ready-made `request3rdServer`.
+#[tokio::test]
+async fn canned_responses_and_the_services_menu_come_with_the_settings() {
+    let config = test_config(
+        r#"
+[[queues]]
+name = "Billing"
+target = "Billing@StatServer.GA"
+
+[[responses]]
+shortcut = "refund"
+title = "Refund on its way"
+text = "Hi {CustomerName|there}, your refund is on its way."
+queues = ["Billing"]
+
+[[responses]]
+shortcut = "bye"
+title = "Goodbye"
+text = "Thanks for chatting!"
+
+[[esp]]
+name = "autoresponse"
+kind = "autoresponse"
+templates = { ack = "Thanks, {CustomerName}." }
+"#,
+    );
+    let server = TestServer::start_with(config).await;
+    let settings = bind_data(&server, "alice").await["settings"].clone();
+    assert_eq!(
+        settings["responses"],
+        json!([
+            {"shortcut": "refund", "title": "Refund on its way",
+             "text": "Hi {CustomerName|there}, your refund is on its way.", "queues": ["Billing"]},
+            {"shortcut": "bye", "title": "Goodbye", "text": "Thanks for chatting!"}
+        ])
+    );
+    assert_eq!(
+        settings["services"],
+        json!([{"label": "autoresponse: send \u{201c}ack\u{201d}", "service": "autoresponse",
+                "data": {"template": "ack"}}])
+    );
+}
