@@ -273,7 +273,8 @@ impl Harness {
             return Vec::new();
         };
         let mut frames = Vec::new();
-        while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv()) {
+        while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv().map(|frame| frame.text))
+        {
             frames.push(serde_json::from_str(&frame).expect("frames are JSON"));
         }
         frames
