@@ -27,6 +27,7 @@ pub mod core;
 pub mod delivery;
 pub mod driver;
 pub mod http;
+pub mod memory;
 pub mod observe;
 pub mod routing;
 pub mod serve;
@@ -113,7 +114,7 @@ pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
         .merge(widget)
 }
 
-/// Runs the center's timers until the process stops.
+/// Runs the center's timers, and the metrics' upkeep, until the process stops.
 pub async fn run_timers(driver: Driver) {
-    driver.run_timers().await
+    tokio::join!(driver.run_timers(), observe::keep_up());
 }

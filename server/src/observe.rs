@@ -232,6 +232,18 @@ fn record_center(driver: &Driver) {
     metrics::gauge!(CHATS).set(snapshot.chats.len() as f64);
 }
 
+/// Folds recorded histogram samples into their buckets every few seconds.
+/// The exporter keeps each sample until then; without it, a server nobody
+/// scrapes would keep every commit's and every event's sample forever.
+pub async fn keep_up() {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        handle().run_upkeep();
+    }
+}
+
 /// `GET /metrics`.
 pub async fn metrics_page(State(state): State<AppState>) -> Response {
     let handle = handle();
