@@ -36,6 +36,14 @@ pub enum ConfigError {
     },
 }
 
+/// The longest configurable timer (30 days), so a typo cannot overflow one.
+const MAX_TIMER_SECS: f64 = 30.0 * 24.0 * 3600.0;
+
+/// A validated number of seconds (`validate` refuses NaN, ≤ 0 and huge ones).
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
+}
+
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { path: "<text>".into(), key: key.into(), line: None, message: message.into() }
 }
@@ -154,10 +162,11 @@ fn default_frame_ancestors() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingSection {
-    /// How long an agent has to accept an offered chat before it goes to the next agent.
-    pub offer_timeout_secs: u64,
+    /// How long an agent has to accept an offered chat before it goes to the
+    /// next agent. Seconds; fractions allowed (`0.5`), as for every timer here.
+    pub offer_timeout_secs: f64,
     /// How long a customer told "an agent is available" has to confirm.
-    pub confirm_timeout_secs: u64,
+    pub confirm_timeout_secs: f64,
     /// What happens when the customer does not confirm in time.
     pub missed_confirmation: MissedConfirmation,
     /// The longest chat message accepted, in characters.
@@ -167,8 +176,8 @@ pub struct RoutingSection {
 impl Default for RoutingSection {
     fn default() -> Self {
         Self {
-            offer_timeout_secs: 30,
-            confirm_timeout_secs: 60,
+            offer_timeout_secs: 30.0,
+            confirm_timeout_secs: 60.0,
             missed_confirmation: MissedConfirmation::KeepPlace,
             max_message_chars: 4000,
         }
@@ -177,11 +186,11 @@ impl Default for RoutingSection {
 
 impl RoutingSection {
     pub fn offer_timeout(&self) -> Duration {
-        Duration::from_secs(self.offer_timeout_secs)
+        seconds(self.offer_timeout_secs)
     }
 
     pub fn confirm_timeout(&self) -> Duration {
-        Duration::from_secs(self.confirm_timeout_secs)
+        seconds(self.confirm_timeout_secs)
     }
 }
 
@@ -233,8 +242,9 @@ pub struct Limits {
     pub request_burst: u32,
     /// Frames queued for a client before it is cut off as too slow.
     pub outbound_queue: usize,
-    /// How long a session whose client vanished is kept for a resume.
-    pub resume_grace_secs: u64,
+    /// How long a session whose client vanished is kept for a resume
+    /// (seconds; fractions allowed).
+    pub resume_grace_secs: f64,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_secs: u64,
     /// How often the server pings each client (browsers answer with a pong).
@@ -290,7 +300,7 @@ impl Default for Limits {
             requests_per_second: 20,
             request_burst: 60,
             outbound_queue: 1024,
-            resume_grace_secs: 60,
+            resume_grace_secs: 60.0,
             idle_timeout_secs: 120,
             ping_interval_ms: default_ping_interval_ms(),
             hashing_concurrency: 0,
@@ -304,7 +314,7 @@ impl Default for Limits {
 
 impl Limits {
     pub fn resume_grace(&self) -> Duration {
-        Duration::from_secs(self.resume_grace_secs)
+        seconds(self.resume_grace_secs)
     }
 
     pub fn idle_timeout(&self) -> Duration {
@@ -548,6 +558,18 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("routing.offer_timeout_secs", self.routing.offer_timeout_secs),
+            ("routing.confirm_timeout_secs", self.routing.confirm_timeout_secs),
+            ("limits.resume_grace_secs", self.limits.resume_grace_secs),
+        ] {
+            if !(value > 0.0 && value <= MAX_TIMER_SECS) {
+                return Err(invalid(
+                    key,
+                    format!("a timer is a number of seconds above 0 and at most {MAX_TIMER_SECS} (fractions allowed)"),
+                ));
+            }
+        }
         if let Some(url) = &self.storage.url
             && !crate::storage::postgres::is_url(url)
         {
