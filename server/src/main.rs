@@ -19,7 +19,8 @@ use tracing_subscriber::EnvFilter;
 /// each an argon2 check of 19 MiB, big frames, thousands of connections
 /// closing) glibc kept the memory — its per-thread arenas and raised mmap
 /// threshold held ~260 MB on an idle server that started at 16 MB
-/// (`membench`, see README) — and mimalloc returns it.
+/// (`membench`, see README) — and mimalloc (version 2, see Cargo.toml)
+/// returns it, given the chance (`on_worker_park`, `memory.rs`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
