@@ -17,11 +17,15 @@
 //!   interaction's properties (autoresponse and canned responses).
 //! - [`client`]: the agent client's session state machine (sans-IO: `handle_*`
 //!   inputs, commands, `poll_*` outputs).
+//! - `schema` (feature `schema`): the JSON Schema and AsyncAPI documents in
+//!   `docs/`, generated from the wire types.
 
 pub mod address;
 pub mod client;
 pub mod ids;
 pub mod message;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod target;
 pub mod template;
 pub mod time;

@@ -266,6 +266,30 @@ impl TargetPath {
     }
 }
 
+/// The schema of the hand-written serde form above (feature `schema`).
+#[cfg(feature = "schema")]
+mod schema {
+    use super::{MAX_SEGMENT_LEN, TargetPath};
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+    use std::borrow::Cow;
+
+    impl JsonSchema for TargetPath {
+        fn schema_name() -> Cow<'static, str> {
+            "TargetPath".into()
+        }
+
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            let segment = format!("[A-Za-z0-9_:-]{{1,{MAX_SEGMENT_LEN}}}");
+            json_schema!({
+                "type": "string",
+                "description": "A dot-separated target: `<session>`, `<session>.<interaction>` or, on the customer side, `<chat request>`. Each segment is 1 to 128 ASCII letters, digits, `-`, `_` or `:`.",
+                "pattern": format!("^{segment}(\\.{segment})*$"),
+                "examples": ["S1", "S1.I7"],
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]

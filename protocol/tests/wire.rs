@@ -38,6 +38,12 @@ use switchboard_protocol::message::service::{
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
+// Natively, every literal below is also checked against the JSON Schema
+// generated from the types (docs/schema/, see protocol/src/schema.rs).
+#[path = "support/schema_check.rs"]
+mod schema_check;
+use schema_check::{Kind, RequestSchema, assert_valid};
+
 const PASSWORD: &str = "s3cret-Pa55";
 
 // ----- helpers -----
@@ -63,7 +69,8 @@ fn request<C>(id: &str, command: C, target_text: Option<&str>) -> Request<C> {
 }
 
 /// `wire` decodes to exactly `expected`, and `expected` serialises to `wire`.
-fn assert_request_round_trip<C: Command + Debug + PartialEq>(wire: &Value, expected: &Request<C>) {
+fn assert_request_round_trip<C: Command + Debug + PartialEq + RequestSchema>(wire: &Value, expected: &Request<C>) {
+    assert_valid(C::KIND, wire);
     let decoded = Request::<C>::decode_str(&wire.to_string())
         .unwrap_or_else(|rejected| panic!("{wire} was rejected: {:?}", rejected.failure));
     assert_eq!(&decoded, expected, "decoding {wire}");
@@ -73,6 +80,7 @@ fn assert_request_round_trip<C: Command + Debug + PartialEq>(wire: &Value, expec
 /// `wire` parses as a response (directly and as a server message) equal to
 /// `expected`, and `expected` serialises to `wire`.
 fn assert_response_round_trip(wire: &Value, expected: &Response) {
+    assert_valid(Kind::Response, wire);
     let parsed: Response = serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(&parsed, expected, "parsing {wire}");
     let message = ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
@@ -84,6 +92,7 @@ fn assert_response_round_trip(wire: &Value, expected: &Response) {
 
 /// Same for events; also checks that `EventBody::name` is the wire tag.
 fn assert_event_round_trip(wire: &Value, expected: &Event) {
+    assert_valid(Kind::Event, wire);
     let parsed: Event = serde_json::from_value(wire.clone()).unwrap_or_else(|e| panic!("{wire}: {e}"));
     assert_eq!(&parsed, expected, "parsing {wire}");
     let message = ServerMessage::from_json(&wire.to_string()).unwrap_or_else(|e| panic!("{wire}: {e}"));
@@ -389,15 +398,19 @@ fn optional_request_parts_round_trip() {
     // Absent data means the same as `{}` for a command whose fields are optional.
     let decoded = Request::<AgentCommand>::decode_str(r#"{"command":"markDone","target":"S1.I7"}"#).unwrap();
     assert_eq!(decoded.command, AgentCommand::MarkDone(MarkDone::default()));
+    assert_valid(Kind::AgentRequest, &json!({"command": "markDone", "target": "S1.I7"}));
+    assert_valid(Kind::AgentRequest, &json!({"command": "markDone", "target": "S1.I7", "data": null}));
     assert_eq!(decoded.id, None);
     // No-data commands accept absent, null and empty data alike.
     for data in [r#""#, r#","data":null"#, r#","data":{}"#] {
         let text = format!(r#"{{"command":"ready","target":"S1"{data}}}"#);
         assert_eq!(Request::<AgentCommand>::decode_str(&text).unwrap().command, AgentCommand::Ready, "{text}");
+        assert_valid(Kind::AgentRequest, &serde_json::from_str(&text).unwrap());
     }
     // A `null` target on a service request is no target.
     let decoded = Request::<AgentCommand>::decode_str(r#"{"command":"getServices","target":null}"#).unwrap();
     assert_eq!(decoded.target, None);
+    assert_valid(Kind::AgentRequest, &json!({"command": "getServices", "target": null}));
     // `context` is a debugging aid carried as is.
     let with_context = json!({"id": "b2", "command": "ready", "target": "S1", "context": {"trace": ["a", 1]}});
     let expected =
@@ -1798,6 +1811,7 @@ mod supervisor_wire {
                 },
             ],
         };
+        assert_valid(Kind::SupervisorMessage, &wire);
         let parsed = SupervisorMessage::from_json(&wire.to_string()).unwrap();
         assert_eq!(parsed, SupervisorMessage::Snapshot { snapshot: expected.clone() });
         assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), wire);
@@ -2048,6 +2062,7 @@ mod supervisor_wire {
         let mut kinds = BTreeSet::new();
         for (wire, expected) in &cases {
             let frame = json!({"report": wire});
+            assert_valid(Kind::SupervisorMessage, &frame);
             let parsed = SupervisorMessage::from_json(&frame.to_string()).unwrap_or_else(|e| panic!("{frame}: {e}"));
             assert_eq!(parsed, SupervisorMessage::Report { report: expected.clone() }, "parsing {frame}");
             assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), frame, "serialising {expected:?}");

@@ -40,6 +40,14 @@ pub enum ConfigError {
     },
 }
 
+/// The longest configurable timer (30 days), so a typo cannot overflow one.
+const MAX_TIMER_SECS: f64 = 30.0 * 24.0 * 3600.0;
+
+/// A validated number of seconds (`validate` refuses NaN, ≤ 0 and huge ones).
+fn seconds(value: f64) -> Duration {
+    Duration::try_from_secs_f64(value).unwrap_or(Duration::ZERO)
+}
+
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { path: "<text>".into(), key: key.into(), line: None, message: message.into() }
 }
@@ -161,10 +169,11 @@ fn default_frame_ancestors() -> Vec<String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingSection {
-    /// How long an agent has to accept an offered chat before it goes to the next agent.
-    pub offer_timeout_secs: u64,
+    /// How long an agent has to accept an offered chat before it goes to the
+    /// next agent. Seconds; fractions allowed (`0.5`), as for every timer here.
+    pub offer_timeout_secs: f64,
     /// How long a customer told "an agent is available" has to confirm.
-    pub confirm_timeout_secs: u64,
+    pub confirm_timeout_secs: f64,
     /// What happens when the customer does not confirm in time.
     pub missed_confirmation: MissedConfirmation,
     /// The longest chat message accepted, in characters.
@@ -174,8 +183,8 @@ pub struct RoutingSection {
 impl Default for RoutingSection {
     fn default() -> Self {
         Self {
-            offer_timeout_secs: 30,
-            confirm_timeout_secs: 60,
+            offer_timeout_secs: 30.0,
+            confirm_timeout_secs: 60.0,
             missed_confirmation: MissedConfirmation::KeepPlace,
             max_message_chars: 4000,
         }
@@ -184,11 +193,11 @@ impl Default for RoutingSection {
 
 impl RoutingSection {
     pub fn offer_timeout(&self) -> Duration {
-        Duration::from_secs(self.offer_timeout_secs)
+        seconds(self.offer_timeout_secs)
     }
 
     pub fn confirm_timeout(&self) -> Duration {
-        Duration::from_secs(self.confirm_timeout_secs)
+        seconds(self.confirm_timeout_secs)
     }
 }
 
@@ -271,13 +280,14 @@ pub struct Limits {
     /// Frames queued for a client before it is cut off as too slow.
     pub outbound_queue: usize,
     /// How long a session whose client vanished is kept for a resume (an
-    /// agent's session, a customer's chat in progress).
-    pub resume_grace_secs: u64,
+    /// agent's session, a customer's chat in progress; seconds, fractions
+    /// allowed).
+    pub resume_grace_secs: f64,
     /// How long a customer waiting in a queue keeps their place with no
     /// page open (the seed's "we will notify you"): longer than the resume
     /// grace, so a customer may close the tab and come back.
     #[serde(default = "default_max_away_secs")]
-    pub max_away_secs: u64,
+    pub max_away_secs: f64,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout_secs: u64,
     /// How often the server pings each client (browsers answer with a pong).
@@ -310,8 +320,8 @@ fn default_ping_interval_ms() -> u64 {
 
 // Half an hour: long enough to step away from a queue (other products keep
 // a place for 15 to 60 minutes); bounded, so abandoned places are freed.
-fn default_max_away_secs() -> u64 {
-    1800
+fn default_max_away_secs() -> f64 {
+    1800.0
 }
 
 fn default_login_wait_ms() -> u64 {
@@ -339,7 +349,7 @@ impl Default for Limits {
             requests_per_second: 20,
             request_burst: 60,
             outbound_queue: 1024,
-            resume_grace_secs: 60,
+            resume_grace_secs: 60.0,
             max_away_secs: default_max_away_secs(),
             idle_timeout_secs: 120,
             ping_interval_ms: default_ping_interval_ms(),
@@ -354,13 +364,13 @@ impl Default for Limits {
 
 impl Limits {
     pub fn resume_grace(&self) -> Duration {
-        Duration::from_secs(self.resume_grace_secs)
+        seconds(self.resume_grace_secs)
     }
 
     /// How long a waiting customer's place is kept without a connection;
     /// never shorter than the resume grace.
     pub fn max_away(&self) -> Duration {
-        Duration::from_secs(self.max_away_secs.max(self.resume_grace_secs))
+        seconds(self.max_away_secs.max(self.resume_grace_secs))
     }
 
     pub fn idle_timeout(&self) -> Duration {
@@ -604,6 +614,19 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("routing.offer_timeout_secs", self.routing.offer_timeout_secs),
+            ("routing.confirm_timeout_secs", self.routing.confirm_timeout_secs),
+            ("limits.resume_grace_secs", self.limits.resume_grace_secs),
+            ("limits.max_away_secs", self.limits.max_away_secs),
+        ] {
+            if !(value > 0.0 && value <= MAX_TIMER_SECS) {
+                return Err(invalid(
+                    key,
+                    format!("a timer is a number of seconds above 0 and at most {MAX_TIMER_SECS} (fractions allowed)"),
+                ));
+            }
+        }
         if let Some(url) = &self.storage.url
             && !crate::storage::postgres::is_url(url)
         {

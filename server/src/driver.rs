@@ -20,7 +20,7 @@ use crate::storage::{Outcome, Storage, StorageError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use switchboard_protocol::message::supervisor::{CenterSnapshot, SupervisorMessage};
 use switchboard_protocol::time::Timestamp;
 use tokio::task::JoinHandle;
@@ -58,8 +58,12 @@ struct Shared {
     watchers: Mutex<HashMap<ConnectionId, JoinHandle<()>>>,
     runtime: tokio::runtime::Handle,
     /// Storage's verdicts, handed to the outcome task (see `take_outcomes`).
-    outcomes: tokio::sync::mpsc::UnboundedSender<(BatchId, Outcome)>,
+    outcomes: tokio::sync::mpsc::UnboundedSender<Verdict>,
 }
+
+/// Storage's verdict on a batch, and when it was given (the commit time
+/// the delivery lag is measured from).
+type Verdict = (BatchId, Outcome, Instant);
 
 /// The most verdicts applied under one taking of the core's lock.
 const OUTCOMES_PER_TURN: usize = 512;
@@ -105,7 +109,7 @@ impl Driver {
         let driver = Self { shared };
         driver.shared.runtime.spawn(driver.clone().take_outcomes(verdicts));
         // The rebuild's own writes (sessions of removed agents end).
-        driver.act_on_outputs(lock(&driver.shared.core));
+        driver.act_on_outputs(lock(&driver.shared.core), None);
         Ok(driver)
     }
 
@@ -117,7 +121,7 @@ impl Driver {
     pub fn run(&self, input: impl FnOnce(&mut Core)) {
         let mut core = lock(&self.shared.core);
         input(&mut core);
-        self.act_on_outputs(core);
+        self.act_on_outputs(core, None);
     }
 
     /// Reads the core (a getter; no outputs).
@@ -149,14 +153,17 @@ impl Driver {
     /// core's lock. Off the writer thread, which is the one serial step of a
     /// durable message: releasing a batch's events and responses (JSON,
     /// queues) there slowed every commit after it.
-    async fn take_outcomes(self, mut verdicts: tokio::sync::mpsc::UnboundedReceiver<(BatchId, Outcome)>) {
+    async fn take_outcomes(self, mut verdicts: tokio::sync::mpsc::UnboundedReceiver<Verdict>) {
         let mut turn = Vec::with_capacity(OUTCOMES_PER_TURN);
         while verdicts.recv_many(&mut turn, OUTCOMES_PER_TURN).await > 0 {
-            self.run(|core| {
-                for (batch, outcome) in turn.drain(..) {
-                    core.handle_commit(batch, outcome);
-                }
-            });
+            // The turn's events are released together: their lag counts from
+            // the oldest verdict among them (an upper bound for the others).
+            let committed_at = turn.iter().map(|(_, _, at)| *at).min();
+            let mut core = lock(&self.shared.core);
+            for (batch, outcome, _) in turn.drain(..) {
+                core.handle_commit(batch, outcome);
+            }
+            self.act_on_outputs(core, committed_at);
         }
     }
 
@@ -240,7 +247,9 @@ impl Driver {
 
     /// Acts on the core's outputs: under the delivery lock, taken before
     /// the core's is let go (see the module doc).
-    fn act_on_outputs(&self, mut core: MutexGuard<'_, Core>) {
+    /// `committed_at`: when storage committed the batches whose verdicts
+    /// the core just applied (`None`: now, for events released otherwise).
+    fn act_on_outputs(&self, mut core: MutexGuard<'_, Core>, committed_at: Option<Instant>) {
         let mut outputs = Vec::new();
         while let Some(output) = core.poll_output() {
             outputs.push(output);
@@ -259,7 +268,7 @@ impl Driver {
                 Output::Persist { batch, records } => {
                     let outcomes = self.shared.outcomes.clone();
                     metrics::histogram!(observe::COMMIT_RECORDS).record(records.len() as f64);
-                    let submitted = std::time::Instant::now();
+                    let submitted = Instant::now();
                     // Only queued here: the writer thread goes back to
                     // committing, and the outcome task applies the verdicts.
                     let on_outcome = Box::new(move |outcome: Outcome| {
@@ -267,7 +276,7 @@ impl Driver {
                         if outcome.is_err() {
                             metrics::counter!(observe::COMMIT_FAILURES).increment(1);
                         }
-                        let _ = outcomes.send((batch, outcome));
+                        let _ = outcomes.send((batch, outcome, Instant::now()));
                     });
                     self.shared.storage.submit(records, on_outcome);
                 }
@@ -275,7 +284,7 @@ impl Driver {
                     for event in &committed.events {
                         observe::count_event(&event.frame);
                     }
-                    delivery.deliver(committed)
+                    delivery.deliver_committed_at(committed, Some(committed_at.unwrap_or_else(Instant::now)))
                 }
                 Output::Respond { connection, response } => {
                     observe::count_response(&response);
@@ -328,7 +337,7 @@ impl Driver {
                 for (_, watcher) in lock(&self.shared.watchers).drain() {
                     watcher.abort();
                 }
-                self.act_on_outputs(core);
+                self.act_on_outputs(core, None);
             }
             (Err(error), _) => tracing::error!(%error, "could not rebuild the center from storage; retrying"),
             (_, Err(error)) => tracing::error!(%error, "could not read the reporting stream; retrying"),

@@ -31,6 +31,7 @@ pub mod driver;
 pub mod hours;
 pub mod http;
 pub mod identity;
+pub mod memory;
 pub mod observe;
 pub mod routing;
 pub mod serve;
@@ -117,7 +118,7 @@ pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
         .merge(widget)
 }
 
-/// Runs the center's timers until the process stops.
+/// Runs the center's timers, and the metrics' upkeep, until the process stops.
 pub async fn run_timers(driver: Driver) {
-    driver.run_timers().await
+    tokio::join!(driver.run_timers(), observe::keep_up());
 }

@@ -19,9 +19,40 @@ use tracing_subscriber::EnvFilter;
 /// each an argon2 check of 19 MiB, big frames, thousands of connections
 /// closing) glibc kept the memory — its per-thread arenas and raised mmap
 /// threshold held ~260 MB on an idle server that started at 16 MB
-/// (`membench`, see README) — and mimalloc returns it.
+/// (`membench`, see README) — and mimalloc (version 2, see Cargo.toml)
+/// returns it, given the chance (`on_worker_park`, `memory.rs`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// How long an idle blocking thread (password checks, services) is kept
+/// (tokio's default: 10 s). Each password check allocates argon2's 19 MiB
+/// on one; a thread's freed memory goes back to the OS when it exits, so
+/// after a burst of logins the server shrank only 10 s later. Starting a
+/// thread again costs microseconds beside a check's tens of milliseconds.
+const BLOCKING_KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How often, at most, an idle runtime worker hands its free memory back.
+const COLLECT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Runs when a runtime worker runs out of work: it gives back what it freed
+/// (see `switchboard_server::memory`). Under load a worker parks
+/// thousands of times a second, so a worker collects at most every
+/// `COLLECT_EVERY`; what it frees in the moments before a long sleep may
+/// stay until it next wakes.
+fn on_worker_park() {
+    use std::cell::Cell;
+    use std::time::Instant;
+    thread_local! {
+        static LAST_COLLECT: Cell<Option<Instant>> = const { Cell::new(None) };
+    }
+    LAST_COLLECT.with(|last| {
+        let now = Instant::now();
+        if last.get().is_none_or(|at| now.duration_since(at) >= COLLECT_EVERY) {
+            last.set(Some(now));
+            switchboard_server::memory::release_thread_memory();
+        }
+    });
+}
 
 #[derive(Parser)]
 #[command(name = "switchboard-server", version, about = "Switchboard's contact-center chat server")]
@@ -217,7 +248,12 @@ fn serve(
         }
     };
     raise_open_file_limit();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(on_worker_park)
+        .thread_keep_alive(BLOCKING_KEEP_ALIVE)
+        .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("switchboard-server: cannot start the async runtime: {error}");

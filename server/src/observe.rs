@@ -38,9 +38,10 @@ pub const LOGIN_THROTTLED: &str = "switchboard_login_throttled_total";
 pub const LOGIN_BUSY: &str = "switchboard_login_busy_total";
 pub const CUSTOMER_LIMITED: &str = "switchboard_customer_limit_hits_total";
 pub const FRAME_ERRORS: &str = "switchboard_frame_errors_total";
+pub const DELIVERY_LAG: &str = "switchboard_event_delivery_lag_seconds";
 
 /// Every metric's name (the dashboard in `docs/` is checked against it).
-pub const NAMES: [&str; 17] = [
+pub const NAMES: [&str; 18] = [
     CONNECTIONS,
     CONNECTIONS_OPENED,
     REQUESTS,
@@ -58,6 +59,7 @@ pub const NAMES: [&str; 17] = [
     LOGIN_BUSY,
     CUSTOMER_LIMITED,
     FRAME_ERRORS,
+    DELIVERY_LAG,
 ];
 
 /// Every command of the three endpoints: the only values of the `command` label.
@@ -126,6 +128,12 @@ pub fn handle() -> &'static PrometheusHandle {
                     Matcher::Full(COMMIT_RECORDS.to_owned()),
                     &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0],
                 )
+            })
+            .and_then(|builder| {
+                builder.set_buckets_for_metric(
+                    Matcher::Full(DELIVERY_LAG.to_owned()),
+                    &[0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5],
+                )
             });
         let builder = match builder {
             Ok(builder) => builder,
@@ -165,6 +173,10 @@ fn describe() {
     metrics::describe_counter!(LOGIN_BUSY, "Logins answered busy (no password check free in time).");
     metrics::describe_counter!(CUSTOMER_LIMITED, "Anonymous customers refused by a per-address cap, by cap.");
     metrics::describe_counter!(FRAME_ERRORS, "Frames refused before decoding, by endpoint and kind.");
+    metrics::describe_histogram!(
+        DELIVERY_LAG,
+        "Time from a live event's commit (storage's verdict on its batch) to its write to the client's socket, in seconds."
+    );
 }
 
 /// Counts a response sent to a client.
@@ -218,6 +230,18 @@ fn record_center(driver: &Driver) {
         metrics::gauge!(AGENTS, "state" => state).set(f64::from(count));
     }
     metrics::gauge!(CHATS).set(snapshot.chats.len() as f64);
+}
+
+/// Folds recorded histogram samples into their buckets every few seconds.
+/// The exporter keeps each sample until then; without it, a server nobody
+/// scrapes would keep every commit's and every event's sample forever.
+pub async fn keep_up() {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        handle().run_upkeep();
+    }
 }
 
 /// `GET /metrics`.

@@ -48,6 +48,9 @@ pub async fn serve(
     loop {
         let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
+            // A finished connection's task is freed at once, not at the next
+            // accept (after a burst, that could be long after).
+            Some(_) = connections.join_next() => continue,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -59,8 +62,6 @@ pub async fn serve(
                 }
             },
         };
-        // Reap finished connection tasks as we go.
-        while connections.try_join_next().is_some() {}
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "could not turn Nagle's algorithm off for a connection");
         }

@@ -12,6 +12,32 @@ mod object;
 mod skill;
 mod text;
 
+/// The schema of the hand-written serde form above (feature `schema`).
+#[cfg(feature = "schema")]
+mod schema {
+    use super::Address;
+    use super::object::ResourceObject;
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+    use std::borrow::Cow;
+
+    impl JsonSchema for Address {
+        fn schema_name() -> Cow<'static, str> {
+            "Address".into()
+        }
+
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let object = generator.subschema_for::<ResourceObject>();
+            json_schema!({
+                "description": "A resource address: text such as `Billing@StatServer.GA`, `alice`, `12345@switch3.DN` (see docs/protocol.md, Resource addressing), or a resource object `{\"type\": …, \"agent\": …, …}`.",
+                "anyOf": [
+                    { "type": "string", "minLength": 1 },
+                    object,
+                ],
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;
 

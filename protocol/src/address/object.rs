@@ -97,6 +97,7 @@ pub struct Workbin {
 /// The resource-object fields as they arrive. Every field is a string or null
 /// (or absent).
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResourceObject {
     #[serde(rename = "type", default, deserialize_with = "string_or_null")]
@@ -340,6 +341,7 @@ pub(crate) fn parse_json(text: &str) -> Result<Address, AddressError> {
 /// The object an address prints and serializes as when it has no string form.
 /// Fields are in a fixed order and absent ones are left out.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct ObjectForm<'a> {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub(crate) kind: Option<&'static str>,

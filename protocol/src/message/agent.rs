@@ -23,6 +23,7 @@ pub enum Category {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", content = "data", rename_all = "camelCase")]
 pub enum AgentCommand {
     // -- service requests --
@@ -156,6 +157,7 @@ impl Command for AgentCommand {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Bind {
     /// The `token` of the session resource (from `prepareSession`).
@@ -167,6 +169,7 @@ pub struct Bind {
 
 /// `registerClient`: which property changes this session wants beyond its own chats.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterClient {
     /// `true`: send `EventPropertiesChanged` for other sessions' interactions
@@ -178,6 +181,7 @@ pub struct RegisterClient {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NotReady {
     /// One of the reason codes the server configured (see `SessionSnapshot`).
@@ -185,6 +189,7 @@ pub struct NotReady {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,6 +197,7 @@ pub struct Reject {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SendMessage {
     /// Chosen by the client; a resend with the same id is stored once.
@@ -200,12 +206,14 @@ pub struct SendMessage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Typing {
     pub typing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Transfer {
     /// An agent, group, queue or any target address (see `Address`).
@@ -214,6 +222,7 @@ pub struct Transfer {
 
 /// A change to an interaction's properties, based on the version the client saw.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeProperties {
     /// The properties version this change was based on; a stale one is refused.
@@ -225,6 +234,7 @@ pub struct ChangeProperties {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MarkDone {
     /// A disposition code from the server's list (mandatory when configured).
@@ -234,6 +244,7 @@ pub struct MarkDone {
 
 /// Request3rdServer: ask a named third-party (ESP) service to act.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ThirdPartyRequest {
     pub service: String,
@@ -244,12 +255,14 @@ pub struct ThirdPartyRequest {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MakeCall {
     pub destination: Address,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SendDtmf {
     pub digits: String,
@@ -257,6 +270,7 @@ pub struct SendDtmf {
 
 /// The agent's state, as `session.state` events and the bind snapshot carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "state", rename_all = "camelCase")]
 pub enum AgentState {
     /// Offered chats up to capacity.
@@ -272,6 +286,7 @@ pub enum AgentState {
 
 /// A code with a label for people (Not Ready reasons, dispositions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LabelledCode {
     pub code: String,
     pub label: String,
@@ -279,6 +294,7 @@ pub struct LabelledCode {
 
 /// `data` of a successful `bind`: what the client needs to draw the desktop.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSnapshot {
     pub agent: AgentProfile,
@@ -291,6 +307,7 @@ pub struct SessionSnapshot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentProfile {
     pub id: AgentId,
@@ -305,6 +322,7 @@ pub struct AgentProfile {
 /// answer carries them beside the snapshot, as `data.settings`: the snapshot
 /// is the session's state, these are how the agent's client should behave.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSettings {
     /// Accept offered chats without waiting for the agent (Genesys and

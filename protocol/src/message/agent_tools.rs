@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 /// A canned (quick) response from the configuration's `[[responses]]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CannedResponse {
     /// What the agent types after "/" to find it (`refund`).
@@ -31,6 +32,7 @@ impl CannedResponse {
 /// One entry of the chat panel's services menu: the `request3rdServer`
 /// it sends, ready made (an autoresponse gets one entry per template).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceAction {
     /// What the menu shows (`autoresponse: ack`).

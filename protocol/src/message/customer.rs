@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", content = "data", rename_all = "camelCase")]
 pub enum CustomerCommand {
     /// Ask a named chat service for a chat (the journey's first step).
@@ -69,6 +70,7 @@ impl Command for CustomerCommand {
 /// The journey's `POST /service/callback/chat-delay` body. Fields the
 /// request leaves out are filled from the service's configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestChat {
     /// The configured chat service, e.g. `chat-delay`.
@@ -83,6 +85,7 @@ pub struct RequestChat {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resume {
     pub token: ChatToken,
@@ -93,6 +96,7 @@ pub struct Resume {
 
 /// The journey's `ixn/chat` body: who the customer is.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartChat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +111,7 @@ pub struct StartChat {
 
 /// `data` of a successful `requestChat` or `resume`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatGrant {
     #[serde(rename = "_id")]
@@ -120,6 +125,7 @@ pub struct ChatGrant {
 
 /// The dialogs of the journey, tagged by `_action` as in the seed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "_action")]
 pub enum Dialog {
     /// "We will notify you when agent is available".
@@ -153,6 +159,7 @@ pub enum Dialog {
 /// A virtual-queue status report: the seed's
 /// `{"time":…,"wt":…,"calls":…,"pos":…,"wpos":…,"hit":…}`, plus `ewt`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct QueueStatus {
     /// When the status was taken, seconds since the Unix epoch.
     pub time: u64,
@@ -176,6 +183,7 @@ pub struct QueueStatus {
 /// carries them as fields, which is the same information without the
 /// double encoding.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentAvailable {
     #[serde(rename = "_id")]

@@ -88,15 +88,16 @@ fn json_kind(value: &Value) -> &'static str {
 
 /// A request from a client.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Request<C> {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
     #[serde(flatten)]
     pub command: C,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<TargetPath>,
     /// Debugging aid only; servers ignore it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
 }
 
@@ -294,6 +295,7 @@ fn check_target(command: &str, rule: TargetRule, target: Option<&TargetPath>) ->
 /// A response to a request. `command`, `id` and `target` echo the request.
 /// Decoded by hand (`Response::from_value`, see `decode.rs`), not derived.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Response {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<RequestId>,
@@ -306,6 +308,7 @@ pub struct Response {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "result", rename_all = "lowercase")]
 pub enum Outcome {
     Success {

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 /// Decoded by hand (`Event::from_value`, see `decode.rs`), not derived.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Event {
     pub seq: u64,
     pub target: TargetPath,
@@ -41,6 +42,7 @@ impl Event {
 
 /// Serialised as `event` + `data`; decoded by `EventBody::from_parts`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "event", content = "data")]
 pub enum EventBody {
     // -- session --
@@ -93,7 +95,9 @@ pub enum EventBody {
     #[serde(rename = "notification.expired")]
     ConfirmationExpired(ConfirmationExpired),
     /// An event this version does not know (from a newer server). It still
-    /// takes its place in the `seq` order; clients skip it.
+    /// takes its place in the `seq` order; clients skip it. Never sent by
+    /// this server, so not in its schema.
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
@@ -160,6 +164,7 @@ impl EventBody {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum SessionEndReason {
     /// Another client logged in as this agent with `override: true`.
@@ -173,6 +178,7 @@ pub enum SessionEndReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SessionEnded {
     pub reason: SessionEndReason,
     /// For people: "Your session was opened elsewhere."
@@ -181,6 +187,7 @@ pub struct SessionEnded {
 
 /// Who takes part in a chat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Party {
     pub kind: PartyKind,
     /// The agent id for agents; absent for customers and the system.
@@ -191,6 +198,7 @@ pub struct Party {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum PartyKind {
     Customer,
@@ -201,6 +209,7 @@ pub enum PartyKind {
 
 /// A chat routed to this agent, waiting for accept or reject.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Offer {
     pub customer: Party,
@@ -214,6 +223,7 @@ pub struct Offer {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum RevokeReason {
     Rejected,
@@ -224,12 +234,14 @@ pub enum RevokeReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct OfferRevoked {
     pub reason: RevokeReason,
 }
 
 /// `interaction.added`: the interaction is now associated with this session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionSummary {
     pub customer: Party,
@@ -242,10 +254,12 @@ pub struct InteractionSummary {
 
 /// `interaction.present`: the session now controls the interaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionPresent {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DeleteReason {
     /// Marked done by the agent.
@@ -257,12 +271,14 @@ pub enum DeleteReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InteractionDeleted {
     pub reason: DeleteReason,
 }
 
 /// `interaction.notcontrolled`: the session no longer controls the interaction.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionNotControlled {
     /// The agent that controls it now, when it moved to one agent.
@@ -273,6 +289,7 @@ pub struct InteractionNotControlled {
 
 /// One chat message, as stored in the transcript.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     /// Position in the transcript, from 1.
@@ -286,12 +303,14 @@ pub struct ChatMessage {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChatTyping {
     pub from: Party,
     pub typing: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DeliveryState {
     /// Stored by the server (the response to `sendMessage` means this too).
@@ -302,6 +321,7 @@ pub enum DeliveryState {
 
 /// Messages up to `messageId` reached `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatReceipt {
     pub message_id: u64,
@@ -309,6 +329,7 @@ pub struct ChatReceipt {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChatLeft {
     pub party: Party,
 }
@@ -316,11 +337,13 @@ pub struct ChatLeft {
 /// `chat.ended`: sent to the customer when the chat is over for good, so the
 /// widget can close it at once instead of on its next refused request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChatEnded {
     pub reason: ChatEndReason,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ChatEndReason {
     /// The agent marked the chat done.
@@ -328,12 +351,14 @@ pub enum ChatEndReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChatTranscript {
     pub messages: Vec<ChatMessage>,
 }
 
 /// The customer did not confirm in time after "an agent is available".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfirmationExpired {
     /// `true`: the request kept its place in the queue; `false`: it went to the back.
@@ -344,6 +369,7 @@ pub struct ConfirmationExpired {
 
 /// EventPropertiesChanged / EventAttachedDataChanged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PropertiesChanged {
     /// The version after the change.
@@ -358,6 +384,7 @@ pub struct PropertiesChanged {
 
 /// EventAck: the request `request` was applied.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Ack {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -367,6 +394,7 @@ pub struct Ack {
 
 /// EventError: a request was invalid; nothing changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EventError {
     pub code: FailureCode,
@@ -376,6 +404,7 @@ pub struct EventError {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ThirdPartyResponse {
     pub service: String,
@@ -386,6 +415,7 @@ pub struct ThirdPartyResponse {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ThirdPartyFault {
     pub service: String,

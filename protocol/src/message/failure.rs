@@ -8,6 +8,7 @@ use std::fmt;
 /// the person using the client; `context` is for debugging and is normally
 /// absent (the server never puts stack traces or secrets there).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Failure {
     pub code: FailureCode,
     pub message: String,
@@ -45,11 +46,13 @@ macro_rules! failure_codes {
         /// Machine-readable failure codes. Clients branch on these; the
         /// message is for people.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum FailureCode {
             $($(#[$doc])* #[serde(rename = $text)] $variant,)*
             /// A code this version of the protocol does not know (sent by a
             /// newer server). Clients treat it as a generic failure.
             #[serde(other, rename = "unrecognised")]
+            #[cfg_attr(feature = "schema", schemars(skip))]
             Unrecognised,
         }
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 /// Anything the server sends: a response to a request, or an event.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ServerMessage {
     Response(Response),

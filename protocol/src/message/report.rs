@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 /// One entry of the reporting stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// Position in the center-wide reporting log, from 1, without gaps.
     pub seq: u64,
@@ -28,6 +29,7 @@ pub struct Report {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "data")]
 pub enum ReportBody {
     // -- interactions --
@@ -73,6 +75,7 @@ pub enum ReportBody {
     /// A kind this version does not know (from a newer server); it still
     /// takes its `seq`.
     #[serde(other)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     Unknown,
 }
 
@@ -119,6 +122,7 @@ impl ReportBody {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionCreated {
     pub queue: String,
@@ -128,6 +132,7 @@ pub struct InteractionCreated {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionRouted {
     pub agent: AgentId,
@@ -135,6 +140,7 @@ pub struct InteractionRouted {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionAccepted {
     pub agent: AgentId,
@@ -142,6 +148,7 @@ pub struct InteractionAccepted {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionTransferred {
     /// The agent that had it.
@@ -151,6 +158,7 @@ pub struct InteractionTransferred {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionRequeued {
     /// The queue it waited in.
@@ -164,6 +172,7 @@ pub struct InteractionRequeued {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum EndReason {
     /// The agent marked it done.
@@ -173,6 +182,7 @@ pub enum EndReason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionEnded {
     pub reason: EndReason,
@@ -183,6 +193,7 @@ pub struct InteractionEnded {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentLoggedIn {
     pub agent: AgentId,
@@ -190,6 +201,7 @@ pub struct AgentLoggedIn {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentStateChanged {
     pub agent: AgentId,
@@ -198,6 +210,7 @@ pub struct AgentStateChanged {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentLoggedOut {
     pub agent: AgentId,
@@ -207,6 +220,7 @@ pub struct AgentLoggedOut {
 /// EventInteractionSubmitted: a service generated a new item and submitted
 /// it into the interaction (in this chat server: a chat message to the customer).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionSubmitted {
     /// The service that generated it.
@@ -217,6 +231,7 @@ pub struct InteractionSubmitted {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServiceRequested {
     pub service: String,
@@ -229,6 +244,7 @@ pub struct ExternalServiceRequested {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExternalServiceResponded {
     pub service: String,
@@ -245,6 +261,7 @@ pub struct ExternalServiceResponded {
 
 /// Why a third-party service request failed (`Event3rdServerFault.reason`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceFaultReason {
     /// No service of that name is configured.

@@ -7,6 +7,7 @@ use std::fmt;
 
 /// The information every interaction-processor service must provide.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub struct ServiceInfo {
     pub vendor: String,
@@ -19,6 +20,7 @@ pub struct ServiceInfo {
 
 /// `data` of a `prepareSession` request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PrepareSession {
     /// The call model; missing or blank means the default model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,6 +44,7 @@ impl PrepareSession {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AgentCredentials {
     pub id: AgentId,
     pub password: Password,
@@ -49,6 +52,7 @@ pub struct AgentCredentials {
 
 /// A password in transit. `Debug` is redacted so it cannot reach a log.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Password(String);
 
@@ -75,6 +79,7 @@ impl fmt::Debug for Password {
 /// the original request data (password redacted) and, our extension, the
 /// token `bind` needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResource {
     pub id: SessionId,

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", content = "data", rename_all = "camelCase")]
 pub enum SupervisorCommand {
     /// Authenticates this connection as a supervisor. Success `data`: [`SupervisorProfile`].
@@ -79,6 +80,7 @@ impl Command for SupervisorCommand {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SupervisorLogin {
     pub id: AgentId,
@@ -87,12 +89,14 @@ pub struct SupervisorLogin {
 
 /// `data` of a successful `login`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SupervisorProfile {
     pub id: AgentId,
     pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubscribeReports {
     /// Replay reports with `seq` greater than this (0: the whole log).
@@ -107,6 +111,7 @@ pub struct SubscribeReports {
 
 /// `data` of a successful `subscribeReports`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Subscribed {
     /// The newest report `seq` when the subscription started: the replay
@@ -116,6 +121,7 @@ pub struct Subscribed {
 
 /// The center at one moment: what a supervisor's wallboard shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CenterSnapshot {
     /// When the snapshot was taken; waits are `time - since`.
@@ -131,6 +137,7 @@ pub struct CenterSnapshot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct QueueSnapshot {
     pub name: String,
@@ -142,6 +149,7 @@ pub struct QueueSnapshot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AgentSnapshot {
     pub id: AgentId,
@@ -158,6 +166,7 @@ pub struct AgentSnapshot {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ChatPhase {
     /// Waiting in its queue.
@@ -169,6 +178,7 @@ pub enum ChatPhase {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChatSnapshot {
     pub interaction: InteractionId,
@@ -188,6 +198,7 @@ pub struct ChatSnapshot {
 
 /// Anything the server sends on `/ws/supervisor`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SupervisorMessage {
     Response(Response),

@@ -16,13 +16,14 @@ pub mod reports;
 mod seq_log;
 pub mod streams;
 
-pub use outbox::{Close, Outbox, OutboxReceiver};
+pub use outbox::{Close, Outbound, Outbox, OutboxReceiver};
 
 use crate::core::{Committed, ConnectionId};
 use crate::storage::Storage;
 use reports::ReportDelivery;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 use streams::StreamDelivery;
 use switchboard_protocol::ids::InteractionId;
 use switchboard_protocol::message::ServerMessage;
@@ -89,12 +90,19 @@ impl Delivery {
 
     /// A committed batch's events and reports.
     pub fn deliver(&mut self, committed: Committed) {
+        self.deliver_committed_at(committed, None);
+    }
+
+    /// The same, for a batch committed at `committed_at` (the driver's
+    /// reading of the clock): its live events carry it to the socket writer,
+    /// which records the delivery lag.
+    pub fn deliver_committed_at(&mut self, committed: Committed, committed_at: Option<Instant>) {
         for event in committed.events {
             let stream = self
                 .streams
                 .entry(event.stream.clone())
                 .or_insert_with(|| StreamDelivery::new(event.stream, event.seq - 1));
-            stream.committed(event.seq, event.frame);
+            stream.committed(event.seq, event.frame, committed_at);
         }
         for report in committed.reports {
             self.reports.committed(report.seq, report.interaction, report.frame);

@@ -3,14 +3,24 @@
 
 use crate::core::ConnectionId;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, watch};
+
+/// A frame in a connection's queue. A live event carries when its batch
+/// was committed, so the writer can record the delivery lag (commit to
+/// socket write, `observe::DELIVERY_LAG`); responses and replays do not.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    pub text: Arc<str>,
+    pub committed_at: Option<Instant>,
+}
 
 /// The sending half of a connection's bounded outbound queue and its close
 /// signal. Cloning shares it.
 #[derive(Clone, Debug)]
 pub struct Outbox {
     pub connection: ConnectionId,
-    frames: mpsc::Sender<Arc<str>>,
+    frames: mpsc::Sender<Outbound>,
     /// A bind's response and replay: sent before anything queued later,
     /// and not limited by the queue (a resume's gap may be long; it is
     /// bounded by the stream's history the client asks for).
@@ -39,7 +49,7 @@ impl Close {
 
 /// The writer task's side of an `Outbox`.
 pub struct OutboxReceiver {
-    pub frames: mpsc::Receiver<Arc<str>>,
+    pub frames: mpsc::Receiver<Outbound>,
     pub first: mpsc::UnboundedReceiver<Arc<str>>,
     pub closing: watch::Receiver<Option<Close>>,
 }
@@ -57,7 +67,12 @@ impl Outbox {
     /// Queues a frame. `false` means the client is too slow (queue full) or
     /// gone; the caller closes it and it resumes by `seq` later.
     pub fn push(&self, frame: Arc<str>) -> bool {
-        self.frames.try_send(frame).is_ok()
+        self.frames.try_send(Outbound { text: frame, committed_at: None }).is_ok()
+    }
+
+    /// Queues a live event committed at `committed_at` (see [`Outbound`]).
+    pub fn push_event(&self, frame: Arc<str>, committed_at: Option<Instant>) -> bool {
+        self.frames.try_send(Outbound { text: frame, committed_at }).is_ok()
     }
 
     /// Queues a frame ahead of everything queued with `push` (a bind's

@@ -15,6 +15,7 @@ use super::seq_log::SeqLog;
 use crate::core::ConnectionId;
 use crate::storage::{Storage, StorageError};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// How many recent events each stream keeps in memory for fast resume. More
 /// are kept while the bound client has not had them yet.
@@ -55,7 +56,7 @@ impl StreamDelivery {
     }
 
     /// A committed event: kept in the window and sent to the bound client.
-    pub fn committed(&mut self, seq: u64, frame: Arc<str>) {
+    pub fn committed(&mut self, seq: u64, frame: Arc<str>, committed_at: Option<Instant>) {
         if seq != self.log.last_seq() + 1 {
             // Cannot happen while the core releases events in order; if it
             // did, the window restarts there and older events come from storage.
@@ -64,7 +65,7 @@ impl StreamDelivery {
         }
         let pushed = self.log.push(frame);
         self.log.mark_committed(pushed);
-        self.flush(false);
+        self.flush(false, committed_at);
     }
 
     /// Binds `outbox`: queues `response` (if any) first, then the events
@@ -105,7 +106,7 @@ impl StreamDelivery {
             return Ok(()); // the connection is gone
         }
         self.binding = Some(Binding { outbox, delivered: after + replayed });
-        self.flush(true);
+        self.flush(true, None);
         Ok(())
     }
 
@@ -118,8 +119,9 @@ impl StreamDelivery {
     }
 
     /// Sends the bound connection every committed event it has not had yet:
-    /// ahead of its queue when `first` (a bind's catch-up), else through it.
-    fn flush(&mut self, first: bool) {
+    /// ahead of its queue when `first` (a bind's catch-up), else through it,
+    /// as live events committed at `committed_at`.
+    fn flush(&mut self, first: bool, committed_at: Option<Instant>) {
         let Some(binding) = self.binding.as_mut() else {
             self.trim();
             return;
@@ -128,7 +130,7 @@ impl StreamDelivery {
             let next = binding.delivered + 1;
             let queued = match self.log.get(next) {
                 Some(frame) if first => binding.outbox.push_first(frame.clone()),
-                Some(frame) => binding.outbox.push(frame.clone()),
+                Some(frame) => binding.outbox.push_event(frame.clone(), committed_at),
                 // Fell out of the window before delivery: cannot happen, as
                 // the window keeps what the binding lacks; be safe anyway.
                 None => false,

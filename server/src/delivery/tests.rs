@@ -28,7 +28,7 @@ fn connect(delivery: &mut Delivery, local: u64, queue: usize) -> (ConnectionId, 
 
 fn drain(receiver: &mut OutboxReceiver) -> Vec<String> {
     let mut frames = Vec::new();
-    while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv()) {
+    while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv().map(|frame| frame.text)) {
         frames.push(frame.to_string());
     }
     frames

@@ -35,7 +35,7 @@ impl Client {
             tokio::select! {
                 biased;
                 Some(frame) = self.receiver.first.recv() => Some(frame),
-                frame = self.receiver.frames.recv() => frame,
+                frame = self.receiver.frames.recv() => frame.map(|frame| frame.text),
             }
         })
         .await
@@ -85,7 +85,9 @@ impl Client {
     async fn closed(&mut self) -> Vec<Value> {
         tokio::time::timeout(WAIT, self.receiver.closing.wait_for(Option::is_some)).await.expect("closed in time").ok();
         let mut frames = Vec::new();
-        while let Ok(frame) = self.receiver.first.try_recv().or_else(|_| self.receiver.frames.try_recv()) {
+        while let Ok(frame) =
+            self.receiver.first.try_recv().or_else(|_| self.receiver.frames.try_recv().map(|frame| frame.text))
+        {
             frames.push(serde_json::from_str(&frame).expect("frames are JSON"));
         }
         frames
@@ -156,7 +158,9 @@ async fn a_read_only_database_answers_internal_delivers_nothing_and_clients_resu
 /// The last `seq` the customer has seen so far (reads what is queued).
 async fn customer_last_seq(customer: &mut Client) -> u64 {
     let mut last = 0;
-    while let Ok(frame) = customer.receiver.first.try_recv().or_else(|_| customer.receiver.frames.try_recv()) {
+    while let Ok(frame) =
+        customer.receiver.first.try_recv().or_else(|_| customer.receiver.frames.try_recv().map(|frame| frame.text))
+    {
         let frame: Value = serde_json::from_str(&frame).expect("JSON");
         last = last.max(frame["seq"].as_u64().unwrap_or(0));
     }

@@ -23,7 +23,15 @@ pub(super) trait CommitGroup: Send + 'static {
     /// those as [`StorageError::Fenced`] unless an error is returned for
     /// them; missing outcomes count as `Fenced`).
     fn commit_group(&mut self, group: &[Vec<Record>]) -> Vec<Outcome>;
+
+    /// Nothing was queued for [`REST_AFTER`]: a chance to let go of caches
+    /// that only help while busy. Called once per quiet spell, on the
+    /// writer thread (which then returns its own free memory too).
+    fn rest(&mut self) {}
 }
+
+/// How long the writer waits for work before it calls [`CommitGroup::rest`].
+pub(super) const REST_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Work for the writer thread with the backend's state `C` (test hooks).
 pub(super) type Task<C> = Box<dyn FnOnce(&mut C) + Send>;
@@ -146,9 +154,19 @@ fn run<C: CommitGroup>(mut backend: C, queue: mpsc::Receiver<Command<C>>, max_gr
     loop {
         let command = match pending.take() {
             Some(command) => command,
-            None => match queue.recv() {
+            None => match queue.recv_timeout(REST_AFTER) {
                 Ok(command) => command,
-                Err(mpsc::RecvError) => return,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    backend.rest();
+                    // What this thread allocated while committing (statements'
+                    // parameters, outcome messages) it kept for its next commit.
+                    crate::memory::release_thread_memory();
+                    match queue.recv() {
+                        Ok(command) => command,
+                        Err(mpsc::RecvError) => return,
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
             },
         };
         match command {

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::clock::now;
 use crate::config::Limits;
 use crate::core::{ConnectionId, Endpoint};
-use crate::delivery::{Close, Outbox, OutboxReceiver};
+use crate::delivery::{Close, Outbound, Outbox, OutboxReceiver};
 use crate::driver::Driver;
 use crate::observe;
 use axum::extract::ws::WebSocketUpgrade;
@@ -300,13 +300,19 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
     let OutboxReceiver { mut frames, mut first, mut closing } = receiver;
     let mut ping = tokio::time::interval(ping_interval);
     ping.tick().await;
+    // When the live events of the write in progress were committed (empty
+    // until a connection gets events; at most `MAX_FRAMES_PER_WRITE`).
+    let mut committed = Vec::new();
     loop {
         let message = tokio::select! {
             biased;
             _ = closing.wait_for(Option::is_some) => break,
             Some(frame) = first.recv() => Message::Text(frame.as_ref().into()),
             next = frames.recv() => match next {
-                Some(frame) => Message::Text(frame.as_ref().into()),
+                Some(frame) => {
+                    committed.extend(frame.committed_at);
+                    Message::Text(frame.text.as_ref().into())
+                }
                 None => break,
             },
             _ = ping.tick() => Message::Ping(Default::default()),
@@ -314,8 +320,9 @@ pub async fn write_loop(mut sink: SplitSink<WebSocket, Message>, receiver: Outbo
         tokio::select! {
             biased;
             _ = closing.wait_for(Option::is_some) => break,
-            sent = send_with_queued(&mut sink, message, &mut first, &mut frames) => if sent.is_err() { break },
+            sent = send_with_queued(&mut sink, message, &mut first, &mut frames, &mut committed) => if sent.is_err() { break },
         }
+        record_delivery_lag(&mut committed);
     }
     // Say why, if the client still listens; never wait long for it.
     let close = *closing.borrow();
@@ -334,16 +341,36 @@ async fn send_with_queued(
     sink: &mut SplitSink<WebSocket, Message>,
     message: Message,
     first: &mut mpsc::UnboundedReceiver<std::sync::Arc<str>>,
-    frames: &mut mpsc::Receiver<std::sync::Arc<str>>,
+    frames: &mut mpsc::Receiver<Outbound>,
+    committed: &mut Vec<std::time::Instant>,
 ) -> Result<(), axum::Error> {
     sink.feed(message).await?;
     for _ in 1..MAX_FRAMES_PER_WRITE {
-        let Ok(frame) = first.try_recv().or_else(|_| frames.try_recv()) else {
-            break;
+        let frame = match first.try_recv() {
+            Ok(frame) => frame,
+            Err(_) => match frames.try_recv() {
+                Ok(frame) => {
+                    committed.extend(frame.committed_at);
+                    frame.text
+                }
+                Err(_) => break,
+            },
         };
         sink.feed(Message::Text(frame.as_ref().into())).await?;
     }
     sink.flush().await
+}
+
+/// Records, for each live event just written, the time since its commit.
+fn record_delivery_lag(committed: &mut Vec<std::time::Instant>) {
+    if committed.is_empty() {
+        return;
+    }
+    let written = std::time::Instant::now();
+    let histogram = metrics::histogram!(observe::DELIVERY_LAG);
+    for at in committed.drain(..) {
+        histogram.record(written.saturating_duration_since(at).as_secs_f64());
+    }
 }
 
 /// The most frames gathered into one write.

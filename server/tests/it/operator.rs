@@ -89,6 +89,9 @@ async fn metrics_count_a_journey() {
     at_least("switchboard_frame_errors_total", &[("endpoint", "customer"), ("kind", "binary")], 1.0);
     at_least("switchboard_commit_records_count", &[], 5.0);
     at_least("switchboard_commit_seconds_count", &[], 5.0);
+    // Live events written to the desk and the customer (offer, chat messages, dialogs…).
+    at_least("switchboard_event_delivery_lag_seconds_count", &[], 4.0);
+    at_least("switchboard_event_delivery_lag_seconds_bucket", &[("le", "+Inf")], 4.0);
     at_least("switchboard_agents", &[("state", "ready")], 1.0);
     at_least("switchboard_agents", &[("state", "loggedOut")], 1.0);
     at_least("switchboard_chats", &[], 1.0);

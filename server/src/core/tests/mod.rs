@@ -3,6 +3,7 @@
 //! memory backend, reports each outcome back, runs delivery on real
 //! outboxes, and reads what each connection was sent, frame by frame.
 
+mod confirmation;
 mod honest_delivery;
 mod journeys;
 mod proptests;
@@ -273,7 +274,8 @@ impl Harness {
             return Vec::new();
         };
         let mut frames = Vec::new();
-        while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv()) {
+        while let Ok(frame) = receiver.first.try_recv().or_else(|_| receiver.frames.try_recv().map(|frame| frame.text))
+        {
             frames.push(serde_json::from_str(&frame).expect("frames are JSON"));
         }
         frames
