@@ -20,6 +20,7 @@ pub mod address;
 pub mod client;
 pub mod ids;
 pub mod message;
+pub mod metrics;
 pub mod target;
 pub mod time;
 
