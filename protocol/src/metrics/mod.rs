@@ -39,8 +39,10 @@
 //! reaches the same open state and the same figures for every bucket at or
 //! after `closed_before` as one that never stopped.
 
+mod csv;
 mod fold;
 #[cfg(test)]
 mod tests;
 
+pub use csv::{CSV_COLUMNS, queue_csv, utc_minute};
 pub use fold::{BUCKET_MS, Metrics, MetricsConfig, bucket_start, interval_start};

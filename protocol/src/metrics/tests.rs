@@ -275,13 +275,12 @@ fn a_restart_in_the_middle_of_an_interval_gives_the_same_figures_as_no_restart()
     // stored is the first interval's rows and the checkpoint taken at 900 s.
     let mut first = Metrics::new(MetricsConfig::default());
     let mut stored: Vec<IntervalRow> = Vec::new();
-    let mut checkpoint = 0;
     for report in &stream.reports[..before_close] {
         first.handle_report(report);
     }
     first.advance(at(900));
     stored.extend(first.take_closed(at(900)));
-    checkpoint = checkpoint.max(first.checkpoint());
+    let checkpoint = first.checkpoint();
     // Reported (and stored) after the close, then the server stops at 950.
     for report in &stream.reports[before_close..before_restart] {
         first.handle_report(report);

@@ -633,7 +633,7 @@ fn interval_rows_are_read_by_span_in_order_and_replaced_when_written_again<B: Ba
     let billing = || Scope::Queue("Billing".into());
     let sales = || Scope::Queue("Sales".into());
     let alice = || Scope::Agent(AgentId::new("alice"));
-    let rows = vec![
+    let rows = [
         interval(900_000, alice(), 0),
         interval(900_000, sales(), 2),
         interval(0, billing(), 4),
