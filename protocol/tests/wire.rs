@@ -1736,15 +1736,15 @@ mod supervisor_wire {
     fn intervals_round_trip_and_a_bad_span_is_refused() {
         let wire = json!({"id": "v8", "command": "getIntervals", "result": "success", "data": {
             "rows": [
-                {"start": 1699999200000u64, "queue": "Billing", "offered": 4, "answered": 2, "answeredInTarget": 1,
+                {"start": 1699999200000u64, "scope": {"queue": "Billing"}, "figures": {"offered": 4, "answered": 2, "answeredInTarget": 1,
                  "abandoned": 2, "shortAbandoned": 1, "abandonedAfterAgentAvailable": 0, "transferred": 0,
                  "handled": 2, "answerWaitMs": 120000, "abandonWaitMs": 43000, "longestWaitMs": 90000,
-                 "handleMs": 200000, "routed": 0, "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0},
-                {"start": 1699999200000u64, "agent": "alice", "offered": 0, "answered": 0, "answeredInTarget": 0,
+                 "handleMs": 200000, "routed": 0, "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0}},
+                {"start": 1699999200000u64, "scope": {"agent": "alice"}, "figures": {"offered": 0, "answered": 0, "answeredInTarget": 0,
                  "abandoned": 0, "shortAbandoned": 0, "abandonedAfterAgentAvailable": 0, "transferred": 0,
                  "handled": 2, "answerWaitMs": 0, "abandonWaitMs": 0, "longestWaitMs": 0,
                  "handleMs": 200000, "routed": 2, "accepted": 2, "loggedInMs": 900000, "busyMs": 300000,
-                 "notReadyMs": 60000}
+                 "notReadyMs": 60000}}
             ],
             "targets": [{"queue": "Billing", "withinMs": 60000, "share": 80}]
         }});

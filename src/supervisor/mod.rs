@@ -14,6 +14,9 @@
 //! Every value from the server is rendered as text, never as HTML.
 
 pub mod board;
+pub mod charts;
+pub mod figures;
+pub mod insight;
 pub mod session;
 pub mod socket;
 
@@ -39,6 +42,7 @@ pub struct SupervisorView {
     /// Logging in, and the server cannot be reached (trying again).
     pub unreachable: bool,
     pub board: Board,
+    pub insight: insight::Insight,
 }
 
 impl SupervisorView {
@@ -51,6 +55,7 @@ impl SupervisorView {
             reconnecting: session.reconnecting(),
             unreachable: session.unreachable(),
             board: session.board().clone(),
+            insight: session.insight().clone(),
         }
     }
 }
@@ -199,7 +204,10 @@ pub fn Wallboard() -> impl IntoView {
             </p>
             <main class="board-main" id="main">
                 <QueuesTable/>
+                <figures::FiguresPanel/>
+                <charts::ChartsPanel/>
                 <AgentsPanel/>
+                <figures::AgentFiguresPanel/>
                 <ChatsTable filter/>
                 <EventStream filter/>
             </main>

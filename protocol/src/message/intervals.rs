@@ -117,15 +117,16 @@ fn percent(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
-/// One interval of one queue or one agent.
+/// One interval of one queue or one agent. Nested, not flattened: a
+/// flattened struct decodes through serde's buffering path, which cost the
+/// wallboard kilobytes of wasm.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IntervalRow {
     /// The interval's start (a multiple of [`INTERVAL_MS`]).
     pub start: Timestamp,
-    #[serde(flatten)]
+    /// `{"queue": name}` or `{"agent": id}`.
     pub scope: Scope,
-    #[serde(flatten)]
     pub figures: IntervalFigures,
 }
 
