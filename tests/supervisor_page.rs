@@ -365,7 +365,8 @@ async fn each_chart_says_what_it_shows_and_keeps_its_data_behind_a_toggle() {
     with_figures(&mounted).await;
     assert_eq!(
         chart_summary(&mounted, "chart-waiting"),
-        "Waiting customers now 1, most 5 at 22:04. Longest wait now 0:20, longest 2:30 at 22:04."
+        // The three samples, then the board this second: Billing's customer has waited 1:15.
+        "Waiting customers now 1, most 5 at 22:04. Longest wait now 1:15, longest 2:30 at 22:04."
     );
     assert_eq!(
         chart_summary(&mounted, "chart-service"),

@@ -7,38 +7,48 @@ use super::insight::{Level, QueueFigures, millis_text, percent_text};
 use super::{Supervisor, use_supervisor};
 use leptos::prelude::*;
 
-/// One service-level cell: the share, and how it stands against the objective.
-fn level_cell(percent: Option<f64>, share: Option<u8>) -> impl IntoView {
+/// A service level with how it stands against the objective: the text
+/// (with its word when off target) and the level's key.
+fn level_text(percent: Option<f64>, share: Option<u8>) -> (String, &'static str) {
     let level = share.and_then(|share| Level::of_service_level(percent, share));
-    let key = level.map_or("none", Level::key);
-    let word = level.filter(|level| *level != Level::Ok).map(|level| format!(" ({})", level.word()));
-    view! {
-        <td class="num figure" data-level=key data-testid="figure-service-level">
-            {percent_text(percent)}<span class="level-word">{word}</span>
-        </td>
+    let mut text = percent_text(percent);
+    if let Some(level) = level.filter(|level| *level != Level::Ok) {
+        text.push_str(&format!(" ({})", level.word()));
     }
+    (text, level.map_or("none", Level::key))
+}
+
+/// One row's cells: `(text, test id, level key)`; one view draws them all.
+fn queue_cells(figures: &QueueFigures) -> Vec<(String, &'static str, &'static str)> {
+    let share = figures.target.as_ref().map(|target| target.share);
+    let (today, now) = (&figures.today, &figures.this_interval);
+    let (today_level, today_key) = level_text(today.service_level(), share);
+    let (now_level, now_key) = level_text(now.service_level(), share);
+    vec![
+        (today_level, "figure-service-level", today_key),
+        (now_level, "figure-service-level", now_key),
+        (percent_text(today.abandonment()), "figure-abandonment", "none"),
+        (millis_text(today.average_speed_of_answer_ms()), "figure-asa", "none"),
+        (millis_text(today.average_handle_ms()), "figure-aht", "none"),
+        (today.offered.to_string(), "figure-offered", "none"),
+        (today.answered.to_string(), "figure-answered", "none"),
+    ]
 }
 
 fn queue_row(figures: QueueFigures, center: bool) -> impl IntoView {
-    let share = figures.target.as_ref().map(|target| target.share);
     let objective = figures
         .target
         .as_ref()
         .map(|target| format!("{}% in {} s", target.share, target.within_ms / 1000))
-        .unwrap_or_else(|| "—".into());
-    let today = figures.today;
-    let now = figures.this_interval;
+        .unwrap_or_default();
+    let cells = queue_cells(&figures);
     let name = figures.name.clone();
     view! {
         <tr data-testid="figures-row" data-queue=name class:center=center>
             <th scope="row">{figures.name}<span class="muted objective">{objective}</span></th>
-            {level_cell(today.service_level(), share)}
-            {level_cell(now.service_level(), share)}
-            <td class="num" data-testid="figure-abandonment">{percent_text(today.abandonment())}</td>
-            <td class="num">{millis_text(today.average_speed_of_answer_ms())}</td>
-            <td class="num">{millis_text(today.average_handle_ms())}</td>
-            <td class="num" data-testid="figure-offered">{today.offered}</td>
-            <td class="num" data-testid="figure-answered">{today.answered}</td>
+            {cells.into_iter().map(|(text, test_id, level)| view! {
+                <td class="num figure" data-level=level data-testid=test_id>{text}</td>
+            }).collect_view()}
         </tr>
     }
 }

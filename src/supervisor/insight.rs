@@ -16,6 +16,16 @@ use switchboard_protocol::time::Timestamp;
 /// How far back the live chart looks.
 pub const LIVE_SPAN_MS: u64 = 60 * 60 * 1000;
 
+/// At most two samples a second (snapshots come at most once a second) for an hour.
+const MAX_SAMPLES: usize = 7200;
+
+/// The queues as `queues` shows them at `now`, summed.
+pub fn sample_of(queues: &[QueueRow], now: Timestamp) -> Sample {
+    let waiting = queues.iter().map(|queue| queue.waiting).sum();
+    let longest = queues.iter().filter_map(|queue| queue.longest_wait).max().unwrap_or_default();
+    Sample { time: now, waiting, longest_wait_ms: u64::try_from(longest.as_millis()).unwrap_or(u64::MAX) }
+}
+
 /// One look at the queues.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Sample {
@@ -119,21 +129,16 @@ impl Insight {
         self.rows.is_some()
     }
 
-    /// Records the queues as a snapshot shows them at `now`; keeps the last hour.
+    /// Records the queues as the board shows them at `now`; keeps the last
+    /// hour. The session samples the old state just before a snapshot
+    /// replaces it (the longest wait grows between snapshots) and the new one
+    /// after.
     pub fn sample(&mut self, queues: &[QueueRow], now: Timestamp) {
-        let waiting = queues.iter().map(|queue| queue.waiting).sum();
-        let longest = queues.iter().filter_map(|queue| queue.longest_wait).max().unwrap_or_default();
-        let sample =
-            Sample { time: now, waiting, longest_wait_ms: u64::try_from(longest.as_millis()).unwrap_or(u64::MAX) };
-        if let Some(last) = self.samples.back_mut()
-            && last.time.as_millis() / 1000 == now.as_millis() / 1000
-        {
-            *last = sample;
-        } else {
-            self.samples.push_back(sample);
-        }
+        self.samples.push_back(sample_of(queues, now));
         let oldest = now.as_millis().saturating_sub(LIVE_SPAN_MS);
-        while self.samples.front().is_some_and(|sample| sample.time.as_millis() < oldest) {
+        while self.samples.front().is_some_and(|sample| sample.time.as_millis() < oldest)
+            || self.samples.len() > MAX_SAMPLES
+        {
             self.samples.pop_front();
         }
     }

@@ -360,8 +360,11 @@ fn EventStream(filter: Filter) -> impl IntoView {
                     }
                 }}
             </p>
-            <ol class="stream-list" role="log" aria-live="polite" aria-relevant="additions"
+            // The live region wraps the list: `role="log"` on the <ol> itself
+            // took its list role away, and axe flags list items outside a list.
+            <div role="log" aria-live="polite" aria-relevant="additions"
                 aria-label="Reporting events, newest first" data-testid="stream">
+            <ol class="stream-list">
                 <For each=move || rows.get() key=|row| row.seq children=move |row: StreamRow| {
                     let interaction = row.interaction.clone();
                     view! {
@@ -382,6 +385,7 @@ fn EventStream(filter: Filter) -> impl IntoView {
                     }
                 }/>
             </ol>
+            </div>
         </section>
     }
 }

@@ -212,6 +212,8 @@ impl SupervisorSession {
         match message {
             SupervisorMessage::Snapshot { snapshot } => {
                 if self.stage == Stage::Live {
+                    // The state that ends now (its waits grew since it came), then the new one.
+                    self.insight.sample(&self.board.queue_rows(local_now), local_now);
                     self.board.apply_snapshot(snapshot, local_now);
                     self.insight.sample(&self.board.queue_rows(local_now), local_now);
                     // The center moved: the figures follow.
