@@ -8,6 +8,7 @@
 
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { reportHtml } from './bench-report.mjs';
 import { parseArgs } from 'node:util';
 
 const { values: options } = parseArgs({
@@ -113,6 +114,16 @@ lines.push(
 );
 const path = join(options.dir, 'summary.md');
 writeFileSync(path, lines.join('\n'));
+// The same table and the relay runs' latency distribution as one page.
+const runs = [
+  { name: 'SQLite, max throughput', distribution: loadMax?.relay?.delivery_latency?.distribution },
+  { name: `SQLite, ${offered}/s`, distribution: relay5k?.delivery_latency?.distribution },
+  { name: 'PostgreSQL, max throughput', distribution: pgMax?.relay?.delivery_latency?.distribution },
+  { name: `PostgreSQL, ${pgOffered}/s`, distribution: pg5k?.relay?.delivery_latency?.distribution },
+];
+const html = join(options.dir, 'report.html');
+writeFileSync(html, reportHtml({ rows, runs, quick: options.quick, measuredAt: new Date().toISOString(), mark }));
+console.log(`wrote ${html}`);
 console.log(readFileSync(path, 'utf8'));
 const missing = rows.filter((entry) => entry.measured === null).length;
 if (missing > 0) {

@@ -319,3 +319,89 @@ async fn a_lost_connection_shows_the_banner_and_log_out_is_an_action() {
     page.get("logout").click();
     assert_eq!(page.take_actions(), [SupervisorAction::LogOut]);
 }
+
+/// Today's figures: Billing at 21:45 (3 answered in target, 1 abandoned)
+/// and 22:00 (1 in target of 3 answered, 2 abandoned), and two looks at the queues.
+async fn with_figures(mounted: &Mounted) {
+    let intervals = json!({
+        "rows": [
+            {"start": 1_699_998_300_000u64, "scope": {"queue": "Billing"}, "figures": {"offered": 4, "answered": 3, "answeredInTarget": 3,
+             "abandoned": 1, "handled": 3, "answerWaitMs": 60_000, "handleMs": 540_000}},
+            {"start": 1_699_998_300_000u64, "scope": {"agent": "alice"}, "figures": {"handled": 3, "handleMs": 540_000,
+             "loggedInMs": 900_000, "busyMs": 600_000}},
+            {"start": 1_699_999_200_000u64, "scope": {"queue": "Billing"}, "figures": {"offered": 5, "answered": 3, "answeredInTarget": 1,
+             "abandoned": 2, "handled": 1, "answerWaitMs": 300_000, "handleMs": 200_000}}
+        ],
+        "targets": [{"queue": "Billing", "withinMs": 60_000, "share": 80}, {"queue": "Sales", "withinMs": 30_000, "share": 90}]
+    });
+    let queues = |waiting: u32, wait: u64| {
+        vec![switchboard_app::supervisor::board::QueueRow {
+            name: "Billing".into(),
+            waiting,
+            longest_wait: Some(std::time::Duration::from_secs(wait)),
+        }]
+    };
+    mounted
+        .update(|view| {
+            view.insight.apply_intervals(serde_json::from_value(intervals).unwrap());
+            view.insight.sample(&queues(2, 40), Timestamp::from_millis(T0 - 1_200_000));
+            view.insight.sample(&queues(5, 150), Timestamp::from_millis(T0 - 600_000));
+            view.insight.sample(&queues(1, 20), Timestamp::from_millis(T0));
+        })
+        .await;
+}
+
+fn chart_summary(mounted: &Mounted, chart: &str) -> String {
+    mounted
+        .one(&format!("[data-testid=\"{chart}\"] [data-testid=\"chart-summary\"]"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn each_chart_says_what_it_shows_and_keeps_its_data_behind_a_toggle() {
+    let mounted = Mounted::live().await;
+    assert_eq!(chart_summary(&mounted, "chart-service"), "No chat answered or abandoned yet today.");
+    with_figures(&mounted).await;
+    assert_eq!(
+        chart_summary(&mounted, "chart-waiting"),
+        // The three samples, then the board this second: Billing's customer has waited 1:15.
+        "Waiting customers now 1, most 5 at 22:04. Longest wait now 1:15, longest 2:30 at 22:04."
+    );
+    assert_eq!(
+        chart_summary(&mounted, "chart-service"),
+        "Service level 44% today against a target of 80%; 20% in the interval from 22:00, lowest 20% from 22:00. \
+         Abandonment 33% today."
+    );
+    assert_eq!(
+        chart_summary(&mounted, "chart-volume"),
+        "9 chats offered and 4 handled today; busiest interval from 22:00 with 5 offered."
+    );
+    // The drawing is named by its summary, and its data is a table behind "Show data".
+    let svg = mounted.one("[data-testid=\"chart-service\"] svg");
+    assert_eq!(svg.get_attribute("role").as_deref(), Some("img"));
+    assert_eq!(svg.get_attribute("aria-label"), Some(chart_summary(&mounted, "chart-service")));
+    assert_eq!(mounted.all("[data-testid=\"chart-service\"] rect.bar").len(), 2, "one bar per interval");
+    let rows = mounted.all("[data-testid=\"chart-volume\"] details tbody tr");
+    let cells: Vec<String> = rows.iter().map(|row| row.text_content().unwrap_or_default()).collect();
+    assert_eq!(cells, ["21:4543", "22:0051"]);
+    assert!(mounted.one("[data-testid=\"chart-volume\"] details").get_attribute("open").is_none(), "closed at first");
+}
+
+#[wasm_bindgen_test]
+async fn a_figure_past_its_objective_is_marked_in_words_not_colour_alone() {
+    let mounted = Mounted::live().await;
+    with_figures(&mounted).await;
+    let billing = mounted.one("[data-testid=\"figures-row\"][data-queue=\"Billing\"]");
+    let cells = billing.query_selector_all("[data-testid=\"figure-service-level\"]").unwrap();
+    let today: HtmlElement = cells.item(0).unwrap().unchecked_into();
+    let now: HtmlElement = cells.item(1).unwrap().unchecked_into();
+    // Today 4 of 9 (44%): more than 10 points under 80%; this interval 1 of 5 (20%).
+    assert_eq!(today.get_attribute("data-level").as_deref(), Some("red"));
+    assert_eq!(today.text_content().unwrap(), "44% (far below target)");
+    assert_eq!(now.text_content().unwrap(), "20% (far below target)");
+    let center = mounted.one("[data-testid=\"figures-row\"][data-queue=\"Whole center\"]");
+    assert!(center.text_content().unwrap().contains("Whole center"));
+    let alice = mounted.one("[data-testid=\"agent-figures-row\"][data-agent=\"alice\"]");
+    assert_eq!(alice.text_content().unwrap(), "alice33:0067%");
+}

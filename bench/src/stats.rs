@@ -8,14 +8,27 @@ pub struct Samples {
     nanos: Vec<u64>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub count: usize,
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub max_ms: f64,
+    /// The latency at each of [`QUANTILES`]: the distribution that
+    /// `target/bench/report.html` draws.
+    pub distribution: Vec<Quantile>,
 }
+
+/// One point of the distribution.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Quantile {
+    pub q: f64,
+    pub ms: f64,
+}
+
+/// Where the distribution is read: dense in the tail, where changes matter.
+pub const QUANTILES: &[f64] = &[0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0];
 
 impl Samples {
     pub fn record(&mut self, latency: Duration) {
@@ -37,6 +50,7 @@ impl Samples {
             p99_ms: at(0.99),
             p999_ms: at(0.999),
             max_ms: self.nanos.last().map(|max| *max as f64 / 1_000_000.0).unwrap_or(0.0),
+            distribution: QUANTILES.iter().map(|&q| Quantile { q, ms: at(q) }).collect(),
         }
     }
 }

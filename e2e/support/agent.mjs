@@ -60,6 +60,7 @@ export async function openAgent(browser, url, { timeout = 15_000 } = {}) {
       await request('bind', session, { token: prepared.resource.token });
     },
     ready: () => request('ready', session),
+    notReady: (reason) => request('notReady', session, { reason }),
     /// Waits for an offer and accepts it; returns the chat's target.
     async acceptOffer() {
       const offer = await waitFor('an offer', (frame) => frame.event === 'interaction.offered');

@@ -24,6 +24,7 @@ pub mod address;
 pub mod client;
 pub mod ids;
 pub mod message;
+pub mod metrics;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod target;

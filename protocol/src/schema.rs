@@ -166,6 +166,7 @@ pub const SUCCESS_DATA: &[SuccessData] = &[
     SuccessData { endpoint: "supervisor", command: "login", file: "data/supervisor-profile.json" },
     SuccessData { endpoint: "supervisor", command: "getSnapshot", file: "data/center-snapshot.json" },
     SuccessData { endpoint: "supervisor", command: "subscribeReports", file: "data/subscribed.json" },
+    SuccessData { endpoint: "supervisor", command: "getIntervals", file: "data/intervals.json" },
 ];
 
 /// The `report` frame of `/ws/supervisor` on its own.
@@ -199,6 +200,7 @@ pub const SCHEMA_FILES: &[&str] = &[
     "data/supervisor-profile.json",
     "data/center-snapshot.json",
     "data/subscribed.json",
+    "data/intervals.json",
 ];
 
 /// Every generated file: the schemas under `schema/` and `asyncapi.yaml`.
@@ -232,6 +234,7 @@ pub fn schema(file: &str) -> Option<Value> {
         "data/supervisor-profile.json" => schema_of::<SupervisorProfile>(FromServer),
         "data/center-snapshot.json" => schema_of::<CenterSnapshot>(FromServer),
         "data/subscribed.json" => schema_of::<Subscribed>(FromServer),
+        "data/intervals.json" => schema_of::<crate::message::intervals::Intervals>(FromServer),
         _ => return None,
     };
     if file.ends_with("-request.json") {

@@ -1605,10 +1605,14 @@ mod supervisor_wire {
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     use super::*;
+    use switchboard_protocol::message::intervals::{
+        GetIntervals, IntervalFigures, IntervalRow, Intervals, QueueTarget, Scope,
+    };
     use switchboard_protocol::message::report::{
         AgentLoggedIn, AgentLoggedOut, AgentStateChanged, EndReason, ExternalServiceRequested,
         ExternalServiceResponded, InteractionAccepted, InteractionCreated, InteractionEnded, InteractionRequeued,
-        InteractionRouted, InteractionSubmitted, InteractionTransferred, Report, ReportBody, ServiceFaultReason,
+        InteractionRouted, InteractionSubmitted, InteractionTransferred, Report, ReportBody, RequestAbandoned,
+        RequestAgentAvailable, RequestQueued, ServiceFaultReason,
     };
     use switchboard_protocol::message::supervisor::{
         AgentSnapshot, CenterSnapshot, ChatPhase, ChatSnapshot, QueueSnapshot, SubscribeReports, Subscribed,
@@ -1636,7 +1640,10 @@ mod supervisor_wire {
     fn report_kind(body: &ReportBody) -> &'static str {
         use ReportBody::*;
         match body {
-            InteractionCreated(_)
+            RequestQueued(_)
+            | RequestAgentAvailable(_)
+            | RequestAbandoned(_)
+            | InteractionCreated(_)
             | InteractionRouted(_)
             | InteractionAccepted(_)
             | InteractionTransferred(_)
@@ -1685,6 +1692,17 @@ mod supervisor_wire {
             (json!({"id": "v5", "command": "unsubscribeReports"}), request("v5", C::UnsubscribeReports, None)),
             (json!({"id": "v6", "command": "watchSnapshot"}), request("v6", C::WatchSnapshot, None)),
             (json!({"id": "v7", "command": "unwatchSnapshot"}), request("v7", C::UnwatchSnapshot, None)),
+            (
+                json!({"id": "v8", "command": "getIntervals", "data": {"from": 1699999200000u64, "to": 1700085600000u64}}),
+                request(
+                    "v8",
+                    C::GetIntervals(GetIntervals {
+                        from: Timestamp::from_millis(1_699_999_200_000),
+                        to: Timestamp::from_millis(1_700_085_600_000),
+                    }),
+                    None,
+                ),
+            ),
         ];
         for (wire, expected) in &cases {
             assert_request_round_trip(wire, expected);
@@ -1725,6 +1743,66 @@ mod supervisor_wire {
         };
         assert!(matches!(response.outcome, Outcome::Failure { failure, .. } if failure.code == FailureCode::Forbidden));
         assert!(SupervisorMessage::from_json(r#"{"seq": 1}"#).is_err());
+    }
+
+    #[test]
+    fn intervals_round_trip_and_a_bad_span_is_refused() {
+        let wire = json!({"id": "v8", "command": "getIntervals", "result": "success", "data": {
+            "rows": [
+                {"start": 1699999200000u64, "scope": {"queue": "Billing"}, "figures": {"offered": 4, "answered": 2, "answeredInTarget": 1,
+                 "abandoned": 2, "shortAbandoned": 1, "abandonedAfterAgentAvailable": 0, "transferred": 0,
+                 "handled": 2, "answerWaitMs": 120000, "abandonWaitMs": 43000, "longestWaitMs": 90000,
+                 "handleMs": 200000, "routed": 0, "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0}},
+                {"start": 1699999200000u64, "scope": {"agent": "alice"}, "figures": {"offered": 0, "answered": 0, "answeredInTarget": 0,
+                 "abandoned": 0, "shortAbandoned": 0, "abandonedAfterAgentAvailable": 0, "transferred": 0,
+                 "handled": 2, "answerWaitMs": 0, "abandonWaitMs": 0, "longestWaitMs": 0,
+                 "handleMs": 200000, "routed": 2, "accepted": 2, "loggedInMs": 900000, "busyMs": 300000,
+                 "notReadyMs": 60000}}
+            ],
+            "targets": [{"queue": "Billing", "withinMs": 60000, "share": 80}]
+        }});
+        let SupervisorMessage::Response(response) = SupervisorMessage::from_json(&wire.to_string()).unwrap() else {
+            panic!("a response")
+        };
+        let intervals: Intervals = response.success_data().unwrap().unwrap();
+        let billing = IntervalFigures {
+            offered: 4,
+            answered: 2,
+            answered_in_target: 1,
+            abandoned: 2,
+            short_abandoned: 1,
+            handled: 2,
+            answer_wait_ms: 120_000,
+            abandon_wait_ms: 43_000,
+            longest_wait_ms: 90_000,
+            handle_ms: 200_000,
+            ..IntervalFigures::default()
+        };
+        let alice = IntervalFigures {
+            handled: 2,
+            handle_ms: 200_000,
+            routed: 2,
+            accepted: 2,
+            logged_in_ms: 900_000,
+            busy_ms: 300_000,
+            not_ready_ms: 60_000,
+            ..IntervalFigures::default()
+        };
+        let start = Timestamp::from_millis(1_699_999_200_000);
+        let expected = Intervals {
+            rows: vec![
+                IntervalRow { start, scope: Scope::Queue("Billing".into()), figures: billing },
+                IntervalRow { start, scope: Scope::Agent(AgentId::new("alice")), figures: alice },
+            ],
+            targets: vec![QueueTarget { queue: "Billing".into(), within_ms: 60_000, share: 80 }],
+        };
+        assert_eq!(intervals, expected);
+        assert_eq!(serde_json::to_value(&expected).unwrap(), wire["data"]);
+        assert_eq!(billing.service_level(), Some(100.0 / 3.0), "1 in target of 2 answered + 1 counted abandon");
+        let backwards = GetIntervals { from: start, to: start };
+        assert!(backwards.check().is_err());
+        let too_long = GetIntervals { from: start, to: Timestamp::from_millis(start.0 + 32 * 86_400_000) };
+        assert_eq!(too_long.check(), Err("ask for at most 31 days at once".to_owned()));
     }
 
     #[test]
@@ -1836,6 +1914,59 @@ mod supervisor_wire {
                         queue: "Billing".into(),
                         customer: customer(),
                         subject: Some("Refund".into()),
+                        request: None,
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    1,
+                    Some("I7"),
+                    "interaction.created",
+                    json!({"queue": "Billing", "customer": {"kind": "customer", "name": "James Bond"},
+                           "request": "R3"}),
+                ),
+                report(
+                    1,
+                    Some("I7"),
+                    ReportBody::InteractionCreated(InteractionCreated {
+                        queue: "Billing".into(),
+                        customer: customer(),
+                        subject: None,
+                        request: Some("R3".parse().unwrap()),
+                    }),
+                ),
+            ),
+            (
+                report_case(1, None, "request.queued", json!({"request": "R3", "queue": "Billing"})),
+                report(
+                    1,
+                    None,
+                    ReportBody::RequestQueued(RequestQueued {
+                        request: "R3".parse().unwrap(),
+                        queue: "Billing".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(1, None, "request.agentAvailable", json!({"request": "R3", "agent": "alice"})),
+                report(
+                    1,
+                    None,
+                    ReportBody::RequestAgentAvailable(RequestAgentAvailable {
+                        request: "R3".parse().unwrap(),
+                        agent: agent("alice"),
+                    }),
+                ),
+            ),
+            (
+                report_case(1, None, "request.abandoned", json!({"request": "R3", "afterAgentAvailable": true})),
+                report(
+                    1,
+                    None,
+                    ReportBody::RequestAbandoned(RequestAbandoned {
+                        request: "R3".parse().unwrap(),
+                        after_agent_available: true,
                     }),
                 ),
             ),
@@ -2069,7 +2200,7 @@ mod supervisor_wire {
             assert_eq!(wire["kind"], json!(expected.body.kind()));
             kinds.insert(report_kind(&expected.body));
         }
-        assert_eq!(kinds.len(), 14, "every report kind has a case");
+        assert_eq!(kinds.len(), ReportBody::KNOWN.len(), "every report kind has a case");
     }
 
     #[test]

@@ -115,6 +115,10 @@ pub struct Config {
     pub agents: Vec<AgentEntry>,
     #[serde(default)]
     pub queues: Vec<QueueEntry>,
+    /// Customers who leave after waiting less than this are short abandons,
+    /// left out of service level and abandonment (`docs/metrics.md`).
+    #[serde(default = "default_short_abandon_secs")]
+    pub short_abandon_secs: u64,
     #[serde(default)]
     pub services: Vec<ServiceEntry>,
     #[serde(default)]
@@ -586,6 +590,24 @@ pub struct QueueEntry {
     /// A routing target address (see `check-address`), e.g.
     /// `Billing@StatServer.GA`: parsed once, when the file is read.
     pub target: Address,
+    /// The service-level target: `service_level_percent` of the chats
+    /// answered within `service_level_secs` (`docs/metrics.md`).
+    #[serde(default = "default_service_level_secs")]
+    pub service_level_secs: u64,
+    #[serde(default = "default_service_level_percent")]
+    pub service_level_percent: u8,
+}
+
+fn default_service_level_secs() -> u64 {
+    60
+}
+
+fn default_service_level_percent() -> u8 {
+    80
+}
+
+fn default_short_abandon_secs() -> u64 {
+    5
 }
 
 impl Config {
@@ -635,6 +657,20 @@ impl Config {
                 "only PostgreSQL is supported there (postgres://user@host:port/database); \
                  leave it out to use SQLite at --db",
             ));
+        }
+        for (index, queue) in self.queues.iter().enumerate() {
+            if !(1..=100).contains(&queue.service_level_percent) {
+                return Err(invalid(
+                    format!("queues[{index}].service_level_percent"),
+                    "a share of chats in per cent: 1 to 100",
+                ));
+            }
+            if queue.service_level_secs == 0 {
+                return Err(invalid(
+                    format!("queues[{index}].service_level_secs"),
+                    "the time chats should be answered within, in seconds: at least 1",
+                ));
+            }
         }
         for (index, source) in self.widget.frame_ancestors.iter().enumerate() {
             let allowed = |c: char| c.is_ascii_alphanumeric() || ":/.-*'_[]".contains(c);
@@ -840,6 +876,24 @@ impl Config {
     /// The classification services that route new chats by category.
     pub fn category_routers(&self) -> impl Iterator<Item = &EspEntry> {
         self.esp.iter().filter(|esp| esp.routes_new_chats())
+    }
+
+    /// What the reporting figures are computed with.
+    pub fn metrics_config(&self) -> switchboard_protocol::metrics::MetricsConfig {
+        let targets = self
+            .queues
+            .iter()
+            .map(|queue| switchboard_protocol::message::intervals::QueueTarget {
+                queue: queue.name.clone(),
+                within_ms: queue.service_level_secs.saturating_mul(1000),
+                share: queue.service_level_percent,
+            })
+            .collect();
+        switchboard_protocol::metrics::MetricsConfig {
+            targets,
+            short_abandon_ms: self.short_abandon_secs.saturating_mul(1000),
+            ..Default::default()
+        }
     }
 
     pub fn queue(&self, name: &str) -> Option<&QueueEntry> {

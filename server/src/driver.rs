@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::intervals::{GetIntervals, IntervalRow, Intervals, QueueTarget};
 use switchboard_protocol::message::supervisor::{CenterSnapshot, SupervisorMessage};
 use switchboard_protocol::time::Timestamp;
 use tokio::task::JoinHandle;
@@ -39,6 +41,16 @@ const SNAPSHOT_POLL: Duration = Duration::from_secs(1);
 /// What a client is told when its connection is closed because the center
 /// rebuilt itself from storage: resume and carry on.
 const REBUILT: &str = "the server recovered from a storage failure: resume";
+
+/// What a supervisor is told when the interval statistics cannot be read.
+fn intervals_unreadable(error: &StorageError) -> Failure {
+    match error {
+        StorageError::Unavailable(_) => {
+            Failure::new(FailureCode::Unavailable, "the database is unavailable; ask again in a moment")
+        }
+        _ => Failure::new(FailureCode::Internal, "the interval statistics could not be read"),
+    }
+}
 
 /// The running center. Cheap to clone.
 #[derive(Clone)]
@@ -305,6 +317,17 @@ impl Driver {
                     let outbox = delivery.outbox(connection).cloned();
                     self.watch(connection, outbox.filter(|_| watching));
                 }
+                Output::SendIntervals { connection, request, span, open, targets } => {
+                    let response = match self.collect_intervals(span, open, targets) {
+                        Ok(intervals) => request.success(serde_json::to_value(intervals).ok()),
+                        Err(error) => {
+                            tracing::error!(%error, "could not read the interval statistics");
+                            request.failure(intervals_unreadable(&error))
+                        }
+                    };
+                    observe::count_response(&response);
+                    delivery.respond(connection, response);
+                }
                 Output::RunService(job) => jobs.push(job),
                 Output::Rebuild => {
                     let driver = self.clone();
@@ -317,6 +340,26 @@ impl Driver {
         if !jobs.is_empty() {
             self.spawn_services(jobs);
         }
+    }
+
+    /// The interval statistics of `span` (the CSV download's): the stored
+    /// rows, then those of the interval in progress. Reads storage outside
+    /// the core's lock.
+    pub fn intervals(&self, span: GetIntervals) -> Result<Intervals, StorageError> {
+        let (open, targets) = lock(&self.shared.core).open_intervals(&span, now());
+        self.collect_intervals(span, open, targets)
+    }
+
+    fn collect_intervals(
+        &self,
+        span: GetIntervals,
+        open: Vec<IntervalRow>,
+        targets: Vec<QueueTarget>,
+    ) -> Result<Intervals, StorageError> {
+        let mut rows = self.shared.storage.intervals(span.from, span.to)?;
+        rows.extend(open);
+        rows.sort_by(|a, b| (a.start, &a.scope).cmp(&(b.start, &b.scope)));
+        Ok(Intervals { rows, targets })
     }
 
     /// Replaces a failed core with one rebuilt from storage, and closes every

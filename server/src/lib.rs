@@ -96,6 +96,7 @@ pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
         .route("/ws/agent", get(ws::agent::upgrade))
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
+        .route("/supervisor/intervals.csv", get(http::intervals::download))
         .route("/healthz", get(observe::healthz))
         .route("/readyz", get(observe::readyz))
         .route("/metrics", get(observe::metrics_page))

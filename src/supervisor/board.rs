@@ -275,6 +275,14 @@ fn stream_row(report: &Report) -> StreamRow {
 pub fn summary(body: &ReportBody) -> String {
     use ReportBody::*;
     match body {
+        RequestQueued(queued) => format!("request {} waits in {}", queued.request, queued.queue),
+        RequestAgentAvailable(available) => {
+            format!("request {}: {} is available, the customer is asked to confirm", available.request, available.agent)
+        }
+        RequestAbandoned(abandoned) if abandoned.after_agent_available => {
+            format!("request {}: the customer left after an agent became available", abandoned.request)
+        }
+        RequestAbandoned(abandoned) => format!("request {}: the customer left while waiting", abandoned.request),
         InteractionCreated(created) => {
             let mut line = format!("{} asked for a chat in {}", created.customer.name, created.queue);
             if let Some(subject) = &created.subject {

@@ -14,6 +14,9 @@
 //! Every value from the server is rendered as text, never as HTML.
 
 pub mod board;
+pub mod charts;
+pub mod figures;
+pub mod insight;
 pub mod session;
 pub mod socket;
 
@@ -39,6 +42,7 @@ pub struct SupervisorView {
     /// Logging in, and the server cannot be reached (trying again).
     pub unreachable: bool,
     pub board: Board,
+    pub insight: insight::Insight,
 }
 
 impl SupervisorView {
@@ -51,6 +55,7 @@ impl SupervisorView {
             reconnecting: session.reconnecting(),
             unreachable: session.unreachable(),
             board: session.board().clone(),
+            insight: session.insight().clone(),
         }
     }
 }
@@ -199,7 +204,10 @@ pub fn Wallboard() -> impl IntoView {
             </p>
             <main class="board-main" id="main">
                 <QueuesTable/>
+                <figures::FiguresPanel/>
+                <charts::ChartsPanel/>
                 <AgentsPanel/>
+                <figures::AgentFiguresPanel/>
                 <ChatsTable filter/>
                 <EventStream filter/>
             </main>
@@ -352,8 +360,11 @@ fn EventStream(filter: Filter) -> impl IntoView {
                     }
                 }}
             </p>
-            <ol class="stream-list" role="log" aria-live="polite" aria-relevant="additions"
+            // The live region wraps the list: `role="log"` on the <ol> itself
+            // took its list role away, and axe flags list items outside a list.
+            <div role="log" aria-live="polite" aria-relevant="additions"
                 aria-label="Reporting events, newest first" data-testid="stream">
+            <ol class="stream-list">
                 <For each=move || rows.get() key=|row| row.seq children=move |row: StreamRow| {
                     let interaction = row.interaction.clone();
                     view! {
@@ -374,6 +385,7 @@ fn EventStream(filter: Filter) -> impl IntoView {
                     }
                 }/>
             </ol>
+            </div>
         </section>
     }
 }

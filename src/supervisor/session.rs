@@ -10,10 +10,13 @@
 //! history before the snapshot (see [`Board::resume_after`]).
 
 use super::board::Board;
+use super::insight::Insight;
 use std::collections::HashMap;
 use switchboard_protocol::ids::{AgentId, RequestId};
 use switchboard_protocol::message::envelope::{Outcome, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::intervals::{GetIntervals, Intervals};
+use switchboard_protocol::message::report::ReportBody;
 use switchboard_protocol::message::service::Password;
 use switchboard_protocol::message::supervisor::{
     CenterSnapshot, SubscribeReports, SupervisorCommand, SupervisorLogin, SupervisorMessage, SupervisorProfile,
@@ -38,7 +41,10 @@ enum Pending {
     Snapshot,
     Subscribe,
     Watch,
+    Intervals,
 }
+
+const DAY_MS: u64 = 86_400_000;
 
 /// Why a frame from the server could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +69,13 @@ pub struct SupervisorSession {
     resubscribed: bool,
     /// A connection closed while logging in (the server is unreachable).
     login_unreachable: bool,
+    /// Today's figures and the live chart's samples.
+    insight: Insight,
+    /// A `getIntervals` is on its way; `intervals_stale`: ask again after it.
+    intervals_in_flight: bool,
+    intervals_stale: bool,
+    /// The page's offset east of UTC, for where "today" starts.
+    utc_offset_minutes: i64,
 }
 
 impl Default for SupervisorSession {
@@ -86,7 +99,20 @@ impl SupervisorSession {
             error: None,
             resubscribed: false,
             login_unreachable: false,
+            insight: Insight::default(),
+            intervals_in_flight: false,
+            intervals_stale: false,
+            utc_offset_minutes: 0,
         }
+    }
+
+    /// Where the page's day starts (minutes east of UTC).
+    pub fn set_utc_offset(&mut self, minutes: i64) {
+        self.utc_offset_minutes = minutes;
+    }
+
+    pub fn insight(&self) -> &Insight {
+        &self.insight
     }
 
     pub fn stage(&self) -> Stage {
@@ -144,7 +170,12 @@ impl SupervisorSession {
 
     /// Back to the form; the driver closes the socket (`wants_socket` is false).
     pub fn log_out(&mut self) {
-        *self = Self { online: self.online, next_id: self.next_id, ..Self::new() };
+        *self = Self {
+            online: self.online,
+            next_id: self.next_id,
+            utc_offset_minutes: self.utc_offset_minutes,
+            ..Self::new()
+        };
     }
 
     pub fn handle_connected(&mut self) {
@@ -162,6 +193,7 @@ impl SupervisorSession {
         self.online = false;
         self.pending.clear();
         self.outbox.clear();
+        self.intervals_in_flight = false;
     }
 
     /// The next frame to write.
@@ -180,12 +212,21 @@ impl SupervisorSession {
         match message {
             SupervisorMessage::Snapshot { snapshot } => {
                 if self.stage == Stage::Live {
+                    // The state that ends now (its waits grew since it came), then the new one.
+                    self.insight.sample(&self.board.queue_rows(local_now), local_now);
                     self.board.apply_snapshot(snapshot, local_now);
+                    self.insight.sample(&self.board.queue_rows(local_now), local_now);
+                    // The center moved: the figures follow.
+                    self.refresh_intervals(local_now);
                 }
             }
             SupervisorMessage::Report { report } => {
                 if self.stage == Stage::Live {
+                    let counts = counts_in_figures(&report.body);
                     self.board.apply_report(report);
+                    if counts {
+                        self.refresh_intervals(local_now);
+                    }
                 }
             }
             SupervisorMessage::Response(response) => self.handle_response(response, local_now),
@@ -217,8 +258,10 @@ impl SupervisorSession {
             (Pending::Snapshot, Ok(data)) => match serde_json::from_value::<CenterSnapshot>(data) {
                 Ok(snapshot) => {
                     self.board.apply_snapshot(snapshot, local_now);
+                    self.insight.sample(&self.board.queue_rows(local_now), local_now);
                     self.subscribe();
                     self.send(SupervisorCommand::WatchSnapshot, Pending::Watch);
+                    self.refresh_intervals(local_now);
                 }
                 Err(error) => self.error = Some(format!("The center snapshot could not be read: {error}")),
             },
@@ -229,11 +272,37 @@ impl SupervisorSession {
                 self.board.reset_reports();
                 self.subscribe();
             }
+            (Pending::Intervals, result) => {
+                self.intervals_in_flight = false;
+                match result.map(serde_json::from_value::<Intervals>) {
+                    Ok(Ok(intervals)) => self.insight.apply_intervals(intervals),
+                    Ok(Err(error)) => self.error = Some(format!("Today's figures could not be read: {error}")),
+                    Err(failure) => self.error = Some(format!("Today's figures are unavailable: {}", failure.message)),
+                }
+                if std::mem::take(&mut self.intervals_stale) {
+                    self.refresh_intervals(local_now);
+                }
+            }
             (Pending::Subscribe | Pending::Watch, Ok(_)) => {}
             (Pending::Snapshot | Pending::Subscribe | Pending::Watch, Err(failure)) => {
                 self.error = Some(format!("The server refused a request: {}", failure.message));
             }
         }
+    }
+
+    /// Asks for today's intervals, or, while an answer is on its way, for
+    /// one more after it (one request at a time, however fast the stream moves).
+    fn refresh_intervals(&mut self, local_now: Timestamp) {
+        if self.intervals_in_flight {
+            self.intervals_stale = true;
+            return;
+        }
+        let offset = self.utc_offset_minutes * 60_000;
+        let local = local_now.as_millis() as i64 + offset;
+        let from = (local - local.rem_euclid(DAY_MS as i64) - offset).max(0) as u64;
+        let span = GetIntervals { from: Timestamp(from), to: Timestamp(from + DAY_MS) };
+        self.intervals_in_flight = true;
+        self.send(SupervisorCommand::GetIntervals(span), Pending::Intervals);
     }
 
     fn subscribe(&mut self) {
@@ -260,6 +329,20 @@ impl SupervisorSession {
             self.outbox.push(frame);
         }
     }
+}
+
+/// Whether a report changes a figure (contacts and agents; property and
+/// service entries do not).
+fn counts_in_figures(body: &ReportBody) -> bool {
+    !matches!(
+        body,
+        ReportBody::EventPropertiesChanged(_)
+            | ReportBody::EventAttachedDataChanged(_)
+            | ReportBody::EventInteractionSubmitted(_)
+            | ReportBody::EventExternalServiceRequested(_)
+            | ReportBody::EventExternalServiceResponded(_)
+            | ReportBody::Unknown
+    )
 }
 
 /// What the login form says when `login` is refused.
@@ -327,8 +410,43 @@ mod tests {
         assert_eq!(snapshot_request[0]["command"], "getSnapshot");
         answer(session, &snapshot_request[0], snapshot(report_seq));
         let next = sent(session);
-        assert_eq!(next.len(), 2);
+        assert_eq!(next.len(), 3);
+        assert_eq!(next[2]["command"], "getIntervals", "today's figures");
         (next[0].clone(), next[1].clone())
+    }
+
+    #[test]
+    fn todays_figures_are_asked_for_once_at_a_time_and_again_when_the_stream_moves() {
+        let mut session = SupervisorSession::new();
+        session.set_utc_offset(60);
+        session.log_in("sam", Password::new("demo-sam"));
+        session.handle_connected();
+        let login = sent(&mut session);
+        answer(&mut session, &login[0], json!({"id": "sam", "name": "Sam Rivera"}));
+        let snapshot_request = sent(&mut session);
+        answer(&mut session, &snapshot_request[0], snapshot(5));
+        let asked = sent(&mut session).pop().unwrap();
+        // NOW is 00:16:40 UTC on 1970-01-01, 01:16:40 at UTC+1: the local day began at 23:00 UTC the day before,
+        // which is before the epoch, so it starts at 0.
+        assert_eq!(asked["data"], json!({"from": 0, "to": 86_400_000}));
+        // Reports that count arrive while the answer is on its way: one more request after it, not one each.
+        session.handle_frame(&report(6), NOW).unwrap();
+        session.handle_frame(&report(7), NOW).unwrap();
+        assert!(sent(&mut session).is_empty(), "one request at a time");
+        let rows = json!({"rows": [{"start": 0, "scope": {"queue": "Billing"}, "figures": {"offered": 2, "answered": 1, "answeredInTarget": 1}}],
+                          "targets": [{"queue": "Billing", "withinMs": 60000, "share": 80}]});
+        answer(&mut session, &asked, rows);
+        assert!(session.insight().has_intervals());
+        assert_eq!(session.insight().queues(NOW)[0].today.offered, 2);
+        let again = sent(&mut session);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0]["command"], "getIntervals");
+        // A property change does not move a figure.
+        answer(&mut session, &again[0], json!({"rows": [], "targets": []}));
+        let property = json!({"report": {"seq": 8, "time": 1, "interaction": "I1", "kind": "EventPropertiesChanged",
+                                         "data": {"version": 2, "changed": {"Tier": "gold"}, "by": "alice"}}});
+        session.handle_frame(&property.to_string(), NOW).unwrap();
+        assert!(sent(&mut session).is_empty());
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub fn local_now() -> Timestamp {
 
 /// Starts the driver; returns the view to draw and the way to act.
 pub fn start() -> (ReadSignal<SupervisorView>, UnsyncCallback<SupervisorAction>) {
-    let session = SupervisorSession::new();
+    let mut session = SupervisorSession::new();
+    // getTimezoneOffset is minutes *behind* UTC.
+    session.set_utc_offset(-(js_sys::Date::new_0().get_timezone_offset() as i64));
     let initial = SupervisorView::of(&session);
     let link = Supervisor { session, backoff: Backoff::agent_desktop() };
     let (view, driver) = Driver::start(socket_url_of_page(SUPERVISOR_SOCKET_PATH), link, initial);

@@ -8,6 +8,7 @@ mod decode;
 pub mod envelope;
 pub mod event;
 pub mod failure;
+pub mod intervals;
 pub mod report;
 pub mod service;
 pub mod supervisor;

@@ -9,7 +9,7 @@
 
 use super::agent::AgentState;
 use super::event::{Party, PropertiesChanged};
-use crate::ids::{AgentId, InteractionId, SessionId};
+use crate::ids::{AgentId, InteractionId, ServiceRequestId, SessionId};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -32,6 +32,18 @@ pub struct Report {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", content = "data")]
 pub enum ReportBody {
+    // -- chat requests (the virtual queue before the chat starts) --
+    /// A customer asked for a chat: the request waits in `queue`. The
+    /// customer's wait starts here (`docs/metrics.md`).
+    #[serde(rename = "request.queued")]
+    RequestQueued(RequestQueued),
+    /// An agent is reserved for the request and the customer was asked to
+    /// confirm ("agent available").
+    #[serde(rename = "request.agentAvailable")]
+    RequestAgentAvailable(RequestAgentAvailable),
+    /// The customer left (or never came back) before the chat started.
+    #[serde(rename = "request.abandoned")]
+    RequestAbandoned(RequestAbandoned),
     // -- interactions --
     /// A customer started a chat: the interaction exists and waits in `queue`.
     #[serde(rename = "interaction.created")]
@@ -82,6 +94,9 @@ pub enum ReportBody {
 impl ReportBody {
     /// Every kind this version knows.
     pub const KNOWN: &'static [&'static str] = &[
+        "request.queued",
+        "request.agentAvailable",
+        "request.abandoned",
         "interaction.created",
         "interaction.routed",
         "interaction.accepted",
@@ -102,6 +117,9 @@ impl ReportBody {
     pub fn kind(&self) -> &'static str {
         use ReportBody::*;
         match self {
+            RequestQueued(_) => "request.queued",
+            RequestAgentAvailable(_) => "request.agentAvailable",
+            RequestAbandoned(_) => "request.abandoned",
             InteractionCreated(_) => "interaction.created",
             InteractionRouted(_) => "interaction.routed",
             InteractionAccepted(_) => "interaction.accepted",
@@ -129,6 +147,36 @@ pub struct InteractionCreated {
     pub customer: Party,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The chat request it started from (`request.queued`); absent in
+    /// reports stored before requests were reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<ServiceRequestId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestQueued {
+    pub request: ServiceRequestId,
+    pub queue: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestAgentAvailable {
+    pub request: ServiceRequestId,
+    pub agent: AgentId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestAbandoned {
+    pub request: ServiceRequestId,
+    /// Whether an agent had been reserved and the customer asked to
+    /// confirm when they left.
+    pub after_agent_available: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

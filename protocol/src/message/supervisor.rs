@@ -13,6 +13,7 @@
 use super::agent::AgentState;
 use super::envelope::{Command, CommandError, Response, TargetRule, decode_data, expect_no_data};
 use super::event::Party;
+use super::intervals::GetIntervals;
 use super::report::{Report, ReportBody};
 use super::service::Password;
 use crate::ids::{AgentId, InteractionId};
@@ -38,6 +39,10 @@ pub enum SupervisorCommand {
     WatchSnapshot,
     /// Stops `snapshot` frames.
     UnwatchSnapshot,
+    /// The 15-minute interval statistics per queue and per agent of the
+    /// intervals starting in `[from, to)` (at most 31 days). Success `data`:
+    /// [`Intervals`](super::intervals::Intervals).
+    GetIntervals(GetIntervals),
 }
 
 impl Command for SupervisorCommand {
@@ -50,6 +55,7 @@ impl Command for SupervisorCommand {
             UnsubscribeReports => "unsubscribeReports",
             WatchSnapshot => "watchSnapshot",
             UnwatchSnapshot => "unwatchSnapshot",
+            GetIntervals(_) => "getIntervals",
         }
     }
 
@@ -68,6 +74,7 @@ impl Command for SupervisorCommand {
             "unsubscribeReports" => none("unsubscribeReports", UnsubscribeReports),
             "watchSnapshot" => none("watchSnapshot", WatchSnapshot),
             "unwatchSnapshot" => none("unwatchSnapshot", UnwatchSnapshot),
+            "getIntervals" => decode_data("getIntervals", data).map(GetIntervals),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }

@@ -87,6 +87,8 @@ pub(crate) struct Batch {
     /// Streams whose session or request ended: delivery forgets them once
     /// this batch's events are out.
     pub closed: Vec<Arc<str>>,
+    /// The reports as values, for the interval statistics' fold.
+    pub typed_reports: Vec<Report>,
 }
 
 impl Batch {
@@ -123,8 +125,12 @@ impl Batch {
         log.last_seq.set(seq);
         let kind = body.kind();
         let interaction = interaction.cloned();
-        let report = Report { seq, time: now, interaction: interaction.clone(), body };
-        let frame: Arc<str> = Arc::from(SupervisorMessage::Report { report }.to_json());
+        let message =
+            SupervisorMessage::Report { report: Report { seq, time: now, interaction: interaction.clone(), body } };
+        let frame: Arc<str> = Arc::from(message.to_json());
+        if let SupervisorMessage::Report { report } = message {
+            self.typed_reports.push(report);
+        }
         self.records.push(Record::Report {
             seq,
             at: now,

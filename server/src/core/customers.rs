@@ -17,7 +17,9 @@ use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog
 use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::event::{ChatLeft, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
-use switchboard_protocol::message::report::{EndReason, InteractionCreated, InteractionEnded, ReportBody};
+use switchboard_protocol::message::report::{
+    EndReason, InteractionCreated, InteractionEnded, ReportBody, RequestAbandoned, RequestQueued,
+};
 use switchboard_protocol::time::Timestamp;
 
 impl Center {
@@ -137,6 +139,8 @@ impl Center {
             id: id.clone(),
         };
         batch.event(&request.stream, request_target(&request), EventBody::Dialog(dialog), now);
+        let queued = ReportBody::RequestQueued(RequestQueued { request: id.clone(), queue: service.queue.clone() });
+        batch.report(&self.reports, None, queued, now);
         let stream = request.stream.name().clone();
         state.items.insert(item, ItemOwner::Request(id.clone()));
         state.request_by_token.insert(request.token_hash.clone(), id.clone());
@@ -273,6 +277,7 @@ impl Center {
                 queue: interaction.queue.clone(),
                 customer: interaction.customer.clone(),
                 subject: interaction.subject.clone(),
+                request: Some(request_id.clone()),
             });
             batch.report(&self.reports, Some(&interaction_id), created, now);
         }
@@ -354,7 +359,14 @@ impl Center {
                 }
                 self.end_request(state, batch, request_id, now);
             }
-            _ => {
+            phase => {
+                let after_agent_available =
+                    matches!(phase, RequestPhase::Notified { .. } | RequestPhase::Confirmed { .. });
+                let abandoned = ReportBody::RequestAbandoned(RequestAbandoned {
+                    request: request_id.clone(),
+                    after_agent_available,
+                });
+                batch.report(&self.reports, None, abandoned, now);
                 if let Some(item) = request.item {
                     if let Err(error) = state.router.remove(item) {
                         tracing::error!(%error, "could not withdraw a chat request");

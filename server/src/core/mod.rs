@@ -56,6 +56,7 @@ mod chats;
 mod connections;
 mod customers;
 mod ids;
+mod intervals;
 mod properties;
 mod rebuild;
 mod routing_outputs;
@@ -83,8 +84,10 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use switchboard_protocol::ids::InteractionId;
-use switchboard_protocol::message::envelope::{Outcome as ResponseOutcome, Response};
+use switchboard_protocol::message::envelope::{Outcome as ResponseOutcome, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::intervals::{GetIntervals, IntervalRow, QueueTarget};
+use switchboard_protocol::message::supervisor::SupervisorCommand;
 use switchboard_protocol::time::Timestamp;
 
 /// Makes the random ids (session, request, interaction ids and tokens): the
@@ -125,6 +128,15 @@ pub enum Output {
     Unsubscribe { connection: ConnectionId },
     /// Start (or stop) sending the connection a center snapshot whenever it changes.
     Watch { connection: ConnectionId, watching: bool },
+    /// Answer `getIntervals`: the stored rows in `span`, then the rows of
+    /// the interval in progress (`open`), as `request`'s success.
+    SendIntervals {
+        connection: ConnectionId,
+        request: Request<SupervisorCommand>,
+        span: GetIntervals,
+        open: Vec<IntervalRow>,
+        targets: Vec<QueueTarget>,
+    },
     /// Run a third-party service, then call `handle_service_result`.
     RunService(ServiceJob),
     /// A batch failed and every batch is settled: build a new core from
@@ -192,6 +204,8 @@ pub struct Core {
     /// What requests are told meanwhile: `unavailable` while the database
     /// cannot be reached, `internal` for any other storage failure.
     failure: FailureCode,
+    /// The interval statistics (`intervals.rs`).
+    intervals: intervals::IntervalFold,
 }
 
 impl Core {
@@ -206,7 +220,9 @@ impl Core {
         now: Timestamp,
     ) -> Result<Self, StartError> {
         let router = routing_outputs::router_for(&config)?;
-        let reports = ReportLog::new(storage.last_report_seq()?);
+        let last_report = storage.last_report_seq()?;
+        let reports = ReportLog::new(last_report);
+        let intervals = intervals::IntervalFold::resume(&config, storage, last_report)?;
         let services_on_new_chat = crate::services::Services::from_config(&config.esp).on_chat_created();
         let center = Center { config, reports, services_on_new_chat, ids: RefCell::new(ids) };
         let mut core = Self {
@@ -218,6 +234,7 @@ impl Core {
             next_batch: 1,
             failed: false,
             failure: FailureCode::Internal,
+            intervals,
         };
         let mut batch = Batch::new();
         core.center.rebuild(&mut core.state, &mut batch, storage, now)?;
@@ -306,6 +323,7 @@ impl Core {
     /// batch before it) is settled. Without writes they wait only for the
     /// batches before.
     fn finish(&mut self, batch: Batch, outputs: Vec<Output>) {
+        self.intervals.fold(&batch.typed_reports);
         if batch.is_empty() {
             match self.pending.back_mut() {
                 Some(last) => {
@@ -337,6 +355,7 @@ impl Core {
             return;
         }
         let mut batch = Batch::new();
+        self.intervals.close(&mut batch, now);
         self.center.tick(&mut self.state, &mut batch, now);
         self.finish(batch, Vec::new());
     }

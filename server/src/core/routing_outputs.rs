@@ -14,7 +14,7 @@ use switchboard_protocol::ids::{AgentId, InteractionId, ServiceRequestId};
 use switchboard_protocol::message::agent::ChangeProperties;
 use switchboard_protocol::message::customer::{AgentAvailable, QueueStatus};
 use switchboard_protocol::message::event::{self, ConfirmationExpired, EventBody, Offer};
-use switchboard_protocol::message::report::{InteractionRouted, ReportBody};
+use switchboard_protocol::message::report::{InteractionRouted, ReportBody, RequestAgentAvailable};
 use switchboard_protocol::time::Timestamp;
 
 /// How many positions get the per-item estimate; later ones get the queue's.
@@ -110,6 +110,11 @@ impl Center {
             state.add_timer(deadline, Timer::ConfirmationExpires(request_id.clone()));
             return;
         }
+        let available = ReportBody::RequestAgentAvailable(RequestAgentAvailable {
+            request: request_id.clone(),
+            agent: agent.clone(),
+        });
+        batch.report(&self.reports, None, available, now);
         request.phase = RequestPhase::Notified { agent, deadline };
         request.last_status = None;
         batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Notified });

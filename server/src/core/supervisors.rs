@@ -5,6 +5,7 @@ use super::connections::Endpoint;
 use super::{ConnectionId, Core, Output, recovering};
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::intervals::{GetIntervals, IntervalRow, QueueTarget};
 use switchboard_protocol::message::supervisor::{CenterSnapshot, Subscribed, SupervisorCommand, SupervisorProfile};
 use switchboard_protocol::time::Timestamp;
 
@@ -103,8 +104,31 @@ impl Core {
                 outputs.push(Output::Watch { connection, watching: false });
                 outputs.push(Output::Respond { connection, response: request.success(None) });
             }
+            SupervisorCommand::GetIntervals(span) => match span.check() {
+                Err(message) => {
+                    let failure = Failure::new(FailureCode::InvalidValue, message);
+                    outputs.push(Output::Respond { connection, response: request.failure(failure) });
+                }
+                Ok(()) => {
+                    let (open, targets) = self.open_intervals(span, now);
+                    outputs.push(Output::SendIntervals {
+                        connection,
+                        request: request.clone(),
+                        span: *span,
+                        open,
+                        targets,
+                    });
+                }
+            },
         }
         self.finish(Batch::new(), outputs);
+    }
+
+    /// The interval rows of `span` not stored yet (the interval in
+    /// progress, counted up to `now`) and every queue's service-level target.
+    pub fn open_intervals(&mut self, span: &GetIntervals, now: Timestamp) -> (Vec<IntervalRow>, Vec<QueueTarget>) {
+        let open = self.intervals.open_rows(span.from, span.to, now);
+        (open, self.intervals.targets(&self.center.config))
     }
 
     /// The whole center at `now`, as supervisors see it.

@@ -1,6 +1,7 @@
 //! The built web apps over HTTP, each page under a strict Content-Security-Policy.
 
 pub mod desktop;
+pub mod intervals;
 pub mod widget;
 
 use axum::http::{StatusCode, header};

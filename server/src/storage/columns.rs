@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
+use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
 
 // ----- the text forms of typed columns -----
@@ -247,4 +248,43 @@ fn parse_id<T: std::str::FromStr<Err = switchboard_protocol::ids::IdError>>(
 
 fn unknown_status(table: &str, row: &str, status: &str) -> StorageError {
     StorageError::Damaged(format!("{table} row {row}: unknown status {status:?}"))
+}
+
+// ----- interval rows -----
+
+/// The `scope` and `name` columns of an interval row.
+pub(super) fn scope_columns(scope: &Scope) -> (&'static str, &str) {
+    match scope {
+        Scope::Queue(name) => ("queue", name),
+        Scope::Agent(agent) => ("agent", agent.as_str()),
+    }
+}
+
+/// The figures column: the wire form (JSON), so a row reads back as sent.
+pub(super) fn figures_text(figures: &IntervalFigures) -> String {
+    serde_json::to_string(figures).unwrap_or_default()
+}
+
+/// An interval row's raw columns.
+pub(super) struct RawInterval {
+    pub start: i64,
+    pub scope: String,
+    pub name: String,
+    pub figures: String,
+}
+
+pub(super) fn decode_interval(raw: RawInterval) -> Result<IntervalRow, StorageError> {
+    let row = format!("{} {} {}", raw.start, raw.scope, raw.name);
+    let scope = match raw.scope.as_str() {
+        "queue" => Scope::Queue(raw.name),
+        "agent" => Scope::Agent(AgentId::new(raw.name)),
+        other => return Err(StorageError::Damaged(format!("intervals {row}: unknown scope `{other}`"))),
+    };
+    let figures = parse_json("intervals", &row, "figures", &raw.figures)?;
+    Ok(IntervalRow { start: timestamp(raw.start), scope, figures })
+}
+
+/// Rows in the order `Storage::intervals` promises.
+pub(super) fn sort_intervals(rows: &mut [IntervalRow]) {
+    rows.sort_by(|a, b| (a.start, &a.scope).cmp(&(b.start, &b.scope)));
 }

@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::AgentState;
 use switchboard_protocol::message::event::{Party, PartyKind};
+use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
 
 /// A backend under test, with a way to restart on the same data.
@@ -131,6 +132,7 @@ contract!(
     duplicates_and_missing_references_fail_their_batch,
     stream_and_report_ranges_are_exact,
     reads_after_a_reopen_see_the_same,
+    interval_rows_are_read_by_span_in_order_and_replaced_when_written_again,
 );
 
 // ----- helpers -----
@@ -618,4 +620,45 @@ fn reads_after_a_reopen_see_the_same<B: Backend>() {
     assert_eq!(storage.last_report_seq().unwrap(), 2);
     assert_eq!(storage.reports_between(0, 2, Some(&InteractionId::new("I1"))).unwrap(), ["report#1"]);
     assert_eq!(commit(storage, vec![event("S1", 4)]), Ok(()), "the reopened storage writes");
+}
+
+fn interval(start: u64, scope: Scope, offered: u64) -> IntervalRow {
+    let figures = IntervalFigures { offered, answered: offered / 2, longest_wait_ms: 61_000, ..Default::default() };
+    IntervalRow { start: at(start), scope, figures }
+}
+
+fn interval_rows_are_read_by_span_in_order_and_replaced_when_written_again<B: Backend>() {
+    let mut backend = B::fresh();
+    assert_eq!(backend.storage().metrics_checkpoint().unwrap(), None, "nothing closed yet");
+    let billing = || Scope::Queue("Billing".into());
+    let sales = || Scope::Queue("Sales".into());
+    let alice = || Scope::Agent(AgentId::new("alice"));
+    let rows = [
+        interval(900_000, alice(), 0),
+        interval(900_000, sales(), 2),
+        interval(0, billing(), 4),
+        interval(900_000, billing(), 6),
+        interval(1_800_000, billing(), 8),
+    ];
+    let checkpoint = MetricsCheckpoint { closed_before: at(1_800_000), resume_from_seq: 7 };
+    let mut batch: Vec<Record> = rows.iter().cloned().map(Record::Interval).collect();
+    batch.push(Record::MetricsCheckpoint(checkpoint));
+    assert_eq!(commit(backend.storage(), batch), Ok(()));
+
+    let storage = backend.storage();
+    // From inclusive, to exclusive; by start, then queues before agents, by name.
+    let expected = vec![rows[3].clone(), rows[1].clone(), rows[0].clone()];
+    assert_eq!(storage.intervals(at(900_000), at(1_800_000)).unwrap(), expected);
+    assert_eq!(storage.intervals(at(0), at(u64::MAX >> 1)).unwrap().len(), 5);
+    assert!(storage.intervals(at(1), at(900_000)).unwrap().is_empty());
+    assert_eq!(storage.metrics_checkpoint().unwrap(), Some(checkpoint));
+
+    // Written again (a replay after a restart): replaced, not doubled.
+    let again = interval(900_000, billing(), 10);
+    let later = MetricsCheckpoint { closed_before: at(2_700_000), resume_from_seq: 9 };
+    assert_eq!(commit(storage, vec![Record::Interval(again.clone()), Record::MetricsCheckpoint(later)]), Ok(()));
+    backend.reopen();
+    let storage = backend.storage();
+    assert_eq!(storage.intervals(at(900_000), at(900_001)).unwrap(), vec![again, rows[1].clone(), rows[0].clone()]);
+    assert_eq!(storage.metrics_checkpoint().unwrap(), Some(later));
 }

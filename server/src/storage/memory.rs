@@ -14,8 +14,8 @@
 
 use super::writer::{CommitGroup, Writer};
 use super::{
-    NewChatRequest, NewInteraction, NewMessage, OnOutcome, Outcome, PropertyWatch, Record, RequestStatus, Sender,
-    Storage, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+    MetricsCheckpoint, NewChatRequest, NewInteraction, NewMessage, OnOutcome, Outcome, PropertyWatch, Record,
+    RequestStatus, Sender, Storage, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::AgentState;
 use switchboard_protocol::message::event::Party;
+use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
 
 /// How many queued batches the writer commits under one lock.
@@ -149,6 +150,23 @@ impl Storage for MemoryStorage {
             .collect();
         Ok(frames)
     }
+
+    fn intervals(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IntervalRow>, StorageError> {
+        let data = self.lock();
+        // Keyed (start, scope): already the promised order.
+        let rows = data
+            .tables
+            .intervals
+            .range((from, Scope::Queue(String::new()))..)
+            .take_while(|((start, _), _)| *start < to)
+            .map(|((start, scope), figures)| IntervalRow { start: *start, scope: scope.clone(), figures: *figures })
+            .collect();
+        Ok(rows)
+    }
+
+    fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError> {
+        Ok(self.lock().tables.metrics_checkpoint)
+    }
 }
 
 // ----- the writer -----
@@ -253,6 +271,8 @@ struct Tables {
     interactions: HashMap<InteractionId, InteractionRow>,
     messages: BTreeMap<(InteractionId, u64), NewMessage>,
     client_ids: HashSet<ClientKey>,
+    intervals: BTreeMap<(Timestamp, Scope), IntervalFigures>,
+    metrics_checkpoint: Option<MetricsCheckpoint>,
 }
 
 /// How to take back one applied change.
@@ -263,6 +283,8 @@ enum Undo {
     Request(ServiceRequestId, Option<RequestRow>),
     Interaction(InteractionId, Option<InteractionRow>),
     Message((InteractionId, u64)),
+    Interval((Timestamp, Scope), Option<IntervalFigures>),
+    MetricsCheckpoint(Option<MetricsCheckpoint>),
 }
 
 fn duplicate(table: &str, key: impl std::fmt::Display) -> StorageError {
@@ -311,6 +333,15 @@ impl Tables {
             }
             Record::InteractionEnded { id, .. } => self.update_interaction(id, true, undo, |row| row.ended = true),
             Record::MessageInserted(message) => self.insert_message(message, undo)?,
+            Record::Interval(row) => {
+                let key = (row.start, row.scope.clone());
+                let before = self.intervals.insert(key.clone(), row.figures);
+                undo.push(Undo::Interval(key, before));
+            }
+            Record::MetricsCheckpoint(checkpoint) => {
+                let before = self.metrics_checkpoint.replace(*checkpoint);
+                undo.push(Undo::MetricsCheckpoint(before));
+            }
         }
         Ok(())
     }
@@ -321,6 +352,11 @@ impl Tables {
             match change {
                 Undo::StreamEvent(key) => drop(self.stream_events.remove(&key)),
                 Undo::Report(seq) => drop(self.reports.remove(&seq)),
+                Undo::Interval(key, before) => match before {
+                    Some(figures) => drop(self.intervals.insert(key, figures)),
+                    None => drop(self.intervals.remove(&key)),
+                },
+                Undo::MetricsCheckpoint(before) => self.metrics_checkpoint = before,
                 Undo::Session(id, before) => restore(&mut self.sessions, id, before),
                 Undo::Request(id, before) => restore(&mut self.requests, id, before),
                 Undo::Interaction(id, before) => restore(&mut self.interactions, id, before),

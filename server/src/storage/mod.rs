@@ -39,6 +39,8 @@ mod contract;
 pub use record::*;
 
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::intervals::IntervalRow;
+use switchboard_protocol::time::Timestamp;
 
 /// Why storage failed. The messages are for logs and operators; clients
 /// only ever see `unavailable` (for [`StorageError::Unavailable`]) or
@@ -101,4 +103,10 @@ pub trait Storage: Send + Sync + 'static {
         up_to: u64,
         interaction: Option<&InteractionId>,
     ) -> Result<Vec<String>, StorageError>;
+
+    /// The stored interval rows with `from <= start < to`, by start, then
+    /// queues before agents, by name.
+    fn intervals(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IntervalRow>, StorageError>;
+    /// Where the interval fold resumes (`None`: nothing closed yet).
+    fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError>;
 }

@@ -30,6 +30,7 @@ mod statements;
 #[cfg(test)]
 mod tests;
 
+use super::MetricsCheckpoint;
 use super::writer::Writer;
 use super::{OnOutcome, Record, Storage, StorageError};
 use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
@@ -37,6 +38,8 @@ use commit::{PgWriter, WRITER_SETUP};
 use reads::Reader;
 use session::{Session, Target};
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::intervals::IntervalRow;
+use switchboard_protocol::time::Timestamp;
 
 /// The most batches one transaction takes; bounds commit latency under load.
 pub const MAX_BATCH: usize = 512;
@@ -130,6 +133,14 @@ impl Storage for PostgresStorage {
         interaction: Option<&InteractionId>,
     ) -> Result<Vec<String>, StorageError> {
         self.reader.reports_between(after, up_to, interaction)
+    }
+
+    fn intervals(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IntervalRow>, StorageError> {
+        self.reader.intervals(from, to)
+    }
+
+    fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError> {
+        self.reader.metrics_checkpoint()
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::AgentState;
 use switchboard_protocol::message::event::Party;
+use switchboard_protocol::message::intervals::IntervalRow;
 use switchboard_protocol::time::Timestamp;
 
 /// One stored change. A batch of them is committed atomically.
@@ -31,6 +32,12 @@ pub enum Record {
         kind: &'static str,
         frame: Arc<str>,
     },
+
+    /// A closed 15-minute interval of one queue or agent (final; written
+    /// again, it replaces the row).
+    Interval(IntervalRow),
+    /// Where the interval fold resumes after a restart (one row, replaced).
+    MetricsCheckpoint(MetricsCheckpoint),
 
     SessionCreated {
         id: SessionId,
@@ -239,4 +246,13 @@ pub struct StoredMessage {
     pub party: Party,
     pub text: String,
     pub at: Timestamp,
+}
+
+/// Where the interval fold resumes: intervals before `closed_before` are
+/// stored; the fold's open state is rebuilt by replaying the reports from
+/// `resume_from_seq` on (`switchboard_protocol::metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsCheckpoint {
+    pub closed_before: Timestamp,
+    pub resume_from_seq: u64,
 }

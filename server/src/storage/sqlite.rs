@@ -16,6 +16,7 @@ mod statements;
 #[cfg(test)]
 mod tests;
 
+use super::MetricsCheckpoint;
 use super::writer::{CommitGroup, Writer};
 use super::{OnOutcome, Outcome, Record, Storage, StorageError};
 use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
@@ -23,6 +24,8 @@ use rusqlite::{Connection, params_from_iter};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::intervals::IntervalRow;
+use switchboard_protocol::time::Timestamp;
 
 /// The most batches one transaction takes; bounds commit latency under load.
 pub const MAX_BATCH: usize = 512;
@@ -105,6 +108,14 @@ impl Storage for SqliteStorage {
         interaction: Option<&InteractionId>,
     ) -> Result<Vec<String>, StorageError> {
         self.read(|connection| reads::reports_between(connection, after, up_to, interaction))
+    }
+
+    fn intervals(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IntervalRow>, StorageError> {
+        self.read(|connection| reads::intervals(connection, from, to))
+    }
+
+    fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError> {
+        self.read(reads::metrics_checkpoint)
     }
 }
 

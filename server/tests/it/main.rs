@@ -17,6 +17,7 @@ mod chat_journey;
 mod cli;
 mod database_outage;
 mod desktop_http;
+mod intervals;
 mod layers;
 mod operator;
 mod properties;

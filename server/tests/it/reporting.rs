@@ -38,6 +38,9 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
         [
             "agent.loggedIn",
             "agent.state",
+            // The customer's wait starts with the request, before the chat exists.
+            "request.queued",
+            "request.agentAvailable",
             "interaction.created",
             "interaction.routed",
             // Routing sets RouteTarget through the properties path; it holds the chat.
@@ -48,22 +51,30 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
             "interaction.ended",
         ]
     );
-    assert_eq!(seqs(&reports), (1..=9).collect::<Vec<u64>>(), "from 1, without gaps");
+    assert_eq!(seqs(&reports), (1..=11).collect::<Vec<u64>>(), "from 1, without gaps");
     assert_eq!(reports[0]["data"]["agent"], "alice");
     assert!(reports[0].get("interaction").is_none(), "agent reports name no interaction");
     assert_eq!(reports[1]["data"], json!({"agent": "alice", "state": "ready"}));
-    for report in &reports[2..] {
+    let request = reports[2]["data"]["request"].as_str().expect("the request id").to_owned();
+    assert_eq!(reports[2]["data"], json!({"request": request, "queue": "Billing"}));
+    assert!(reports[2].get("interaction").is_none(), "a request is not an interaction yet");
+    assert_eq!(reports[3]["data"], json!({"request": request, "agent": "alice"}));
+    let reports_of_request = reports[..4].to_vec();
+    let reports = reports[4..].to_vec();
+    for report in &reports {
         assert_eq!(report["interaction"], interaction.as_str());
     }
-    assert_eq!(reports[2]["data"]["queue"], "Billing");
-    assert_eq!(reports[2]["data"]["subject"], "Refund");
-    assert_eq!(reports[3]["data"]["agent"], "alice");
-    assert_eq!(reports[4]["data"]["by"], "routing");
-    assert_eq!(reports[4]["data"]["changed"]["RouteTarget"]["agent"], "alice");
-    assert_eq!(reports[5]["data"], reports[4]["data"]);
-    assert_eq!(reports[7]["data"]["changed"], json!({"Tier": "gold"}));
-    assert_eq!(reports[7]["data"]["by"], "alice");
-    assert_eq!(reports[8]["data"], json!({"reason": "done", "agent": "alice", "disposition": "resolved"}));
+    assert_eq!(reports[0]["data"]["queue"], "Billing");
+    assert_eq!(reports[0]["data"]["subject"], "Refund");
+    assert_eq!(reports[0]["data"]["request"], request.as_str());
+    assert_eq!(reports[1]["data"]["agent"], "alice");
+    assert_eq!(reports[2]["data"]["by"], "routing");
+    assert_eq!(reports[2]["data"]["changed"]["RouteTarget"]["agent"], "alice");
+    assert_eq!(reports[3]["data"], reports[2]["data"]);
+    assert_eq!(reports[5]["data"]["changed"], json!({"Tier": "gold"}));
+    assert_eq!(reports[5]["data"]["by"], "alice");
+    assert_eq!(reports[6]["data"], json!({"reason": "done", "agent": "alice", "disposition": "resolved"}));
+    let reports = [reports_of_request, reports].concat();
     // Every report is stored, in the order delivered.
     let stored = sql(&server.db, "SELECT seq, kind FROM reports ORDER BY seq", &[]);
     let stored_kinds: Vec<&str> = stored.iter().map(|row| row[1].as_str().unwrap()).collect();
@@ -73,26 +84,26 @@ async fn reports_are_stored_in_order_delivered_live_and_replayed_after_a_restart
     server.restart().await;
     let mut after = Supervisor::login(&server).await;
     let subscribed = after.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 0}})).await;
-    assert_eq!(subscribed["data"], json!({"lastSeq": 9}));
+    assert_eq!(subscribed["data"], json!({"lastSeq": 11}));
     let mut replayed = Vec::new();
-    for _ in 0..9 {
+    for _ in 0..11 {
         replayed.push(after.next_report().await);
     }
     assert_eq!(replayed, reports, "the same reports, in the same order");
     // A partial replay starts after the seq asked for.
     let mut partial = Supervisor::login(&server).await;
-    partial.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 7}})).await;
-    assert_eq!(seqs(&partial.drain_reports().await), [8, 9]);
+    partial.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 9}})).await;
+    assert_eq!(seqs(&partial.drain_reports().await), [10, 11]);
     // New reports continue the numbering and reach every live subscriber.
     let mut bob = Desk::login(&server, "bob").await;
     bob.client.ok(json!({"command": "notReady", "target": bob.session, "data": {"reason": "lunch"}})).await;
     let next = after.reports_until("agent.state").await;
-    assert_eq!(seqs(&next), [10, 11]);
+    assert_eq!(seqs(&next), [12, 13]);
     assert_eq!(next[1]["data"], json!({"agent": "bob", "state": "notReady", "reason": "lunch"}));
-    assert_eq!(seqs(&partial.reports_until("agent.state").await), [10, 11]);
+    assert_eq!(seqs(&partial.reports_until("agent.state").await), [12, 13]);
     bob.client.ok(json!({"command": "endSession", "target": bob.session})).await;
     assert_eq!(after.next_report().await["kind"], "agent.loggedOut");
-    assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM reports", &[]), 12);
+    assert_eq!(sql_count(&server.db, "SELECT COUNT(*) FROM reports", &[]), 14);
 }
 
 #[tokio::test]

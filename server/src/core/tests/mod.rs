@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::customer::CustomerCommand;
 use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::intervals::Intervals;
 use switchboard_protocol::message::supervisor::SupervisorCommand;
 use switchboard_protocol::time::Timestamp;
 
@@ -231,6 +232,11 @@ impl Harness {
                 }
                 Output::Unsubscribe { connection } => self.delivery.unsubscribe(connection),
                 Output::Watch { .. } => {}
+                Output::SendIntervals { connection, request, open, targets, .. } => {
+                    // Only what the core holds: the stored rows are the driver's read.
+                    let intervals = Intervals { rows: open, targets };
+                    self.delivery.respond(connection, request.success(serde_json::to_value(intervals).ok()))
+                }
                 Output::RunService(job) => self.jobs.push(job),
                 Output::Rebuild => self.rebuild(),
             }

@@ -10,10 +10,12 @@
 //! never on a runtime.
 
 use super::super::columns::{
-    RawChatRequest, RawInteraction, RawMessage, RawSession, bound, decode_chat_request, decode_interaction,
-    decode_message, decode_session, seq_or_zero,
+    RawChatRequest, RawInteraction, RawInterval, RawMessage, RawSession, bound, decode_chat_request,
+    decode_interaction, decode_interval, decode_message, decode_session, seq_or_zero, sort_intervals, timestamp,
 };
-use super::super::{StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
+use super::super::{
+    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+};
 use super::session::{self, Target, failure};
 use super::statements::Param;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
@@ -21,6 +23,8 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::intervals::IntervalRow;
+use switchboard_protocol::time::Timestamp;
 use tokio::sync::mpsc as queue;
 use tokio::task::JoinSet;
 use tokio_postgres::types::ToSql;
@@ -324,6 +328,35 @@ impl Reader {
             )?,
         };
         rows.iter().map(|row| column(row, 0)).collect()
+    }
+
+    pub fn intervals(&self, from: Timestamp, to: Timestamp) -> Result<Vec<IntervalRow>, StorageError> {
+        let rows = self.rows(
+            "SELECT start, scope, name, figures FROM intervals WHERE start >= $1 AND start < $2",
+            vec![Box::new(bound(from.as_millis())), Box::new(bound(to.as_millis()))],
+        )?;
+        let mut intervals = rows
+            .iter()
+            .map(|row| {
+                let raw = RawInterval {
+                    start: column(row, 0)?,
+                    scope: column(row, 1)?,
+                    name: column(row, 2)?,
+                    figures: column(row, 3)?,
+                };
+                decode_interval(raw)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        sort_intervals(&mut intervals);
+        Ok(intervals)
+    }
+
+    pub fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError> {
+        let rows = self.rows("SELECT closed_before, resume_from_seq FROM metrics_checkpoint", vec![])?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let closed_before: i64 = column(row, 0)?;
+        let seq: i64 = column(row, 1)?;
+        Ok(Some(MetricsCheckpoint { closed_before: timestamp(closed_before), resume_from_seq: seq_or_zero(Some(seq)) }))
     }
 }
 

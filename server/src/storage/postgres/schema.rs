@@ -85,6 +85,19 @@ const MIGRATIONS: &[&str] = &[
         frame TEXT NOT NULL
     );
     CREATE INDEX reports_interaction ON reports(interaction_id, seq) WHERE interaction_id IS NOT NULL;",
+    // 2: SQLite's migration 3: closed reporting intervals and where their fold resumes.
+    "CREATE TABLE intervals (
+        start BIGINT NOT NULL,
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        PRIMARY KEY (start, scope, name)
+    );
+    CREATE TABLE metrics_checkpoint (
+        id BIGINT PRIMARY KEY CHECK (id = 1),
+        closed_before BIGINT NOT NULL,
+        resume_from_seq BIGINT NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

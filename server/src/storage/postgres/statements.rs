@@ -4,7 +4,9 @@
 //! group (stream events, reports, transcript lines) as one `unnest` insert
 //! per table, the other records as statements in their order.
 
-use super::super::columns::{WatchColumn, end_cause_text, request_status_text, sender_text};
+use super::super::columns::{
+    WatchColumn, end_cause_text, figures_text, request_status_text, scope_columns, sender_text,
+};
 use super::super::{Record, StorageError};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -44,6 +46,20 @@ pub(super) fn statement(record: &Record) -> Result<Statement, StorageError> {
                 text(kind),
                 text(frame),
             ],
+        ),
+        Record::Interval(row) => {
+            let (scope, name) = scope_columns(&row.scope);
+            Statement::new(
+                "INSERT INTO intervals (start, scope, name, figures) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (start, scope, name) DO UPDATE SET figures = excluded.figures",
+                vec![time(row.start)?, text(scope), text(name), text(&figures_text(&row.figures))],
+            )
+        }
+        Record::MetricsCheckpoint(checkpoint) => Statement::new(
+            "INSERT INTO metrics_checkpoint (id, closed_before, resume_from_seq) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO UPDATE SET closed_before = excluded.closed_before, \
+             resume_from_seq = excluded.resume_from_seq",
+            vec![time(checkpoint.closed_before)?, integer(checkpoint.resume_from_seq)?],
         ),
         Record::SessionCreated { id, token_hash, agent, at, state } => Statement::new(
             "INSERT INTO agent_sessions (id, token_hash, agent_id, created_at, state) VALUES ($1, $2, $3, $4, $5)",

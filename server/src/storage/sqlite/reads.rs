@@ -6,12 +6,16 @@
 //! order), so a backend and its restart list rows the same way.
 
 use super::super::columns::{
-    RawChatRequest, RawInteraction, RawMessage, RawSession, bound, decode_chat_request, decode_interaction,
-    decode_message, decode_session, seq_or_zero,
+    RawChatRequest, RawInteraction, RawInterval, RawMessage, RawSession, bound, decode_chat_request,
+    decode_interaction, decode_interval, decode_message, decode_session, seq_or_zero, sort_intervals, timestamp,
 };
-use super::super::{StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
+use super::super::{
+    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+};
 use rusqlite::Connection;
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::intervals::IntervalRow;
+use switchboard_protocol::time::Timestamp;
 
 pub(super) fn open_sessions(connection: &Connection) -> Result<Vec<StoredSession>, StorageError> {
     let mut statement = connection.prepare_cached(
@@ -150,4 +154,36 @@ pub(super) fn reports_between(
             .collect::<Result<_, _>>()?,
     };
     Ok(frames)
+}
+
+pub(super) fn intervals(
+    connection: &Connection,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<IntervalRow>, StorageError> {
+    let mut statement = connection
+        .prepare_cached("SELECT start, scope, name, figures FROM intervals WHERE start >= ?1 AND start < ?2")?;
+    let raw: Vec<RawInterval> = statement
+        .query_map((bound(from.as_millis()), bound(to.as_millis())), |row| {
+            Ok(RawInterval { start: row.get(0)?, scope: row.get(1)?, name: row.get(2)?, figures: row.get(3)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut rows = raw.into_iter().map(decode_interval).collect::<Result<Vec<_>, _>>()?;
+    sort_intervals(&mut rows);
+    Ok(rows)
+}
+
+pub(super) fn metrics_checkpoint(connection: &Connection) -> Result<Option<MetricsCheckpoint>, StorageError> {
+    let mut statement = connection.prepare_cached("SELECT closed_before, resume_from_seq FROM metrics_checkpoint")?;
+    let mut rows = statement.query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?;
+    match rows.next() {
+        Some(row) => {
+            let (closed_before, seq) = row?;
+            Ok(Some(MetricsCheckpoint {
+                closed_before: timestamp(closed_before),
+                resume_from_seq: seq_or_zero(Some(seq)),
+            }))
+        }
+        None => Ok(None),
+    }
 }

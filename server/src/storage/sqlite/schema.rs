@@ -77,6 +77,19 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX reports_interaction ON reports(interaction_id, seq) WHERE interaction_id IS NOT NULL;
     ALTER TABLE agent_sessions ADD COLUMN property_watch TEXT;",
+    // 3: closed reporting intervals and where their fold resumes.
+    "CREATE TABLE intervals (
+        start INTEGER NOT NULL,
+        scope TEXT NOT NULL,
+        name TEXT NOT NULL,
+        figures TEXT NOT NULL,
+        PRIMARY KEY (start, scope, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE metrics_checkpoint (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        closed_before INTEGER NOT NULL,
+        resume_from_seq INTEGER NOT NULL
+    );",
 ];
 
 /// Settings of every connection: WAL, so the reader never waits for the
