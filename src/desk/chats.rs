@@ -524,6 +524,7 @@ impl Chats {
                             DeleteReason::Moved | DeleteReason::Left => {
                                 format!("Chat with {} moved away.", chat.customer)
                             }
+                            DeleteReason::ConsultEnded => format!("Consult on the chat with {} ended.", chat.customer),
                         };
                     }
                     if selected {

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 use switchboard_protocol::message::agent::AgentState;
-use switchboard_protocol::message::report::{EndReason, Report, ReportBody};
+use switchboard_protocol::message::report::{EndReason, Report, ReportBody, SupervisorActionKind};
 use switchboard_protocol::message::supervisor::{CenterSnapshot, ChatPhase};
 use switchboard_protocol::time::Timestamp;
 
@@ -312,6 +312,20 @@ pub fn summary(body: &ReportBody) -> String {
             }
         }
         AgentLoggedOut(agent) => format!("{} logged out", agent.agent),
+        ConsultRequested(asked) => format!("{} asked {} to consult", asked.by, asked.to),
+        ConsultUpdated(consult) => {
+            let with = consult.colleague.as_ref().map(|agent| format!(" with {agent}")).unwrap_or_default();
+            format!("consult by {}{with}: {}", consult.by, consult_phase_label(consult.phase))
+        }
+        ChatPrivate(line) => format!("{} by {}: {}", private_kind_label(line.kind), line.from.name, line.text),
+        SupervisorAction(action) => {
+            let verb = match action.action {
+                SupervisorActionKind::Monitor => "monitors",
+                SupervisorActionKind::StopMonitor => "stopped monitoring",
+                SupervisorActionKind::Barge => "barged in",
+            };
+            format!("{} {verb}", action.supervisor)
+        }
         EventPropertiesChanged(change) | EventAttachedDataChanged(change) => {
             let mut parts: Vec<String> =
                 change.changed.iter().map(|(key, value)| format!("{key} = {}", value_text(value))).collect();
@@ -566,5 +580,30 @@ mod tests {
         assert_eq!(clock_time(Timestamp::from_millis(3_723_000), 0), "01:02:03");
         assert_eq!(clock_time(Timestamp::from_millis(3_723_000), 120), "03:02:03");
         assert_eq!(clock_time(Timestamp::from_millis(0), -60), "23:00:00");
+    }
+}
+
+/// How a consult's phase reads.
+pub fn consult_phase_label(phase: switchboard_protocol::message::event::ConsultPhase) -> &'static str {
+    use switchboard_protocol::message::event::ConsultPhase::*;
+    match phase {
+        Waiting => "waiting for a colleague",
+        Accepted => "accepted",
+        Conference => "conference",
+        Completed => "transfer completed",
+        Cancelled => "cancelled",
+        Declined => "declined",
+        Left => "the colleague left",
+        NoColleague => "no colleague available",
+    }
+}
+
+/// How a private line's kind reads.
+pub fn private_kind_label(kind: switchboard_protocol::message::event::PrivateKind) -> &'static str {
+    use switchboard_protocol::message::event::PrivateKind::*;
+    match kind {
+        Line => "private line",
+        Note => "note",
+        Whisper => "whisper",
     }
 }

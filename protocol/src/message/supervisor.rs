@@ -37,6 +37,56 @@ pub enum SupervisorCommand {
     WatchSnapshot,
     /// Stops `snapshot` frames.
     UnwatchSnapshot,
+    /// Watches a live chat, read-only (nobody in it is told). Success
+    /// `data`: [`Monitoring`]; then `monitor` frames with its live events.
+    Monitor(ChatRef),
+    /// Stops a chat's `monitor` frames.
+    StopMonitor(ChatRef),
+    /// A private line to the agents of a chat this connection monitors.
+    Whisper(SupervisorLine),
+    /// Joins a monitored chat as a participant (the customer is told).
+    Barge(ChatRef),
+    /// A line to the customer, in a chat this supervisor barged into.
+    SendMessage(SupervisorLine),
+    /// An internal note on a monitored chat.
+    AddNote(SupervisorLine),
+}
+
+/// Names the chat a supervisor command is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatRef {
+    pub interaction: InteractionId,
+}
+
+/// `whisper`, `addNote` and `sendMessage`: a line into a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SupervisorLine {
+    pub interaction: InteractionId,
+    /// Chosen by the client; a resend with the same id is stored once.
+    pub client_id: crate::ids::ClientMessageId,
+    pub text: String,
+}
+
+/// `data` of a successful `monitor`: the chat so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Monitoring {
+    pub interaction: InteractionId,
+    pub customer: Party,
+    /// The agent who owns it (absent while it waits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentId>,
+    pub transcript: super::event::ChatTranscript,
+}
+
+/// A live event of a monitored chat: `{"monitor":{"interaction":…,"event":…,"data":…}}`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MonitorFrame {
+    pub interaction: InteractionId,
+    #[serde(flatten)]
+    pub body: super::event::EventBody,
 }
 
 impl Command for SupervisorCommand {
@@ -49,6 +99,12 @@ impl Command for SupervisorCommand {
             UnsubscribeReports => "unsubscribeReports",
             WatchSnapshot => "watchSnapshot",
             UnwatchSnapshot => "unwatchSnapshot",
+            Monitor(_) => "monitor",
+            StopMonitor(_) => "stopMonitor",
+            Whisper(_) => "whisper",
+            Barge(_) => "barge",
+            SendMessage(_) => "sendMessage",
+            AddNote(_) => "addNote",
         }
     }
 
@@ -67,6 +123,12 @@ impl Command for SupervisorCommand {
             "unsubscribeReports" => none("unsubscribeReports", UnsubscribeReports),
             "watchSnapshot" => none("watchSnapshot", WatchSnapshot),
             "unwatchSnapshot" => none("unwatchSnapshot", UnwatchSnapshot),
+            "monitor" => decode_data("monitor", data).map(Monitor),
+            "stopMonitor" => decode_data("stopMonitor", data).map(StopMonitor),
+            "whisper" => decode_data("whisper", data).map(Whisper),
+            "barge" => decode_data("barge", data).map(Barge),
+            "sendMessage" => decode_data("sendMessage", data).map(SendMessage),
+            "addNote" => decode_data("addNote", data).map(AddNote),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }
@@ -187,12 +249,13 @@ pub struct ChatSnapshot {
 }
 
 /// Anything the server sends on `/ws/supervisor`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SupervisorMessage {
     Response(Response),
     Report { report: Report },
     Snapshot { snapshot: CenterSnapshot },
+    Monitor { monitor: MonitorFrame },
 }
 
 impl SupervisorMessage {
@@ -217,6 +280,17 @@ impl SupervisorMessage {
             Report::deserialize(report).map(|report| SupervisorMessage::Report { report })
         } else if let Some(snapshot) = value.get_mut("snapshot").map(Value::take) {
             CenterSnapshot::deserialize(snapshot).map(|snapshot| SupervisorMessage::Snapshot { snapshot })
+        } else if let Some(monitor) = value.get_mut("monitor").map(Value::take) {
+            let Value::Object(mut fields) = monitor else {
+                return Err(serde_json::Error::custom("`monitor` must be a JSON object"));
+            };
+            let interaction =
+                fields.remove("interaction").ok_or_else(|| serde_json::Error::missing_field("interaction"))?;
+            let interaction = InteractionId::deserialize(interaction)?;
+            let name = fields.remove("event").ok_or_else(|| serde_json::Error::missing_field("event"))?;
+            let name = String::deserialize(name)?;
+            let body = super::event::EventBody::from_parts(&name, fields.remove("data"))?;
+            Ok(SupervisorMessage::Monitor { monitor: MonitorFrame { interaction, body } })
         } else if value.get("result").is_some() {
             Response::deserialize(value).map(SupervisorMessage::Response)
         } else {

@@ -87,6 +87,15 @@ pub(crate) struct Batch {
     /// Streams whose session or request ended: delivery forgets them once
     /// this batch's events are out.
     pub closed: Vec<Arc<str>>,
+    /// Live frames for supervisors monitoring a chat (not stored).
+    pub monitors: Vec<MonitorFrame>,
+}
+
+/// A `monitor` frame for one supervisor connection, sent after the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorFrame {
+    pub connection: super::ConnectionId,
+    pub frame: Arc<str>,
 }
 
 impl Batch {
@@ -133,6 +142,30 @@ impl Batch {
             frame: frame.clone(),
         });
         self.reports.push(ReportFrame { seq, interaction, frame });
+        self
+    }
+
+    /// A live event of `interaction` for each supervisor connection in
+    /// `connections` (monitors): sent once the batch is committed.
+    pub fn monitor(
+        &mut self,
+        connections: impl IntoIterator<Item = super::ConnectionId>,
+        interaction: &InteractionId,
+        body: &EventBody,
+    ) -> &mut Self {
+        let mut frame: Option<Arc<str>> = None;
+        for connection in connections {
+            let frame = frame
+                .get_or_insert_with(|| {
+                    let monitor = switchboard_protocol::message::supervisor::MonitorFrame {
+                        interaction: interaction.clone(),
+                        body: body.clone(),
+                    };
+                    Arc::from(SupervisorMessage::Monitor { monitor }.to_json())
+                })
+                .clone();
+            self.monitors.push(MonitorFrame { connection, frame });
+        }
         self
     }
 
