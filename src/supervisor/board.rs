@@ -370,6 +370,31 @@ pub fn clock_time(time: Timestamp, offset_minutes: i64) -> String {
     format!("{:02}:{:02}:{:02}", of_day / 3600, of_day / 60 % 60, of_day % 60)
 }
 
+/// How a consult's phase reads.
+pub fn consult_phase_label(phase: switchboard_protocol::message::event::ConsultPhase) -> &'static str {
+    use switchboard_protocol::message::event::ConsultPhase::*;
+    match phase {
+        Waiting => "waiting for a colleague",
+        Accepted => "accepted",
+        Conference => "conference",
+        Completed => "transfer completed",
+        Cancelled => "cancelled",
+        Declined => "declined",
+        Left => "the colleague left",
+        NoColleague => "no colleague available",
+    }
+}
+
+/// How a private line's kind reads.
+pub fn private_kind_label(kind: switchboard_protocol::message::event::PrivateKind) -> &'static str {
+    use switchboard_protocol::message::event::PrivateKind::*;
+    match kind {
+        Line => "private line",
+        Note => "note",
+        Whisper => "whisper",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -580,30 +605,5 @@ mod tests {
         assert_eq!(clock_time(Timestamp::from_millis(3_723_000), 0), "01:02:03");
         assert_eq!(clock_time(Timestamp::from_millis(3_723_000), 120), "03:02:03");
         assert_eq!(clock_time(Timestamp::from_millis(0), -60), "23:00:00");
-    }
-}
-
-/// How a consult's phase reads.
-pub fn consult_phase_label(phase: switchboard_protocol::message::event::ConsultPhase) -> &'static str {
-    use switchboard_protocol::message::event::ConsultPhase::*;
-    match phase {
-        Waiting => "waiting for a colleague",
-        Accepted => "accepted",
-        Conference => "conference",
-        Completed => "transfer completed",
-        Cancelled => "cancelled",
-        Declined => "declined",
-        Left => "the colleague left",
-        NoColleague => "no colleague available",
-    }
-}
-
-/// How a private line's kind reads.
-pub fn private_kind_label(kind: switchboard_protocol::message::event::PrivateKind) -> &'static str {
-    use switchboard_protocol::message::event::PrivateKind::*;
-    match kind {
-        Line => "private line",
-        Note => "note",
-        Whisper => "whisper",
     }
 }

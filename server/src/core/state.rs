@@ -165,6 +165,7 @@ pub(crate) enum ItemOwner {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(clippy::enum_variant_names)] // each names the deadline that expires
 pub(crate) enum Timer {
     OfferExpires(InteractionId),
     ConfirmationExpires(ServiceRequestId),
