@@ -466,7 +466,7 @@ impl Moves {
             }
             Some((_, false, _)) => {
                 // Not accepted yet (the colleague may be full): give up now and then.
-                if self.turn % 4 != 0 {
+                if !self.turn.is_multiple_of(4) {
                     return None;
                 }
                 "cancelConsult"
