@@ -21,6 +21,9 @@ pub mod alert;
 pub mod auto_answer;
 pub mod chat_panel;
 pub mod chats;
+pub mod consult_panel;
+#[cfg(test)]
+mod consult_view_tests;
 pub mod session;
 pub mod socket;
 pub mod transfer;

@@ -18,7 +18,7 @@ use leptos::logging::warn;
 use std::time::Duration;
 use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
 use switchboard_protocol::ids::{InteractionId, RequestId};
-use switchboard_protocol::message::agent::ChangeProperties;
+use switchboard_protocol::message::agent::{AddNote, AgentCommand, ChangeProperties, Consult, SendMessage};
 use switchboard_protocol::time::Timestamp;
 
 /// How long a request may wait for its answer.
@@ -154,6 +154,15 @@ impl DeskSession {
             UserAction::MarkDone { chat, disposition } => self.track(Tracked::MarkDone(chat.clone()), |client| {
                 client.mark_done(now, &InteractionId::new(chat), disposition)
             }),
+            UserAction::Consult { chat, to } => self.collaborate(now, chat, AgentCommand::Consult(Consult { to })),
+            UserAction::Conference(chat) => self.collaborate(now, chat, AgentCommand::Conference),
+            UserAction::CompleteTransfer(chat) => self.collaborate(now, chat, AgentCommand::CompleteTransfer),
+            UserAction::CancelConsult(chat) => self.collaborate(now, chat, AgentCommand::CancelConsult),
+            UserAction::AddNote { chat, text } => self.collaborate(now, chat, AgentCommand::AddNote(AddNote { text })),
+            UserAction::SendPrivate { chat, text } => {
+                let client_id = self.view.chats.private_client_id(now);
+                self.collaborate(now, chat, AgentCommand::SendPrivate(SendMessage { client_id, text }))
+            }
             UserAction::LogOut => match self.client.end_session(now) {
                 Ok(_) => Ok(()),
                 // Not bound (the connection is down): leave locally; the
@@ -191,6 +200,13 @@ impl DeskSession {
         let request = send(&mut self.client)?;
         self.view.chats.track(&request, what);
         Ok(())
+    }
+
+    /// A collaboration command on `chat`, tracked like a transfer.
+    fn collaborate(&mut self, now: Timestamp, chat: String, command: AgentCommand) -> Result<(), ClientError> {
+        self.track(Tracked::Collaborate(chat.clone()), |client| {
+            client.collaborate(now, &InteractionId::new(chat), command)
+        })
     }
 
     /// The properties version a change is based on: the latest one seen.
