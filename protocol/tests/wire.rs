@@ -1942,20 +1942,18 @@ mod supervisor_wire {
             "messageId": 4, "kind": "whisper", "from": {"kind": "agent", "id": "sam", "name": "Sam Rivera"},
             "text": "Offer the voucher", "time": 9}}});
         let parsed = SupervisorMessage::from_json(&frame.to_string()).unwrap();
-        let expected = SupervisorMessage::Monitor {
-            monitor: MonitorFrame {
-                interaction: InteractionId::new("I7"),
-                body: EventBody::ChatPrivate(PrivateLine {
-                    message_id: 4,
-                    kind: PrivateKind::Whisper,
-                    client_id: None,
-                    from: Party { kind: PartyKind::Agent, id: Some(AgentId::new("sam")), name: "Sam Rivera".into() },
-                    text: "Offer the voucher".into(),
-                    time: Timestamp::from_millis(9),
-                }),
-            },
-        };
+        let body = EventBody::ChatPrivate(PrivateLine {
+            message_id: 4,
+            kind: PrivateKind::Whisper,
+            client_id: None,
+            from: Party { kind: PartyKind::Agent, id: Some(AgentId::new("sam")), name: "Sam Rivera".into() },
+            text: "Offer the voucher".into(),
+            time: Timestamp::from_millis(9),
+        });
+        let expected = SupervisorMessage::Monitor { monitor: MonitorFrame::of(InteractionId::new("I7"), &body) };
         assert_eq!(parsed, expected);
+        let SupervisorMessage::Monitor { monitor } = parsed.clone() else { panic!("a monitor frame") };
+        assert_eq!(EventBody::from_parts(&monitor.event, Some(monitor.data)).unwrap(), body, "typed on demand");
         assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), frame);
         assert!(SupervisorMessage::from_json(r#"{"monitor": {"event": "chat.message"}}"#).is_err());
     }

@@ -82,11 +82,26 @@ pub struct Monitoring {
 }
 
 /// A live event of a monitored chat: `{"monitor":{"interaction":…,"event":…,"data":…}}`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+///
+/// `event` and `data` are an event's name and payload, kept as JSON: a
+/// client reads the ones it shows with `EventBody::from_parts`. Decoding
+/// every event here would link every event payload's decoder into the
+/// wallboard (≈27 KB gzip, measured).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MonitorFrame {
     pub interaction: InteractionId,
-    #[serde(flatten)]
-    pub body: super::event::EventBody,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+}
+
+impl MonitorFrame {
+    /// The frame of an event (the server's side).
+    pub fn of(interaction: InteractionId, body: &super::event::EventBody) -> Self {
+        let mut value = serde_json::to_value(body).unwrap_or_default();
+        let data = value.get_mut("data").map(Value::take).unwrap_or_default();
+        Self { interaction, event: body.name().to_owned(), data }
+    }
 }
 
 impl Command for SupervisorCommand {
@@ -281,16 +296,7 @@ impl SupervisorMessage {
         } else if let Some(snapshot) = value.get_mut("snapshot").map(Value::take) {
             CenterSnapshot::deserialize(snapshot).map(|snapshot| SupervisorMessage::Snapshot { snapshot })
         } else if let Some(monitor) = value.get_mut("monitor").map(Value::take) {
-            let Value::Object(mut fields) = monitor else {
-                return Err(serde_json::Error::custom("`monitor` must be a JSON object"));
-            };
-            let interaction =
-                fields.remove("interaction").ok_or_else(|| serde_json::Error::missing_field("interaction"))?;
-            let interaction = InteractionId::deserialize(interaction)?;
-            let name = fields.remove("event").ok_or_else(|| serde_json::Error::missing_field("event"))?;
-            let name = String::deserialize(name)?;
-            let body = super::event::EventBody::from_parts(&name, fields.remove("data"))?;
-            Ok(SupervisorMessage::Monitor { monitor: MonitorFrame { interaction, body } })
+            MonitorFrame::deserialize(monitor).map(|monitor| SupervisorMessage::Monitor { monitor })
         } else if value.get("result").is_some() {
             Response::deserialize(value).map(SupervisorMessage::Response)
         } else {

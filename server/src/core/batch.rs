@@ -157,10 +157,8 @@ impl Batch {
         for connection in connections {
             let frame = frame
                 .get_or_insert_with(|| {
-                    let monitor = switchboard_protocol::message::supervisor::MonitorFrame {
-                        interaction: interaction.clone(),
-                        body: body.clone(),
-                    };
+                    let monitor =
+                        switchboard_protocol::message::supervisor::MonitorFrame::of(interaction.clone(), body);
                     Arc::from(SupervisorMessage::Monitor { monitor }.to_json())
                 })
                 .clone();
