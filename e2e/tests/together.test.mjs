@@ -129,7 +129,7 @@ test('alice consults bob, conferences, completes the transfer; sam monitors, whi
     await bob.page.getByTestId('offer-accept').click();
     await bob.page.getByTestId('chat-panel').waitFor();
     await bob.page.getByTestId('consult-status').filter({ hasText: 'You are consulting' }).waitFor();
-    assert.equal(await bob.page.getByTestId('composer').count(), 0, 'a consulting colleague has no customer composer');
+    assert.equal(await bob.page.getByTestId('composer').isVisible(), false, 'a consulting colleague has no customer composer');
     await bob.page.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'I was charged twice.' }).waitFor();
 
     // The private thread, both ways, marked on both desktops.

@@ -270,9 +270,9 @@ pub fn ChatPanel(id: String) -> impl IntoView {
                 <div class="conversation">
                     <Transcript chat/>
                     // A consulting colleague talks in the private thread only.
-                    <Show when=move || chat.with(|chat| chat.as_ref().is_some_and(|chat| chat.role != Role::Consult))>
-                        <Composer id=composer_id.clone() chat/>
-                    </Show>
+                    <div hidden=move || chat.with(|chat| chat.as_ref().is_some_and(|chat| chat.role == Role::Consult))>
+                        <Composer id=composer_id chat/>
+                    </div>
                 </div>
                 <div class="chat-tools">
                     <ConsultTools id=id.clone() chat/>

@@ -69,8 +69,11 @@ pub fn ConsultTools(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                         })
                 }}
             </p>
-            <Show when=move || state.with(|state| state.as_ref().is_some_and(|state| state.role == Role::Owner && state.phase.is_some()))>
-                <div class="actions">
+            // Toggled with `hidden`, not `Show`: one static tree is smaller in the wasm.
+            <div
+                class="actions"
+                hidden=move || !state.with(|state| state.as_ref().is_some_and(|state| state.role == Role::Owner && state.phase.is_some()))
+            >
                     <button
                         type="button"
                         data-testid="consult-conference"
@@ -105,9 +108,8 @@ pub fn ConsultTools(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                     >
                         "Cancel consult"
                     </button>
-                </div>
-            </Show>
-            <Show when=private_open>
+            </div>
+            <div hidden=move || !private_open()>
                 <LineForm
                     id=private_id.clone()
                     label="Private message to your colleague"
@@ -116,7 +118,7 @@ pub fn ConsultTools(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
                     private=true
                     over=Signal::derive(move || state.with(|state| state.as_ref().is_some_and(|state| state.over)))
                 />
-            </Show>
+            </div>
             <LineForm id=id.clone() label="Internal note (agents only)" button="Add note" testid="note" private=false over=Signal::derive(|| false)/>
         </section>
     }
