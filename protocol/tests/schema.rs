@@ -153,7 +153,7 @@ fn every_example_in_protocol_md_is_decoded_and_matches_the_schema() {
     let (mut requests, mut responses, mut events, mut supervisor_frames, mut typed_data) = (0, 0, 0, 0, 0);
     for (line, example) in &examples {
         let at = format!("docs/protocol.md:{line}");
-        if example.get("report").is_some() || example.get("snapshot").is_some() {
+        if example.get("report").is_some() || example.get("snapshot").is_some() || example.get("monitor").is_some() {
             SupervisorMessage::from_value(example.clone()).unwrap_or_else(|error| panic!("{at}: {error}"));
             assert_valid(Kind::SupervisorMessage, example);
             supervisor_frames += 1;

@@ -18,18 +18,19 @@ use switchboard_protocol::ids::{
 };
 use switchboard_protocol::message::ServerMessage;
 use switchboard_protocol::message::agent::{
-    AgentCommand, AgentProfile, AgentState, Bind, Category, ChangeProperties, LabelledCode, MakeCall, MarkDone,
-    NotReady, RegisterClient, Reject, SendDtmf, SendMessage, SessionSnapshot, ThirdPartyRequest, Transfer, Typing,
+    AddNote, AgentCommand, AgentProfile, AgentState, Bind, Category, ChangeProperties, Consult, LabelledCode, MakeCall,
+    MarkDone, NotReady, RegisterClient, Reject, SendDtmf, SendMessage, SessionSnapshot, ThirdPartyRequest, Transfer,
+    Typing,
 };
 use switchboard_protocol::message::customer::{
     AgentAvailable, ChatGrant, CustomerCommand, Dialog, QueueStatus, RequestChat, Resume, StartChat,
 };
 use switchboard_protocol::message::envelope::{Command, Outcome, RejectedRequest, Request, Response, TargetRule};
 use switchboard_protocol::message::event::{
-    Ack, ChatLeft, ChatMessage, ChatReceipt, ChatTranscript, ChatTyping, DeleteReason, DeliveryState, Event, EventBody,
-    EventError, InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Offer,
-    OfferRevoked, Party, PartyKind, PropertiesChanged, RevokeReason, SessionEndReason, SessionEnded, ThirdPartyFault,
-    ThirdPartyResponse,
+    Ack, ChatLeft, ChatMessage, ChatReceipt, ChatTranscript, ChatTyping, ConsultOffer, ConsultPhase, ConsultUpdated,
+    DeleteReason, DeliveryState, Event, EventBody, EventError, InteractionDeleted, InteractionNotControlled,
+    InteractionPresent, InteractionSummary, Offer, OfferRevoked, Party, PartyKind, PrivateKind, PrivateLine,
+    PropertiesChanged, RevokeReason, Role, SessionEndReason, SessionEnded, ThirdPartyFault, ThirdPartyResponse,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::message::service::{
@@ -139,6 +140,10 @@ fn customer() -> Party {
     Party { kind: PartyKind::Customer, id: None, name: "James Bond".into() }
 }
 
+fn alice() -> Party {
+    Party { kind: PartyKind::Agent, id: Some(AgentId::from("alice")), name: "Alice Martin".into() }
+}
+
 fn agent_party() -> Party {
     Party { kind: PartyKind::Agent, id: Some(AgentId::from("agent1")), name: "Kim Sippola".into() }
 }
@@ -154,10 +159,11 @@ fn agent_command_name(command: &AgentCommand) -> &'static str {
         GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession
         | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
         | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall
-        | HoldCall | RetrieveCall | SendDtmf(_) => command.name(),
+        | HoldCall | RetrieveCall | SendDtmf(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
+        | AddNote(_) | SendPrivate(_) => command.name(),
     }
 }
-const AGENT_COMMANDS: usize = 23;
+const AGENT_COMMANDS: usize = 29;
 
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
@@ -183,6 +189,8 @@ fn event_name(body: &EventBody) -> &'static str {
         | ChatReceipt(_)
         | ChatLeft(_)
         | ChatTranscript(_)
+        | ChatPrivate(_)
+        | ConsultUpdated(_)
         | ChatEnded(_)
         | EventPropertiesChanged(_)
         | EventAttachedDataChanged(_)
@@ -197,7 +205,7 @@ fn event_name(body: &EventBody) -> &'static str {
         | Unknown => body.name(),
     }
 }
-const EVENTS: usize = 24;
+const EVENTS: usize = 26;
 
 // ----- requests -----
 
@@ -376,6 +384,50 @@ fn every_agent_command_round_trips_inside_a_request() {
             ),
             Category::SessionManagement,
             TargetRule::Session,
+        ),
+        (
+            json!({"id": "a24", "command": "consult", "target": "S1.I7", "data": {"to": "bob"}}),
+            request("a24", C::Consult(Consult { to: address("bob") }), Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a25", "command": "conference", "target": "S1.I7"}),
+            request("a25", C::Conference, Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a26", "command": "completeTransfer", "target": "S1.I7"}),
+            request("a26", C::CompleteTransfer, Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a27", "command": "cancelConsult", "target": "S1.I7"}),
+            request("a27", C::CancelConsult, Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a28", "command": "addNote", "target": "S1.I7", "data": {"text": "Refund approved"}}),
+            request("a28", C::AddNote(AddNote { text: "Refund approved".into() }), Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a29", "command": "sendPrivate", "target": "S2.I7",
+                   "data": {"clientId": "p-1", "text": "He was billed twice"}}),
+            request(
+                "a29",
+                C::SendPrivate(SendMessage {
+                    client_id: ClientMessageId::from("p-1"),
+                    text: "He was billed twice".into(),
+                }),
+                Some("S2.I7"),
+            ),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
         ),
     ];
     let mut names = BTreeSet::new();
@@ -594,6 +646,7 @@ fn success_with_data_round_trips_and_decodes_typed() {
         dispositions: vec![LabelledCode { code: "resolved".into(), label: "Resolved".into() }],
         disposition_required: true,
         last_seq: 17,
+        interactions: vec![InteractionId::new("I7")],
     };
     let wire = json!({
         "id": "a3",
@@ -606,7 +659,8 @@ fn success_with_data_round_trips_and_decodes_typed() {
             "notReadyReasons": [{"code": "break", "label": "Break"}],
             "dispositions": [{"code": "resolved", "label": "Resolved"}],
             "dispositionRequired": true,
-            "lastSeq": 17
+            "lastSeq": 17,
+            "interactions": ["I7"]
         }
     });
     let bind = request("a3", AgentCommand::Bind(Bind { token: SessionToken::new("T1"), last_seq: None }), Some("S1"));
@@ -758,6 +812,7 @@ fn every_event() -> Vec<(Value, Event)> {
                     subject: Some("New gadget".into()),
                     application_data: object(json!({"language": "French"})),
                     expires_at: Timestamp::from_millis(time + 30_000),
+                    consult: None,
                 }),
             ),
         ),
@@ -784,6 +839,7 @@ fn every_event() -> Vec<(Value, Event)> {
                     queue: "sales".into(),
                     properties: object(json!({"OP-Session-ID": "S1", "subject": "New gadget"})),
                     version: 1,
+                    role: Role::Owner,
                 }),
             ),
         ),
@@ -831,7 +887,136 @@ fn every_event() -> Vec<(Value, Event)> {
                 15,
                 "S1.I7",
                 time,
-                EventBody::ChatTranscript(ChatTranscript { messages: vec![message_one, message_two] }),
+                EventBody::ChatTranscript(ChatTranscript {
+                    messages: vec![message_one.clone(), message_two.clone()],
+                    private: Vec::new(),
+                }),
+            ),
+        ),
+        (
+            ev(
+                15,
+                "S2.I7",
+                "interaction.offered",
+                json!({
+                    "customer": customer_json, "queue": "sales", "expiresAt": time + 30_000,
+                    "consult": {"from": {"kind": "agent", "id": "alice", "name": "Alice Martin"}}
+                }),
+            ),
+            event(
+                15,
+                "S2.I7",
+                time,
+                EventBody::InteractionOffered(Offer {
+                    customer: customer(),
+                    queue: "sales".into(),
+                    subject: None,
+                    application_data: Map::new(),
+                    expires_at: Timestamp::from_millis(time + 30_000),
+                    consult: Some(ConsultOffer { from: alice() }),
+                }),
+            ),
+        ),
+        (
+            ev(
+                15,
+                "S2.I7",
+                "interaction.added",
+                json!({"customer": customer_json, "queue": "sales", "properties": {"OP-Session-ID": "S1"},
+                       "version": 3, "role": "consult"}),
+            ),
+            event(
+                15,
+                "S2.I7",
+                time,
+                EventBody::InteractionAdded(InteractionSummary {
+                    customer: customer(),
+                    queue: "sales".into(),
+                    properties: object(json!({"OP-Session-ID": "S1"})),
+                    version: 3,
+                    role: Role::Consult,
+                }),
+            ),
+        ),
+        (
+            ev(
+                15,
+                "S2.I7",
+                "chat.transcript",
+                json!({"messages": [message_one_json], "private": [{
+                    "messageId": 3, "kind": "line", "clientId": "p-1",
+                    "from": {"kind": "agent", "id": "alice", "name": "Alice Martin"},
+                    "text": "Can you refund this?", "time": time
+                }]}),
+            ),
+            event(
+                15,
+                "S2.I7",
+                time,
+                EventBody::ChatTranscript(ChatTranscript {
+                    messages: vec![message_one.clone()],
+                    private: vec![PrivateLine {
+                        message_id: 3,
+                        kind: PrivateKind::Line,
+                        client_id: Some(ClientMessageId::from("p-1")),
+                        from: alice(),
+                        text: "Can you refund this?".into(),
+                        time: Timestamp::from_millis(time),
+                    }],
+                }),
+            ),
+        ),
+        (
+            ev(
+                15,
+                "S1.I7",
+                "chat.private",
+                json!({"messageId": 4, "kind": "whisper", "from": {"kind": "agent", "id": "sam", "name": "Sam Rivera"},
+                       "text": "Offer the voucher", "time": time}),
+            ),
+            event(
+                15,
+                "S1.I7",
+                time,
+                EventBody::ChatPrivate(PrivateLine {
+                    message_id: 4,
+                    kind: PrivateKind::Whisper,
+                    client_id: None,
+                    from: Party { kind: PartyKind::Agent, id: Some(AgentId::from("sam")), name: "Sam Rivera".into() },
+                    text: "Offer the voucher".into(),
+                    time: Timestamp::from_millis(time),
+                }),
+            ),
+        ),
+        (
+            ev(
+                15,
+                "S1.I7",
+                "consult.updated",
+                json!({"phase": "accepted", "colleague": {"kind": "agent", "id": "bob", "name": "Bob Okafor"}, "to": "bob"}),
+            ),
+            event(
+                15,
+                "S1.I7",
+                time,
+                EventBody::ConsultUpdated(ConsultUpdated {
+                    phase: ConsultPhase::Accepted,
+                    colleague: Some(Party {
+                        kind: PartyKind::Agent,
+                        id: Some(AgentId::from("bob")),
+                        name: "Bob Okafor".into(),
+                    }),
+                    to: "bob".into(),
+                }),
+            ),
+        ),
+        (
+            ev(15, "S2.I7", "interaction.deleted", json!({"reason": "consultEnded"})),
+            event(
+                15,
+                "S2.I7",
+                time,
+                EventBody::InteractionDeleted(InteractionDeleted { reason: DeleteReason::ConsultEnded }),
             ),
         ),
         (
@@ -1614,10 +1799,14 @@ mod supervisor_wire {
         InteractionRouted, InteractionSubmitted, InteractionTransferred, Report, ReportBody, RequestAbandoned,
         RequestAgentAvailable, RequestQueued, ServiceFaultReason,
     };
+    use switchboard_protocol::message::report::{
+        ConsultReport, ConsultRequested, SupervisorAction, SupervisorActionKind,
+    };
     use switchboard_protocol::message::supervisor::{
         AgentSnapshot, CenterSnapshot, ChatPhase, ChatSnapshot, QueueSnapshot, SubscribeReports, Subscribed,
         SupervisorCommand, SupervisorLogin, SupervisorMessage, SupervisorProfile,
     };
+    use switchboard_protocol::message::supervisor::{ChatRef, MonitorFrame, Monitoring, SupervisorLine};
 
     fn report_case(seq: u64, interaction: Option<&str>, kind: &str, data: Value) -> Value {
         let mut wire = json!({"seq": seq, "time": 1700000000000u64, "kind": kind, "data": data});
@@ -1657,6 +1846,10 @@ mod supervisor_wire {
             | EventInteractionSubmitted(_)
             | EventExternalServiceRequested(_)
             | EventExternalServiceResponded(_)
+            | ConsultRequested(_)
+            | ConsultUpdated(_)
+            | ChatPrivate(_)
+            | SupervisorAction(_)
             | Unknown => body.kind(),
         }
     }
@@ -1703,6 +1896,33 @@ mod supervisor_wire {
                     None,
                 ),
             ),
+            (
+                json!({"id": "v9m", "command": "monitor", "data": {"interaction": "I7"}}),
+                request("v9m", C::Monitor(ChatRef { interaction: InteractionId::new("I7") }), None),
+            ),
+            (
+                json!({"id": "v9s", "command": "stopMonitor", "data": {"interaction": "I7"}}),
+                request("v9s", C::StopMonitor(ChatRef { interaction: InteractionId::new("I7") }), None),
+            ),
+            (
+                json!({"id": "v10", "command": "whisper",
+                       "data": {"interaction": "I7", "clientId": "w-1", "text": "Offer the voucher"}}),
+                request("v10", C::Whisper(line("w-1", "Offer the voucher")), None),
+            ),
+            (
+                json!({"id": "v11", "command": "barge", "data": {"interaction": "I7"}}),
+                request("v11", C::Barge(ChatRef { interaction: InteractionId::new("I7") }), None),
+            ),
+            (
+                json!({"id": "v12", "command": "sendMessage",
+                       "data": {"interaction": "I7", "clientId": "s-1", "text": "I am Sam, the supervisor."}}),
+                request("v12", C::SendMessage(line("s-1", "I am Sam, the supervisor.")), None),
+            ),
+            (
+                json!({"id": "v13", "command": "addNote",
+                       "data": {"interaction": "I7", "clientId": "n-1", "text": "Coach Bob on refunds"}}),
+                request("v13", C::AddNote(line("n-1", "Coach Bob on refunds")), None),
+            ),
         ];
         for (wire, expected) in &cases {
             assert_request_round_trip(wire, expected);
@@ -1716,6 +1936,57 @@ mod supervisor_wire {
         assert_eq!(targeted.failure.code, FailureCode::InvalidTarget);
         let unknown = Request::<C>::decode_str(r#"{"command":"ready"}"#).unwrap_err();
         assert_eq!(unknown.failure.code, FailureCode::UnknownCommand);
+        // And supervisor commands are unknown on the agent endpoint.
+        let on_agent = Request::<AgentCommand>::decode_str(
+            r#"{"command":"monitor","target":"S1.I7","data":{"interaction":"I7"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(on_agent.failure.code, FailureCode::UnknownCommand);
+    }
+
+    fn line(client_id: &str, text: &str) -> SupervisorLine {
+        SupervisorLine {
+            interaction: InteractionId::new("I7"),
+            client_id: ClientMessageId::from(client_id),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn monitor_answers_and_frames_round_trip() {
+        let answer = json!({"id": "v8", "command": "monitor", "result": "success", "data": {
+            "interaction": "I7",
+            "customer": {"kind": "customer", "name": "James Bond"},
+            "agent": "alice",
+            "transcript": {"messages": [], "private": [{"messageId": 2, "kind": "note",
+                "from": {"kind": "agent", "id": "alice", "name": "Alice Martin"}, "text": "VIP", "time": 5}]}
+        }});
+        let SupervisorMessage::Response(response) = SupervisorMessage::from_json(&answer.to_string()).unwrap() else {
+            panic!("a response")
+        };
+        let monitoring: Monitoring = response.success_data().unwrap().unwrap();
+        assert_eq!(monitoring.agent, Some(AgentId::new("alice")));
+        assert_eq!(monitoring.transcript.private[0].kind, PrivateKind::Note);
+        assert_eq!(serde_json::to_value(&monitoring).unwrap(), answer["data"]);
+
+        let frame = json!({"monitor": {"interaction": "I7", "event": "chat.private", "data": {
+            "messageId": 4, "kind": "whisper", "from": {"kind": "agent", "id": "sam", "name": "Sam Rivera"},
+            "text": "Offer the voucher", "time": 9}}});
+        let parsed = SupervisorMessage::from_json(&frame.to_string()).unwrap();
+        let body = EventBody::ChatPrivate(PrivateLine {
+            message_id: 4,
+            kind: PrivateKind::Whisper,
+            client_id: None,
+            from: Party { kind: PartyKind::Agent, id: Some(AgentId::new("sam")), name: "Sam Rivera".into() },
+            text: "Offer the voucher".into(),
+            time: Timestamp::from_millis(9),
+        });
+        let expected = SupervisorMessage::Monitor { monitor: MonitorFrame::of(InteractionId::new("I7"), &body) };
+        assert_eq!(parsed, expected);
+        let SupervisorMessage::Monitor { monitor } = parsed.clone() else { panic!("a monitor frame") };
+        assert_eq!(EventBody::from_parts(&monitor.event, Some(monitor.data)).unwrap(), body, "typed on demand");
+        assert_eq!(serde_json::from_str::<Value>(&parsed.to_json()).unwrap(), frame);
+        assert!(SupervisorMessage::from_json(r#"{"monitor": {"event": "chat.message"}}"#).is_err());
     }
 
     #[test]
@@ -2186,6 +2457,70 @@ mod supervisor_wire {
                         result: Map::new(),
                         fault: Some(ServiceFaultReason::UnknownService),
                         message: Some("no service `translate` is configured".into()),
+                    }),
+                ),
+            ),
+            (
+                report_case(16, Some("I7"), "consult.requested", json!({"by": "alice", "to": "Billing@StatServer.GA"})),
+                report(
+                    16,
+                    Some("I7"),
+                    ReportBody::ConsultRequested(ConsultRequested {
+                        by: AgentId::new("alice"),
+                        to: "Billing@StatServer.GA".into(),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    17,
+                    Some("I7"),
+                    "consult.updated",
+                    json!({"phase": "completed", "by": "alice", "colleague": "bob"}),
+                ),
+                report(
+                    17,
+                    Some("I7"),
+                    ReportBody::ConsultUpdated(ConsultReport {
+                        phase: ConsultPhase::Completed,
+                        by: AgentId::new("alice"),
+                        colleague: Some(AgentId::new("bob")),
+                    }),
+                ),
+            ),
+            (
+                report_case(
+                    18,
+                    Some("I7"),
+                    "chat.private",
+                    json!({"messageId": 5, "kind": "note", "from": {"kind": "agent", "id": "bob", "name": "Bob Okafor"},
+                           "text": "Refund approved", "time": 1700000000000u64}),
+                ),
+                report(
+                    18,
+                    Some("I7"),
+                    ReportBody::ChatPrivate(PrivateLine {
+                        message_id: 5,
+                        kind: PrivateKind::Note,
+                        client_id: None,
+                        from: Party {
+                            kind: PartyKind::Agent,
+                            id: Some(AgentId::new("bob")),
+                            name: "Bob Okafor".into(),
+                        },
+                        text: "Refund approved".into(),
+                        time: Timestamp::from_millis(1_700_000_000_000),
+                    }),
+                ),
+            ),
+            (
+                report_case(19, Some("I7"), "supervisor.action", json!({"supervisor": "sam", "action": "barge"})),
+                report(
+                    19,
+                    Some("I7"),
+                    ReportBody::SupervisorAction(SupervisorAction {
+                        supervisor: AgentId::new("sam"),
+                        action: SupervisorActionKind::Barge,
                     }),
                 ),
             ),

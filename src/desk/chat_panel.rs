@@ -6,6 +6,7 @@ use super::alert;
 use super::canned_list::{CannedList, CannedPicker};
 use super::chats::parse_value;
 use super::chats::{ChatView, Delivery, Line, OfferView, PropertyRow, property_rows, seconds_left};
+use super::consult_panel::ConsultTools;
 use super::services_menu::ServicesMenu;
 use super::transfer::{check_target, known_targets};
 use super::use_connection;
@@ -15,6 +16,7 @@ use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
 use std::time::Duration;
+use switchboard_protocol::message::event::{PrivateKind, Role};
 use switchboard_protocol::time::Timestamp;
 
 /// The page's clock, ticking once a second (countdowns, waiting timers).
@@ -80,11 +82,25 @@ fn OfferCard(offer: OfferView) -> impl IntoView {
     let title_id = format!("offer-{}", offer.id);
     let title_ref = title_id.clone();
     let subject = offer.subject.clone();
+    let consult_from = offer.consult_from.clone();
+    let kind = if consult_from.is_some() { "Consult: " } else { "New chat: " };
+    let consult_mark = consult_from.is_some().then_some("true");
     view! {
-        <article class="card offer" aria-labelledby=title_ref data-testid="offer" data-offer=offer.id.clone()>
+        <article
+            class="card offer"
+            aria-labelledby=title_ref
+            data-testid="offer"
+            data-offer=offer.id.clone()
+            data-consult=consult_mark
+        >
             <h2 id=title_id class="offer-title">
-                "New chat: " <span data-testid="offer-customer">{offer.customer.clone()}</span>
+                {kind} <span data-testid="offer-customer">{offer.customer.clone()}</span>
             </h2>
+            {consult_from.map(|from| view! {
+                <p class="consult-from" data-testid="offer-consult-from">
+                    {from}" asks you to consult. Accepting does not take the chat over."
+                </p>
+            })}
             <p class="offer-meta">
                 "Queue " <strong data-testid="offer-queue">{offer.queue.clone()}</strong>
                 {subject.map(|subject| view! { " · " <span data-testid="offer-subject">{subject}</span> })}
@@ -241,6 +257,7 @@ pub fn ChatPanel(id: String) -> impl IntoView {
     let chat = Memo::new(move |_| desk.with(|desk| desk.chats.chat(&chat_id).cloned()));
     let title_id = format!("chat-title-{id}");
     let title_ref = title_id.clone();
+    let composer_id = id.clone();
     // Who and which queue do not change during a chat.
     let (customer, queue) = chat.with_untracked(|chat| {
         chat.as_ref().map(|chat| (chat.customer.clone(), format!("Queue {}", chat.queue))).unwrap_or_default()
@@ -254,9 +271,13 @@ pub fn ChatPanel(id: String) -> impl IntoView {
             <div class="chat-body">
                 <div class="conversation">
                     <Transcript chat/>
-                    <Composer id=id.clone() chat/>
+                    // A consulting colleague talks in the private thread only.
+                    <div hidden=move || chat.with(|chat| chat.as_ref().is_some_and(|chat| chat.role == Role::Consult))>
+                        <Composer id=composer_id chat/>
+                    </div>
                 </div>
                 <div class="chat-tools">
+                    <ConsultTools id=id.clone() chat/>
                     <FinishForm id=id.clone() chat/>
                     <TransferForm id=id.clone() chat/>
                     <ServicesMenu id=id.clone() chat/>
@@ -305,9 +326,15 @@ fn TranscriptLine(line: Line) -> impl IntoView {
         Some(Delivery::Failed(why)) => Some(why.clone()),
         _ => None,
     };
+    let private = line.private.map(|kind| match kind {
+        PrivateKind::Line => "Private",
+        PrivateKind::Note => "Note",
+        PrivateKind::Whisper => "Whisper",
+    });
     view! {
-        <div class="line" data-author=line.author.key() data-testid="line">
+        <div class="line" data-author=line.author.key() data-private=private data-testid="line">
             {(!line.name.is_empty()).then(|| view! { <span class="line-name">{line.name.clone()}</span> })}
+            {private.map(|label| view! { <span class="private-mark" data-testid="private-mark">{label}" · agents only"</span> })}
             // Text, never HTML.
             <p class="line-text" data-testid="line-text">{line.text}</p>
             {delivery.map(|delivery| {
@@ -486,7 +513,9 @@ fn TransferForm(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
             chat.with(|chat| chat.as_ref().map(|chat| known_targets(chat, groups, me)).unwrap_or_default())
         })
     });
-    let busy = move || chat.with(|chat| chat.as_ref().is_none_or(|chat| chat.busy));
+    let busy = move || chat.with(|chat| chat.as_ref().is_none_or(|chat| chat.busy || chat.role != Role::Owner));
+    let consulting = move || chat.with(|chat| chat.as_ref().is_some_and(|chat| chat.consult.is_some()));
+    let consult_id = id.clone();
     let field_id = format!("transfer-{id}");
     let error_id = format!("transfer-error-{id}");
     let submit = move |event: SubmitEvent| {
@@ -532,6 +561,19 @@ fn TransferForm(id: String, chat: Memo<Option<ChatView>>) -> impl IntoView {
             </div>
             <button type="submit" data-testid="transfer-submit" disabled=move || busy() || !matches!(checked.get(), Ok(Some(_)))>
                 "Transfer"
+            </button>
+            // Warm: ask the same target to consult first (the chat stays yours until you complete).
+            <button
+                type="button"
+                data-testid="consult-submit"
+                disabled=move || busy() || consulting() || !matches!(checked.get(), Ok(Some(_)))
+                on:click=move |_| {
+                    if let Ok(Some(to)) = checked.get_untracked() {
+                        connection.send(UserAction::Consult { chat: consult_id.clone(), to });
+                    }
+                }
+            >
+                "Consult"
             </button>
         </form>
     }

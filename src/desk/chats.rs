@@ -12,7 +12,8 @@ use std::time::Duration;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};
 use switchboard_protocol::message::agent_tools::{CannedResponse, ServiceAction};
 use switchboard_protocol::message::event::{
-    ChatMessage, DeleteReason, Event, EventBody, Offer, Party, PartyKind, RevokeReason,
+    ChatMessage, ConsultPhase, DeleteReason, Event, EventBody, Offer, Party, PartyKind, PrivateKind, PrivateLine,
+    RevokeReason, Role,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
@@ -36,6 +37,8 @@ pub struct OfferView {
     /// Accept or reject is in flight.
     pub answering: bool,
     pub error: Option<String>,
+    /// A colleague's consult request: who asks (accepting does not take the chat over).
+    pub consult_from: Option<String>,
 }
 
 /// Who wrote a line of the transcript.
@@ -95,6 +98,8 @@ pub struct Line {
     pub time: Timestamp,
     /// Only for this agent's own messages.
     pub delivery: Option<Delivery>,
+    /// A private line, note or whisper: agents only, never the customer.
+    pub private: Option<PrivateKind>,
 }
 
 /// A chat this session holds (accepted, possibly left, until marked done).
@@ -124,6 +129,18 @@ pub struct ChatView {
     pub busy: bool,
     /// The services-menu entry asked and not answered yet (its label).
     pub service_pending: Option<String>,
+    /// How this session takes part: owner, or a colleague consulting / conferenced.
+    pub role: Role,
+    /// The consult running on this chat, as its owner sees it.
+    pub consult: Option<ConsultView>,
+}
+
+/// A consult as the owner sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsultView {
+    pub phase: ConsultPhase,
+    /// The colleague's name once one accepted, else the target asked.
+    pub with: String,
 }
 
 impl ChatView {
@@ -145,6 +162,8 @@ impl ChatView {
             properties_error: None,
             busy: false,
             service_pending: None,
+            role: Role::Owner,
+            consult: None,
         }
     }
 
@@ -200,6 +219,7 @@ impl ChatView {
             text: message.text.clone(),
             time: message.time,
             delivery: own.then_some(Delivery::Stored),
+            private: None,
         };
         let mine = own
             .then(|| self.lines.iter().position(|line| line.message_id.is_none() && line.client_id == client_id))
@@ -239,6 +259,27 @@ impl ChatView {
             text,
             time,
             delivery: None,
+            private: None,
+        });
+    }
+
+    /// A private line, note or whisper, in message order.
+    fn push_private(&mut self, line: &PrivateLine, me: &str) {
+        if self.lines.iter().any(|known| known.message_id == Some(line.message_id)) {
+            return;
+        }
+        let author = author_of(&line.from, me);
+        self.lines.push(Line {
+            key: format!("m{}", line.message_id),
+            message_id: Some(line.message_id),
+            client_id: line.client_id.as_ref().map(|id| id.as_str().to_owned()),
+            author,
+            name: line.from.name.clone(),
+            agent_id: line.from.id.as_ref().map(|id| id.as_str().to_owned()),
+            text: line.text.clone(),
+            time: line.time,
+            delivery: None,
+            private: Some(line.kind),
         });
     }
 
@@ -279,6 +320,8 @@ pub enum Tracked {
         chat: String,
         label: String,
     },
+    /// Consult, conference, complete transfer, cancel, note, private line.
+    Collaborate(String),
 }
 
 /// The offers and chats of the session.
@@ -375,7 +418,7 @@ impl Chats {
                     offer.error = None;
                 }
             }
-            Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat) => {
+            Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat) | Tracked::Collaborate(chat) => {
                 if let Some(chat) = self.chat_mut(chat) {
                     chat.busy = true;
                     chat.error = None;
@@ -394,6 +437,13 @@ impl Chats {
             Tracked::Send { .. } => {}
         }
         self.requests.push((id.as_str().to_owned(), what));
+    }
+
+    /// A fresh client id for a private line (shown once the server relays
+    /// it); unique across page loads, as the server de-duplicates by it.
+    pub fn private_client_id(&mut self, now: Timestamp) -> ClientMessageId {
+        self.next_client_id += 1;
+        ClientMessageId::new(format!("p{}-{}", now.as_millis(), self.next_client_id))
     }
 
     /// Adds a message the agent is sending (shown as "Sending…") and returns
@@ -417,6 +467,7 @@ impl Chats {
             text: text.to_owned(),
             time: now,
             delivery: Some(Delivery::Sending),
+            private: None,
         });
         chat.typing_sent = None; // the server's relay of a message ends "typing" on the other side
         Some(ClientMessageId::new(client_id))
@@ -481,7 +532,10 @@ impl Chats {
                     chat.set_delivery(&client_id, delivery);
                 }
             }
-            (Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat), result) => {
+            (
+                Tracked::Leave(chat) | Tracked::Transfer(chat) | Tracked::MarkDone(chat) | Tracked::Collaborate(chat),
+                result,
+            ) => {
                 if let Some(chat) = self.chat_mut(&chat) {
                     chat.busy = false;
                     chat.error = result.err().map(why);
@@ -547,6 +601,10 @@ impl Chats {
                 if let Some(chat) = self.chat_mut(&id) {
                     chat.properties = summary.properties.clone();
                     chat.version = summary.version;
+                    if chat.role != Role::Owner && summary.role == Role::Owner {
+                        chat.system_line("The chat is yours now.".into(), event.time);
+                    }
+                    chat.role = summary.role;
                 }
                 if self.selected.is_none() || self.open_on_add.as_deref() == Some(id.as_str()) {
                     self.select(&id);
@@ -564,6 +622,7 @@ impl Chats {
                             DeleteReason::Moved | DeleteReason::Left => {
                                 format!("Chat with {} moved away.", chat.customer)
                             }
+                            DeleteReason::ConsultEnded => format!("Consult on the chat with {} ended.", chat.customer),
                         };
                     }
                     if selected {
@@ -583,6 +642,10 @@ impl Chats {
                     for message in &transcript.messages {
                         chat.push_message(message, &me, true);
                     }
+                    for line in &transcript.private {
+                        chat.push_private(line, &me);
+                    }
+                    chat.lines.sort_by_key(|line| line.message_id.unwrap_or(u64::MAX));
                     for line in unsent {
                         let stored =
                             line.message_id.is_some_and(|id| chat.lines.iter().any(|l| l.message_id == Some(id)));
@@ -600,6 +663,33 @@ impl Chats {
                     if author_of(&message.from, &me) == Author::Customer {
                         self.announcement = format!("{}: {}", message.from.name, message.text);
                     }
+                }
+            }
+            EventBody::ChatPrivate(line) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.push_private(line, &me);
+                    if author_of(&line.from, &me) != Author::Me {
+                        self.announcement = format!("{} (private): {}", line.from.name, line.text);
+                    }
+                }
+            }
+            EventBody::ConsultUpdated(updated) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    let with =
+                        updated.colleague.as_ref().map_or_else(|| updated.to.clone(), |party| party.name.clone());
+                    let text = consult_words(updated.phase, &with);
+                    chat.system_line(text.clone(), event.time);
+                    if chat.role == Role::Consult && updated.phase == ConsultPhase::Conference {
+                        chat.role = Role::Conference;
+                    }
+                    let running = matches!(
+                        updated.phase,
+                        ConsultPhase::Waiting | ConsultPhase::Accepted | ConsultPhase::Conference
+                    );
+                    if chat.role == Role::Owner {
+                        chat.consult = running.then_some(ConsultView { phase: updated.phase, with });
+                    }
+                    self.announcement = text;
                 }
             }
             EventBody::ChatTyping(typing) => {
@@ -674,10 +764,28 @@ fn offer_view(id: String, offer: &Offer) -> OfferView {
         expires_at: offer.expires_at,
         answering: false,
         error: None,
+        consult_from: offer.consult.as_ref().map(|consult| consult.from.name.clone()),
+    }
+}
+
+/// How a consult's step is told in the transcript.
+fn consult_words(phase: ConsultPhase, with: &str) -> String {
+    match phase {
+        ConsultPhase::Waiting => format!("Consult asked of {with}; waiting for an answer."),
+        ConsultPhase::Accepted => format!("{with} accepted the consult: the private thread is open."),
+        ConsultPhase::Conference => format!("Conference with {with}: the customer sees both of you."),
+        ConsultPhase::Completed => format!("The chat moved to {with}."),
+        ConsultPhase::Cancelled => "The consult was cancelled.".into(),
+        ConsultPhase::Declined => format!("{with} declined the consult."),
+        ConsultPhase::Left => format!("{with} left the consult."),
+        ConsultPhase::NoColleague => "Nobody else could take the consult; try again later.".into(),
     }
 }
 
 fn offer_announcement(offer: &Offer) -> String {
+    if let Some(consult) = &offer.consult {
+        return format!("{} asks you to consult on the chat with {}.", consult.from.name, offer.customer.name);
+    }
     let subject = offer.subject.as_deref().map(|subject| format!(": {subject}")).unwrap_or_default();
     format!("New chat offer from {} in queue {}{subject}.", offer.customer.name, offer.queue)
 }

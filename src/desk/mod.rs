@@ -23,6 +23,9 @@ pub mod canned;
 pub mod canned_list;
 pub mod chat_panel;
 pub mod chats;
+pub mod consult_panel;
+#[cfg(test)]
+mod consult_view_tests;
 pub mod service_results;
 pub mod services_menu;
 pub mod session;

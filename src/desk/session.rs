@@ -18,7 +18,9 @@ use leptos::logging::warn;
 use std::time::Duration;
 use switchboard_protocol::client::{AgentClient, ClientError, Phase, ProtocolViolation};
 use switchboard_protocol::ids::{InteractionId, RequestId};
-use switchboard_protocol::message::agent::{ChangeProperties, ThirdPartyRequest};
+use switchboard_protocol::message::agent::{
+    AddNote, AgentCommand, ChangeProperties, Consult, SendMessage, ThirdPartyRequest,
+};
 use switchboard_protocol::time::Timestamp;
 
 /// How long a request may wait for its answer.
@@ -160,6 +162,15 @@ impl DeskSession {
                     client.request_service(now, &InteractionId::new(chat), request)
                 })
             }
+            UserAction::Consult { chat, to } => self.collaborate(now, chat, AgentCommand::Consult(Consult { to })),
+            UserAction::Conference(chat) => self.collaborate(now, chat, AgentCommand::Conference),
+            UserAction::CompleteTransfer(chat) => self.collaborate(now, chat, AgentCommand::CompleteTransfer),
+            UserAction::CancelConsult(chat) => self.collaborate(now, chat, AgentCommand::CancelConsult),
+            UserAction::AddNote { chat, text } => self.collaborate(now, chat, AgentCommand::AddNote(AddNote { text })),
+            UserAction::SendPrivate { chat, text } => {
+                let client_id = self.view.chats.private_client_id(now);
+                self.collaborate(now, chat, AgentCommand::SendPrivate(SendMessage { client_id, text }))
+            }
             UserAction::LogOut => match self.client.end_session(now) {
                 Ok(_) => Ok(()),
                 // Not bound (the connection is down): leave locally; the
@@ -197,6 +208,13 @@ impl DeskSession {
         let request = send(&mut self.client)?;
         self.view.chats.track(&request, what);
         Ok(())
+    }
+
+    /// A collaboration command on `chat`, tracked like a transfer.
+    fn collaborate(&mut self, now: Timestamp, chat: String, command: AgentCommand) -> Result<(), ClientError> {
+        self.track(Tracked::Collaborate(chat.clone()), |client| {
+            client.collaborate(now, &InteractionId::new(chat), command)
+        })
     }
 
     /// The properties version a change is based on: the latest one seen.

@@ -72,6 +72,23 @@ pub enum UserAction {
         chat: String,
         action: ServiceAction,
     },
+    /// Ask a colleague to consult on the chat.
+    Consult {
+        chat: String,
+        to: Address,
+    },
+    Conference(String),
+    CompleteTransfer(String),
+    CancelConsult(String),
+    /// A line of the private thread with the colleague.
+    SendPrivate {
+        chat: String,
+        text: String,
+    },
+    AddNote {
+        chat: String,
+        text: String,
+    },
 }
 
 /// Everything the desktop draws. Plain data: a test can build one by hand.

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 use switchboard_protocol::message::agent::AgentState;
-use switchboard_protocol::message::report::{EndReason, Report, ReportBody};
+use switchboard_protocol::message::report::{EndReason, Report, ReportBody, SupervisorActionKind};
 use switchboard_protocol::message::supervisor::{CenterSnapshot, ChatPhase};
 use switchboard_protocol::time::Timestamp;
 
@@ -320,6 +320,20 @@ pub fn summary(body: &ReportBody) -> String {
             }
         }
         AgentLoggedOut(agent) => format!("{} logged out", agent.agent),
+        ConsultRequested(asked) => format!("{} asked {} to consult", asked.by, asked.to),
+        ConsultUpdated(consult) => {
+            let with = consult.colleague.as_ref().map(|agent| format!(" with {agent}")).unwrap_or_default();
+            format!("consult by {}{with}: {}", consult.by, consult_phase_label(consult.phase))
+        }
+        ChatPrivate(line) => format!("{} by {}: {}", private_kind_label(line.kind), line.from.name, line.text),
+        SupervisorAction(action) => {
+            let verb = match action.action {
+                SupervisorActionKind::Monitor => "monitors",
+                SupervisorActionKind::StopMonitor => "stopped monitoring",
+                SupervisorActionKind::Barge => "barged in",
+            };
+            format!("{} {verb}", action.supervisor)
+        }
         EventPropertiesChanged(change) | EventAttachedDataChanged(change) => {
             let mut parts: Vec<String> =
                 change.changed.iter().map(|(key, value)| format!("{key} = {}", value_text(value))).collect();
@@ -362,6 +376,31 @@ pub fn clock_time(time: Timestamp, offset_minutes: i64) -> String {
     let local = time.as_millis() as i64 / 1000 + offset_minutes * 60;
     let of_day = local.rem_euclid(86_400);
     format!("{:02}:{:02}:{:02}", of_day / 3600, of_day / 60 % 60, of_day % 60)
+}
+
+/// How a consult's phase reads.
+pub fn consult_phase_label(phase: switchboard_protocol::message::event::ConsultPhase) -> &'static str {
+    use switchboard_protocol::message::event::ConsultPhase::*;
+    match phase {
+        Waiting => "waiting for a colleague",
+        Accepted => "accepted",
+        Conference => "conference",
+        Completed => "transfer completed",
+        Cancelled => "cancelled",
+        Declined => "declined",
+        Left => "the colleague left",
+        NoColleague => "no colleague available",
+    }
+}
+
+/// How a private line's kind reads.
+pub fn private_kind_label(kind: switchboard_protocol::message::event::PrivateKind) -> &'static str {
+    use switchboard_protocol::message::event::PrivateKind::*;
+    match kind {
+        Line => "private line",
+        Note => "note",
+        Whisper => "whisper",
+    }
 }
 
 #[cfg(test)]

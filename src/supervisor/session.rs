@@ -230,6 +230,8 @@ impl SupervisorSession {
                 }
             }
             SupervisorMessage::Response(response) => self.handle_response(response, local_now),
+            // Live frames of a monitored chat: the wallboard does not open chats yet.
+            SupervisorMessage::Monitor { .. } => {}
         }
     }
 

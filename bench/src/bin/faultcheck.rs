@@ -15,6 +15,14 @@
 //! never delivered (lost), delivered twice (duplicated), or delivered after
 //! a later one (out of order). Exit status 1 when any is non-zero.
 //!
+//! Chats move while this runs: every couple of seconds an agent consults a
+//! colleague on one of its chats and, once the colleague accepted, either
+//! conferences them in (and later completes the transfer), completes the
+//! transfer at once, or cancels. A message counts as delivered to the agent
+//! that owned the chat when it came (a conferenced colleague's copy is not
+//! counted); order is checked per receiving agent, since ownership moves
+//! from one agent's stream to another's at one point of the chat.
+//!
 //! It needs the built server binary (`cargo build -p switchboard-server`).
 
 use clap::Parser;
@@ -114,9 +122,11 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(250);
 struct History {
     /// (customer, n) acknowledged.
     acked: BTreeSet<(usize, u64)>,
-    /// customer → n in the order the agent received them.
-    delivered: BTreeMap<usize, Vec<u64>>,
+    /// (customer, agent) → n in the order that agent received them as the owner.
+    delivered: BTreeMap<(usize, usize), Vec<u64>>,
     sent: u64,
+    /// Consult steps that succeeded: asked, conferenced, completed, cancelled.
+    consults: [u64; 4],
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -129,6 +139,10 @@ struct Verdict {
     pauses: u32,
     cuts: u32,
     database_restarts: u32,
+    consults: u64,
+    conferences: u64,
+    completed_transfers: u64,
+    cancelled_consults: u64,
     sent: u64,
     acknowledged: usize,
     delivered: usize,
@@ -205,7 +219,8 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
 
     let mut agents = Vec::new();
     for index in 0..cli.agents.max(1) {
-        agents.push(tokio::spawn(agent(base.clone(), index, history.clone(), cuts.clone())));
+        let colleagues = cli.agents.max(1);
+        agents.push(tokio::spawn(agent(base.clone(), index, colleagues, history.clone(), cuts.clone())));
     }
     let mut customers = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(cli.customers.max(1));
@@ -280,9 +295,11 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     verdict.sent = history.sent;
     verdict.acknowledged = history.acked.len();
     verdict.unacknowledged_at_end = unacknowledged;
-    for received in history.delivered.values() {
+    [verdict.consults, verdict.conferences, verdict.completed_transfers, verdict.cancelled_consults] = history.consults;
+    let mut seen: BTreeMap<usize, BTreeSet<u64>> = BTreeMap::new();
+    for ((customer, _agent), received) in &history.delivered {
         verdict.delivered += received.len();
-        let mut seen = BTreeSet::new();
+        let seen = seen.entry(*customer).or_default();
         let mut highest = 0;
         for n in received {
             if !seen.insert(*n) {
@@ -296,16 +313,25 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     verdict.lost = history
         .acked
         .iter()
-        .filter(|(customer, n)| !history.delivered.get(customer).is_some_and(|received| received.contains(n)))
+        .filter(|(customer, n)| !seen.get(customer).is_some_and(|received| received.contains(n)))
         .count();
     Ok(verdict)
 }
 
 /// An agent: logs in once, then binds again (resuming after its last seq)
 /// whenever the connection fails; accepts offers; records deliveries.
-async fn agent(base: String, index: usize, history: Arc<Mutex<History>>, mut cuts: watch::Receiver<u64>) {
+async fn agent(
+    base: String,
+    index: usize,
+    agents: usize,
+    history: Arc<Mutex<History>>,
+    mut cuts: watch::Receiver<u64>,
+) {
     let mut session: Option<(Value, Value)> = None;
     let mut last_seq: u64 = 0;
+    // The chats this session owns (targets), and what it does with them.
+    let mut owned: BTreeSet<String> = BTreeSet::new();
+    let mut moves = Moves { turn: index as u64, ..Moves::default() };
     loop {
         let Ok((mut sink, mut source)) = client::connect(&format!("{base}/ws/agent")).await else {
             tokio::time::sleep(RECONNECT_DELAY).await;
@@ -344,32 +370,139 @@ async fn agent(base: String, index: usize, history: Arc<Mutex<History>>, mut cut
         }
         let _ = client::send(&mut sink, &json!({"id": "r", "command": "ready", "target": id})).await;
         cuts.borrow_and_update();
+        let mut tick = tokio::time::interval(CONSULT_EVERY + Duration::from_millis(300 * index as u64));
+        tick.tick().await;
         loop {
             let frame = tokio::select! {
                 frame = client::next(&mut source) => frame,
                 _ = cuts.changed() => None,
+                _ = tick.tick() => {
+                    if agents > 1 && let Some(request) = moves.next_step(&owned, index, agents) {
+                        let _ = client::send(&mut sink, &request).await;
+                    }
+                    continue;
+                }
             };
             let Some(frame) = frame else { break };
             if let Some(seq) = frame["seq"].as_u64() {
                 last_seq = last_seq.max(seq);
             }
+            let target = frame["target"].as_str().unwrap_or_default().to_owned();
             match frame["event"].as_str() {
                 Some("interaction.offered") => {
                     let accept = json!({"id": "a", "command": "accept", "target": frame["target"]});
                     let _ = client::send(&mut sink, &accept).await;
                 }
-                Some("chat.message") if frame["data"]["from"]["kind"] == "customer" => {
+                Some("interaction.added") if frame["data"].get("role").is_none() => {
+                    owned.insert(target);
+                }
+                Some("interaction.deleted") => {
+                    owned.remove(&target);
+                    moves.forget(&target);
+                }
+                Some("consult.updated") => {
+                    // Move on at once: a consult rarely outlives the nemesis' next kill.
+                    if moves.consult_updated(&target, &frame["data"]["phase"])
+                        && let Some(request) = moves.next_step(&owned, index, agents)
+                    {
+                        let _ = client::send(&mut sink, &request).await;
+                    }
+                }
+                Some("chat.message") if frame["data"]["from"]["kind"] == "customer" && owned.contains(&target) => {
                     let text = frame["data"]["text"].as_str().unwrap_or_default();
                     if let Some((customer, n)) = parse_text(text)
                         && let Ok(mut history) = history.lock()
                     {
-                        history.delivered.entry(customer).or_default().push(n);
+                        history.delivered.entry((customer, index)).or_default().push(n);
                     }
                 }
                 _ => {}
             }
+            if frame["result"] == "failure" && std::env::var_os("FAULTCHECK_DEBUG").is_some() {
+                eprintln!("agent{index}: {frame}");
+            }
+            if frame["result"] == "success"
+                && let Some(step) = frame["id"].as_str().and_then(Moves::step_of)
+                && let Ok(mut history) = history.lock()
+            {
+                history.consults[step] += 1;
+            }
         }
         tokio::time::sleep(RECONNECT_DELAY).await;
+    }
+}
+
+/// How often an agent takes a consult step.
+const CONSULT_EVERY: Duration = Duration::from_millis(1500);
+
+/// One agent's consults: which chat it consults on, and what comes next.
+#[derive(Default)]
+struct Moves {
+    turn: u64,
+    /// The chat consulted on, and whether the colleague accepted / is conferenced.
+    consulting: Option<(String, bool, bool)>,
+}
+
+impl Moves {
+    /// The request ids name the step, so successes can be counted.
+    const STEPS: [&'static str; 4] = ["consult", "conference", "completeTransfer", "cancelConsult"];
+
+    fn step_of(id: &str) -> Option<usize> {
+        Self::STEPS.iter().position(|step| *step == id)
+    }
+
+    /// The next consult request, if any: start one on an owned chat, or
+    /// move an accepted one on (conference, complete, cancel in turn).
+    fn next_step(&mut self, owned: &BTreeSet<String>, index: usize, agents: usize) -> Option<Value> {
+        self.turn += 1;
+        let step = match &self.consulting {
+            None => {
+                let target = owned.iter().nth(self.turn as usize % owned.len().max(1))?.clone();
+                let colleague = format!("agent{}", (index + 1 + self.turn as usize % (agents - 1)) % agents);
+                self.consulting = Some((target.clone(), false, false));
+                return Some(
+                    json!({"id": "consult", "command": "consult", "target": target, "data": {"to": colleague}}),
+                );
+            }
+            Some((_, false, _)) => {
+                // Not accepted yet (the colleague may be full): give up now and then.
+                if !self.turn.is_multiple_of(4) {
+                    return None;
+                }
+                "cancelConsult"
+            }
+            Some((_, true, false)) => ["conference", "completeTransfer", "cancelConsult"][self.turn as usize % 3],
+            Some((_, true, true)) => ["completeTransfer", "cancelConsult"][self.turn as usize % 2],
+        };
+        let (target, _, _) = self.consulting.clone()?;
+        if step != "conference" {
+            self.consulting = None;
+        }
+        Some(json!({"id": step, "command": step, "target": target}))
+    }
+
+    /// Notes the consult's new phase; whether the owner should act now.
+    fn consult_updated(&mut self, target: &str, phase: &Value) -> bool {
+        let Some((consulted, accepted, conferenced)) = self.consulting.as_mut() else { return false };
+        if consulted != target {
+            return false;
+        }
+        match phase.as_str() {
+            Some("accepted") => *accepted = true,
+            Some("conference") => *conferenced = true,
+            Some("waiting") => return false,
+            _ => {
+                self.consulting = None;
+                return false;
+            }
+        }
+        true
+    }
+
+    fn forget(&mut self, target: &str) {
+        if self.consulting.as_ref().is_some_and(|(consulted, _, _)| consulted == target) {
+            self.consulting = None;
+        }
     }
 }
 
@@ -531,6 +664,10 @@ fn print_verdict(verdict: &Verdict) {
     println!(
         "| messages sent / acknowledged / delivered | {} / {} / {} |",
         verdict.sent, verdict.acknowledged, verdict.delivered
+    );
+    println!(
+        "| consults / conferences / completed transfers / cancelled | {} / {} / {} / {} |",
+        verdict.consults, verdict.conferences, verdict.completed_transfers, verdict.cancelled_consults
     );
     println!("| lost (acknowledged, never delivered) | {} |", verdict.lost);
     println!("| duplicated | {} |", verdict.duplicated);

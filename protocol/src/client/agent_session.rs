@@ -319,6 +319,17 @@ impl AgentClient {
         self.interaction_request(now, interaction, AgentCommand::Request3rdServer(request))
     }
 
+    /// Any of the collaboration commands on a chat (`consult`, `conference`,
+    /// `completeTransfer`, `cancelConsult`, `addNote`, `sendPrivate`).
+    pub fn collaborate(
+        &mut self,
+        now: Timestamp,
+        interaction: &InteractionId,
+        command: AgentCommand,
+    ) -> Result<RequestId, ClientError> {
+        self.interaction_request(now, interaction, command)
+    }
+
     /// After a dropped connection, with a new socket open: bind again and
     /// resume the event stream after `last_seq`.
     pub fn reconnect(&mut self, now: Timestamp) -> Result<RequestId, ClientError> {

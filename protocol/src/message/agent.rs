@@ -50,6 +50,20 @@ pub enum AgentCommand {
     ChangeProperties(ChangeProperties),
     MarkDone(MarkDone),
     Request3rdServer(ThirdPartyRequest),
+    // -- working together (consult, conference, warm transfer, notes) --
+    /// Asks a colleague (agent, group or queue) to consult on this chat.
+    Consult(Consult),
+    /// Brings the accepted consult's colleague into the chat with the customer.
+    Conference,
+    /// Moves the chat to the colleague who accepted the consult; the caller leaves.
+    CompleteTransfer,
+    /// Ends the consult; the chat stays with the caller.
+    CancelConsult,
+    /// An internal note in the chat, never shown to the customer.
+    AddNote(AddNote),
+    /// A line in the private thread of the agents in the chat (the consult's
+    /// thread), never shown to the customer.
+    SendPrivate(SendMessage),
     // -- telephony control (defined; a chat-only server answers `unsupported`) --
     MakeCall(MakeCall),
     AnswerCall,
@@ -68,7 +82,8 @@ impl AgentCommand {
                 Category::SessionManagement
             }
             Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_)
-            | MarkDone(_) | Request3rdServer(_) => Category::MultimediaControl,
+            | MarkDone(_) | Request3rdServer(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
+            | AddNote(_) | SendPrivate(_) => Category::MultimediaControl,
             MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
                 Category::TelephonyControl
             }
@@ -97,6 +112,12 @@ impl Command for AgentCommand {
             ChangeProperties(_) => "changeProperties",
             MarkDone(_) => "markDone",
             Request3rdServer(_) => "request3rdServer",
+            Consult(_) => "consult",
+            Conference => "conference",
+            CompleteTransfer => "completeTransfer",
+            CancelConsult => "cancelConsult",
+            AddNote(_) => "addNote",
+            SendPrivate(_) => "sendPrivate",
             MakeCall(_) => "makeCall",
             AnswerCall => "answerCall",
             ReleaseCall => "releaseCall",
@@ -137,6 +158,12 @@ impl Command for AgentCommand {
             "changeProperties" => decode_data("changeProperties", data).map(ChangeProperties),
             "markDone" => decode_data("markDone", data).map(MarkDone),
             "request3rdServer" => decode_data("request3rdServer", data).map(Request3rdServer),
+            "consult" => decode_data("consult", data).map(Consult),
+            "conference" => none("conference", Conference),
+            "completeTransfer" => none("completeTransfer", CompleteTransfer),
+            "cancelConsult" => none("cancelConsult", CancelConsult),
+            "addNote" => decode_data("addNote", data).map(AddNote),
+            "sendPrivate" => decode_data("sendPrivate", data).map(SendPrivate),
             "makeCall" => decode_data("makeCall", data).map(MakeCall),
             "answerCall" => none("answerCall", AnswerCall),
             "releaseCall" => none("releaseCall", ReleaseCall),
@@ -218,6 +245,23 @@ pub struct Typing {
 pub struct Transfer {
     /// An agent, group, queue or any target address (see `Address`).
     pub to: Address,
+}
+
+/// `consult`: whom to ask, chosen like a transfer's target.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Consult {
+    /// An agent, group, queue or any target address (see `Address`).
+    pub to: Address,
+}
+
+/// `addNote`: an internal note on the chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AddNote {
+    pub text: String,
 }
 
 /// A change to an interaction's properties, based on the version the client saw.
@@ -302,8 +346,14 @@ pub struct SessionSnapshot {
     pub not_ready_reasons: Vec<LabelledCode>,
     pub dispositions: Vec<LabelledCode>,
     pub disposition_required: bool,
-    /// The `seq` of the newest event of this session (0 when none yet).
+    /// The `seq` delivery resumes after: the newest event of this session
+    /// (0 when none yet), or 0 on a session's first bind, whose stream then
+    /// replays what happened before it (a takeover's association moves).
     pub last_seq: u64,
+    /// The interactions the session holds (the seed's
+    /// `_genesys.ixn.interactions[]`), each with its transcript in the events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interactions: Vec<crate::ids::InteractionId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

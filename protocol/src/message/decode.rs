@@ -115,6 +115,8 @@ impl EventBody {
             "chat.receipt" => ChatReceipt(payload(data)?),
             "chat.left" => ChatLeft(payload(data)?),
             "chat.transcript" => ChatTranscript(payload(data)?),
+            "chat.private" => ChatPrivate(payload(data)?),
+            "consult.updated" => ConsultUpdated(payload(data)?),
             "EventPropertiesChanged" => EventPropertiesChanged(payload(data)?),
             "EventAttachedDataChanged" => EventAttachedDataChanged(payload(data)?),
             "EventAck" => EventAck(payload(data)?),

@@ -74,6 +74,12 @@ pub enum EventBody {
     ChatLeft(ChatLeft),
     #[serde(rename = "chat.transcript")]
     ChatTranscript(ChatTranscript),
+    /// A private line, note or whisper: to agents and supervisors only.
+    #[serde(rename = "chat.private")]
+    ChatPrivate(PrivateLine),
+    /// The consult of this chat changed (to its owner and its colleague).
+    #[serde(rename = "consult.updated")]
+    ConsultUpdated(ConsultUpdated),
     /// To the customer: the chat is over (the agent marked it done).
     #[serde(rename = "chat.ended")]
     ChatEnded(ChatEnded),
@@ -117,6 +123,8 @@ impl EventBody {
         "chat.receipt",
         "chat.left",
         "chat.transcript",
+        "chat.private",
+        "consult.updated",
         "chat.ended",
         "EventPropertiesChanged",
         "EventAttachedDataChanged",
@@ -147,6 +155,8 @@ impl EventBody {
             ChatReceipt(_) => "chat.receipt",
             ChatLeft(_) => "chat.left",
             ChatTranscript(_) => "chat.transcript",
+            ChatPrivate(_) => "chat.private",
+            ConsultUpdated(_) => "consult.updated",
             ChatEnded(_) => "chat.ended",
             EventPropertiesChanged(_) => "EventPropertiesChanged",
             EventAttachedDataChanged(_) => "EventAttachedDataChanged",
@@ -220,6 +230,18 @@ pub struct Offer {
     pub application_data: Map<String, Value>,
     /// The offer lapses (and the chat goes back to the queue) at this time.
     pub expires_at: Timestamp,
+    /// Present when a colleague asks this agent to consult on their chat
+    /// (accepting does not take the chat over).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult: Option<ConsultOffer>,
+}
+
+/// What marks an offer as a consult.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ConsultOffer {
+    /// The agent who owns the chat and asks.
+    pub from: Party,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +272,29 @@ pub struct InteractionSummary {
     pub properties: Map<String, Value>,
     /// The properties version a change must be based on.
     pub version: u64,
+    /// How this session takes part. Absent: it owns the interaction.
+    #[serde(default, skip_serializing_if = "Role::is_owner")]
+    pub role: Role,
+}
+
+/// How a session takes part in an interaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    /// It holds the interaction (`OP-Session-ID`).
+    #[default]
+    Owner,
+    /// A colleague consulting: sees the chat, talks in the private thread only.
+    Consult,
+    /// A colleague conferenced in: talks with the customer too.
+    Conference,
+}
+
+impl Role {
+    pub fn is_owner(&self) -> bool {
+        *self == Role::Owner
+    }
 }
 
 /// `interaction.present`: the session now controls the interaction.
@@ -268,6 +313,8 @@ pub enum DeleteReason {
     Moved,
     /// The agent left the chat.
     Left,
+    /// The consult or conference this session took part in ended.
+    ConsultEnded,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +401,74 @@ pub enum ChatEndReason {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChatTranscript {
     pub messages: Vec<ChatMessage>,
+    /// The private lines, notes and whispers so far (agents only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub private: Vec<PrivateLine>,
+}
+
+/// What kind of private line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum PrivateKind {
+    /// A line of the agents' private thread (consult).
+    Line,
+    /// An internal note on the chat.
+    Note,
+    /// A supervisor's whisper to the agents.
+    Whisper,
+}
+
+/// A private line, note or whisper: agents and supervisors see it, the
+/// customer never does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateLine {
+    /// Position in the interaction's transcript (shared with the messages).
+    pub message_id: u64,
+    pub kind: PrivateKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientMessageId>,
+    pub from: Party,
+    pub text: String,
+    pub time: Timestamp,
+}
+
+/// Where a consult stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum ConsultPhase {
+    /// Waiting for a colleague of the target (offered or not yet).
+    Waiting,
+    /// The colleague accepted: the private thread is open.
+    Accepted,
+    /// The colleague joined the chat with the customer.
+    Conference,
+    /// The chat moved to the colleague (complete transfer).
+    Completed,
+    /// The owner cancelled it.
+    Cancelled,
+    /// The colleague declined the offer.
+    Declined,
+    /// The colleague left the consult or conference.
+    Left,
+    /// Nobody but the asking agent could take it; ask again later.
+    NoColleague,
+}
+
+/// `consult.updated`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConsultUpdated {
+    pub phase: ConsultPhase,
+    /// The colleague (once one accepted) or the target asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colleague: Option<Party>,
+    /// The target as asked (`bob`, `Billing@StatServer.GA`…).
+    pub to: String,
 }
 
 /// The customer did not confirm in time after "an agent is available".

@@ -8,7 +8,7 @@
 //! same order, before and after a restart.
 
 use super::agent::AgentState;
-use super::event::{Party, PropertiesChanged};
+use super::event::{ConsultPhase, Party, PrivateLine, PropertiesChanged};
 use crate::ids::{AgentId, InteractionId, ServiceRequestId, SessionId};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -64,6 +64,19 @@ pub enum ReportBody {
     /// The interaction is over.
     #[serde(rename = "interaction.ended")]
     InteractionEnded(InteractionEnded),
+    // -- working together --
+    /// The owner asked a colleague (agent, group or queue) to consult.
+    #[serde(rename = "consult.requested")]
+    ConsultRequested(ConsultRequested),
+    /// The consult moved on: accepted, conference, completed, ended.
+    #[serde(rename = "consult.updated")]
+    ConsultUpdated(ConsultReport),
+    /// A private line, note or whisper (agents and supervisors only).
+    #[serde(rename = "chat.private")]
+    ChatPrivate(PrivateLine),
+    /// A supervisor started or stopped monitoring, or barged in.
+    #[serde(rename = "supervisor.action")]
+    SupervisorAction(SupervisorAction),
     // -- agents --
     #[serde(rename = "agent.loggedIn")]
     AgentLoggedIn(AgentLoggedIn),
@@ -103,6 +116,10 @@ impl ReportBody {
         "interaction.transferred",
         "interaction.requeued",
         "interaction.ended",
+        "consult.requested",
+        "consult.updated",
+        "chat.private",
+        "supervisor.action",
         "agent.loggedIn",
         "agent.state",
         "agent.loggedOut",
@@ -126,6 +143,10 @@ impl ReportBody {
             InteractionTransferred(_) => "interaction.transferred",
             InteractionRequeued(_) => "interaction.requeued",
             InteractionEnded(_) => "interaction.ended",
+            ConsultRequested(_) => "consult.requested",
+            ConsultUpdated(_) => "consult.updated",
+            ChatPrivate(_) => "chat.private",
+            SupervisorAction(_) => "supervisor.action",
             AgentLoggedIn(_) => "agent.loggedIn",
             AgentStateChanged(_) => "agent.state",
             AgentLoggedOut(_) => "agent.loggedOut",
@@ -331,4 +352,44 @@ impl ServiceFaultReason {
             ServiceFaultReason::Unrecognised => "unrecognised",
         }
     }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConsultRequested {
+    /// The owner who asked.
+    pub by: AgentId,
+    /// The target as asked (`bob`, `Billing@StatServer.GA`…).
+    pub to: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ConsultReport {
+    pub phase: ConsultPhase,
+    /// The owner who asked.
+    pub by: AgentId,
+    /// The colleague, once one accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colleague: Option<AgentId>,
+}
+
+/// What a supervisor did to a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum SupervisorActionKind {
+    Monitor,
+    StopMonitor,
+    Barge,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SupervisorAction {
+    pub supervisor: AgentId,
+    pub action: SupervisorActionKind,
 }

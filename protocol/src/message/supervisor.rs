@@ -43,6 +43,75 @@ pub enum SupervisorCommand {
     /// intervals starting in `[from, to)` (at most 31 days). Success `data`:
     /// [`Intervals`](super::intervals::Intervals).
     GetIntervals(GetIntervals),
+    /// Watches a live chat, read-only (nobody in it is told). Success
+    /// `data`: [`Monitoring`]; then `monitor` frames with its live events.
+    Monitor(ChatRef),
+    /// Stops a chat's `monitor` frames.
+    StopMonitor(ChatRef),
+    /// A private line to the agents of a chat this connection monitors.
+    Whisper(SupervisorLine),
+    /// Joins a monitored chat as a participant (the customer is told).
+    Barge(ChatRef),
+    /// A line to the customer, in a chat this supervisor barged into.
+    SendMessage(SupervisorLine),
+    /// An internal note on a monitored chat.
+    AddNote(SupervisorLine),
+}
+
+/// Names the chat a supervisor command is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatRef {
+    pub interaction: InteractionId,
+}
+
+/// `whisper`, `addNote` and `sendMessage`: a line into a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SupervisorLine {
+    pub interaction: InteractionId,
+    /// Chosen by the client; a resend with the same id is stored once.
+    pub client_id: crate::ids::ClientMessageId,
+    pub text: String,
+}
+
+/// `data` of a successful `monitor`: the chat so far.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Monitoring {
+    pub interaction: InteractionId,
+    pub customer: Party,
+    /// The agent who owns it (absent while it waits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentId>,
+    pub transcript: super::event::ChatTranscript,
+}
+
+/// A live event of a monitored chat: `{"monitor":{"interaction":…,"event":…,"data":…}}`.
+///
+/// `event` and `data` are an event's name and payload, kept as JSON: a
+/// client reads the ones it shows with `EventBody::from_parts`. Decoding
+/// every event here would link every event payload's decoder into the
+/// wallboard (≈27 KB gzip, measured).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MonitorFrame {
+    pub interaction: InteractionId,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub data: Value,
+}
+
+impl MonitorFrame {
+    /// The frame of an event (the server's side).
+    pub fn of(interaction: InteractionId, body: &super::event::EventBody) -> Self {
+        let mut value = serde_json::to_value(body).unwrap_or_default();
+        let data = value.get_mut("data").map(Value::take).unwrap_or_default();
+        Self { interaction, event: body.name().to_owned(), data }
+    }
 }
 
 impl Command for SupervisorCommand {
@@ -56,6 +125,12 @@ impl Command for SupervisorCommand {
             WatchSnapshot => "watchSnapshot",
             UnwatchSnapshot => "unwatchSnapshot",
             GetIntervals(_) => "getIntervals",
+            Monitor(_) => "monitor",
+            StopMonitor(_) => "stopMonitor",
+            Whisper(_) => "whisper",
+            Barge(_) => "barge",
+            SendMessage(_) => "sendMessage",
+            AddNote(_) => "addNote",
         }
     }
 
@@ -75,6 +150,12 @@ impl Command for SupervisorCommand {
             "watchSnapshot" => none("watchSnapshot", WatchSnapshot),
             "unwatchSnapshot" => none("unwatchSnapshot", UnwatchSnapshot),
             "getIntervals" => decode_data("getIntervals", data).map(GetIntervals),
+            "monitor" => decode_data("monitor", data).map(Monitor),
+            "stopMonitor" => decode_data("stopMonitor", data).map(StopMonitor),
+            "whisper" => decode_data("whisper", data).map(Whisper),
+            "barge" => decode_data("barge", data).map(Barge),
+            "sendMessage" => decode_data("sendMessage", data).map(SendMessage),
+            "addNote" => decode_data("addNote", data).map(AddNote),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }
@@ -204,13 +285,14 @@ pub struct ChatSnapshot {
 }
 
 /// Anything the server sends on `/ws/supervisor`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum SupervisorMessage {
     Response(Response),
     Report { report: Report },
     Snapshot { snapshot: CenterSnapshot },
+    Monitor { monitor: MonitorFrame },
 }
 
 impl SupervisorMessage {
@@ -235,6 +317,8 @@ impl SupervisorMessage {
             Report::deserialize(report).map(|report| SupervisorMessage::Report { report })
         } else if let Some(snapshot) = value.get_mut("snapshot").map(Value::take) {
             CenterSnapshot::deserialize(snapshot).map(|snapshot| SupervisorMessage::Snapshot { snapshot })
+        } else if let Some(monitor) = value.get_mut("monitor").map(Value::take) {
+            MonitorFrame::deserialize(monitor).map(|monitor| SupervisorMessage::Monitor { monitor })
         } else if value.get("result").is_some() {
             Response::deserialize(value).map(SupervisorMessage::Response)
         } else {

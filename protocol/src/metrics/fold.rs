@@ -291,7 +291,15 @@ impl Metrics {
                 self.accrue(&logout.agent, time);
                 self.agents.remove(&logout.agent);
             }
-            ReportBody::EventPropertiesChanged(_)
+            // A completed consult is also reported as a transfer and an
+            // accept, which move the figures; the consult's other steps,
+            // private lines and supervisors' actions move none (a colleague
+            // consulting is not counted as handling the chat).
+            ReportBody::ConsultRequested(_)
+            | ReportBody::ConsultUpdated(_)
+            | ReportBody::ChatPrivate(_)
+            | ReportBody::SupervisorAction(_)
+            | ReportBody::EventPropertiesChanged(_)
             | ReportBody::EventAttachedDataChanged(_)
             | ReportBody::EventInteractionSubmitted(_)
             | ReportBody::EventExternalServiceRequested(_)

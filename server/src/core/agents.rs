@@ -79,6 +79,7 @@ impl Center {
             unbound_since: Some(now),
             interactions: BTreeSet::new(),
             property_watch: None,
+            ever_bound: false,
         };
         if let Some(old) = state.session_of_agent.get(agent).cloned() {
             let moved = self.move_interactions(state, batch, &old, &session, now);
@@ -103,9 +104,10 @@ impl Center {
     }
 
     /// Binds `connection` to the session after checking its token. Returns
-    /// the snapshot for the response, the session's stream and the `seq`
-    /// delivery resumes after (the client's `lastSeq`, or for a fresh bind
-    /// everything that exists now).
+    /// the snapshot for the response, the session's stream, the `seq`
+    /// delivery resumes after (the client's `lastSeq`; for a session's first
+    /// bind 0; for a later fresh bind everything that exists now) and the
+    /// stream's last `seq` at binding.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn bind_session(
         &self,
@@ -117,7 +119,7 @@ impl Center {
         last_seq: Option<u64>,
         is_stale: &dyn Fn(ConnectionId) -> bool,
         now: Timestamp,
-    ) -> Result<(SessionSnapshot, Arc<str>, u64), BindError> {
+    ) -> Result<(SessionSnapshot, Arc<str>, u64, u64), BindError> {
         let session = state.sessions.get_mut(id).ok_or_else(|| BindError::UnknownSession(id.clone()))?;
         if token_hash(token.expose()) != session.token_hash {
             return Err(BindError::WrongToken(id.clone()));
@@ -133,19 +135,29 @@ impl Center {
             tracing::info!(session = %id, "resume replaces a stale binding");
         }
         let last = session.stream.last_seq();
+        let first_bind = !session.ever_bound;
         let after = match last_seq {
             Some(requested) if requested > last => return Err(BindError::Ahead { requested, last }),
             Some(requested) => requested,
+            // A session's first client gets its whole stream: what a takeover
+            // logged for it (the association moves) before anyone was bound.
+            None if first_bind => 0,
             None => last,
         };
         session.bound = Some(connection);
         session.unbound_since = None;
+        session.ever_bound = true;
         let stream = session.stream.name().clone();
-        let snapshot = self.snapshot(session);
-        if last_seq.is_none() {
-            // A fresh bind starts after the log as it is now, and the snapshot
-            // does not list interactions: announce the ones this session holds
-            // (after a takeover, or a restart and a new login).
+        let mut snapshot = self.snapshot(session);
+        let through = snapshot.last_seq;
+        if first_bind && last_seq.is_none() {
+            // The client counts from 0: the replay brings it up to `through`.
+            snapshot.last_seq = 0;
+        }
+        if last_seq.is_none() && !first_bind {
+            // A later fresh bind (a reload without lastSeq, or after a
+            // restart) starts after the log as it is now: the snapshot lists
+            // the interactions, and their transcripts come as events.
             let held: Vec<_> =
                 state.sessions.get(id).map(|s| s.interactions.iter().cloned().collect()).unwrap_or_default();
             for interaction in held {
@@ -154,7 +166,7 @@ impl Center {
         }
         self.sync_presence(state, id, now);
         self.drain_router(state, batch, now);
-        Ok((snapshot, stream, after))
+        Ok((snapshot, stream, after, through))
     }
 
     fn snapshot(&self, session: &AgentSession) -> SessionSnapshot {
@@ -171,6 +183,7 @@ impl Center {
             dispositions: self.config.dispositions.iter().map(Into::into).collect(),
             disposition_required: self.config.disposition_required,
             last_seq: session.stream.last_seq(),
+            interactions: session.interactions.iter().cloned().collect(),
         }
     }
 
@@ -308,6 +321,8 @@ impl Center {
         message: &str,
         now: Timestamp,
     ) {
+        // Consults this session took part in as the colleague end with it.
+        self.end_consults_with(state, batch, session_id, now);
         let Some(session) = state.sessions.remove(session_id) else {
             return;
         };

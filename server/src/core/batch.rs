@@ -89,6 +89,15 @@ pub(crate) struct Batch {
     pub closed: Vec<Arc<str>>,
     /// The reports as values, for the interval statistics' fold.
     pub typed_reports: Vec<Report>,
+    /// Live frames for supervisors monitoring a chat (not stored).
+    pub monitors: Vec<MonitorFrame>,
+}
+
+/// A `monitor` frame for one supervisor connection, sent after the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorFrame {
+    pub connection: super::ConnectionId,
+    pub frame: Arc<str>,
 }
 
 impl Batch {
@@ -139,6 +148,28 @@ impl Batch {
             frame: frame.clone(),
         });
         self.reports.push(ReportFrame { seq, interaction, frame });
+        self
+    }
+
+    /// A live event of `interaction` for each supervisor connection in
+    /// `connections` (monitors): sent once the batch is committed.
+    pub fn monitor(
+        &mut self,
+        connections: impl IntoIterator<Item = super::ConnectionId>,
+        interaction: &InteractionId,
+        body: &EventBody,
+    ) -> &mut Self {
+        let mut frame: Option<Arc<str>> = None;
+        for connection in connections {
+            let frame = frame
+                .get_or_insert_with(|| {
+                    let monitor =
+                        switchboard_protocol::message::supervisor::MonitorFrame::of(interaction.clone(), body);
+                    Arc::from(SupervisorMessage::Monitor { monitor }.to_json())
+                })
+                .clone();
+            self.monitors.push(MonitorFrame { connection, frame });
+        }
         self
     }
 

@@ -12,9 +12,10 @@ use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::event::ConsultPhase;
 use switchboard_protocol::message::event::{
     Ack, ChatEndReason, ChatEnded, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody,
-    InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind,
+    InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, Role,
 };
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
@@ -64,6 +65,9 @@ impl Center {
         let offered_here =
             matches!(&interaction.phase, InteractionPhase::Offered { session, .. } if session == session_id);
         let active_here = matches!(&interaction.phase, InteractionPhase::Active { session } if session == session_id);
+        if let Some(colleague) = super::collaboration::colleague_role(interaction, session_id) {
+            return self.colleague_request(state, batch, session_id, &interaction_id, colleague, request, now);
+        }
         if !offered_here && !active_here {
             return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));
         }
@@ -112,6 +116,14 @@ impl Center {
             AgentCommand::MarkDone(done) => {
                 self.mark_done(state, batch, session_id, &interaction_id, done.disposition.as_deref(), now)
             }
+            AgentCommand::Consult(_)
+            | AgentCommand::Conference
+            | AgentCommand::CompleteTransfer
+            | AgentCommand::CancelConsult
+            | AgentCommand::AddNote(_)
+            | AgentCommand::SendPrivate(_) => {
+                self.owner_collaboration(state, batch, session_id, &interaction_id, request, now)
+            }
             other => Err(refuse(
                 FailureCode::InvalidRequest,
                 format!("`{}` does not apply to an interaction", {
@@ -122,20 +134,21 @@ impl Center {
         }
     }
 
-    fn agent_party(&self, state: &State, session_id: &SessionId) -> Party {
+    pub(super) fn agent_party(&self, state: &State, session_id: &SessionId) -> Party {
         let agent = Self::session_agent(state, session_id).unwrap_or_else(|| "agent".into());
         let name =
             self.config.agent(agent.as_str()).map(|entry| entry.name.clone()).unwrap_or_else(|| agent.to_string());
         Party { kind: PartyKind::Agent, id: Some(agent), name }
     }
 
-    /// The summary the owning session sees in `interaction.added`.
-    fn summary(interaction: &Interaction) -> InteractionSummary {
+    /// The summary a session sees in `interaction.added`.
+    pub(super) fn summary(interaction: &Interaction, role: Role) -> InteractionSummary {
         InteractionSummary {
             customer: interaction.customer.clone(),
             queue: interaction.queue.clone(),
             properties: interaction.properties.clone(),
             version: interaction.version,
+            role,
         }
     }
 
@@ -189,12 +202,16 @@ impl Center {
         else {
             return;
         };
-        let summary = Self::summary(interaction);
-        let transcript = self.transcript_of(interaction);
+        let summary = Self::summary(interaction, Role::Owner);
         let target = interaction_target(session_id, interaction_id);
         batch.event(&session.stream, target.clone(), EventBody::InteractionAdded(summary), now);
         batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
-        batch.event(&session.stream, target, EventBody::ChatTranscript(ChatTranscript { messages: transcript }), now);
+        batch.event(&session.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
+    }
+
+    /// The transcript agents see: the messages and, apart, the private lines.
+    pub(super) fn agents_transcript(interaction: &Interaction) -> ChatTranscript {
+        ChatTranscript { messages: interaction.transcript.clone(), private: interaction.private.clone() }
     }
 
     /// Removes the association: interaction.deleted then interaction.notcontrolled.
@@ -221,10 +238,6 @@ impl Center {
         batch.event(&session.stream, target, EventBody::InteractionNotControlled(not_controlled), now);
     }
 
-    fn transcript_of(&self, interaction: &Interaction) -> Vec<ChatMessage> {
-        interaction.transcript.clone()
-    }
-
     /// Who answers an offer, and the router item it is about.
     fn answer_parts(
         state: &State,
@@ -236,7 +249,7 @@ impl Center {
         Ok((agent, state.interactions.get(interaction_id).map(|interaction| interaction.item)))
     }
 
-    fn accept(
+    pub(super) fn accept(
         &self,
         state: &mut State,
         batch: &mut Batch,
@@ -353,12 +366,13 @@ impl Center {
         }));
         let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
         interaction.transcript.push(message.clone());
-        self.to_both_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
+        self.to_all_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
         Ok(Some(json!({ "messageId": message_id })))
     }
 
-    /// Appends an event to the owning session's stream and the customer's.
-    fn to_both_sides(
+    /// Appends an event to the streams of everyone in the chat: the owning
+    /// session, a conferenced colleague, the customer, and monitors.
+    pub(super) fn to_all_sides(
         &self,
         state: &mut State,
         batch: &mut Batch,
@@ -374,6 +388,15 @@ impl Center {
         {
             batch.event(&session.stream, interaction_target(&session.id, interaction_id), body.clone(), now);
         }
+        if let Some(super::state::ConsultState::Conference { session }) =
+            interaction.consult.as_ref().map(|consult| &consult.phase)
+            && let Some(session) = state.sessions.get(session)
+        {
+            batch.event(&session.stream, interaction_target(&session.id, interaction_id), body.clone(), now);
+        }
+        if let Some(monitors) = state.monitors.get(interaction_id) {
+            batch.monitor(monitors.keys().copied(), interaction_id, &body);
+        }
         if !interaction.customer_left
             && let Some(request) = state.requests.get(&interaction.request)
         {
@@ -383,7 +406,7 @@ impl Center {
 
     /// `chat.ended` to the customer, unless they left already: the widget
     /// closes the chat at once (their token stops working with the request).
-    fn tell_customer_chat_ended(
+    pub(super) fn tell_customer_chat_ended(
         &self,
         state: &State,
         batch: &mut Batch,
@@ -443,7 +466,7 @@ impl Center {
             return Err(refuse(FailureCode::InvalidState, "you left this chat already; mark it done"));
         }
         interaction.agent_left = true;
-        self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+        self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         Ok(None)
     }
 
@@ -456,6 +479,12 @@ impl Center {
         target: &Target,
         now: Timestamp,
     ) -> Outcome {
+        if state.interactions.get(interaction_id).is_some_and(|interaction| interaction.consult.is_some()) {
+            return Err(refuse(
+                FailureCode::InvalidState,
+                "a consult is running: complete the transfer to your colleague, or cancel the consult first",
+            ));
+        }
         if let Target::Agent(agent) = target {
             if self.config.agent(agent.as_str()).is_none() {
                 return Err(refuse(FailureCode::NotFound, format!("there is no agent `{agent}`")));
@@ -482,7 +511,7 @@ impl Center {
             let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: describe(target) });
             batch.report(&self.reports, Some(interaction_id), transferred, now);
         }
-        self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+        self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         // `movedTo` names the agent that has the chat now: only a transfer to
         // one agent names one (a group or queue has not chosen yet).
         let moved_to = match target {
@@ -506,6 +535,7 @@ impl Center {
         interaction_id: &InteractionId,
         now: Timestamp,
     ) {
+        self.end_consult(state, batch, interaction_id, ConsultPhase::Cancelled, now);
         let Some(interaction) = state.interactions.get(interaction_id) else {
             return;
         };
@@ -551,6 +581,7 @@ impl Center {
             }
             _ => {}
         }
+        self.end_consult(state, batch, interaction_id, ConsultPhase::Cancelled, now);
         let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
         if let Some(item) = item
             && let Err(error) = state.router.finish(item, now)
@@ -563,7 +594,7 @@ impl Center {
             .get(interaction_id)
             .is_some_and(|interaction| !interaction.agent_left && !interaction.customer_left);
         if customer_still_here {
-            self.to_both_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
+            self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         }
         self.tell_customer_chat_ended(state, batch, interaction_id, now);
         Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Done, None, now);
@@ -581,6 +612,10 @@ impl Center {
                 disposition: disposition.map(str::to_owned),
             });
             batch.report(&self.reports, Some(interaction_id), ended, now);
+            let done = EventBody::ChatEnded(ChatEnded { reason: ChatEndReason::Done });
+            if let Some(monitors) = state.monitors.remove(interaction_id) {
+                batch.monitor(monitors.keys().copied(), interaction_id, &done);
+            }
             self.end_request(state, batch, &interaction.request, now);
         }
         Ok(None)
@@ -600,19 +635,62 @@ impl Center {
             state.sessions.get(from).map(|session| session.interactions.iter().cloned().collect()).unwrap_or_default();
         let mut moved = BTreeSet::new();
         for interaction_id in held {
-            Self::dissociate(state, batch, from, &interaction_id, DeleteReason::Moved, Some(to.agent.to_string()), now);
             let Some(interaction) = state.interactions.get_mut(&interaction_id) else {
                 continue;
             };
+            // The seed's association move, in one batch: the new session gets
+            // interaction.added and interaction.present (and the transcript)
+            // before the old one gets interaction.deleted and
+            // interaction.notcontrolled. The new session's first bind replays
+            // its stream from the start, so its client sees them.
             interaction.properties.insert(OP_SESSION_ID.to_owned(), json!(to.id.as_str()));
             interaction.version += 1;
             interaction.phase = InteractionPhase::Active { session: to.id.clone() };
+            if let Some(consult) = interaction.consult.as_mut()
+                && consult.by == *from
+            {
+                consult.by = to.id.clone();
+            }
             Self::store_owner(batch, interaction, Some(&to.id));
-            // The new session's client learns of it when it binds (`announce`):
-            // events logged before its first, fresh bind would never reach it.
+            let target = interaction_target(&to.id, &interaction_id);
+            let added = EventBody::InteractionAdded(Self::summary(interaction, Role::Owner));
+            batch.event(&to.stream, target.clone(), added, now);
+            batch.event(&to.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
+            batch.event(&to.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
+            Self::release_session(
+                state,
+                batch,
+                from,
+                &interaction_id,
+                DeleteReason::Moved,
+                Some(to.agent.to_string()),
+                now,
+            );
             moved.insert(interaction_id);
         }
         moved
+    }
+
+    /// The old side of an association move: the session no longer holds
+    /// the interaction (interaction.deleted, then interaction.notcontrolled);
+    /// the properties are the new owner's business.
+    pub(super) fn release_session(
+        state: &mut State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        reason: DeleteReason,
+        moved_to: Option<String>,
+        now: Timestamp,
+    ) {
+        let Some(session) = state.sessions.get_mut(session_id) else {
+            return;
+        };
+        session.interactions.remove(interaction_id);
+        let target = interaction_target(session_id, interaction_id);
+        batch.event(&session.stream, target.clone(), EventBody::InteractionDeleted(InteractionDeleted { reason }), now);
+        let not_controlled = InteractionNotControlled { moved_to };
+        batch.event(&session.stream, target, EventBody::InteractionNotControlled(not_controlled), now);
     }
 
     /// Customer-facing properties of a new interaction.
@@ -631,7 +709,7 @@ impl Center {
 }
 
 /// A routing target as an address a supervisor can read.
-fn describe(target: &Target) -> String {
+pub(super) fn describe(target: &Target) -> String {
     match target {
         Target::Agent(agent) => agent.to_string(),
         Target::Group(group) => format!("{group}@StatServer.GA"),

@@ -79,6 +79,7 @@ impl Core {
             Endpoint::Agent => self.center.agent_connection_closed(&mut self.state, connection, now),
             Endpoint::Customer => self.center.customer_connection_closed(&mut self.state, connection, now),
             Endpoint::Supervisor => {
+                self.center.supervisor_connection_closed(&mut self.state, connection);
                 outputs.push(Output::Unsubscribe { connection });
                 outputs.push(Output::Watch { connection, watching: false });
             }
@@ -233,13 +234,12 @@ impl Core {
             now,
         );
         match bound {
-            Ok((snapshot, stream, after)) => {
+            Ok((snapshot, stream, after, through)) => {
                 tracing::info!(session = %session, resumed_after = ?bind.last_seq, "session bound");
                 if let Some(known) = self.connections.get_mut(&connection) {
                     known.session = Some(session);
                 }
                 let settings = self.center.config.agent_settings(snapshot.agent.id.as_str());
-                let through = snapshot.last_seq;
                 let response = request.success(serde_json::to_value(BindAnswer { snapshot, settings }).ok());
                 let attach = Output::Attach { connection, stream, after, through, response: Some(response) };
                 self.finish(batch, vec![attach]);

@@ -269,6 +269,9 @@ impl Center {
                 agent_left: false,
                 customer_left: false,
                 awaiting_category: None,
+                consult: None,
+                private: Vec::new(),
+                barged: Default::default(),
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));

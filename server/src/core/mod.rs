@@ -53,10 +53,12 @@ mod agents;
 mod batch;
 mod category_routing;
 mod chats;
+mod collaboration;
 mod connections;
 mod customers;
 mod ids;
 mod intervals;
+mod monitor;
 mod properties;
 mod rebuild;
 mod routing_outputs;
@@ -69,7 +71,7 @@ mod supervisors;
 pub(crate) mod tests;
 
 pub use agents::BindError;
-pub use batch::{ReportFrame, StreamEvent};
+pub use batch::{MonitorFrame, ReportFrame, StreamEvent};
 pub use connections::Endpoint;
 pub use ids::ConnectionId;
 pub use properties::is_reserved;
@@ -151,6 +153,8 @@ pub struct Committed {
     pub reports: Vec<ReportFrame>,
     /// Streams that ended with this batch (their session or request is gone).
     pub closed: Vec<Arc<str>>,
+    /// Live frames for monitoring supervisors.
+    pub monitors: Vec<MonitorFrame>,
 }
 
 /// A batch handed to storage whose outcome is not known yet, with the
@@ -298,7 +302,11 @@ impl Core {
                 self.center.reports.committed_up_to(last.seq);
             }
             let committed = settled.committed;
-            if !(committed.events.is_empty() && committed.reports.is_empty() && committed.closed.is_empty()) {
+            if !(committed.events.is_empty()
+                && committed.reports.is_empty()
+                && committed.closed.is_empty()
+                && committed.monitors.is_empty())
+            {
                 self.ready.push_back(Output::Deliver(committed));
             }
             self.ready.extend(settled.outputs);
@@ -343,7 +351,8 @@ impl Core {
         let id = self.next_batch;
         self.next_batch += 1;
         self.ready.push_back(Output::Persist { batch: id, records: batch.records });
-        let committed = Committed { events: batch.events, reports: batch.reports, closed: batch.closed };
+        let committed =
+            Committed { events: batch.events, reports: batch.reports, closed: batch.closed, monitors: batch.monitors };
         self.pending.push_back(Pending { id, stored: None, committed, outputs });
     }
 

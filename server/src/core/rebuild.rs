@@ -11,7 +11,7 @@ use crate::storage::{Record, RequestStatus, Sender, SessionEndCause, Storage, St
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use switchboard_protocol::ids::ClientMessageId;
-use switchboard_protocol::message::event::ChatMessage;
+use switchboard_protocol::message::event::{ChatMessage, PrivateLine};
 use switchboard_protocol::time::Timestamp;
 
 impl Center {
@@ -47,6 +47,8 @@ impl Center {
                     unbound_since: Some(now),
                     interactions: BTreeSet::new(),
                     property_watch: stored.property_watch,
+                    // Its client may have seen anything: a fresh bind announces.
+                    ever_bound: true,
                 },
             );
         }
@@ -102,16 +104,29 @@ impl Center {
                     Some(((message.sender.clone(), client), message.message_id))
                 })
                 .collect();
-            let messages = transcript
-                .into_iter()
-                .map(|message| ChatMessage {
-                    message_id: message.message_id,
-                    client_id: message.client_id,
-                    from: message.party,
-                    text: message.text,
-                    time: message.at,
-                })
-                .collect();
+            // Private lines, notes and whispers are the agents' part of the
+            // transcript: kept apart, never in what the customer is sent.
+            let mut messages = Vec::new();
+            let mut private = Vec::new();
+            for message in transcript {
+                match message.sender {
+                    Sender::Private(kind, _) => private.push(PrivateLine {
+                        message_id: message.message_id,
+                        kind,
+                        client_id: message.client_id,
+                        from: message.party,
+                        text: message.text,
+                        time: message.at,
+                    }),
+                    _ => messages.push(ChatMessage {
+                        message_id: message.message_id,
+                        client_id: message.client_id,
+                        from: message.party,
+                        text: message.text,
+                        time: message.at,
+                    }),
+                }
+            }
             let owner = stored.owner.clone().filter(|session| state.sessions.contains_key(session));
             let owner_agent = owner.as_ref().and_then(|session| state.sessions.get(session)).map(|s| s.agent.clone());
             let queue = Target::Queue(stored.queue.clone());
@@ -171,6 +186,9 @@ impl Center {
                     customer_left,
                     // A restart forgets reservations: the chat waits in its queue.
                     awaiting_category: None,
+                    consult: None,
+                    private,
+                    barged: BTreeSet::new(),
                 },
             );
         }

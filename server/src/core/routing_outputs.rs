@@ -51,6 +51,7 @@ impl Center {
             match entry.remove() {
                 Timer::OfferExpires(interaction) => self.offer_expired(state, batch, &interaction, now),
                 Timer::ConfirmationExpires(request) => self.confirmation_expired(state, batch, &request, now),
+                Timer::ConsultOfferExpires(interaction) => self.consult_offer_expired(state, batch, &interaction, now),
             }
         }
         self.expire_sessions(state, batch, now);
@@ -69,6 +70,9 @@ impl Center {
                     Some(ItemOwner::Interaction(interaction)) => {
                         self.offer(state, batch, &interaction, item, agent, now)
                     }
+                    Some(ItemOwner::Consult(interaction)) => {
+                        self.offer_consult(state, batch, &interaction, item, agent, now)
+                    }
                     None => tracing::error!(?item, "the router offered an item nobody owns"),
                 },
                 Output::Revoke { item, reason, .. } => match state.items.get(&item).cloned() {
@@ -79,6 +83,10 @@ impl Center {
                             RevokeReason::ItemRemoved => event::RevokeReason::CustomerLeft,
                         };
                         self.withdraw_offer(state, batch, &interaction, reason, now);
+                    }
+                    Some(ItemOwner::Consult(interaction)) => {
+                        let reason = event::RevokeReason::AgentUnavailable;
+                        self.withdraw_consult_offer(state, batch, &interaction, reason, now);
                     }
                     None => {}
                 },
@@ -185,6 +193,7 @@ impl Center {
             subject: interaction.subject.clone(),
             application_data: interaction.properties.clone(),
             expires_at: deadline,
+            consult: None,
         };
         if let Some(session) = state.sessions.get(&session_id) {
             let target = interaction_target(&session_id, interaction_id);

@@ -43,7 +43,13 @@ impl Center {
                             matches!(&interaction.phase, InteractionPhase::Offered { session: offered, .. } if *offered == session.id)
                         })
                         .count();
-                    session.interactions.len() + offered
+                    // A consult or conference counts while it lasts, as it does in routing.
+                    let consulting = state
+                        .interactions
+                        .values()
+                        .filter(|interaction| super::collaboration::colleague_role(interaction, &session.id).is_some())
+                        .count();
+                    session.interactions.len() + offered + consulting
                 });
                 AgentSnapshot {
                     id,

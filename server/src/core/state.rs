@@ -25,6 +25,9 @@ pub(crate) struct AgentSession {
     pub interactions: BTreeSet<InteractionId>,
     /// `registerClient`: property changes of interactions it does not hold.
     pub property_watch: Option<PropertyWatch>,
+    /// A client bound once: a first bind replays the whole stream (what a
+    /// takeover logged for it), later fresh binds start after it.
+    pub ever_bound: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +104,55 @@ pub(crate) struct Interaction {
     /// verdict of a classification that routes by category (see
     /// `category_routing`). None once offered, moved or revoked.
     pub awaiting_category: Option<AgentId>,
+    /// The consult on this chat, when one runs (not stored: a restart ends
+    /// it, and the chat stays with its owner).
+    pub consult: Option<Consult>,
+    /// The private lines, notes and whispers: the agents' part of the transcript.
+    pub private: Vec<switchboard_protocol::message::event::PrivateLine>,
+    /// Supervisors who barged in: they take part (not stored).
+    pub barged: BTreeSet<AgentId>,
+}
+
+/// A consult: the owner asked a colleague (through a router item of its
+/// own, so offers, timeouts, rejects and capacity work as for chats).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Consult {
+    pub item: ItemId,
+    /// The owner's session, which asked.
+    pub by: SessionId,
+    /// The target as asked, for people and reports.
+    pub to: String,
+    /// Whether the target was one agent (a decline then ends the consult).
+    pub to_agent: bool,
+    pub phase: ConsultState,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ConsultState {
+    /// No colleague was offered it yet (all busy).
+    Waiting,
+    Offered {
+        session: SessionId,
+        deadline: Timestamp,
+    },
+    /// The colleague talks with the owner in the private thread.
+    Accepted {
+        session: SessionId,
+    },
+    /// The colleague is in the chat with the customer too.
+    Conference {
+        session: SessionId,
+    },
+}
+
+impl ConsultState {
+    /// The colleague who accepted, if one did.
+    pub fn colleague(&self) -> Option<&SessionId> {
+        match self {
+            ConsultState::Accepted { session } | ConsultState::Conference { session } => Some(session),
+            _ => None,
+        }
+    }
 }
 
 /// What a router item stands for.
@@ -108,12 +160,16 @@ pub(crate) struct Interaction {
 pub(crate) enum ItemOwner {
     Request(ServiceRequestId),
     Interaction(InteractionId),
+    /// The consult running on this interaction.
+    Consult(InteractionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[allow(clippy::enum_variant_names)] // each names the deadline that expires
 pub(crate) enum Timer {
     OfferExpires(InteractionId),
     ConfirmationExpires(ServiceRequestId),
+    ConsultOfferExpires(InteractionId),
 }
 
 pub(crate) struct State {
@@ -131,6 +187,9 @@ pub(crate) struct State {
     /// Chats created since the last `take_auto_service_runs`: the services
     /// configured to run on every new chat run for them.
     pub auto_services: Vec<InteractionId>,
+    /// Supervisor connections monitoring each chat, with who is logged in
+    /// on them (not stored: a reconnecting wallboard asks again).
+    pub monitors: HashMap<InteractionId, BTreeMap<ConnectionId, AgentId>>,
 }
 
 impl State {
@@ -147,6 +206,7 @@ impl State {
             next_timer: 0,
             queue_dirty: false,
             auto_services: Vec::new(),
+            monitors: HashMap::new(),
         }
     }
 

@@ -63,6 +63,7 @@ impl Core {
             return self.respond_now(connection, request.failure(recovering(self.failure)));
         }
         let mut outputs = Vec::new();
+        let mut batch = Batch::new();
         match &request.command {
             SupervisorCommand::Login(_) => {
                 let failure = Failure::new(FailureCode::InvalidRequest, "login needs the password check");
@@ -120,8 +121,35 @@ impl Core {
                     });
                 }
             },
+            SupervisorCommand::Monitor(_)
+            | SupervisorCommand::StopMonitor(_)
+            | SupervisorCommand::Whisper(_)
+            | SupervisorCommand::Barge(_)
+            | SupervisorCommand::SendMessage(_)
+            | SupervisorCommand::AddNote(_) => {
+                let supervisor = self.connections.get(&connection).and_then(|known| known.supervisor.clone());
+                let response = match supervisor {
+                    Some(supervisor) => {
+                        let outcome = self.center.supervisor_chat_request(
+                            &mut self.state,
+                            &mut batch,
+                            connection,
+                            &supervisor,
+                            &request.command,
+                            now,
+                        );
+                        self.center.drain_router(&mut self.state, &mut batch, now);
+                        match outcome {
+                            Ok(data) => request.success(data),
+                            Err(failure) => request.failure(failure),
+                        }
+                    }
+                    None => request.failure(Failure::new(FailureCode::NotBound, "log in first (send `login`)")),
+                };
+                outputs.push(Output::Respond { connection, response });
+            }
         }
-        self.finish(Batch::new(), outputs);
+        self.finish(batch, outputs);
     }
 
     /// The interval rows of `span` not stored yet (the interval in

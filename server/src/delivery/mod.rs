@@ -110,6 +110,13 @@ impl Delivery {
         for closed in committed.closed {
             self.streams.remove(&closed);
         }
+        for monitor in committed.monitors {
+            if let Some(outbox) = self.outboxes.get(&monitor.connection)
+                && !outbox.push(monitor.frame)
+            {
+                outbox.close("too slow: monitor the chat again");
+            }
+        }
     }
 
     /// Queues a response on the connection.

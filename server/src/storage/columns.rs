@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
+use switchboard_protocol::message::event::PrivateKind;
 use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
 
@@ -67,6 +68,15 @@ pub(super) fn sender_text(sender: &Sender) -> String {
         Sender::Agent(agent) => format!("agent:{agent}"),
         Sender::Service(name) => format!("service:{name}"),
         Sender::System => "system".to_owned(),
+        Sender::Private(kind, by) => format!("{}:{by}", private_prefix(*kind)),
+    }
+}
+
+fn private_prefix(kind: PrivateKind) -> &'static str {
+    match kind {
+        PrivateKind::Line => "line",
+        PrivateKind::Note => "note",
+        PrivateKind::Whisper => "whisper",
     }
 }
 
@@ -78,6 +88,11 @@ pub(super) fn parse_sender(text: &str) -> Option<Sender> {
     }
     if let Some(agent) = text.strip_prefix("agent:") {
         return Some(Sender::Agent(agent.into()));
+    }
+    for kind in [PrivateKind::Line, PrivateKind::Note, PrivateKind::Whisper] {
+        if let Some(by) = text.strip_prefix(private_prefix(kind)).and_then(|rest| rest.strip_prefix(':')) {
+            return Some(Sender::Private(kind, by.into()));
+        }
     }
     text.strip_prefix("service:").map(|name| Sender::Service(name.to_owned()))
 }

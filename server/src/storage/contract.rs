@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use std::sync::mpsc;
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::AgentState;
-use switchboard_protocol::message::event::{Party, PartyKind};
+use switchboard_protocol::message::event::{Party, PartyKind, PrivateKind};
 use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
 
@@ -235,6 +235,7 @@ fn message(interaction: &str, message_id: u64, sender: Sender, client_id: Option
         Sender::Agent(agent) => agent_party(agent.as_str()),
         Sender::Service(name) => Party { kind: PartyKind::System, id: None, name: name.clone() },
         Sender::System => Party { kind: PartyKind::System, id: None, name: "Switchboard".into() },
+        Sender::Private(_, agent) => agent_party(agent.as_str()),
     };
     NewMessage {
         interaction: InteractionId::new(interaction),
@@ -274,6 +275,9 @@ fn world() -> Vec<Record> {
         Record::MessageInserted(message("I1", 3, Sender::Service("auto-reply".into()), None)),
         Record::MessageInserted(message("I1", 4, Sender::Agent(AgentId::new("A1")), None)),
         Record::MessageInserted(message("I1", 5, Sender::System, None)),
+        Record::MessageInserted(message("I1", 6, Sender::Private(PrivateKind::Line, AgentId::new("A1")), Some("p-1"))),
+        Record::MessageInserted(message("I1", 7, Sender::Private(PrivateKind::Note, AgentId::new("A2")), None)),
+        Record::MessageInserted(message("I1", 8, Sender::Private(PrivateKind::Whisper, AgentId::new("sam")), None)),
     ]
 }
 
@@ -343,6 +347,9 @@ fn world_transcript() -> Vec<StoredMessage> {
         stored(message("I1", 3, Sender::Service("auto-reply".into()), None)),
         stored(message("I1", 4, Sender::Agent(AgentId::new("A1")), None)),
         stored(message("I1", 5, Sender::System, None)),
+        stored(message("I1", 6, Sender::Private(PrivateKind::Line, AgentId::new("A1")), Some("p-1"))),
+        stored(message("I1", 7, Sender::Private(PrivateKind::Note, AgentId::new("A2")), None)),
+        stored(message("I1", 8, Sender::Private(PrivateKind::Whisper, AgentId::new("sam")), None)),
     ]
 }
 
@@ -568,12 +575,12 @@ fn duplicates_and_missing_references_fail_their_batch<B: Backend>() {
 
     // The same client id from another sender, or in another interaction, is fine.
     let fine = vec![
-        Record::MessageInserted(message("I1", 6, Sender::Service("auto-reply".into()), Some("c-1"))),
+        Record::MessageInserted(message("I1", 9, Sender::Service("auto-reply".into()), Some("c-1"))),
         Record::InteractionCreated(interaction("I2", "R2", 600)),
         Record::MessageInserted(message("I2", 1, Sender::Customer, Some("c-1"))),
     ];
     assert_eq!(commit(storage, fine), Ok(()));
-    assert_eq!(storage.transcript(&InteractionId::new("I1")).unwrap().len(), 6);
+    assert_eq!(storage.transcript(&InteractionId::new("I1")).unwrap().len(), 9);
     assert_eq!(storage.transcript(&InteractionId::new("I2")).unwrap().len(), 1);
 }
 

@@ -184,7 +184,8 @@ pub struct NewMessage {
 }
 
 /// Who sent a transcript line, for client-id deduplication. Stored as
-/// `customer`, `agent:<id>`, `service:<name>` and `system`.
+/// `customer`, `agent:<id>`, `service:<name>`, `system`, and for private
+/// lines `line:<id>`, `note:<id>`, `whisper:<id>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Sender {
     Customer,
@@ -193,6 +194,9 @@ pub enum Sender {
     Service(String),
     /// The server itself (a join notice).
     System,
+    /// A private line, note or whisper by an agent or supervisor: in the
+    /// agents' transcript only, never the customer's.
+    Private(switchboard_protocol::message::event::PrivateKind, AgentId),
 }
 
 // ----- what the reads return -----

@@ -151,12 +151,13 @@ pub struct Supervisor {
     pub client: Client,
     reports: VecDeque<Value>,
     snapshots: VecDeque<Value>,
+    monitors: VecDeque<Value>,
 }
 
 impl Supervisor {
     pub async fn connect(server: &TestServer) -> Self {
         let client = Client::connect(&server.url("/ws/supervisor")).await;
-        Self { client, reports: VecDeque::new(), snapshots: VecDeque::new() }
+        Self { client, reports: VecDeque::new(), snapshots: VecDeque::new(), monitors: VecDeque::new() }
     }
 
     /// Connected and logged in as Sam.
@@ -175,6 +176,9 @@ impl Supervisor {
             None
         } else if let Some(snapshot) = frame.get("snapshot") {
             self.snapshots.push_back(snapshot.clone());
+            None
+        } else if let Some(monitor) = frame.get("monitor") {
+            self.monitors.push_back(monitor.clone());
             None
         } else {
             Some(frame)
@@ -228,6 +232,19 @@ impl Supervisor {
             seen.push(report);
             if done {
                 return seen;
+            }
+        }
+    }
+
+    /// The next `monitor` frame's payload (a monitored chat's live event).
+    pub async fn next_monitor(&mut self) -> Value {
+        loop {
+            if let Some(monitor) = self.monitors.pop_front() {
+                return monitor;
+            }
+            let frame = self.client.recv().await;
+            if let Some(other) = self.keep(frame) {
+                panic!("a response nobody asked for: {other}");
             }
         }
     }

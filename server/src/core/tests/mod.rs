@@ -3,6 +3,7 @@
 //! memory backend, reports each outcome back, runs delivery on real
 //! outboxes, and reads what each connection was sent, frame by frame.
 
+mod collaboration;
 mod confirmation;
 mod honest_delivery;
 mod journeys;

@@ -5,7 +5,10 @@
 //! - an interaction has at most one owner, and its owner holds it;
 //! - `seq` has no gaps per stream, in storage and on every connection;
 //! - nothing is delivered before its commit: every event a client got is
-//!   stored, byte for byte, under its `seq`.
+//!   stored, byte for byte, under its `seq`;
+//! - a chat being consulted on has exactly one owner, the one who asked,
+//!   and the consult has its own router item; the colleague is not the owner;
+//! - private lines and notes never reach a customer's stream.
 
 use super::{ConnectionId, Harness, config};
 use crate::core::Endpoint;
@@ -39,6 +42,14 @@ enum Action {
     AgentWrites(usize),
     Transfer(usize),
     MarkDone(usize),
+    /// An agent consults on its first chat (the other agent, or the group),
+    /// conferences, completes the transfer, cancels, writes privately, notes.
+    Consult(usize, bool),
+    Conference(usize),
+    CompleteTransfer(usize),
+    CancelConsult(usize),
+    Private(usize),
+    Note(usize),
     /// Time passes (timers run).
     Wait(u64),
     /// The next commit fails.
@@ -67,7 +78,13 @@ fn action() -> impl Strategy<Value = Action> {
         1 => agent.clone().prop_map(Action::Reject),
         4 => agent.clone().prop_map(Action::AgentWrites),
         1 => agent.clone().prop_map(Action::Transfer),
-        2 => agent.prop_map(Action::MarkDone),
+        2 => agent.clone().prop_map(Action::MarkDone),
+        6 => (agent.clone(), any::<bool>()).prop_map(|(n, group)| Action::Consult(n, group)),
+        2 => agent.clone().prop_map(Action::Conference),
+        3 => agent.clone().prop_map(Action::CompleteTransfer),
+        1 => agent.clone().prop_map(Action::CancelConsult),
+        2 => agent.clone().prop_map(Action::Private),
+        1 => agent.prop_map(Action::Note),
         2 => (1..20_000u64).prop_map(Action::Wait),
         1 => Just(Action::FailNextCommit),
         1 => Just(Action::Hold),
@@ -76,6 +93,9 @@ fn action() -> impl Strategy<Value = Action> {
 }
 
 const AGENTS: [&str; 2] = ["alice", "bob"];
+
+/// The text of every private line and note: a customer's frame never holds it.
+const PRIVATE: &str = "PRIVATE-for-agents-only";
 
 /// One agent desk as the test drives it.
 #[derive(Default)]
@@ -194,6 +214,26 @@ fn step(harness: &mut Harness, world: &mut World, action: &Action) {
             };
             interaction_request(harness, world, n, &interaction, request);
         }
+        Action::Consult(n, _)
+        | Action::Conference(n)
+        | Action::CompleteTransfer(n)
+        | Action::CancelConsult(n)
+        | Action::Private(n)
+        | Action::Note(n) => {
+            let Some(n) = [*n, 1 - *n].into_iter().find(|n| !world.desks[*n].chats.is_empty()) else { return };
+            let interaction = world.desks[n].chats[0].clone();
+            let id = world.id();
+            let request = match action {
+                Action::Consult(_, true) => json!({"command": "consult", "data": {"to": "Billing@StatServer.GA"}}),
+                Action::Consult(..) => json!({"command": "consult", "data": {"to": AGENTS[1 - n]}}),
+                Action::Conference(_) => json!({"command": "conference"}),
+                Action::CompleteTransfer(_) => json!({"command": "completeTransfer"}),
+                Action::CancelConsult(_) => json!({"command": "cancelConsult"}),
+                Action::Private(_) => json!({"command": "sendPrivate", "data": {"clientId": id, "text": PRIVATE}}),
+                _ => json!({"command": "addNote", "data": {"text": PRIVATE}}),
+            };
+            interaction_request(harness, world, n, &interaction, request);
+        }
         Action::Wait(millis) => harness.advance(*millis),
         Action::FailNextCommit => harness.storage.fail_next(1),
         Action::Hold => harness.holding = true,
@@ -268,6 +308,8 @@ fn read(harness: &mut Harness, world: &mut World, connection: ConnectionId) -> V
         seen.push(seq);
         if let Some(n) = world.customers.iter().position(|customer| *customer == connection) {
             world.resumes[n].1 = seq;
+            assert!(!frame.to_string().contains(PRIVATE), "a private line reached a customer: {frame}");
+            assert_ne!(frame["event"], "chat.private", "a private event reached a customer: {frame}");
         }
 
         let interaction = target.split('.').nth(1).map(str::to_owned);
@@ -316,6 +358,20 @@ fn check_invariants(harness: &Harness) {
             }
             _ => assert!(holders.is_empty(), "only an active chat has an owner: {}", interaction.id),
         }
+    }
+    for interaction in state.interactions.values() {
+        let Some(consult) = &interaction.consult else { continue };
+        let InteractionPhase::Active { session } = &interaction.phase else {
+            panic!("chat {} is consulted on without an owner", interaction.id);
+        };
+        assert_eq!(&consult.by, session, "the consult of {} was asked by its owner", interaction.id);
+        assert_eq!(
+            state.items.get(&consult.item),
+            Some(&crate::core::state::ItemOwner::Consult(interaction.id.clone())),
+            "the consult of {} has its router item",
+            interaction.id
+        );
+        assert_ne!(consult.phase.colleague(), Some(session), "the colleague of {} is not its owner", interaction.id);
     }
     // Storage: every stream's events are 1..=n without a gap.
     let streams = state
