@@ -27,10 +27,14 @@ LOADER_TARGET=$((2 * 1000))
 SUPERVISOR_TARGET=$((150 * 1000))
 # Reached 231,347 / 66,991 / 165,449 B (targets not reached); the loader's is its target.
 # The desktop's budget +12,900 B: canned responses and the services menu measured +14,400 B (issue 15; docs/decisions.md).
-DESKTOP_BUDGET=246400
+# Then +15,300 B for consult, conference and notes (issue 14): 261,623 B measured after the merge, over the
+# product's 250 KB; the wallboard +35,200 B for the figures and charts (issue 19) and the monitor's report
+# kinds (issue 14): 202,146 B. Budgets hold what was measured so nothing grows unseen; issues 14, 18 and 19
+# stay open until the apps are back under them (docs/decisions.md).
+DESKTOP_BUDGET=261700
 WIDGET_BUDGET=68700
 LOADER_BUDGET=$LOADER_TARGET
-SUPERVISOR_BUDGET=167000
+SUPERVISOR_BUDGET=202200
 
 # report TITLE DIR: one line per file and a total; sets $total_raw and $total_gzip.
 report() {
