@@ -37,6 +37,13 @@ pub(super) fn request_target(request: &ChatRequest) -> TargetPath {
 
 type Outcome = Result<Option<Value>, Refusal>;
 
+/// A line [`Center::store_line`] took: numbered now, or a resend of one it
+/// numbered before.
+pub(super) enum Line {
+    New(u64),
+    Resent(u64),
+}
+
 impl Center {
     pub(super) fn interaction_request(
         &self,
@@ -334,12 +341,45 @@ impl Center {
         text: &str,
         now: Timestamp,
     ) -> Outcome {
+        let message_id =
+            match self.store_line(state, batch, interaction_id, sender, &from, client_id, text, now, "message")? {
+                // A resend after a reconnect: stored and delivered once already.
+                Line::Resent(existing) => return Ok(Some(json!({ "messageId": existing }))),
+                Line::New(message_id) => message_id,
+            };
+        let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
+        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+            interaction.transcript.push(message.clone());
+        }
+        self.to_all_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
+        Ok(Some(json!({ "messageId": message_id })))
+    }
+
+    /// Checks a line of a chat (not empty, not longer than the limit; `what`
+    /// names it in the refusal), and numbers and records it once per
+    /// `(sender, client id)`: a resend with the same client id gets the
+    /// number the first one got, and nothing is recorded again. Customer
+    /// messages and the agents' private lines share the numbering, so the
+    /// transcript table holds both in one order.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn store_line(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        sender: Sender,
+        from: &Party,
+        client_id: Option<&ClientMessageId>,
+        text: &str,
+        now: Timestamp,
+        what: &str,
+    ) -> Result<Line, Refusal> {
         let max = self.config.routing.max_message_chars;
         if text.trim().is_empty() {
-            return Err(refuse(FailureCode::InvalidValue, "the message is empty"));
+            return Err(refuse(FailureCode::InvalidValue, format!("the {what} is empty")));
         }
         if text.chars().count() > max {
-            return Err(refuse(FailureCode::InvalidValue, format!("the message is longer than {max} characters")));
+            return Err(refuse(FailureCode::InvalidValue, format!("the {what} is longer than {max} characters")));
         }
         let Some(interaction) = state.interactions.get_mut(interaction_id) else {
             return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
@@ -347,8 +387,7 @@ impl Center {
         if let Some(client_id) = client_id
             && let Some(existing) = interaction.client_ids.get(&(sender.clone(), client_id.clone()))
         {
-            // A resend after a reconnect: stored and delivered once already.
-            return Ok(Some(json!({ "messageId": existing })));
+            return Ok(Line::Resent(*existing));
         }
         let message_id = interaction.next_message_id;
         interaction.next_message_id += 1;
@@ -364,10 +403,7 @@ impl Center {
             text: text.to_owned(),
             at: now,
         }));
-        let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
-        interaction.transcript.push(message.clone());
-        self.to_all_sides(state, batch, interaction_id, EventBody::ChatMessage(message), now);
-        Ok(Some(json!({ "messageId": message_id })))
+        Ok(Line::New(message_id))
     }
 
     /// Appends an event to the streams of everyone in the chat: the owning

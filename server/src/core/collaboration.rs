@@ -16,11 +16,11 @@
 //!   colleague has it (consult or conference) it takes one of their slots.
 
 use super::batch::Batch;
-use super::chats::{OP_SESSION_ID, describe, interaction_target};
+use super::chats::{Line, OP_SESSION_ID, describe, interaction_target};
 use super::state::{Consult, ConsultState, Interaction, InteractionPhase, ItemOwner, State, Timer};
 use super::{Center, Refusal, refuse};
 use crate::routing::Target;
-use crate::storage::{NewMessage, Record, Sender};
+use crate::storage::Sender;
 use serde_json::{Value, json};
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::agent::AgentCommand;
@@ -682,39 +682,17 @@ impl Center {
         text: &str,
         now: Timestamp,
     ) -> Outcome {
-        let max = self.config.routing.max_message_chars;
-        if text.trim().is_empty() {
-            return Err(refuse(FailureCode::InvalidValue, "the text is empty"));
-        }
-        if text.chars().count() > max {
-            return Err(refuse(FailureCode::InvalidValue, format!("the text is longer than {max} characters")));
-        }
-        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
-            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
-        };
         let sender = Sender::Private(kind, from.id.clone().unwrap_or_else(|| AgentId::new("")));
-        if let Some(client_id) = client_id
-            && let Some(existing) = interaction.client_ids.get(&(sender.clone(), client_id.clone()))
-        {
-            return Ok(Some(json!({ "messageId": existing })));
-        }
-        let message_id = interaction.next_message_id;
-        interaction.next_message_id += 1;
-        if let Some(client_id) = client_id {
-            interaction.client_ids.insert((sender.clone(), client_id.clone()), message_id);
-        }
-        batch.record(Record::MessageInserted(NewMessage {
-            interaction: interaction_id.clone(),
-            message_id,
-            sender,
-            client_id: client_id.cloned(),
-            party: from.clone(),
-            text: text.to_owned(),
-            at: now,
-        }));
+        let message_id =
+            match self.store_line(state, batch, interaction_id, sender, &from, client_id, text, now, "text")? {
+                Line::Resent(existing) => return Ok(Some(json!({ "messageId": existing }))),
+                Line::New(message_id) => message_id,
+            };
         let line =
             PrivateLine { message_id, kind, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
-        interaction.private.push(line.clone());
+        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
+            interaction.private.push(line.clone());
+        }
         batch.report(&self.reports, Some(interaction_id), ReportBody::ChatPrivate(line.clone()), now);
         self.to_agents(state, batch, interaction_id, EventBody::ChatPrivate(line), now);
         Ok(Some(json!({ "messageId": message_id })))
