@@ -344,6 +344,23 @@ impl Center {
         self.withdraw_consult_offer(state, batch, interaction_id, RevokeReason::TimedOut, now);
     }
 
+    /// The agent of the colleague's session answering a consult, and the
+    /// consult it answers.
+    fn consult_answered(
+        state: &State,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+    ) -> Result<(AgentId, Consult), Refusal> {
+        let agent = Self::session_agent(state, session_id)
+            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
+        let consult = state
+            .interactions
+            .get(interaction_id)
+            .and_then(|interaction| interaction.consult.clone())
+            .ok_or_else(|| refuse(FailureCode::InvalidState, "the consult ended"))?;
+        Ok((agent, consult))
+    }
+
     fn accept_consult(
         &self,
         state: &mut State,
@@ -352,12 +369,7 @@ impl Center {
         interaction_id: &InteractionId,
         now: Timestamp,
     ) -> Outcome {
-        let agent = Self::session_agent(state, session_id)
-            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
-        let Some(consult) = state.interactions.get(interaction_id).and_then(|interaction| interaction.consult.clone())
-        else {
-            return Err(refuse(FailureCode::InvalidState, "the consult ended"));
-        };
+        let (agent, consult) = Self::consult_answered(state, session_id, interaction_id)?;
         state
             .router
             .accept(consult.item, &agent, now)
@@ -395,12 +407,7 @@ impl Center {
         interaction_id: &InteractionId,
         now: Timestamp,
     ) -> Outcome {
-        let agent = Self::session_agent(state, session_id)
-            .ok_or_else(|| refuse(FailureCode::UnknownSession, "your session has ended"))?;
-        let Some(consult) = state.interactions.get(interaction_id).and_then(|interaction| interaction.consult.clone())
-        else {
-            return Err(refuse(FailureCode::InvalidState, "the consult ended"));
-        };
+        let (agent, consult) = Self::consult_answered(state, session_id, interaction_id)?;
         state
             .router
             .reject(consult.item, &agent)
