@@ -108,6 +108,9 @@ failure_codes! {
     /// The server is at capacity for this kind of work (password checks);
     /// nothing changed: try again shortly (`retryAfterMs` says when).
     Busy = "busy",
+    /// The chat service is outside its opening hours: the message says when
+    /// it opens again, and `retryAfterMs` how long that is from now.
+    Closed = "closed",
     /// The frame exceeds the size limit.
     TooLarge = "too-large",
     /// The request did not get a response in time (client-side only).

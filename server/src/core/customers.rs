@@ -7,6 +7,7 @@ use super::chats::request_target;
 use super::state::{ChatRequest, Interaction, InteractionPhase, ItemOwner, RequestPhase, State};
 use super::{Center, ConnectionId, Refusal, refuse};
 use crate::auth::token_hash;
+use crate::hours::Openness;
 use crate::routing::Target;
 use crate::storage::{NewChatRequest, NewInteraction, Record, RequestStatus, Sender};
 use serde_json::{Value, json};
@@ -84,6 +85,20 @@ impl Center {
                 format!("there is no chat service `{}`; use one of: {}", chat.service, known.join(", ")),
             ));
         };
+        // Outside its opening hours nobody waits in an empty queue: the
+        // customer is told when it opens (and how long that is from now).
+        if let Some(hours) = self.hours.get(&service.name)
+            && let Openness::Closed { opens_at } = hours.at(now)
+        {
+            let refusal = match opens_at {
+                Some(at) => {
+                    refuse(FailureCode::Closed, format!("We are closed now. We open again {}.", hours.describe(at)))
+                        .retry_after(at.saturating_since(now))
+                }
+                None => refuse(FailureCode::Closed, "We are closed now."),
+            };
+            return Err(refusal);
+        }
         // Customer data never sets what the server owns (the rule is in
         // `properties::drop_reserved`); configuration then fills in what
         // the request leaves out.

@@ -173,6 +173,8 @@ pub enum StartError {
     Routing(#[from] crate::routing::SetupError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("service `{service}`: {error}")]
+    Hours { service: String, error: crate::hours::HoursError },
 }
 
 /// The rules of the center over its state: everything the request handlers
@@ -183,6 +185,8 @@ pub(crate) struct Center {
     pub reports: ReportLog,
     /// The services configured to run for every new chat.
     pub services_on_new_chat: Vec<String>,
+    /// The opening hours of the chat services that have them, by name.
+    pub hours: HashMap<String, crate::hours::OpeningHours>,
     ids: RefCell<IdSource>,
 }
 
@@ -228,7 +232,15 @@ impl Core {
         let reports = ReportLog::new(last_report);
         let intervals = intervals::IntervalFold::resume(&config, storage, last_report)?;
         let services_on_new_chat = crate::services::Services::from_config(&config.esp).on_chat_created();
-        let center = Center { config, reports, services_on_new_chat, ids: RefCell::new(ids) };
+        let mut hours = HashMap::new();
+        for service in &config.services {
+            if let Some(section) = &service.hours {
+                let parsed = crate::hours::OpeningHours::parse(section)
+                    .map_err(|error| StartError::Hours { service: service.name.clone(), error })?;
+                hours.insert(service.name.clone(), parsed);
+            }
+        }
+        let center = Center { config, reports, services_on_new_chat, hours, ids: RefCell::new(ids) };
         let mut core = Self {
             center,
             state: State::new(router),

@@ -183,6 +183,30 @@ impl OpeningHours {
     }
 }
 
+impl OpeningHours {
+    /// `at` as the customer should read it: the weekday and time in the
+    /// service's zone, with the zone named ("on Monday at 09:00
+    /// (Europe/Berlin)").
+    pub fn describe(&self, at: Timestamp) -> String {
+        let local = to_jiff(at).to_zoned_datetime(self.zone.clone());
+        let zone = self.zone.iana_name().unwrap_or("UTC");
+        format!("on {} at {:02}:{:02} ({zone})", weekday_name(local.weekday()), local.hour(), local.minute())
+    }
+}
+
+fn weekday_name(day: jiff::civil::Weekday) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match day {
+        Monday => "Monday",
+        Tuesday => "Tuesday",
+        Wednesday => "Wednesday",
+        Thursday => "Thursday",
+        Friday => "Friday",
+        Saturday => "Saturday",
+        Sunday => "Sunday",
+    }
+}
+
 /// Always open: a service without `hours`.
 pub fn always_open() -> Openness {
     Openness::Open { closes_at: None }

@@ -355,3 +355,28 @@ fn a_customer_who_leaves_a_started_chat_is_given_only_the_resume_grace() {
     );
     assert!(event_names(&harness.frames(desk)).iter().any(|name| name.starts_with("chat.")), "the agent is told");
 }
+
+#[test]
+fn outside_its_opening_hours_a_service_says_when_it_opens_and_keeps_no_one_waiting() {
+    // Open Mondays 09:00-17:00 in Berlin; the harness starts on Thursday
+    // 1970-01-01 00:16:40 UTC.
+    let hours = "[services.hours]\nzone = \"Europe/Berlin\"\nmonday = [\"09:00-17:00\"]\n";
+    let mut harness = Harness::new(config(hours));
+    let request = json!({"command": "requestChat", "data": {"service": "chat-delay", "appdata": {"userId": "ana"}}});
+    let customer = harness.connect(Endpoint::Customer);
+    harness.customer(customer, request.clone());
+    let refused = harness.frames(customer);
+    let failure = &responses(&refused)[0]["failure"];
+    assert_eq!(failure["code"], "closed", "{refused:?}");
+    assert_eq!(failure["message"], "We are closed now. We open again on Monday at 09:00 (Europe/Berlin).");
+    // Monday 1970-01-05 09:00 in Berlin (UTC+1) is 08:00 UTC.
+    let opens_at: u64 = (4 * 24 + 8) * 3_600_000;
+    assert_eq!(failure["retryAfterMs"], json!(opens_at - harness.now.as_millis()));
+    assert!(harness.storage.open_chat_requests().expect("reads").is_empty(), "nothing is stored");
+
+    // Half an hour after opening, the same request is taken.
+    harness.advance(opens_at - harness.now.as_millis() + 1_800_000);
+    harness.customer(customer, request);
+    let taken = harness.frames(customer);
+    assert_eq!(responses(&taken)[0]["result"], "success", "{taken:?}");
+}
