@@ -506,6 +506,29 @@ impl Center {
         Ok(None)
     }
 
+    /// Refuses moving a chat to one agent (a transfer, a consult) who is not
+    /// configured, is the asker (`to_yourself` says why), or is not logged
+    /// in. Other targets are checked by the router.
+    pub(super) fn check_agent_target(
+        &self,
+        state: &State,
+        session_id: &SessionId,
+        target: &Target,
+        to_yourself: &str,
+    ) -> Result<(), Refusal> {
+        let Target::Agent(agent) = target else { return Ok(()) };
+        if self.config.agent(agent.as_str()).is_none() {
+            return Err(refuse(FailureCode::NotFound, format!("there is no agent `{agent}`")));
+        }
+        if Self::session_agent(state, session_id).as_ref() == Some(agent) {
+            return Err(refuse(FailureCode::InvalidValue, to_yourself.to_owned()));
+        }
+        if !state.session_of_agent.contains_key(agent) {
+            return Err(refuse(FailureCode::Unavailable, format!("agent `{agent}` is not logged in")));
+        }
+        Ok(())
+    }
+
     fn transfer(
         &self,
         state: &mut State,
@@ -521,27 +544,12 @@ impl Center {
                 "a consult is running: complete the transfer to your colleague, or cancel the consult first",
             ));
         }
-        if let Target::Agent(agent) = target {
-            if self.config.agent(agent.as_str()).is_none() {
-                return Err(refuse(FailureCode::NotFound, format!("there is no agent `{agent}`")));
-            }
-            if Self::session_agent(state, session_id).as_ref() == Some(agent) {
-                return Err(refuse(FailureCode::InvalidValue, "you cannot transfer a chat to yourself"));
-            }
-            if !state.session_of_agent.contains_key(agent) {
-                return Err(refuse(FailureCode::Unavailable, format!("agent `{agent}` is not logged in")));
-            }
-        }
+        self.check_agent_target(state, session_id, target, "you cannot transfer a chat to yourself")?;
         let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
         let Some(item) = item else {
             return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
         };
-        state.router.transfer(item, target, now).map_err(|error| match error {
-            crate::routing::RoutingError::UnknownGroup(_) | crate::routing::RoutingError::UnknownQueue(_) => {
-                refuse(FailureCode::NotFound, error.to_string())
-            }
-            other => refuse(FailureCode::InvalidState, other.to_string()),
-        })?;
+        state.router.transfer(item, target, now).map_err(|error| routing_refusal(error, FailureCode::InvalidState))?;
         let party = self.agent_party(state, session_id);
         if let Some(from) = party.id.clone() {
             let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: describe(target) });
@@ -751,5 +759,16 @@ pub(super) fn describe(target: &Target) -> String {
         Target::Group(group) => format!("{group}@StatServer.GA"),
         Target::Skills(expression) => format!("?:{expression}@StatServer.GA"),
         Target::Queue(queue) => format!("{queue}@StatServer.Q"),
+    }
+}
+
+/// A router's refusal of a target as the client's failure: a group or queue
+/// that does not exist is `not-found`, anything else `otherwise`.
+pub(super) fn routing_refusal(error: crate::routing::RoutingError, otherwise: FailureCode) -> Refusal {
+    match error {
+        crate::routing::RoutingError::UnknownGroup(_) | crate::routing::RoutingError::UnknownQueue(_) => {
+            refuse(FailureCode::NotFound, error.to_string())
+        }
+        other => refuse(otherwise, other.to_string()),
     }
 }

@@ -16,14 +16,14 @@
 //!   colleague has it (consult or conference) it takes one of their slots.
 
 use super::batch::Batch;
-use super::chats::{Line, OP_SESSION_ID, describe, interaction_target};
+use super::chats::{Line, OP_SESSION_ID, describe, interaction_target, routing_refusal};
 use super::state::{Consult, ConsultState, Interaction, InteractionPhase, ItemOwner, State, Timer};
 use super::{Center, Refusal, refuse};
 use crate::routing::Target;
 use crate::storage::Sender;
 use serde_json::{Value, json};
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, SessionId};
-use switchboard_protocol::message::agent::AgentCommand;
+use switchboard_protocol::message::agent::{AgentCommand, SendMessage};
 use switchboard_protocol::message::envelope::{Command, Request};
 use switchboard_protocol::message::event::{
     ChatLeft, ConsultOffer, ConsultPhase, ConsultUpdated, DeleteReason, EventBody, InteractionPresent, Offer,
@@ -101,17 +101,7 @@ impl Center {
                     ));
                 }
                 let from = self.agent_party(state, session_id);
-                let text = &line.text;
-                self.post_private(
-                    state,
-                    batch,
-                    interaction_id,
-                    PrivateKind::Line,
-                    from,
-                    Some(&line.client_id),
-                    text,
-                    now,
-                )
+                self.post_private_line(state, batch, interaction_id, from, line, now)
             }
             other => {
                 Err(refuse(FailureCode::InvalidRequest, format!("`{}` is not a collaboration command", other.name())))
@@ -144,17 +134,7 @@ impl Center {
                 Err(refuse(FailureCode::InvalidState, "this consult was accepted already"))
             }
             (AgentCommand::SendPrivate(line), _) => {
-                let text = &line.text;
-                self.post_private(
-                    state,
-                    batch,
-                    interaction_id,
-                    PrivateKind::Line,
-                    from,
-                    Some(&line.client_id),
-                    text,
-                    now,
-                )
+                self.post_private_line(state, batch, interaction_id, from, line, now)
             }
             (AgentCommand::AddNote(note), _) => {
                 self.post_private(state, batch, interaction_id, PrivateKind::Note, from, None, &note.text, now)
@@ -208,23 +188,11 @@ impl Center {
         if interaction.consult.is_some() {
             return Err(refuse(FailureCode::InvalidState, "a consult is running already: cancel it first"));
         }
-        if let Target::Agent(agent) = target {
-            if self.config.agent(agent.as_str()).is_none() {
-                return Err(refuse(FailureCode::NotFound, format!("there is no agent `{agent}`")));
-            }
-            if Self::session_agent(state, session_id).as_ref() == Some(agent) {
-                return Err(refuse(FailureCode::InvalidValue, "you cannot consult yourself"));
-            }
-            if !state.session_of_agent.contains_key(agent) {
-                return Err(refuse(FailureCode::Unavailable, format!("agent `{agent}` is not logged in")));
-            }
-        }
-        let item = state.router.enqueue(target, Default::default(), now).map_err(|error| match error {
-            crate::routing::RoutingError::UnknownGroup(_) | crate::routing::RoutingError::UnknownQueue(_) => {
-                refuse(FailureCode::NotFound, error.to_string())
-            }
-            other => refuse(FailureCode::InvalidValue, other.to_string()),
-        })?;
+        self.check_agent_target(state, session_id, target, "you cannot consult yourself")?;
+        let item = state
+            .router
+            .enqueue(target, Default::default(), now)
+            .map_err(|error| routing_refusal(error, FailureCode::InvalidValue))?;
         state.items.insert(item, ItemOwner::Consult(interaction_id.clone()));
         let to = describe(target);
         if let Some(interaction) = state.interactions.get_mut(interaction_id) {
@@ -703,6 +671,20 @@ impl Center {
         batch.report(&self.reports, Some(interaction_id), ReportBody::ChatPrivate(line.clone()), now);
         self.to_agents(state, batch, interaction_id, EventBody::ChatPrivate(line), now);
         Ok(Some(json!({ "messageId": message_id })))
+    }
+
+    /// A line of the private thread between the owner and the colleague.
+    fn post_private_line(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        from: Party,
+        line: &SendMessage,
+        now: Timestamp,
+    ) -> Outcome {
+        let kind = PrivateKind::Line;
+        self.post_private(state, batch, interaction_id, kind, from, Some(&line.client_id), &line.text, now)
     }
 
     /// An event for the agents in the chat (owner, colleague) and its
