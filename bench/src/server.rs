@@ -87,7 +87,7 @@ pub async fn start_on(config: Config, database: Option<&str>) -> Result<Server, 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| error.to_string())?;
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     tokio::spawn(run_timers(state.clone()));
-    let options = switchboard_server::serve_options(&state);
+    let options = switchboard_server::serve_options(state.config());
     let router = app(state, None);
     tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
     Ok(Server { addr, _dir: dir })

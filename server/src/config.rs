@@ -5,8 +5,10 @@
 //! hash-password` makes one), never in clear.
 
 mod agent_tools;
+mod cluster;
 
 pub use agent_tools::ResponseEntry;
+pub use cluster::ClusterSection;
 
 use crate::access::client_address::TrustedProxy;
 use serde::Deserialize;
@@ -133,6 +135,9 @@ pub struct Config {
     pub widget: WidgetSection,
     #[serde(default)]
     pub storage: StorageSection,
+    /// This server as a node of a cluster (`config/cluster.rs`).
+    #[serde(default)]
+    pub cluster: Option<ClusterSection>,
 }
 
 /// Where Switchboard keeps its data. Without `url`, in the SQLite file the
@@ -781,6 +786,7 @@ impl Config {
             }
         }
         agent_tools::check_responses(self)?;
+        cluster::check_cluster(self)?;
         if self.limits.idle_timeout() <= self.limits.stale_after() {
             return Err(invalid(
                 "limits.idle_timeout_secs",

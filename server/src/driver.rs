@@ -69,6 +69,13 @@ struct Shared {
     next_connection: AtomicU64,
     watchers: Mutex<HashMap<ConnectionId, JoinHandle<()>>>,
     runtime: tokio::runtime::Handle,
+    /// Whether a failed core is rebuilt here (a single server) or left
+    /// failed for the cluster to hand the center to a fresh one (see
+    /// `cluster::center`).
+    rebuilds: bool,
+    /// The tasks this driver runs for as long as it lives (the outcome
+    /// task, the timers), ended by [`Driver::stop`].
+    tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Storage's verdicts, handed to the outcome task (see `take_outcomes`).
     outcomes: tokio::sync::mpsc::UnboundedSender<Verdict>,
 }
@@ -96,7 +103,20 @@ impl Driver {
     /// Starts the center on `storage`, rebuilding what it holds. Must be
     /// called inside a tokio runtime.
     pub fn start(config: Config, storage: Arc<dyn Storage>) -> Result<Self, StartError> {
-        let config = Arc::new(config);
+        Self::start_with(Arc::new(config), storage, true)
+    }
+
+    /// Starts a cluster's center on `storage` (fenced by its lease): the
+    /// same, except that a failed commit is not followed by a rebuild here;
+    /// the node steps down (`is_failed`) and the next center rebuilds.
+    pub fn start_center(config: Arc<Config>, storage: Arc<dyn Storage>) -> Result<Self, StartError> {
+        let driver = Self::start_with(config, storage, false)?;
+        let timers = driver.shared.runtime.spawn(driver.clone().run_timers());
+        lock(&driver.shared.tasks).push(timers);
+        Ok(driver)
+    }
+
+    fn start_with(config: Arc<Config>, storage: Arc<dyn Storage>, rebuilds: bool) -> Result<Self, StartError> {
         let core = Core::start(config.clone(), storage.as_ref(), os_ids(), now())?;
         let delivery = Delivery::new(storage.clone(), storage.last_report_seq()?);
         let mut node_bytes = [0u8; 4];
@@ -116,10 +136,13 @@ impl Driver {
             next_connection: AtomicU64::new(1),
             watchers: Mutex::new(HashMap::new()),
             runtime: tokio::runtime::Handle::current(),
+            rebuilds,
+            tasks: Mutex::new(Vec::new()),
             outcomes,
         });
         let driver = Self { shared };
-        driver.shared.runtime.spawn(driver.clone().take_outcomes(verdicts));
+        let outcome_task = driver.shared.runtime.spawn(driver.clone().take_outcomes(verdicts));
+        lock(&driver.shared.tasks).push(outcome_task);
         // The rebuild's own writes (sessions of removed agents end).
         driver.act_on_outputs(lock(&driver.shared.core), None);
         Ok(driver)
@@ -149,6 +172,30 @@ impl Driver {
         lock(&self.shared.delivery).register(outbox.clone());
         self.run(|core| core.handle_connection_opened(connection, endpoint, now()));
         (outbox, receiver)
+    }
+
+    /// A connection of another node (a cluster's center): `outbox` reaches
+    /// it over the bus.
+    pub fn open_remote_connection(&self, endpoint: Endpoint, outbox: Outbox) {
+        let connection = outbox.connection;
+        lock(&self.shared.delivery).register(outbox);
+        self.run(|core| core.handle_connection_opened(connection, endpoint, now()));
+    }
+
+    /// Whether the core failed (a commit was refused) and awaits a rebuild.
+    pub fn is_failed(&self) -> bool {
+        self.read(|core| core.is_failed())
+    }
+
+    /// Ends the tasks this driver runs (a cluster's center stepping down);
+    /// what storage was already given is still committed or refused.
+    pub fn stop(&self) {
+        for task in lock(&self.shared.tasks).drain(..) {
+            task.abort();
+        }
+        for (_, watcher) in lock(&self.shared.watchers).drain() {
+            watcher.abort();
+        }
     }
 
     /// The connection is gone.
@@ -183,6 +230,27 @@ impl Driver {
     /// connection leaves only after the core has handled its close.
     pub fn open_connections(&self) -> usize {
         lock(&self.shared.delivery).connection_count()
+    }
+
+    /// The center's snapshot now (what the wallboard and `/metrics` show).
+    pub fn snapshot(&self) -> CenterSnapshot {
+        self.read(|core| core.center_snapshot(now()))
+    }
+
+    /// What keeps the center from serving now: a failed commit it is
+    /// recovering from, a store writer that fails or does not answer
+    /// within `wait`. Empty when ready.
+    pub async fn problems(&self, wait: Duration) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.read(|core| core.is_failed()) {
+            problems.push("the center is rebuilding after a failed commit".to_owned());
+        }
+        match tokio::time::timeout(wait, self.probe_storage()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => problems.push(format!("storage: {error}")),
+            Err(_) => problems.push(format!("storage: the writer did not answer within {} s", wait.as_secs())),
+        }
+        problems
     }
 
     /// Hands storage an empty batch and resolves with its outcome: the
@@ -249,7 +317,8 @@ impl Driver {
             tick.tick().await;
             ticks = ticks.wrapping_add(1);
             self.run(|core| core.handle_tick(now()));
-            if ticks.is_multiple_of(REBUILD_RETRY_TICKS)
+            if self.shared.rebuilds
+                && ticks.is_multiple_of(REBUILD_RETRY_TICKS)
                 && self.read(|core| core.is_failed() && core.pending_batches() == 0)
             {
                 self.rebuild();
@@ -329,6 +398,9 @@ impl Driver {
                     delivery.respond(connection, response);
                 }
                 Output::RunService(job) => jobs.push(job),
+                Output::Rebuild if !self.shared.rebuilds => {
+                    tracing::error!("a commit failed: this center stops taking changes and hands over");
+                }
                 Output::Rebuild => {
                     let driver = self.clone();
                     // Not here: rebuilding takes the core's lock, and this

@@ -12,6 +12,9 @@
 //! - [`storage`]: the typed storage boundary and its backends (SQLite, memory).
 //! - [`delivery`]: outbound queues, stream windows, resume by `seq`.
 //! - [`driver`]: the tokio driver of the core (its lock, storage, delivery, spawned work).
+//! - [`gateway`]: how the endpoints reach the center (here, or over the
+//!   cluster's bus), and [`inbound`], what they hand it;
+//!   [`cluster`]: several nodes of one instance-domain on PostgreSQL and NATS.
 //! - [`ws`]: the WebSocket endpoints; [`http`]: the built web apps, each page
 //!   under a strict Content-Security-Policy.
 //! - [`observe`]: `/healthz`, `/readyz`, `/metrics` and the metrics' names.
@@ -24,13 +27,16 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod core;
 pub mod delivery;
 pub mod driver;
+pub mod gateway;
 pub mod hours;
 pub mod http;
 pub mod identity;
+pub mod inbound;
 pub mod memory;
 pub mod observe;
 pub mod routing;
@@ -45,27 +51,28 @@ use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::get;
 pub use driver::Driver;
+pub use gateway::Gateway;
 pub use serve::{ServeOptions, serve};
 use std::path::Path;
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// What the endpoints share: the driver of the core, and the access guards.
+/// What the endpoints share: the way to the center, and the access guards.
 #[derive(Clone)]
 pub struct AppState {
-    pub driver: Driver,
+    pub gateway: Gateway,
     pub access: Arc<Access>,
 }
 
-impl FromRef<AppState> for Driver {
+impl FromRef<AppState> for Gateway {
     fn from_ref(state: &AppState) -> Self {
-        state.driver.clone()
+        state.gateway.clone()
     }
 }
 
-/// The serve options `driver`'s configuration asks for.
-pub fn serve_options(driver: &Driver) -> ServeOptions {
-    ServeOptions { header_read_timeout: driver.config().limits.header_read_timeout() }
+/// The serve options the configuration asks for.
+pub fn serve_options(config: &config::Config) -> ServeOptions {
+    ServeOptions { header_read_timeout: config.limits.header_read_timeout() }
 }
 
 /// `listener`, with Nagle's algorithm off on every connection it accepts.
@@ -87,9 +94,10 @@ pub fn without_nagle(
 /// The whole HTTP surface: WebSocket endpoints plus the built web app from
 /// `static_dir` (trunk's `dist/`), when given. Serve it with [`serve`]: the
 /// endpoints need each request's peer address.
-pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
-    let widget = http::widget::routes(&driver.config().widget, static_dir);
-    let access = Arc::new(Access::new(driver.config()));
+pub fn app(gateway: impl Into<Gateway>, static_dir: Option<&Path>) -> Router {
+    let gateway = gateway.into();
+    let widget = http::widget::routes(&gateway.config().widget, static_dir);
+    let access = Arc::new(Access::new(gateway.config()));
     // The recorder before the first connection counts anything.
     observe::handle();
     let mut router = Router::new()
@@ -103,7 +111,7 @@ pub fn app(driver: Driver, static_dir: Option<&Path>) -> Router {
         // Browsers ask every origin for one; the apps have none. No content
         // rather than 404, which a browser reports as a console error.
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
-        .with_state(AppState { driver, access });
+        .with_state(AppState { gateway, access });
     match static_dir {
         Some(dir) => router = router.merge(http::desktop::routes(dir)),
         None => router = router.fallback(http::not_found),

@@ -12,7 +12,7 @@ use switchboard_server::config::Config;
 use switchboard_server::storage::Storage;
 use switchboard_server::storage::postgres::{self, PostgresStorage};
 use switchboard_server::storage::sqlite::SqliteStorage;
-use switchboard_server::{Driver, app, auth, run_timers, serve_options};
+use switchboard_server::{Driver, Gateway, app, auth, run_timers, serve_options};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc's allocator: after a burst (parallel logins,
@@ -240,7 +240,15 @@ fn serve(
             return ExitCode::FAILURE;
         }
     };
-    let (storage, shown) = match Database::choose(database, Some(&config), db).and_then(|database| database.open()) {
+    let mut config = config;
+    let chosen = Database::choose(database, Some(&config), db);
+    if let (Ok(Database::Postgres(url)), Some(_)) = (&chosen, &config.cluster) {
+        // `--database` names the cluster's database too.
+        config.storage.url = Some(url.clone());
+    }
+    // A cluster's node migrates the schema here; the center opens its own
+    // storage, fenced by its lease, when it wins one.
+    let (storage, shown) = match chosen.and_then(|database| database.open()) {
         Ok(opened) => opened,
         Err(error) => {
             eprintln!("switchboard-server: {error}");
@@ -269,29 +277,44 @@ fn serve(
             }
         };
         let local = listener.local_addr().unwrap_or(listen);
-        let mut config = config;
         // The server's own pages may always open its sockets.
         config.security.allowed_origins.push(format!("http://{local}"));
         if local.ip().is_loopback() {
             config.security.allowed_origins.push(format!("http://localhost:{}", local.port()));
         }
-        let state = match Driver::start(config, storage) {
-            Ok(driver) => driver,
-            Err(error) => {
-                eprintln!("switchboard-server: cannot start: {error}");
-                return ExitCode::FAILURE;
+        let gateway = if config.cluster.is_some() {
+            drop(storage);
+            match switchboard_server::cluster::start(config).await {
+                Ok(edge) => Gateway::Cluster(edge),
+                Err(error) => {
+                    eprintln!("switchboard-server: cannot join the cluster: {error}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        } else {
+            match Driver::start(config, storage) {
+                Ok(driver) => {
+                    tokio::spawn(run_timers(driver.clone()));
+                    Gateway::from(driver)
+                }
+                Err(error) => {
+                    eprintln!("switchboard-server: cannot start: {error}");
+                    return ExitCode::FAILURE;
+                }
             }
         };
         let static_dir = static_dir.join("index.html").exists().then_some(static_dir);
         if static_dir.is_none() {
             tracing::warn!("no built app found; serving the WebSocket endpoints only (run `trunk build --release`)");
         }
-        tokio::spawn(run_timers(state.clone()));
+        if let Gateway::Cluster(_) = &gateway {
+            tokio::spawn(switchboard_server::observe::keep_up());
+        }
         tracing::info!(database = %shown, "switchboard-server listening on http://{local}");
         // A line for scripts and tests to wait for, on stdout.
         println!("listening on http://{local}");
-        let options = serve_options(&state);
-        let router = app(state.clone(), static_dir.as_deref());
+        let options = serve_options(gateway.config());
+        let router = app(gateway.clone(), static_dir.as_deref());
         if let Err(error) = switchboard_server::serve(listener, router, options, stop_signal()).await {
             eprintln!("switchboard-server: {error}");
             return ExitCode::FAILURE;
@@ -299,7 +322,7 @@ fn serve(
         // No new connections now; the open ones are told to resume elsewhere
         // (or here, after a restart), and what they changed is stored.
         tracing::info!("stopping: closing client connections (1012) and flushing the store");
-        if state.shutdown(SHUTDOWN_WITHIN).await {
+        if gateway.shutdown(SHUTDOWN_WITHIN).await {
             tracing::info!("stopped cleanly");
             ExitCode::SUCCESS
         } else {

@@ -9,8 +9,6 @@
 //! ([`command_label`]), never from what a client typed.
 
 use crate::AppState;
-use crate::clock::now;
-use crate::driver::Driver;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 use switchboard_protocol::message::envelope::{Outcome, Response as WireResponse};
+use switchboard_protocol::message::supervisor::CenterSnapshot;
 
 pub const CONNECTIONS: &str = "switchboard_connections";
 pub const CONNECTIONS_OPENED: &str = "switchboard_connections_opened_total";
@@ -207,8 +206,7 @@ pub fn count_event(frame: &str) {
 }
 
 /// Sets the gauges of the center's state from its snapshot.
-fn record_center(driver: &Driver) {
-    let snapshot = driver.read(|core| core.center_snapshot(now()));
+fn record_center(snapshot: &CenterSnapshot) {
     for queue in &snapshot.queues {
         metrics::gauge!(QUEUE_WAITING, "queue" => queue.name.clone()).set(f64::from(queue.waiting));
         let longest = queue.oldest_since.map_or(Duration::ZERO, |since| snapshot.time.saturating_since(since));
@@ -247,7 +245,10 @@ pub async fn keep_up() {
 /// `GET /metrics`.
 pub async fn metrics_page(State(state): State<AppState>) -> Response {
     let handle = handle();
-    record_center(&state.driver);
+    // A cluster's edge has no center to read: the center's node reports it.
+    if let Some(snapshot) = state.gateway.local_snapshot() {
+        record_center(&snapshot);
+    }
     handle.run_upkeep();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render()).into_response()
 }
@@ -265,25 +266,21 @@ pub async fn healthz() -> Response {
 const READY_WAIT: Duration = Duration::from_secs(2);
 
 /// `GET /readyz`: the center takes changes and the store writer commits.
-/// `role` and `epoch` are the node's place in a cluster; a single server is
-/// the `primary` of epoch 0.
+/// `role` and `epoch` are the node's place in a cluster (`center` or `edge`,
+/// and the center's epoch; `node` its name); a single server is the
+/// `primary` of epoch 0.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let mut problems = Vec::new();
-    if state.driver.read(|core| core.is_failed()) {
-        problems.push("the center is rebuilding after a failed commit".to_owned());
-    }
-    match tokio::time::timeout(READY_WAIT, state.driver.probe_storage()).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => problems.push(format!("storage: {error}")),
-        Err(_) => problems.push(format!("storage: the writer did not answer within {} s", READY_WAIT.as_secs())),
-    }
-    let ready = problems.is_empty();
-    let body = json!({
+    let readiness = state.gateway.readiness(READY_WAIT).await;
+    let ready = readiness.problems.is_empty();
+    let mut body = json!({
         "status": if ready { "ready" } else { "not-ready" },
-        "role": "primary",
-        "epoch": 0,
-        "problems": problems,
+        "role": readiness.role,
+        "epoch": readiness.epoch,
+        "problems": readiness.problems,
     });
+    if let Some(node) = readiness.node {
+        body["node"] = json!(node);
+    }
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     json_response(status, &body)
 }

@@ -16,7 +16,7 @@ pub mod reports;
 mod seq_log;
 pub mod streams;
 
-pub use outbox::{Close, Outbound, Outbox, OutboxReceiver};
+pub use outbox::{Close, Outbound, Outbox, OutboxReceiver, RemoteSink};
 
 use crate::core::{Committed, ConnectionId};
 use crate::storage::Storage;

@@ -28,7 +28,7 @@ pub async fn download(
     let Some((id, password)) = basic_credentials(&headers) else {
         return challenge("Log in with a supervisor's id and password.");
     };
-    let config = state.driver.config();
+    let config = state.gateway.config();
     let hash = config.agent(&id).map(|entry| entry.password_hash.clone());
     match state.access.check_password(&id, peer.ip(), hash, password).await {
         Ok(true) => {}
@@ -45,7 +45,7 @@ pub async fn download(
         Ok(span) => span,
         Err(message) => return plain(StatusCode::BAD_REQUEST, &message),
     };
-    match state.driver.intervals(span) {
+    match state.gateway.intervals(span).await {
         Ok(intervals) => {
             let filename = format!("switchboard-intervals-{}.csv", utc_minute(span.from).replace([' ', ':'], "-"));
             let disposition = format!("attachment; filename=\"{filename}\"");

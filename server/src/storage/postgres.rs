@@ -23,6 +23,7 @@
 //! tables in the schema `NAME`.
 
 mod commit;
+pub mod lease;
 mod reads;
 mod schema;
 mod session;
@@ -34,7 +35,8 @@ use super::MetricsCheckpoint;
 use super::writer::Writer;
 use super::{OnOutcome, Record, Storage, StorageError};
 use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
-use commit::{PgWriter, WRITER_SETUP};
+use commit::{FENCED_WRITER_SETUP, PgWriter, WRITER_SETUP};
+use lease::Fence;
 use reads::Reader;
 use session::{Session, Target};
 use switchboard_protocol::ids::InteractionId;
@@ -63,19 +65,31 @@ impl PostgresStorage {
     /// written by a newer build. An unreachable database is
     /// [`StorageError::Unavailable`].
     pub fn open(url: &str) -> Result<Self, StorageError> {
+        Self::open_with(url, None)
+    }
+
+    /// The same for a cluster's center holding `fence`'s lease: every
+    /// transaction checks the lease first, so nothing is committed once
+    /// another node is the center (see `lease`).
+    pub fn open_fenced(url: &str, fence: Fence) -> Result<Self, StorageError> {
+        Self::open_with(url, Some(fence))
+    }
+
+    fn open_with(url: &str, fence: Option<Fence>) -> Result<Self, StorageError> {
         let target = Target::parse(url)?;
         let shown = target.shown.clone();
         let writer_target = target.clone();
+        let setup = if fence.is_some() { FENCED_WRITER_SETUP } else { WRITER_SETUP };
         let writer = Writer::start(
             "storage-writer",
             move || {
                 let runtime = session::runtime()?;
-                let mut session = Session::new(writer_target, WRITER_SETUP);
+                let mut session = Session::new(writer_target, setup);
                 runtime.block_on(async {
                     let target = session.target().clone();
                     schema::migrate(session.client().await?, &target).await
                 })?;
-                Ok(PgWriter { runtime, session })
+                Ok(PgWriter { runtime, session, fence })
             },
             MAX_BATCH,
         )?;

@@ -4,8 +4,8 @@
 //! each request on in order.
 
 use crate::AppState;
-use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
+use crate::inbound::Inbound;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
@@ -24,18 +24,18 @@ pub async fn upgrade(
 
 /// One text frame from an agent client.
 pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
-    let driver = &state.driver;
-    let Some(request) = super::decode::<AgentCommand>(driver, connection, text, allowed) else {
+    let gateway = &state.gateway;
+    let Some(request) = super::decode::<AgentCommand>(gateway, connection, text, allowed) else {
         return;
     };
     if let AgentCommand::PrepareSession(prepare) = &request.command {
         let account = prepare.agent.id.as_str();
-        let hash = driver.config().agent(account).map(|agent| agent.password_hash.clone());
+        let hash = gateway.config().agent(account).map(|agent| agent.password_hash.clone());
         let password = prepare.agent.password.expose().to_owned();
         return match state.access.check_password(account, address, hash, password).await {
-            Ok(verified) => driver.run(|core| core.handle_agent_login(connection, &request, verified, now())),
-            Err(refused) => driver.run(|core| core.handle_refused(connection, request.failure(refused.failure()))),
+            Ok(verified) => gateway.send(connection, Inbound::Agent { request, login: Some(verified) }, text),
+            Err(refused) => gateway.send(connection, Inbound::Refused(request.failure(refused.failure())), text),
         };
     }
-    driver.run(|core| core.handle_agent_request(connection, &request, now()));
+    gateway.send(connection, Inbound::Agent { request, login: None }, text);
 }

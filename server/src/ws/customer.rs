@@ -3,8 +3,8 @@
 //! `requestChat` or `resume`; the core decides everything.
 
 use crate::AppState;
-use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
+use crate::inbound::Inbound;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
@@ -23,13 +23,9 @@ pub async fn upgrade(
 
 /// One text frame from a customer client.
 pub(super) fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
-    let driver = &state.driver;
-    let Some(request) = super::decode::<CustomerCommand>(driver, connection, text, allowed) else {
+    let gateway = &state.gateway;
+    let Some(request) = super::decode::<CustomerCommand>(gateway, connection, text, allowed) else {
         return;
     };
-    if matches!(request.command, CustomerCommand::RequestChat(_)) {
-        state.access.request_chat(address, driver, connection, &request);
-    } else {
-        driver.run(|core| core.handle_customer_request(connection, &request, now()));
-    }
+    gateway.send(connection, Inbound::Customer { request, address }, text);
 }

@@ -10,7 +10,8 @@ use crate::clock::now;
 use crate::config::Limits;
 use crate::core::{ConnectionId, Endpoint};
 use crate::delivery::{Close, Outbound, Outbox, OutboxReceiver};
-use crate::driver::Driver;
+use crate::gateway::Gateway;
+use crate::inbound::Inbound;
 use crate::observe;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::{Message, WebSocket};
@@ -40,8 +41,8 @@ pub fn upgrade(
     upgrade: WebSocketUpgrade,
     endpoint: Endpoint,
 ) -> HttpResponse {
-    let driver = &state.driver;
-    if let Err(refusal) = check_origin(headers, &driver.config().security.allowed_origins) {
+    let gateway = &state.gateway;
+    if let Err(refusal) = check_origin(headers, &gateway.config().security.allowed_origins) {
         return refusal.into_response();
     }
     let address = state.access.client_address(peer.ip(), headers);
@@ -57,7 +58,13 @@ pub fn upgrade(
     };
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
-    let hard_limit = driver.config().limits.max_frame_bytes.saturating_mul(4);
+    let hard_limit = gateway.config().limits.max_frame_bytes.saturating_mul(4);
+    let limits = gateway.config().limits.clone();
+    // Opened before the upgrade: a cluster node without a center refuses
+    // now, and the client tries again (or another node).
+    let Some((outbox, receiver)) = gateway.open_connection(endpoint, limits.outbound_queue) else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no center yet: try again in a moment").into_response();
+    };
     let state = state.clone();
     upgrade
         .max_message_size(hard_limit)
@@ -66,8 +73,13 @@ pub fn upgrade(
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
+        .on_failed_upgrade({
+            let gateway = state.gateway.clone();
+            let connection = outbox.connection;
+            move |_| gateway.close_connection(connection)
+        })
         .on_upgrade(move |socket| async move {
-            serve_connection(socket, state, endpoint, address).await;
+            serve_connection(socket, state, endpoint, address, outbox, receiver).await;
             drop(slot);
         })
 }
@@ -76,11 +88,17 @@ pub fn upgrade(
 /// limits, and each request handed to the endpoint's handler. Requests are
 /// pipelined: the core answers each once its change is stored, in order,
 /// while the loop goes on reading.
-async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint, address: IpAddr) {
-    let driver = state.driver.clone();
-    let limits = driver.config().limits.clone();
+async fn serve_connection(
+    socket: WebSocket,
+    state: AppState,
+    endpoint: Endpoint,
+    address: IpAddr,
+    outbox: Outbox,
+    receiver: OutboxReceiver,
+) {
+    let gateway = state.gateway.clone();
+    let limits = gateway.config().limits.clone();
     let (sink, mut stream) = socket.split();
-    let (outbox, receiver) = driver.open_connection(endpoint, limits.outbound_queue);
     let connection = outbox.connection;
     let mut closing = outbox.closing();
     let writer = tokio::spawn(write_loop(sink, receiver, limits.ping_interval()));
@@ -95,7 +113,7 @@ async fn serve_connection(socket: WebSocket, state: AppState, endpoint: Endpoint
         .instrument(span)
         .await;
 
-    driver.close_connection(connection);
+    gateway.close_connection(connection);
     metrics::gauge!(observe::CONNECTIONS, "endpoint" => label).decrement(1.0);
     drop(outbox);
     let _ = writer.await;
@@ -116,14 +134,14 @@ async fn serve_frames(
     endpoint: Endpoint,
     address: IpAddr,
 ) {
-    let driver = &state.driver;
+    let gateway = &state.gateway;
     let connection = outbox.connection;
     loop {
-        match read_frame(stream, driver, outbox, closing, limiter, limits, label).await {
+        match read_frame(stream, gateway, outbox, closing, limiter, limits, label).await {
             Frame::Closed => break,
             Frame::Rejected(response) => {
                 observe::count_response(&response);
-                driver.run(|core| core.handle_refused(connection, *response))
+                gateway.send(connection, Inbound::Refused(*response), "")
             }
             Frame::Text { text, allowed } => {
                 // The request's own fields are recorded once it is decoded
@@ -153,7 +171,7 @@ async fn serve_frames(
 /// Decodes one text frame of an endpoint. A frame over the rate limit, or
 /// one that does not decode, is answered (in its turn, through the core)
 /// and `None` comes back; a decoded one is recorded in the log span.
-pub(crate) fn decode<C>(driver: &Driver, connection: ConnectionId, text: &str, allowed: bool) -> Option<Request<C>>
+pub(crate) fn decode<C>(gateway: &Gateway, connection: ConnectionId, text: &str, allowed: bool) -> Option<Request<C>>
 where
     C: switchboard_protocol::message::envelope::Command + Clone + serde::Serialize,
 {
@@ -163,7 +181,7 @@ where
             Some(request)
         }
         Ok(request) => {
-            driver.run(|core| core.handle_refused(connection, request.failure(rate_limited())));
+            gateway.send(connection, Inbound::Refused(request.failure(rate_limited())), "");
             None
         }
         Err(mut rejection) => {
@@ -171,7 +189,7 @@ where
             if !allowed {
                 rejection.failure = rate_limited();
             }
-            driver.run(|core| core.handle_refused(connection, rejection.into_response()));
+            gateway.send(connection, Inbound::Refused(rejection.into_response()), "");
             None
         }
     }
@@ -222,7 +240,7 @@ fn rejected(failure: Failure) -> Response {
 /// oversized frames, records liveness, and applies the rate limit.
 async fn read_frame(
     stream: &mut SplitStream<WebSocket>,
-    driver: &Driver,
+    gateway: &Gateway,
     outbox: &Outbox,
     closing: &mut tokio::sync::watch::Receiver<Option<Close>>,
     limiter: &mut RateLimiter,
@@ -253,7 +271,7 @@ async fn read_frame(
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => {
                 // Alive (requests say so themselves).
-                driver.run(|core| core.handle_heard(connection, now()));
+                gateway.send(connection, Inbound::Heard, "");
                 continue;
             }
             Some(Ok(Message::Close(_))) | None => return Frame::Closed,

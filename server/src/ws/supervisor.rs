@@ -2,8 +2,8 @@
 //! the reporting stream), one JSON message per text frame.
 
 use crate::AppState;
-use crate::clock::now;
 use crate::core::{ConnectionId, Endpoint};
+use crate::inbound::Inbound;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
@@ -22,18 +22,18 @@ pub async fn upgrade(
 
 /// One text frame from a supervisor client.
 pub(super) async fn handle(state: &AppState, address: IpAddr, connection: ConnectionId, text: &str, allowed: bool) {
-    let driver = &state.driver;
-    let Some(request) = super::decode::<SupervisorCommand>(driver, connection, text, allowed) else {
+    let gateway = &state.gateway;
+    let Some(request) = super::decode::<SupervisorCommand>(gateway, connection, text, allowed) else {
         return;
     };
     if let SupervisorCommand::Login(login) = &request.command {
         let account = login.id.as_str();
-        let hash = driver.config().agent(account).map(|entry| entry.password_hash.clone());
+        let hash = gateway.config().agent(account).map(|entry| entry.password_hash.clone());
         let password = login.password.expose().to_owned();
         return match state.access.check_password(account, address, hash, password).await {
-            Ok(verified) => driver.run(|core| core.handle_supervisor_login(connection, &request, verified, now())),
-            Err(refused) => driver.run(|core| core.handle_refused(connection, request.failure(refused.failure()))),
+            Ok(verified) => gateway.send(connection, Inbound::Supervisor { request, login: Some(verified) }, text),
+            Err(refused) => gateway.send(connection, Inbound::Refused(request.failure(refused.failure())), text),
         };
     }
-    driver.run(|core| core.handle_supervisor_request(connection, &request, now()));
+    gateway.send(connection, Inbound::Supervisor { request, login: None }, text);
 }

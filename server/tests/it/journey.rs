@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use crate::common::{Chat, Client, PASSWORD, TestServer, password_hash};
+use crate::common::{Chat, Client, Dial, PASSWORD, TestServer, password_hash};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -16,8 +16,13 @@ pub const QUIET: Duration = Duration::from_millis(300);
 /// Alice (capacity 2) and Bob serve Billing; Sam is a supervisor. `extra`
 /// is appended (e.g. `[[esp]]` sections).
 pub fn config(extra: &str) -> Config {
+    Config::parse(&config_text(extra)).expect("the test configuration is valid")
+}
+
+/// The same configuration as TOML text.
+pub fn config_text(extra: &str) -> String {
     let hash = password_hash();
-    let text = format!(
+    format!(
         r#"
 [service]
 vendor = "Switchboard"
@@ -64,8 +69,7 @@ defaults = {{ language = "English" }}
 
 {extra}
 "#
-    );
-    Config::parse(&text).expect("the test configuration is valid")
+    )
 }
 
 /// An agent desktop: a bound connection and its session.
@@ -76,8 +80,8 @@ pub struct Desk {
 }
 
 impl Desk {
-    pub async fn login(server: &TestServer, agent: &str) -> Self {
-        let mut client = server.agent().await;
+    pub async fn login(server: &impl Dial, agent: &str) -> Self {
+        let mut client = Client::connect(&server.ws_url("/ws/agent")).await;
         let session = client.login(agent).await;
         Self { client, session, agent: agent.to_owned() }
     }
@@ -132,8 +136,8 @@ impl Desk {
 }
 
 /// A customer who asked for a chat, confirmed and started it.
-pub async fn started_chat(server: &TestServer, user: &str, subject: &str) -> (Client, Chat) {
-    let mut customer = server.customer().await;
+pub async fn started_chat(server: &impl Dial, user: &str, subject: &str) -> (Client, Chat) {
+    let mut customer = Client::connect(&server.ws_url("/ws/customer")).await;
     let chat = customer.request_chat("chat-delay", json!({"userId": user})).await;
     let dialog = customer.expect_event("dialog").await;
     assert_eq!(dialog["data"]["_action"], "ConfirmationDialog");

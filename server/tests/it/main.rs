@@ -15,6 +15,7 @@ mod binary;
 mod category_routing;
 mod chat_journey;
 mod cli;
+mod cluster;
 mod collaboration;
 mod database_outage;
 mod desktop_http;

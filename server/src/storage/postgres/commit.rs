@@ -15,6 +15,7 @@
 
 use super::super::writer::CommitGroup;
 use super::super::{Outcome, Record, StorageError};
+use super::lease::Fence;
 use super::session::Session;
 use super::statements::{self, Statement};
 use futures_util::future::{join_all, join3};
@@ -29,20 +30,30 @@ const GROUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// server, whatever its default says.
 pub(super) const WRITER_SETUP: &str = "SET synchronous_commit = on";
 
+/// The same for a cluster's center: a transaction left open (the process
+/// paused between `BEGIN` and `COMMIT`) is ended by the server within
+/// seconds, so it cannot hold the lease row from the next center.
+pub(super) const FENCED_WRITER_SETUP: &str =
+    "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = '3s'";
+
 /// The write connection, owned by the writer thread.
 pub(super) struct PgWriter {
     pub runtime: Runtime,
     pub session: Session,
+    /// In a cluster: the center's lease, checked first in every
+    /// transaction (see `lease`), so a center that lost it commits nothing.
+    pub fence: Option<Fence>,
 }
 
 impl CommitGroup for PgWriter {
     fn commit_group(&mut self, group: &[Vec<Record>]) -> Vec<Outcome> {
-        let Self { runtime, session } = self;
+        let Self { runtime, session, fence } = self;
+        let fence = fence.as_ref();
         let outcomes = runtime.block_on(async {
             let commit = async {
-                match commit_fast(session, group).await {
+                match commit_fast(session, group, fence).await {
                     Ok(true) => Ok(vec![Ok(()); group.len()]),
-                    Ok(false) => commit_batch_by_batch(session, group).await,
+                    Ok(false) => commit_batch_by_batch(session, group, fence).await,
                     Err(error) => Err(error),
                 }
             };
@@ -71,8 +82,15 @@ impl CommitGroup for PgWriter {
 /// `BEGIN`, the statements and `COMMIT` go out together, in one round trip:
 /// when a statement fails, PostgreSQL aborts the transaction and the
 /// `COMMIT` behind it only rolls back, so nothing of the group is stored.
-async fn commit_fast(session: &mut Session, group: &[Vec<Record>]) -> Result<bool, StorageError> {
-    let Some(plan) = statements::plan(group) else { return Ok(false) };
+async fn commit_fast(
+    session: &mut Session,
+    group: &[Vec<Record>],
+    fence: Option<&Fence>,
+) -> Result<bool, StorageError> {
+    let Some(mut plan) = statements::plan(group) else { return Ok(false) };
+    if let Some(fence) = fence {
+        plan.statements.insert(0, fence.statement());
+    }
     match commit_pipelined(session, &plan.statements).await {
         // The connection was found closed before anything ran (the database
         // restarted since the last group): once more on a new one.
@@ -130,8 +148,20 @@ async fn commit_pipelined(session: &mut Session, statements: &[Statement]) -> Re
     }
 }
 
-async fn commit_batch_by_batch(session: &mut Session, group: &[Vec<Record>]) -> Result<Vec<Outcome>, StorageError> {
+async fn commit_batch_by_batch(
+    session: &mut Session,
+    group: &[Vec<Record>],
+    fence: Option<&Fence>,
+) -> Result<Vec<Outcome>, StorageError> {
     begin(session).await?;
+    if let Some(fence) = fence {
+        // A center that lost its lease stores nothing, not even a batch that
+        // would have failed anyway.
+        run(session, &[fence.statement()]).await.map_err(|error| {
+            tracing::error!(%error, "this center's lease is over; nothing is stored");
+            error
+        })?;
+    }
     let mut outcomes = Vec::with_capacity(group.len());
     for records in group {
         let statements = match records.iter().map(statements::statement).collect::<Result<Vec<_>, _>>() {

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 pub async fn serve_dist(extra: &str, dist: &Path) -> SocketAddr {
     let storage = Arc::new(SqliteStorage::open(&dist.join("test.db")).unwrap());
     let state = Driver::start(test_config(extra), storage).unwrap();
-    let options = switchboard_server::serve_options(&state);
+    let options = switchboard_server::serve_options(state.config());
     let router = app(state, Some(dist));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -165,6 +165,19 @@ impl TestServer {
     }
 }
 
+/// Something that serves the WebSocket endpoints: a test server, or a
+/// node of a test cluster.
+pub trait Dial {
+    /// `ws://address{path}`.
+    fn ws_url(&self, path: &str) -> String;
+}
+
+impl Dial for TestServer {
+    fn ws_url(&self, path: &str) -> String {
+        self.url(path)
+    }
+}
+
 /// The database a test server keeps its data in.
 #[derive(Debug, Clone)]
 pub enum TestDb {
@@ -216,7 +229,7 @@ async fn launch(config: Config, db: TestDb) -> (SocketAddr, Running) {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let addr = listener.local_addr().expect("a local address");
             tokio::spawn(run_timers(state.clone()));
-            let options = switchboard_server::serve_options(&state);
+            let options = switchboard_server::serve_options(state.config());
             let state_for_tests = state.clone();
             let router = app(state, None);
             tokio::spawn(switchboard_server::serve(listener, router, options, std::future::pending()));
