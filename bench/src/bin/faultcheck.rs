@@ -23,6 +23,18 @@
 //! counted); order is checked per receiving agent, since ownership moves
 //! from one agent's stream to another's at one point of the chat.
 //!
+//! With `--nodes N` (N > 1) it runs a cluster (`docs/cluster.md`): N
+//! nodes of one instance-domain on PostgreSQL and NATS (started through
+//! `scripts/postgres.sh` and `scripts/nats.sh` unless given their URLs).
+//! Customers start on the first node and agents on the others, so every
+//! message crosses nodes; a client whose connection fails reconnects to the
+//! next node. The nemesis kills any node (SIGKILL, the center too, and
+//! starts it again), pauses the center past its lease, restarts NATS and
+//! cuts every socket. The verdict adds: every stored stream's `seq` (and
+//! the reports') without a gap, no chat taken by a second agent without a
+//! transfer or a completed consult between, and the failover time (center
+//! killed → next acknowledged message).
+//!
 //! It needs the built server binary (`cargo build -p switchboard-server`).
 
 use clap::Parser;
@@ -68,6 +80,128 @@ struct Cli {
     /// The script that starts and stops the private PostgreSQL.
     #[arg(long, default_value = "scripts/postgres.sh")]
     postgres_script: PathBuf,
+    /// How many nodes: more than one runs a cluster on PostgreSQL and NATS.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// A NATS server to use (`nats://…`); default: a private one from `--nats-script`.
+    #[arg(long)]
+    nats: Option<String>,
+    /// The script that starts, restarts and stops the private NATS server.
+    #[arg(long, default_value = "scripts/nats.sh")]
+    nats_script: PathBuf,
+}
+
+/// A private NATS server (`scripts/nats.sh`), stopped and removed on drop.
+struct Nats {
+    script: PathBuf,
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Nats {
+    fn start(script: &std::path::Path) -> Result<Self, String> {
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let lines = Cluster::run(script, &["start", &dir.path().to_string_lossy()])?;
+        let url = lines.lines().find_map(|line| line.strip_prefix("url=")).ok_or("no URL from nats.sh")?.to_owned();
+        Ok(Self { script: script.to_owned(), dir, url })
+    }
+
+    fn restart(&self) -> Result<(), String> {
+        Cluster::run(&self.script, &["restart", &self.dir.path().to_string_lossy()]).map(drop)
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = Cluster::run(&self.script, &["stop", &self.dir.path().to_string_lossy()]);
+    }
+}
+
+/// The nodes a client may use, and the one it uses now; after a failure
+/// it moves on to the next.
+#[derive(Clone)]
+struct Bases {
+    all: Arc<Vec<String>>,
+    at: usize,
+}
+
+impl Bases {
+    fn current(&self) -> &str {
+        &self.all[self.at % self.all.len()]
+    }
+
+    fn next(&mut self) {
+        self.at = (self.at + 1) % self.all.len();
+    }
+}
+
+/// A node's role from `/readyz` (`center`, `edge`), if it answers.
+fn role_of(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.write_all(b"GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let body = response.split("\r\n\r\n").nth(1)?;
+    let ready: Value = serde_json::from_str(body).ok()?;
+    (ready["status"] == "ready").then(|| ready["role"].as_str().map(str::to_owned)).flatten()
+}
+
+/// The index of the node that is the center, waiting up to `within` for one.
+async fn center_of(ports: &[u16], within: Duration) -> Result<usize, String> {
+    let until = Instant::now() + within;
+    loop {
+        for (index, port) in ports.iter().enumerate() {
+            let port = *port;
+            let role = tokio::task::spawn_blocking(move || role_of(port)).await.ok().flatten();
+            if role.as_deref() == Some("center") {
+                return Ok(index);
+            }
+        }
+        if Instant::now() > until {
+            return Err(format!("no node became the center within {} s", within.as_secs()));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Checks on what the cluster's database holds: every stream's and the
+/// reports' `seq` without a gap; no chat taken by a second agent without a
+/// transfer or a completed consult between. `Err` names what failed.
+fn stored_checks(url: &str) -> (Result<(), String>, Result<(), String>) {
+    use switchboard_server::storage::postgres::testing::run_sql;
+    let gaps = run_sql(
+        url,
+        "DO $$ DECLARE bad bigint; BEGIN
+           SELECT COUNT(*) INTO bad FROM (SELECT stream FROM stream_events GROUP BY stream
+               HAVING COUNT(*) <> MAX(seq) OR MIN(seq) <> 1) AS gappy;
+           IF bad > 0 THEN RAISE EXCEPTION 'streams with a gap: %', bad; END IF;
+           IF (SELECT COUNT(*) FROM reports) <> COALESCE((SELECT MAX(seq) FROM reports), 0) THEN
+               RAISE EXCEPTION 'the reporting stream has a gap';
+           END IF;
+         END $$"
+            .into(),
+    )
+    .map_err(|error| error.to_string());
+    let taken_twice = run_sql(
+        url,
+        "DO $$ DECLARE bad bigint; BEGIN
+           WITH owners AS (
+             SELECT kind, frame::json #>> '{report,data,agent}' AS agent,
+                    LAG(kind) OVER w AS kind_before, LAG(frame::json #>> '{report,data,agent}') OVER w AS agent_before
+             FROM reports
+             WHERE interaction_id IS NOT NULL
+               AND kind IN ('interaction.accepted', 'interaction.transferred', 'consult.updated', 'interaction.ended')
+             WINDOW w AS (PARTITION BY interaction_id ORDER BY seq))
+           SELECT COUNT(*) INTO bad FROM owners
+             WHERE kind = 'interaction.accepted' AND kind_before = 'interaction.accepted' AND agent_before <> agent;
+           IF bad > 0 THEN RAISE EXCEPTION 'chats taken by a second agent with no move between: %', bad; END IF;
+         END $$"
+            .into(),
+    )
+    .map_err(|error| error.to_string());
+    (gaps, taken_twice)
 }
 
 /// A private PostgreSQL cluster (`scripts/postgres.sh`), stopped and removed on drop.
@@ -124,6 +258,10 @@ struct History {
     acked: BTreeSet<(usize, u64)>,
     /// (customer, agent) → n in the order that agent received them as the owner.
     delivered: BTreeMap<(usize, usize), Vec<u64>>,
+    /// When the center was last killed, until the next acknowledgement.
+    center_killed_at: Option<Instant>,
+    /// Center killed → next acknowledged message, per kill.
+    failovers: Vec<Duration>,
     sent: u64,
     /// Consult steps that succeeded: asked, conferenced, completed, cancelled.
     consults: [u64; 4],
@@ -135,7 +273,16 @@ struct Verdict {
     agents: usize,
     seconds: u64,
     storage: &'static str,
+    nodes: usize,
     kills: u32,
+    center_kills: u32,
+    nats_restarts: u32,
+    /// `None`: not checked (SQLite); else whether every stored `seq` is gap-free.
+    stored_seq_gap_free: Option<bool>,
+    /// `None`: not checked; else whether no chat was taken by two agents at once.
+    never_taken_twice: Option<bool>,
+    failover_p50_ms: Option<u128>,
+    failover_max_ms: Option<u128>,
     pauses: u32,
     cuts: u32,
     database_restarts: u32,
@@ -150,6 +297,14 @@ struct Verdict {
     duplicated: usize,
     out_of_order: usize,
     unacknowledged_at_end: usize,
+}
+
+impl Verdict {
+    fn passed(&self) -> bool {
+        self.lost + self.duplicated + self.out_of_order == 0
+            && self.stored_seq_gap_free != Some(false)
+            && self.never_taken_twice != Some(false)
+    }
 }
 
 fn main() -> ExitCode {
@@ -170,11 +325,7 @@ fn main() -> ExitCode {
                 eprintln!("faultcheck: {error}");
                 return ExitCode::FAILURE;
             }
-            if verdict.lost + verdict.duplicated + verdict.out_of_order == 0 {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            if verdict.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(error) => {
             eprintln!("faultcheck: {error}");
@@ -185,14 +336,20 @@ fn main() -> ExitCode {
 
 async fn run(cli: &Cli) -> Result<Verdict, String> {
     let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-    let config = dir.path().join("faultcheck.toml");
     let capacity = cli.customers.div_ceil(cli.agents.max(1)) + 1;
-    std::fs::write(&config, config_text(cli.agents.max(1), capacity)?).map_err(|error| error.to_string())?;
-    // Declared before the server: dropped after it.
-    let cluster = match cli.database.as_deref() {
-        Some("postgres") => Some(Cluster::start(&cli.postgres_script)?),
+    let base_config = config_text(cli.agents.max(1), capacity)?;
+    let nodes = cli.nodes.clamp(1, 9);
+    let clustered = nodes > 1;
+    // Declared before the servers: dropped after them.
+    let cluster = match (cli.database.as_deref(), clustered) {
+        (Some("postgres"), _) | (None, true) => Some(Cluster::start(&cli.postgres_script)?),
         _ => None,
     };
+    let nats = match (&cli.nats, clustered) {
+        (None, true) => Some(Nats::start(&cli.nats_script)?),
+        _ => None,
+    };
+    let nats_url = nats.as_ref().map(|nats| nats.url.clone()).or_else(|| cli.nats.clone());
     let database = match (&cluster, cli.database.as_deref()) {
         (Some(cluster), _) => Some(cluster.url.clone()),
         (None, Some(url)) => Some(url.to_owned()),
@@ -203,16 +360,38 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
             switchboard_server::storage::postgres::testing::fresh_schema(&url).map_err(|error| error.to_string())
         })
         .transpose()?;
-    let mut server = ServerProcess {
-        binary: cli.server.clone(),
-        config,
-        db: dir.path().join("faultcheck.db"),
-        database: database.clone(),
-        port: free_port()?,
-        child: None,
-    };
-    server.start()?;
-    let base = format!("ws://127.0.0.1:{}", server.port);
+    let mut servers = Vec::new();
+    for node in 0..nodes {
+        let config = dir.path().join(format!("node{node}.toml"));
+        let mut text = base_config.clone();
+        if clustered {
+            let (Some(url), Some(nats_url)) = (&database, &nats_url) else { unreachable!("a cluster has both") };
+            text.push_str(&format!(
+                "\n[storage]\nurl = \"{url}\"\n\n[cluster]\nnats_url = \"{nats_url}\"\nnode_name = \"node{node}\"\n\
+                 heartbeat_ms = 200\ndead_after_ms = 1500\n"
+            ));
+        }
+        std::fs::write(&config, text).map_err(|error| error.to_string())?;
+        let mut server = ServerProcess {
+            binary: cli.server.clone(),
+            config,
+            db: dir.path().join("faultcheck.db"),
+            database: if clustered { None } else { database.clone() },
+            port: free_port()?,
+            child: None,
+        };
+        server.start()?;
+        servers.push(server);
+    }
+    let ports: Vec<u16> = servers.iter().map(|server| server.port).collect();
+    if clustered {
+        center_of(&ports, SETTLE).await?;
+    }
+    let all = Arc::new(ports.iter().map(|port| format!("ws://127.0.0.1:{port}")).collect::<Vec<_>>());
+    // Customers on the first node, agents on the others: every message crosses nodes.
+    let customer_bases = Bases { all: all.clone(), at: 0 };
+    let agent_bases =
+        |index: usize| Bases { all: all.clone(), at: if clustered { 1 + index % (nodes - 1) } else { 0 } };
     let history = Arc::new(Mutex::new(History::default()));
     let (cut, cuts) = watch::channel(0u64);
     let (stop_sending, sending) = watch::channel(false);
@@ -220,12 +399,13 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     let mut agents = Vec::new();
     for index in 0..cli.agents.max(1) {
         let colleagues = cli.agents.max(1);
-        agents.push(tokio::spawn(agent(base.clone(), index, colleagues, history.clone(), cuts.clone())));
+        agents.push(tokio::spawn(agent(agent_bases(index), index, colleagues, history.clone(), cuts.clone())));
     }
     let mut customers = Vec::new();
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(cli.customers.max(1));
     for index in 0..cli.customers.max(1) {
-        let task = customer(base.clone(), index, cli.rate.max(1), history.clone(), cuts.clone(), sending.clone());
+        let task =
+            customer(customer_bases.clone(), index, cli.rate.max(1), history.clone(), cuts.clone(), sending.clone());
         customers.push(tokio::spawn(task(ready_tx.clone())));
     }
     for _ in 0..cli.customers.max(1) {
@@ -236,9 +416,15 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
 
     // The nemesis.
     let storage = if database.is_some() { "postgres" } else { "sqlite" };
-    let mut verdict =
-        Verdict { customers: cli.customers, agents: cli.agents, seconds: cli.seconds, storage, ..Verdict::default() };
-    let faults = if cluster.is_some() { 4 } else { 3 };
+    let mut verdict = Verdict {
+        customers: cli.customers,
+        agents: cli.agents,
+        seconds: cli.seconds,
+        storage,
+        nodes,
+        ..Verdict::default()
+    };
+    let faults = if clustered || cluster.is_some() { 4 } else { 3 };
     let mut random = cli.seed.max(1);
     let mut next = || {
         random ^= random << 13;
@@ -249,6 +435,11 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     let until = Instant::now() + Duration::from_secs(cli.seconds.clamp(1, 3600));
     while Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(1500 + next() % 2500)).await;
+        if clustered {
+            cluster_fault(&mut servers, &ports, nats.as_ref(), &cut, &history, &mut verdict, next()).await?;
+            continue;
+        }
+        let server = &mut servers[0];
         match next() % faults {
             0 => {
                 server.kill();
@@ -292,6 +483,22 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
         task.abort();
     }
     let history = history.lock().map_err(|_| "lock")?;
+    let mut failovers = history.failovers.clone();
+    failovers.sort();
+    verdict.failover_p50_ms = failovers.get(failovers.len() / 2).map(Duration::as_millis);
+    verdict.failover_max_ms = failovers.last().map(Duration::as_millis);
+    if let Some(url) = &database {
+        let (gaps, taken_twice) = stored_checks(url);
+        if let Err(error) = &gaps {
+            eprintln!("faultcheck: {error}");
+        }
+        if let Err(error) = &taken_twice {
+            eprintln!("faultcheck: {error}");
+        }
+        verdict.stored_seq_gap_free = Some(gaps.is_ok());
+        verdict.never_taken_twice = Some(taken_twice.is_ok());
+    }
+    drop(servers);
     verdict.sent = history.sent;
     verdict.acknowledged = history.acked.len();
     verdict.unacknowledged_at_end = unacknowledged;
@@ -318,10 +525,59 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     Ok(verdict)
 }
 
+/// One fault of the cluster's nemesis: kill any node (the center too) and
+/// start it again, pause the center past its lease, restart NATS, or cut
+/// every client's socket.
+async fn cluster_fault(
+    servers: &mut [ServerProcess],
+    ports: &[u16],
+    nats: Option<&Nats>,
+    cut: &watch::Sender<u64>,
+    history: &Mutex<History>,
+    verdict: &mut Verdict,
+    choice: u64,
+) -> Result<(), String> {
+    match choice % 4 {
+        0 => {
+            let victim = (choice / 4) as usize % servers.len();
+            let center = center_of(ports, SETTLE).await?;
+            if victim == center {
+                verdict.center_kills += 1;
+                if let Ok(mut history) = history.lock() {
+                    history.center_killed_at = Some(Instant::now());
+                }
+            }
+            servers[victim].kill();
+            verdict.kills += 1;
+            tokio::time::sleep(Duration::from_millis(300 + (choice / 16) % 700)).await;
+            servers[victim].start()?;
+        }
+        1 => {
+            // Past the lease's idle timeout (3 s): another node takes over.
+            let center = center_of(ports, SETTLE).await?;
+            servers[center].signal(libc::SIGSTOP);
+            verdict.pauses += 1;
+            tokio::time::sleep(Duration::from_millis(4000 + (choice / 4) % 1500)).await;
+            servers[center].signal(libc::SIGCONT);
+        }
+        2 => {
+            verdict.cuts += 1;
+            cut.send_modify(|generation| *generation += 1);
+        }
+        _ => {
+            if let Some(nats) = nats {
+                nats.restart()?;
+                verdict.nats_restarts += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An agent: logs in once, then binds again (resuming after its last seq)
 /// whenever the connection fails; accepts offers; records deliveries.
 async fn agent(
-    base: String,
+    mut bases: Bases,
     index: usize,
     agents: usize,
     history: Arc<Mutex<History>>,
@@ -333,7 +589,8 @@ async fn agent(
     let mut owned: BTreeSet<String> = BTreeSet::new();
     let mut moves = Moves { turn: index as u64, ..Moves::default() };
     loop {
-        let Ok((mut sink, mut source)) = client::connect(&format!("{base}/ws/agent")).await else {
+        let Ok((mut sink, mut source)) = client::connect(&format!("{}/ws/agent", bases.current())).await else {
+            bases.next();
             tokio::time::sleep(RECONNECT_DELAY).await;
             continue;
         };
@@ -428,6 +685,7 @@ async fn agent(
                 history.consults[step] += 1;
             }
         }
+        bases.next();
         tokio::time::sleep(RECONNECT_DELAY).await;
     }
 }
@@ -527,18 +785,18 @@ type CustomerTask = Box<
 /// at `rate`, reconnecting (resume) and resending what is unacknowledged.
 /// Returns how many messages were still unacknowledged when it gave up.
 fn customer(
-    base: String,
+    bases: Bases,
     index: usize,
     rate: u64,
     history: Arc<Mutex<History>>,
     cuts: watch::Receiver<u64>,
     sending: watch::Receiver<bool>,
 ) -> CustomerTask {
-    Box::new(move |ready| Box::pin(customer_loop(base, index, rate, history, cuts, sending, ready)))
+    Box::new(move |ready| Box::pin(customer_loop(bases, index, rate, history, cuts, sending, ready)))
 }
 
 async fn customer_loop(
-    base: String,
+    mut bases: Bases,
     index: usize,
     rate: u64,
     history: Arc<Mutex<History>>,
@@ -547,7 +805,7 @@ async fn customer_loop(
     ready: tokio::sync::mpsc::Sender<()>,
 ) -> usize {
     // The journey, before any fault.
-    let Ok((sink, source, token, mut last_seq)) = journey(&base, index).await else {
+    let Ok((sink, source, token, mut last_seq)) = journey(bases.current(), index).await else {
         return usize::MAX;
     };
     let _ = ready.send(()).await;
@@ -561,7 +819,9 @@ async fn customer_loop(
             Some(connection) => connection,
             None => {
                 tokio::time::sleep(RECONNECT_DELAY).await;
-                let Ok((mut sink, mut source)) = client::connect(&format!("{base}/ws/customer")).await else {
+                bases.next();
+                let Ok((mut sink, mut source)) = client::connect(&format!("{}/ws/customer", bases.current())).await
+                else {
                     continue;
                 };
                 let resume =
@@ -620,6 +880,9 @@ async fn customer_loop(
                         && let Ok(mut history) = history.lock()
                     {
                         history.acked.insert((index, n));
+                        if let Some(killed) = history.center_killed_at.take() {
+                            history.failovers.push(killed.elapsed());
+                        }
                     }
                 }
                 _ = cuts.changed() => break,
@@ -656,10 +919,15 @@ fn print_verdict(verdict: &Verdict) {
     println!("| faultcheck | value |");
     println!("|---|---|");
     println!("| customers / agents / seconds | {} / {} / {} |", verdict.customers, verdict.agents, verdict.seconds);
-    println!("| storage | {} |", verdict.storage);
+    println!("| storage / nodes | {} / {} |", verdict.storage, verdict.nodes);
     println!(
-        "| nemesis: kills / pauses / socket cuts / database restarts | {} / {} / {} / {} |",
-        verdict.kills, verdict.pauses, verdict.cuts, verdict.database_restarts
+        "| nemesis: kills (of the center) / pauses / socket cuts / database restarts / NATS restarts | {} ({}) / {} / {} / {} / {} |",
+        verdict.kills,
+        verdict.center_kills,
+        verdict.pauses,
+        verdict.cuts,
+        verdict.database_restarts,
+        verdict.nats_restarts
     );
     println!(
         "| messages sent / acknowledged / delivered | {} / {} / {} |",
@@ -673,6 +941,16 @@ fn print_verdict(verdict: &Verdict) {
     println!("| duplicated | {} |", verdict.duplicated);
     println!("| out of order | {} |", verdict.out_of_order);
     println!("| unacknowledged at the end | {} |", verdict.unacknowledged_at_end);
-    let verdict_line = if verdict.lost + verdict.duplicated + verdict.out_of_order == 0 { "PASS" } else { "FAIL" };
+    let shown = |check: Option<bool>| match check {
+        Some(true) => "yes",
+        Some(false) => "NO",
+        None => "not checked (SQLite)",
+    };
+    println!("| every stored seq gap-free (streams, reports) | {} |", shown(verdict.stored_seq_gap_free));
+    println!("| no chat taken by two agents at once | {} |", shown(verdict.never_taken_twice));
+    if let (Some(p50), Some(max)) = (verdict.failover_p50_ms, verdict.failover_max_ms) {
+        println!("| failover (center killed → next acknowledged message) p50 / max | {p50} ms / {max} ms |");
+    }
+    let verdict_line = if verdict.passed() { "PASS" } else { "FAIL" };
     println!("faultcheck: {verdict_line}");
 }

@@ -154,7 +154,7 @@ fn submit_all(storage: &dyn Storage, batches: Vec<Vec<Record>>) -> Vec<(usize, O
     (0..count).map(|_| outcomes.recv().unwrap()).collect()
 }
 
-fn commit(storage: &dyn Storage, batch: Vec<Record>) -> Outcome {
+pub(super) fn commit(storage: &dyn Storage, batch: Vec<Record>) -> Outcome {
     submit_all(storage, vec![batch]).remove(0).1
 }
 
@@ -162,7 +162,7 @@ fn at(millis: u64) -> Timestamp {
     Timestamp::from_millis(millis)
 }
 
-fn event(stream: &str, seq: u64) -> Record {
+pub(super) fn event(stream: &str, seq: u64) -> Record {
     Record::StreamEvent { stream: stream.into(), seq, at: at(seq), frame: format!("{stream}#{seq}").into() }
 }
 

@@ -253,3 +253,68 @@ fn a_read_held_up_by_a_lock_does_not_hold_up_the_other_reads() {
     holder.join().unwrap();
     assert_eq!(blocked.join().unwrap().unwrap().len(), 0, "the held-up read answers once the lock is gone");
 }
+
+/// The cluster's lease: one holder at a time; when its session ends the
+/// next candidate wins a higher epoch, and storage fenced with the old
+/// epoch commits nothing from then on (a paused or cut-off center).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_holds_the_lease_and_a_center_whose_lease_is_over_commits_nothing() {
+    use super::super::contract::{commit, event};
+    use super::lease::Lease;
+    let Some(base) = test_database_url() else { return };
+    let url = testing::fresh_schema(&base).unwrap();
+    let mut first = Lease::new(&url, "domain", "one").unwrap();
+    let mut second = Lease::new(&url, "domain", "two").unwrap();
+    let mut elsewhere = Lease::new(&url, "another-domain", "three").unwrap();
+    assert_eq!(first.try_win(1).await.unwrap(), Some(1));
+    assert_eq!(second.try_win(2).await.unwrap(), None, "the lease is held");
+    assert_eq!(elsewhere.try_win(2).await.unwrap(), Some(1), "each domain has a lease of its own");
+    first.keep().await.unwrap();
+
+    let old_fence = first.fence().unwrap();
+    let opened = url.clone();
+    let old =
+        tokio::task::spawn_blocking(move || PostgresStorage::open_fenced(&opened, old_fence)).await.unwrap().unwrap();
+    let old: std::sync::Arc<dyn Storage> = std::sync::Arc::new(old);
+    let writer = old.clone();
+    let committed = tokio::task::spawn_blocking(move || commit(writer.as_ref(), vec![event("s", 1)])).await.unwrap();
+    assert!(committed.is_ok(), "the holder commits: {committed:?}");
+
+    // The holder's session ends: the next candidate wins epoch 2.
+    first.release();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let epoch = loop {
+        if let Some(epoch) = second.try_win(3).await.unwrap() {
+            break epoch;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lease was not freed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(epoch, 2);
+
+    let writer = old.clone();
+    let refused = tokio::task::spawn_blocking(move || commit(writer.as_ref(), vec![event("s", 2)])).await.unwrap();
+    match refused {
+        Err(StorageError::Backend(message)) => assert!(message.contains("lease"), "{message}"),
+        other => panic!("a center whose lease is over must not commit: {other:?}"),
+    }
+    let new_fence = second.fence().unwrap();
+    let opened = url.clone();
+    let new =
+        tokio::task::spawn_blocking(move || PostgresStorage::open_fenced(&opened, new_fence)).await.unwrap().unwrap();
+    let new: std::sync::Arc<dyn Storage> = std::sync::Arc::new(new);
+    let reader = new.clone();
+    let stored = tokio::task::spawn_blocking(move || {
+        let outcome = commit(reader.as_ref(), vec![event("s", 2)]);
+        (outcome, reader.stream_events_between("s", 0, 10))
+    })
+    .await
+    .unwrap();
+    assert!(stored.0.is_ok(), "the new holder commits: {:?}", stored.0);
+    assert_eq!(
+        stored.1.unwrap(),
+        vec!["s#1".to_owned(), "s#2".to_owned()],
+        "one event per seq, none from the old center"
+    );
+    drop((old, new));
+}
