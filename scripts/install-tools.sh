@@ -67,6 +67,9 @@ fi
 # starts a private cluster from these binaries; the package's own cluster
 # is not used).
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing_debs+=(postgresql)
+# NATS for the cluster's tests and demo (scripts/nats.sh starts a private
+# server from it on 127.0.0.1; the package's own service is not used).
+command -v nats-server >/dev/null 2>&1 || missing_debs+=(nats-server)
 if [ "${#missing_debs[@]}" -gt 0 ]; then
   apt_install "${missing_debs[@]}"
 fi

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod echo;
+pub mod infra;
 pub mod process;
 pub mod relay;
 pub mod report;

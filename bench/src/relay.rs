@@ -52,7 +52,11 @@ impl Shared {
     }
 }
 
-pub async fn run(base: &str, options: &Options) -> Result<RelayReport, String> {
+/// Runs the relay load against the servers at `bases` (`ws://host:port`):
+/// customer `i` on `bases[i % n]`, agent `i` on `bases[(i + 1) % n]`, so
+/// that with several nodes every message crosses nodes.
+pub async fn run(bases: &[String], options: &Options) -> Result<RelayReport, String> {
+    let base = |index: usize| bases[index % bases.len()].as_str();
     let shared = Arc::new(Shared {
         epoch: Instant::now(),
         delivered: AtomicU64::new(0),
@@ -65,12 +69,12 @@ pub async fn run(base: &str, options: &Options) -> Result<RelayReport, String> {
 
     let mut agents = Vec::new();
     for index in 0..options.agents {
-        let source = agent_ready(base, index).await?;
+        let source = agent_ready(base(index + 1), index).await?;
         agents.push(tokio::spawn(agent_loop(source.0, source.1, shared.clone())));
     }
     let mut customers = Vec::new();
     for index in 0..options.customers {
-        customers.push(customer_chatting(base, index, &shared).await?);
+        customers.push(customer_chatting(base(index), index, &shared).await?);
     }
 
     shared.measuring.store(true, Ordering::SeqCst);

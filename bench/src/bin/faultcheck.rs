@@ -46,6 +46,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use switchboard_bench::client::{self, Sink, Source};
+use switchboard_bench::infra::{Nats, Postgres, center_of, settled};
 use switchboard_bench::process::{ServerProcess, free_port};
 use switchboard_bench::server::{PASSWORD, config_text};
 use tokio::sync::watch;
@@ -91,32 +92,6 @@ struct Cli {
     nats_script: PathBuf,
 }
 
-/// A private NATS server (`scripts/nats.sh`), stopped and removed on drop.
-struct Nats {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-impl Nats {
-    fn start(script: &std::path::Path) -> Result<Self, String> {
-        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
-        let lines = Cluster::run(script, &["start", &dir.path().to_string_lossy()])?;
-        let url = lines.lines().find_map(|line| line.strip_prefix("url=")).ok_or("no URL from nats.sh")?.to_owned();
-        Ok(Self { script: script.to_owned(), dir, url })
-    }
-
-    fn restart(&self) -> Result<(), String> {
-        Cluster::run(&self.script, &["restart", &self.dir.path().to_string_lossy()]).map(drop)
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = Cluster::run(&self.script, &["stop", &self.dir.path().to_string_lossy()]);
-    }
-}
-
 /// The nodes a client may use, and the one it uses now; after a failure
 /// it moves on to the next.
 #[derive(Clone)]
@@ -132,37 +107,6 @@ impl Bases {
 
     fn next(&mut self) {
         self.at = (self.at + 1) % self.all.len();
-    }
-}
-
-/// A node's role from `/readyz` (`center`, `edge`), if it answers.
-fn role_of(port: u16) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream.write_all(b"GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let body = response.split("\r\n\r\n").nth(1)?;
-    let ready: Value = serde_json::from_str(body).ok()?;
-    (ready["status"] == "ready").then(|| ready["role"].as_str().map(str::to_owned)).flatten()
-}
-
-/// The index of the node that is the center, waiting up to `within` for one.
-async fn center_of(ports: &[u16], within: Duration) -> Result<usize, String> {
-    let until = Instant::now() + within;
-    loop {
-        for (index, port) in ports.iter().enumerate() {
-            let port = *port;
-            let role = tokio::task::spawn_blocking(move || role_of(port)).await.ok().flatten();
-            if role.as_deref() == Some("center") {
-                return Ok(index);
-            }
-        }
-        if Instant::now() > until {
-            return Err(format!("no node became the center within {} s", within.as_secs()));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -202,49 +146,6 @@ fn stored_checks(url: &str) -> (Result<(), String>, Result<(), String>) {
     )
     .map_err(|error| error.to_string());
     (gaps, taken_twice)
-}
-
-/// A private PostgreSQL cluster (`scripts/postgres.sh`), stopped and removed on drop.
-struct Cluster {
-    script: PathBuf,
-    dir: String,
-    url: String,
-}
-
-impl Cluster {
-    fn start(script: &std::path::Path) -> Result<Self, String> {
-        let lines = Self::run(script, &["start"])?;
-        let get = |key: &str| {
-            lines.lines().find_map(|line| line.strip_prefix(key)).map(str::to_owned).ok_or("no output from the script")
-        };
-        Ok(Self { script: script.to_owned(), dir: get("dir=")?, url: get("url=")? })
-    }
-
-    fn run(script: &std::path::Path, args: &[&str]) -> Result<String, String> {
-        let output = std::process::Command::new(script)
-            .args(args)
-            .output()
-            .map_err(|error| format!("cannot run {}: {error}", script.display()))?;
-        if !output.status.success() {
-            return Err(format!("{} {args:?} failed: {}", script.display(), String::from_utf8_lossy(&output.stderr)));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    }
-
-    fn stop(&self) -> Result<(), String> {
-        Self::run(&self.script, &["stop", &self.dir]).map(drop)
-    }
-
-    fn start_again(&self) -> Result<(), String> {
-        Self::run(&self.script, &["start", &self.dir]).map(drop)
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Self::run(&self.script, &["stop", &self.dir]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// How long clients get to settle after the nemesis stops.
@@ -342,7 +243,7 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     let clustered = nodes > 1;
     // Declared before the servers: dropped after them.
     let cluster = match (cli.database.as_deref(), clustered) {
-        (Some("postgres"), _) | (None, true) => Some(Cluster::start(&cli.postgres_script)?),
+        (Some("postgres"), _) | (None, true) => Some(Postgres::start(&cli.postgres_script)?),
         _ => None,
     };
     let nats = match (&cli.nats, clustered) {
@@ -385,7 +286,7 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
     }
     let ports: Vec<u16> = servers.iter().map(|server| server.port).collect();
     if clustered {
-        center_of(&ports, SETTLE).await?;
+        settled(&ports, SETTLE).await?;
     }
     let all = Arc::new(ports.iter().map(|port| format!("ws://127.0.0.1:{port}")).collect::<Vec<_>>());
     // Customers on the first node, agents on the others: every message crosses nodes.

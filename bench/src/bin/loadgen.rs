@@ -87,7 +87,7 @@ async fn run(cli: &Cli) -> Result<Report, String> {
         seconds,
         window: cli.window.max(1),
     };
-    let relay = relay::run(&base, &options).await?;
+    let relay = relay::run(&[base], &options).await?;
     let echo = echo::run(options.customers, options.window, seconds).await?;
     let ratio = if echo > 0.0 { relay.acknowledged_per_sec / echo } else { 0.0 };
     let storage = if cli.database.is_some() { "postgres" } else { "sqlite" };
