@@ -66,7 +66,13 @@ struct Campaign {
 }
 
 async fn campaign(campaign: Campaign, mut lease: Lease) {
+    let link = campaign.bus.link();
     loop {
+        // A node that cannot reach the bus could not serve as the center.
+        if !link.borrow().up {
+            tokio::time::sleep(CAMPAIGN_EVERY).await;
+            continue;
+        }
         match lease.try_win(now().0 as i64).await {
             Ok(Some(epoch)) => {
                 tracing::info!(epoch, "won the lease: this node is the center");
@@ -110,8 +116,19 @@ impl Campaign {
         self.edge.announce().await;
         let mut keep = tokio::time::interval(KEEP_ALIVE);
         keep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let dead_after = self.config.cluster.as_ref().map_or(Duration::from_secs(3), |cluster| cluster.dead_after());
+        let link = self.bus.link();
+        let mut bus_lost_since: Option<std::time::Instant> = None;
         loop {
             keep.tick().await;
+            // Cut off from the bus, the center serves nobody, and the edges
+            // give it up after `dead_after`: it hands the lease over then.
+            if link.borrow().up {
+                bus_lost_since = None;
+            } else if bus_lost_since.get_or_insert_with(std::time::Instant::now).elapsed() > dead_after {
+                tracing::error!(epoch, "cut off from the bus: handing the center over");
+                break;
+            }
             if let Err(error) = lease.keep().await {
                 tracing::error!(%error, epoch, "lost the center's lease");
                 break;
