@@ -74,6 +74,8 @@ struct State {
 /// The center as the edge last heard of it.
 struct Seen {
     epoch: u64,
+    /// The node that runs it.
+    node: u32,
     heard: Instant,
 }
 
@@ -353,8 +355,17 @@ impl Edge {
     }
 
     fn heard(&self, heartbeat: &Heartbeat) {
-        let Some(epoch) = heartbeat.center else { return };
         let mut state = lock(&self.inner.state);
+        let Some(epoch) = heartbeat.center else {
+            // The center's node says it is not the center any more (it
+            // stepped down): no need to wait for `dead_after`.
+            if state.center.as_ref().is_some_and(|seen| seen.node == heartbeat.node) {
+                tracing::warn!(center = %heartbeat.name, "the center stepped down");
+                state.center = None;
+                self.close_all(&mut state, CENTER_LOST);
+            }
+            return;
+        };
         if epoch < state.highest_epoch {
             return;
         }
@@ -363,7 +374,7 @@ impl Edge {
             _ => {
                 tracing::info!(epoch, center = %heartbeat.name, "following a new center");
                 self.close_all(&mut state, CENTER_CHANGED);
-                state.center = Some(Seen { epoch, heard: Instant::now() });
+                state.center = Some(Seen { epoch, node: heartbeat.node, heard: Instant::now() });
                 state.highest_epoch = epoch;
                 state.expect = 1;
                 state.following += 1;

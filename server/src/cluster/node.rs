@@ -81,6 +81,8 @@ async fn campaign(campaign: Campaign, mut lease: Lease) {
                 }
                 campaign.role.clear();
                 lease.release();
+                // Tell the edges at once, rather than after `dead_after`.
+                campaign.edge.announce().await;
                 tracing::warn!(epoch, "stepped down as the center");
                 tokio::time::sleep(STEP_DOWN_PAUSE).await;
             }

@@ -136,7 +136,7 @@ async fn intervals(supervisor: &mut Supervisor, from: u64, to: u64) -> Intervals
     serde_json::from_value(response["data"].clone()).expect("intervals")
 }
 
-fn basic(id: &str, password: &str) -> String {
+pub fn basic(id: &str, password: &str) -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{id}:{password}")))
 }
 
