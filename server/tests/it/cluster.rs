@@ -293,3 +293,134 @@ async fn a_chat_crosses_three_nodes_both_ways_and_a_takeover_moves_the_agent_acr
     assert_eq!((ready["status"].as_str(), ready["role"].as_str()), (Some("ready"), Some("edge")), "{ready}");
     assert!(ready["node"].as_str().is_some_and(|node| node.starts_with("node")), "{ready}");
 }
+
+/// Alice's desk with the session's bind token kept (to bind again later).
+async fn login_keeping_token(node: &Node) -> (Desk, String) {
+    let mut client = Client::connect(&node.ws_url("/ws/agent")).await;
+    let (session, token) = client.login_with_token("alice").await;
+    let mut desk = Desk { client, session, agent: "alice".into() };
+    desk.ready().await;
+    (desk, token)
+}
+
+/// A chat between a customer on `customer_node` and Alice on `agent_node`,
+/// with one message each way seen by the other.
+async fn chatting(cluster: &Cluster, customer_node: usize, agent_node: usize) -> (Client, Chat, Desk, String, String) {
+    let (mut alice, token) = login_keeping_token(cluster.node(agent_node)).await;
+    let (mut customer, chat) = started_chat(cluster.node(customer_node), "james", "Billing").await;
+    let (interaction, _) = alice.take_next().await;
+    customer.ok(send("c-1", "Before")).await;
+    wait_for_text(&mut alice.client, "Before").await;
+    alice.client.ok(alice.command("sendMessage", &interaction, json!({"clientId": "a-1", "text": "Hello"}))).await;
+    wait_for_text(&mut customer, "Hello").await;
+    (customer, chat, alice, token, interaction)
+}
+
+/// Reads events until a chat message with `text` arrives.
+async fn wait_for_text(client: &mut Client, text: &str) -> Value {
+    loop {
+        let message = client.expect_event("chat.message").await;
+        if message["data"]["text"] == text {
+            return message;
+        }
+    }
+}
+
+/// After a center change: the customer resumes on `customer_node` and the
+/// agent binds again on `agent_node`, each from the last `seq` it saw; a
+/// message goes each way; nothing acknowledged was lost or stored twice.
+async fn resume_and_chat_on(
+    cluster: &Cluster,
+    (customer_node, agent_node): (usize, usize),
+    (chat, customer_seq): (&Chat, u64),
+    (alice, token, agent_seq): (&Desk, &str, u64),
+    interaction: &str,
+    round: &str,
+) {
+    let (mut customer, replayed) = resume_customer(cluster.node(customer_node), &chat.token, customer_seq).await;
+    assert!(replayed.iter().all(|event| event["seq"].as_u64() > Some(customer_seq)), "{replayed:?}");
+    let (mut agent, _) = rebind(cluster.node(agent_node), &alice.session, token, agent_seq).await;
+    let mine = format!("c-{round}");
+    let sent = customer.ok(send(&mine, &format!("Customer {round}"))).await;
+    assert_eq!(sent["result"], "success");
+    wait_for_text(&mut agent, &format!("Customer {round}")).await;
+    let reply = json!({"command": "sendMessage", "target": format!("{}.{interaction}", alice.session),
+                       "data": {"clientId": format!("a-{round}"), "text": format!("Agent {round}")}});
+    agent.ok(reply).await;
+    wait_for_text(&mut customer, &format!("Agent {round}")).await;
+    for client_id in ["c-1", "a-1", mine.as_str()] {
+        let count = sql_count(&cluster.db, "SELECT COUNT(*) FROM messages WHERE client_id = ?1", &[client_id]);
+        assert_eq!(count, 1, "{client_id} is stored once");
+    }
+    assert_streams_have_no_gaps(&cluster.db);
+}
+
+#[tokio::test]
+async fn a_killed_center_hands_over_and_clients_resume_on_other_nodes_with_nothing_lost() {
+    let Some(mut cluster) = Cluster::start().await else { return };
+    let (center, a, b, epoch) = cluster.roles().await;
+    let (mut customer, chat, mut alice, token, interaction) = chatting(&cluster, a, b).await;
+    let customer_seq = customer.last_seq(&chat.id);
+    let agent_seq = alice.client.last_seq(&alice.session);
+
+    cluster.kill(center);
+    let (new_center, new_epoch) = cluster.settled(epoch).await;
+    assert!(new_epoch > epoch && new_center != center);
+    closed(&mut customer).await;
+    closed(&mut alice.client).await;
+    // The customer resumes on the agent's node and the agent on the customer's.
+    resume_and_chat_on(&cluster, (b, a), (&chat, customer_seq), (&alice, &token, agent_seq), &interaction, "2").await;
+}
+
+#[tokio::test]
+async fn a_paused_center_loses_its_lease_and_steps_down_when_it_wakes() {
+    let Some(cluster) = Cluster::start().await else { return };
+    let (center, a, b, epoch) = cluster.roles().await;
+    let (mut customer, chat, mut alice, token, interaction) = chatting(&cluster, a, b).await;
+    let customer_seq = customer.last_seq(&chat.id);
+    let agent_seq = alice.client.last_seq(&alice.session);
+
+    cluster.signal(center, "-STOP");
+    // The paused center's lease session times out; another node takes over.
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    let new_epoch = loop {
+        let roles = [role_of(cluster.node(a).addr).await, role_of(cluster.node(b).addr).await];
+        let centers: Vec<u64> =
+            roles.iter().flatten().filter(|(role, _)| role == "center").map(|(_, epoch)| *epoch).collect();
+        if let [epoch_now] = centers[..]
+            && epoch_now > epoch
+        {
+            break epoch_now;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no new center while the old one is paused: {roles:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    closed(&mut customer).await;
+    closed(&mut alice.client).await;
+    resume_and_chat_on(&cluster, (b, a), (&chat, customer_seq), (&alice, &token, agent_seq), &interaction, "2").await;
+
+    // The old center wakes: its lease is gone, so it steps down (its
+    // commits, if it tried any, were refused by the fence).
+    cluster.signal(center, "-CONT");
+    let (center_now, epoch_now) = cluster.settled(epoch).await;
+    assert_eq!(epoch_now, new_epoch, "the woken node did not take the center back");
+    assert_ne!(center_now, center);
+    assert_streams_have_no_gaps(&cluster.db);
+}
+
+#[tokio::test]
+async fn after_a_nats_restart_clients_resume_and_the_chat_goes_on() {
+    let Some(cluster) = Cluster::start().await else { return };
+    let (_, a, b, epoch) = cluster.roles().await;
+    let (mut customer, chat, mut alice, token, interaction) = chatting(&cluster, a, b).await;
+    let customer_seq = customer.last_seq(&chat.id);
+    let agent_seq = alice.client.last_seq(&alice.session);
+
+    cluster.restart_nats();
+    // Every node closes its connections when the bus drops (what was in
+    // flight may be lost both ways); clients resume once it is back.
+    closed(&mut customer).await;
+    closed(&mut alice.client).await;
+    cluster.settled(epoch - 1).await;
+    resume_and_chat_on(&cluster, (a, b), (&chat, customer_seq), (&alice, &token, agent_seq), &interaction, "2").await;
+}
