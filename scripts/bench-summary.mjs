@@ -36,6 +36,7 @@ const load5k = report('loadgen-5000');
 const pgMax = report('loadgen-max-postgres');
 const pg5k = report('loadgen-5000-postgres');
 const conn = report('connbench');
+const cluster = report('clusterbench');
 const mem = report('membench');
 const route = report('routebench');
 const sizes = report('sizes');
@@ -71,6 +72,9 @@ row('PostgreSQL: durable messages/s, max throughput (loadgen --database)', fixed
 const pgOffered = pg5k?.relay?.target_rate ?? 5000;
 row(`PostgreSQL: achieved rate at the ${pgOffered}/s setting (msg/s)`, fixed(pg5k?.relay?.acknowledged_per_sec), `${pgOffered}`, atLeast(pg5k?.relay?.acknowledged_per_sec, pgOffered * 0.95));
 row(`PostgreSQL: customer→agent p99 at ${pgOffered}/s (ms)`, fixed(pg5k?.relay?.delivery_latency?.p99_ms, 2), '≤ 25 (at 5000/s)', atMost(pg5k?.relay?.delivery_latency?.p99_ms, 25));
+row('Cluster: durable messages/s, three nodes ÷ one node (clusterbench, same run)', cluster ? `${fixed(cluster.three_nodes.acknowledged_per_sec)} ÷ ${fixed(cluster.one_node.acknowledged_per_sec)} = ${fixed(cluster.three_to_one_ratio, 3)}` : null, '—', null);
+const failover = cluster?.failover;
+row(`Cluster: center killed → all ${failover?.clients ?? 10000} waiting customers resumed (ms)`, failover ? `${fixed(failover.all_resumed_ms)} (${failover.resumed} resumed; p50 ${fixed(failover.p50_ms)})` : null, '≤ 3,000', failover ? failover.resumed === failover.clients && failover.all_resumed_ms <= 3000 : null);
 row('Connections held (connbench)', fixed(conn?.connections), '10,000', atLeast(conn?.connections, 10_000));
 row('Server RSS with those connections (MB)', fixed(conn?.rss_after_mb, 1), '≤ 400', atMost(conn?.rss_after_mb, 400));
 row('Idle CPU with those connections (% of a core)', fixed(conn?.idle_cpu_percent, 2), '—', null);
@@ -109,7 +113,7 @@ lines.push(
   '|---|---:|---:|:---:|',
   ...rows.map(({ figure, measured, target, met }) => `| ${figure} | ${measured ?? 'not measured'} | ${target} | ${mark(met)} |`),
   '',
-  'Sources: `target/bench/{loadgen-max,loadgen-5000,loadgen-max-postgres,loadgen-5000-postgres,connbench,membench,routebench,sizes,render}.json`.',
+  'Sources: `target/bench/{loadgen-max,loadgen-5000,loadgen-max-postgres,loadgen-5000-postgres,clusterbench,connbench,membench,routebench,sizes,render}.json`.',
   '',
 );
 const path = join(options.dir, 'summary.md');

@@ -3,6 +3,8 @@
 # (loadgen, as fast as acknowledgements allow, then at 5,000 messages/s;
 # both on SQLite, then on a private PostgreSQL, issue 12),
 # 10,000 connections (connbench), routing with 5,000 agents (routebench),
+# a cluster of three nodes beside one node and the center's failover with
+# 10,000 waiting customers (clusterbench, on its own PostgreSQL and NATS),
 # release sizes and the 2,000-message render (headless Chromium). Writes
 # target/bench/*.json and target/bench/summary.md (each figure next to its
 # target). It asserts no timing; it exits 1 when a step fails or a figure
@@ -25,8 +27,10 @@ esac
 
 if $quick; then
   seconds=2 customers=10 agents=2 rate=500 connections=300 idle=2 route_agents=500 assignments=5000 messages=200
+  waiting=300
 else
   seconds=10 customers=50 agents=10 rate=5000 connections=10000 idle=10 route_agents=5000 assignments=100000 messages=2000
+  waiting=10000
 fi
 STEP_LIMIT=600 # seconds any one step may take before it is stopped
 
@@ -79,6 +83,8 @@ else
   echo "bench: PostgreSQL did not start (see $pg_dir/server.log)" >&2
   failed+=(postgres)
 fi
+run clusterbench "$bin/clusterbench" --server "$bin/switchboard-server" --customers "$customers" \
+  --agents "$agents" --seconds "$seconds" --clients "$waiting" --json "$out/clusterbench.json"
 run connbench "$bin/connbench" --server "$bin/switchboard-server" --connections "$connections" \
   --idle-seconds "$idle" --json "$out/connbench.json"
 run membench "$bin/membench" --server "$bin/switchboard-server" --settle-seconds 12 --json "$out/membench.json"

@@ -258,9 +258,11 @@ async fn request_chat(bases: &[String], index: usize) -> Result<Waiting, String>
 /// next node when its own refuses) and resumes; returns the time from the
 /// kill to its resume.
 async fn resume(bases: &[String], customer: Waiting, killed: Instant) -> Result<Duration, String> {
-    let Waiting { mut at, token, socket: (_sink, mut source) } = customer;
+    let Waiting { mut at, token, socket: (sink, mut source) } = customer;
     // Closed by its node (a center change) or gone with it.
     let _ = tokio::time::timeout(FAILOVER_DEADLINE, async { while client::next(&mut source).await.is_some() {} }).await;
+    // Its file descriptor goes before the next one is opened.
+    drop((sink, source));
     let deadline = killed + FAILOVER_DEADLINE;
     while Instant::now() < deadline {
         match client::connect(&format!("{}/ws/customer", bases[at])).await {

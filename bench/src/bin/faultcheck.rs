@@ -440,8 +440,9 @@ async fn cluster_fault(
 ) -> Result<(), String> {
     match choice % 4 {
         0 => {
-            let victim = (choice / 4) as usize % servers.len();
+            // Half the kills are the center's: failover is what a cluster is for.
             let center = center_of(ports, SETTLE).await?;
+            let victim = if (choice / 4).is_multiple_of(2) { center } else { (choice / 8) as usize % servers.len() };
             if victim == center {
                 verdict.center_kills += 1;
                 if let Ok(mut history) = history.lock() {
