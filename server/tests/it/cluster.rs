@@ -209,13 +209,22 @@ async fn resume_customer(node: &Node, token: &str, last_seq: u64) -> (Client, Ve
 
 /// An agent desk that binds its session again on `node` (after its node or
 /// the center went away) and gets what it missed after `last_seq`.
+/// `already-bound` (the center has not yet given the old connection's node
+/// up) is retried, as the desktop does.
 async fn rebind(node: &Node, session: &str, token: &str, last_seq: u64) -> (Client, Vec<Value>) {
-    let mut client = Client::connect(&node.ws_url("/ws/agent")).await;
-    let bind = json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": last_seq}});
-    let bound = client.ok(bind).await;
-    assert_eq!(bound["result"], "success", "{bound}");
-    let replayed = client.drain(QUIET).await;
-    (client, replayed)
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let mut client = Client::connect(&node.ws_url("/ws/agent")).await;
+        let bind = json!({"command": "bind", "target": session, "data": {"token": token, "lastSeq": last_seq}});
+        let bound = client.request(bind).await;
+        if bound["result"] == "success" {
+            let replayed = client.drain(QUIET).await;
+            return (client, replayed);
+        }
+        assert_eq!(bound["failure"]["code"], "already-bound", "{bound}");
+        assert!(tokio::time::Instant::now() < deadline, "the old binding was never given up");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 fn texts(events: &[Value]) -> Vec<String> {
@@ -423,4 +432,29 @@ async fn after_a_nats_restart_clients_resume_and_the_chat_goes_on() {
     closed(&mut alice.client).await;
     cluster.settled(epoch - 1).await;
     resume_and_chat_on(&cluster, (a, b), (&chat, customer_seq), (&alice, &token, agent_seq), &interaction, "2").await;
+}
+
+#[tokio::test]
+async fn a_killed_edge_loses_its_connections_and_its_agent_binds_again_elsewhere_with_what_it_missed() {
+    let Some(mut cluster) = Cluster::start().await else { return };
+    let (center, a, b, epoch) = cluster.roles().await;
+    let (mut customer, chat, alice, token, interaction) = chatting(&cluster, a, b).await;
+    let agent_seq = alice.client.last_seq(&alice.session);
+
+    // Alice's node dies; the customer's node and the center stay.
+    cluster.kill(b);
+    drop(alice.client);
+    customer.ok(send("c-2", "Anyone there?")).await;
+    // The center gives the silent node up after `dead_after_ms` (1.5 s):
+    // Alice's session is unbound, so binding again on node A works.
+    let (mut agent, missed) = rebind(cluster.node(a), &alice.session, &token, agent_seq).await;
+    assert!(texts(&missed).contains(&"Anyone there?".to_owned()), "the replay has what she missed: {missed:?}");
+    let reply = json!({"command": "sendMessage", "target": format!("{}.{interaction}", alice.session),
+                       "data": {"clientId": "a-2", "text": "Here, on another node"}});
+    agent.ok(reply).await;
+    wait_for_text(&mut customer, "Here, on another node").await;
+    let (center_now, epoch_now) = cluster.settled(epoch - 1).await;
+    assert_eq!((center_now, epoch_now), (center, epoch), "an edge's death does not move the center");
+    assert_streams_have_no_gaps(&cluster.db);
+    let _ = chat;
 }
