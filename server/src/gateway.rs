@@ -59,6 +59,15 @@ impl Gateway {
         }
     }
 
+    /// Whether new connections are taken now (a cluster's node only while
+    /// it follows a center).
+    pub fn takes_connections(&self) -> bool {
+        match self {
+            Self::Local { .. } => true,
+            Self::Cluster(edge) => edge.takes_connections(),
+        }
+    }
+
     /// A new connection on `endpoint` with a queue of `queue` frames: its
     /// outbox and the writer's side; `None` while a cluster has no center.
     pub fn open_connection(&self, endpoint: Endpoint, queue: usize) -> Option<(Outbox, OutboxReceiver)> {

@@ -126,6 +126,11 @@ impl Edge {
         self.inner.role.driver()
     }
 
+    /// Whether a center is known (new connections are taken).
+    pub fn takes_connections(&self) -> bool {
+        lock(&self.inner.state).center.is_some()
+    }
+
     /// A new connection, or `None` while no center is known.
     pub fn open_connection(&self, endpoint: Endpoint, queue: usize) -> Option<(Outbox, OutboxReceiver)> {
         let mut state = lock(&self.inner.state);

@@ -59,12 +59,12 @@ pub fn upgrade(
     // The transport limit is above the protocol limit so that a frame a
     // little too large still gets a `too-large` failure instead of a cut.
     let hard_limit = gateway.config().limits.max_frame_bytes.saturating_mul(4);
-    let limits = gateway.config().limits.clone();
-    // Opened before the upgrade: a cluster node without a center refuses
-    // now, and the client tries again (or another node).
-    let Some((outbox, receiver)) = gateway.open_connection(endpoint, limits.outbound_queue) else {
+    // A cluster's node without a center refuses now, and the client tries
+    // again (here or on another node). The connection itself is opened
+    // only once upgraded: an upgrade that never completes holds nothing.
+    if !gateway.takes_connections() {
         return (StatusCode::SERVICE_UNAVAILABLE, "no center yet: try again in a moment").into_response();
-    };
+    }
     let state = state.clone();
     upgrade
         .max_message_size(hard_limit)
@@ -73,13 +73,8 @@ pub fn upgrade(
         // chat frames are small, and the buffers grow when a frame needs it.
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_failed_upgrade({
-            let gateway = state.gateway.clone();
-            let connection = outbox.connection;
-            move |_| gateway.close_connection(connection)
-        })
         .on_upgrade(move |socket| async move {
-            serve_connection(socket, state, endpoint, address, outbox, receiver).await;
+            serve_connection(socket, state, endpoint, address).await;
             drop(slot);
         })
 }
@@ -88,16 +83,15 @@ pub fn upgrade(
 /// limits, and each request handed to the endpoint's handler. Requests are
 /// pipelined: the core answers each once its change is stored, in order,
 /// while the loop goes on reading.
-async fn serve_connection(
-    socket: WebSocket,
-    state: AppState,
-    endpoint: Endpoint,
-    address: IpAddr,
-    outbox: Outbox,
-    receiver: OutboxReceiver,
-) {
+async fn serve_connection(mut socket: WebSocket, state: AppState, endpoint: Endpoint, address: IpAddr) {
     let gateway = state.gateway.clone();
     let limits = gateway.config().limits.clone();
+    let Some((outbox, receiver)) = gateway.open_connection(endpoint, limits.outbound_queue) else {
+        // The cluster lost its center since the upgrade was accepted.
+        let frame = axum::extract::ws::CloseFrame { code: 1013, reason: "no center right now: try again".into() };
+        let _ = tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
+        return;
+    };
     let (sink, mut stream) = socket.split();
     let connection = outbox.connection;
     let mut closing = outbox.closing();
