@@ -15,6 +15,29 @@ pub fn write_json(path: &Path, report: &impl Serialize) -> Result<(), String> {
     std::fs::write(path, json).map_err(|error| format!("cannot write {}: {error}", path.display()))
 }
 
+/// A benchmark binary's `main`: runs `run` on a multi-threaded runtime,
+/// prints the report with `print`, writes it to `json` when given, and
+/// exits 1 (saying why, as `name: …`) when anything fails.
+pub fn main_with<R: Serialize>(
+    name: &str,
+    json: Option<&Path>,
+    run: impl std::future::Future<Output = Result<R, String>>,
+    print: impl FnOnce(&R),
+) -> std::process::ExitCode {
+    let outcome = tokio::runtime::Runtime::new().map_err(|error| error.to_string()).and_then(|runtime| {
+        let report = runtime.block_on(run)?;
+        print(&report);
+        json.map_or(Ok(()), |path| write_json(path, &report))
+    });
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

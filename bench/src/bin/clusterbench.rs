@@ -82,29 +82,7 @@ const FAILOVER_DEADLINE: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("clusterbench: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(&cli)) {
-        Ok(report) => {
-            print_table(&report);
-            if let Some(path) = &cli.json
-                && let Err(error) = report::write_json(path, &report)
-            {
-                eprintln!("clusterbench: {error}");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("clusterbench: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    report::main_with("clusterbench", cli.json.as_deref(), run(&cli), print_table)
 }
 
 /// Nodes of the server binary: one single server (`nats` none) or a cluster.

@@ -50,29 +50,7 @@ struct Report {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("loadgen: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(&cli)) {
-        Ok(report) => {
-            print_table(&report);
-            if let Some(path) = &cli.json
-                && let Err(error) = report::write_json(path, &report)
-            {
-                eprintln!("loadgen: {error}");
-                return ExitCode::FAILURE;
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("loadgen: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    report::main_with("loadgen", cli.json.as_deref(), run(&cli), print_table)
 }
 
 async fn run(cli: &Cli) -> Result<Report, String> {
