@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const START_TIMEOUT_MS = 20_000;
 
 export function serverBinary() {
@@ -43,7 +43,7 @@ export function demoConfigWith({ origins = [], settings = {} } = {}) {
 let databases = 0;
 
 /// A new, empty database on SWITCHBOARD_E2E_DATABASE_URL's server: its URL.
-function freshDatabase() {
+export function freshDatabase() {
   const server = new URL(process.env.SWITCHBOARD_E2E_DATABASE_URL);
   databases += 1;
   const name = `e2e_${process.pid}_${databases}`;
@@ -55,21 +55,19 @@ function freshDatabase() {
   return server.toString();
 }
 
-/// `config` is a file path; `configText` (TOML) is written to the server's
-/// temporary directory and used instead.
-export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
+/// The built apps' directory, checked.
+export function distDir() {
   const staticDir = process.env.SWITCHBOARD_DIST ?? join(root, 'dist');
   if (!existsSync(join(staticDir, 'index.html'))) {
     throw new Error(`no built app in ${staticDir}: run \`trunk build --release\``);
   }
-  const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
-  if (configText !== undefined) {
-    config = join(dir, 'config.toml');
-    writeFileSync(config, configText);
-  }
-  const db = join(dir, 'switchboard.db');
-  const storage = process.env.SWITCHBOARD_E2E_DATABASE_URL ? ['--database', freshDatabase()] : ['--db', db];
-  const child = spawn(serverBinary(), ['serve', '--config', config, ...storage, '--listen', '127.0.0.1:0', '--static-dir', staticDir], {
+  return staticDir;
+}
+
+/// Runs the server binary with `args` and waits until it says where it
+/// listens: its child process and its URL.
+export async function spawnServer(args) {
+  const child = spawn(serverBinary(), args, {
     cwd: root,
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -90,16 +88,35 @@ export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
       reject(new Error(`the server exited with ${code}`));
     });
   });
+  return { child, url };
+}
+
+/// Stops a server politely (SIGTERM), then for good after 5 s.
+export async function stopServer(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/// `config` is a file path; `configText` (TOML) is written to the server's
+/// temporary directory and used instead.
+export async function startServer({ config = DEMO_CONFIG, configText } = {}) {
+  const staticDir = distDir();
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  if (configText !== undefined) {
+    config = join(dir, 'config.toml');
+    writeFileSync(config, configText);
+  }
+  const db = join(dir, 'switchboard.db');
+  const storage = process.env.SWITCHBOARD_E2E_DATABASE_URL ? ['--database', freshDatabase()] : ['--db', db];
+  const { child, url } = await spawnServer(['serve', '--config', config, ...storage, '--listen', '127.0.0.1:0', '--static-dir', staticDir]);
   return {
     url,
     db,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((done) => setTimeout(done, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await stopServer(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
