@@ -418,11 +418,16 @@ async fn run(cli: &Cli) -> Result<Verdict, String> {
             highest = highest.max(*n);
         }
     }
-    verdict.lost = history
+    let lost: Vec<&(usize, u64)> = history
         .acked
         .iter()
         .filter(|(customer, n)| !seen.get(customer).is_some_and(|received| received.contains(n)))
-        .count();
+        .collect();
+    verdict.lost = lost.len();
+    if std::env::var_os("FAULTCHECK_DEBUG").is_some() {
+        let first: Vec<String> = lost.iter().take(40).map(|(customer, n)| format!("c{customer}-{n}")).collect();
+        eprintln!("faultcheck: lost (first 40 client ids): {}", first.join(" "));
+    }
     Ok(verdict)
 }
 
@@ -438,11 +443,13 @@ async fn cluster_fault(
     verdict: &mut Verdict,
     choice: u64,
 ) -> Result<(), String> {
-    match choice % 4 {
-        0 => {
+    // Kills two times in five (half of them the center's), then one each:
+    // a pause of the center, a cut of every socket, a restart of NATS.
+    match choice % 5 {
+        0 | 1 => {
             // Half the kills are the center's: failover is what a cluster is for.
             let center = center_of(ports, SETTLE).await?;
-            let victim = if (choice / 4).is_multiple_of(2) { center } else { (choice / 8) as usize % servers.len() };
+            let victim = if (choice / 5).is_multiple_of(2) { center } else { (choice / 10) as usize % servers.len() };
             if victim == center {
                 verdict.center_kills += 1;
                 if let Ok(mut history) = history.lock() {
@@ -454,7 +461,7 @@ async fn cluster_fault(
             tokio::time::sleep(Duration::from_millis(300 + (choice / 16) % 700)).await;
             servers[victim].start()?;
         }
-        1 => {
+        2 => {
             // Past the lease's idle timeout (3 s): another node takes over.
             let center = center_of(ports, SETTLE).await?;
             servers[center].signal(libc::SIGSTOP);
@@ -462,7 +469,7 @@ async fn cluster_fault(
             tokio::time::sleep(Duration::from_millis(4000 + (choice / 4) % 1500)).await;
             servers[center].signal(libc::SIGCONT);
         }
-        2 => {
+        3 => {
             verdict.cuts += 1;
             cut.send_modify(|generation| *generation += 1);
         }

@@ -216,8 +216,13 @@ impl Shared {
     /// does the center (the nodes' connections close in the core).
     async fn forget_nodes_when_the_bus_drops(self: Arc<Self>) {
         let mut link = self.bus.link();
+        let mut drops = link.borrow().drops;
         while link.changed().await.is_ok() {
-            if link.borrow_and_update().up {
+            let now = *link.borrow_and_update();
+            // A drop and a reconnection between two looks count too.
+            let dropped = now.drops > drops || !now.up;
+            drops = now.drops;
+            if !dropped {
                 continue;
             }
             let nodes: Vec<(u32, NodeEntry)> = lock(&self.nodes).drain().collect();

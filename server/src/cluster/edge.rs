@@ -328,6 +328,7 @@ impl Edge {
         let dead_after = self.cluster().dead_after();
         let mut check = tokio::time::interval(self.cluster().heartbeat());
         let mut link = self.inner.bus.link();
+        let mut drops = link.borrow().drops;
         loop {
             tokio::select! {
                 heard = heartbeats.next() => {
@@ -347,8 +348,11 @@ impl Edge {
                 }
                 changed = link.changed() => {
                     if changed.is_err() { return }
-                    let up = link.borrow_and_update().up;
-                    if !up {
+                    let now = *link.borrow_and_update();
+                    // A drop and a reconnection between two looks count too.
+                    let dropped = now.drops > drops || !now.up;
+                    drops = now.drops;
+                    if dropped {
                         // What was in flight may be lost both ways.
                         let mut state = lock(&self.inner.state);
                         state.center = None;
