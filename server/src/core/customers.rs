@@ -116,17 +116,27 @@ impl Center {
         if let Some(number) = &chat.customer_number {
             appdata.entry("_customer_number".to_owned()).or_insert_with(|| json!(number));
         }
+        // Routing on intent: the subject decides the queue from the start.
+        let route = appdata.get("subject").and_then(Value::as_str).and_then(|subject| self.route_request(subject));
+        let queue = match &route {
+            Some(route) => {
+                appdata.insert("Category".to_owned(), json!(route.category));
+                appdata.insert("CategoryConfidence".to_owned(), json!(route.confidence));
+                route.queue.clone()
+            }
+            None => service.queue.clone(),
+        };
         let id = ServiceRequestId::new(self.new_id("R"));
         let token = ChatToken::new(self.new_id("K"));
         let item = state
             .router
-            .enqueue(&Target::Queue(service.queue.clone()), Default::default(), now)
+            .enqueue(&Target::Queue(queue.clone()), Default::default(), now)
             .map_err(|error| refuse(FailureCode::Internal, format!("the queue cannot take chats: {error}")))?;
         batch.record(Record::ChatRequestCreated(NewChatRequest {
             id: id.clone(),
             token_hash: token_hash(token.expose()),
             service: service.name.clone(),
-            queue: service.queue.clone(),
+            queue: queue.clone(),
             user_id: chat.user_id.clone(),
             customer_number: chat.customer_number.clone(),
             appdata: appdata.clone(),
@@ -136,7 +146,7 @@ impl Center {
             id: id.clone(),
             token_hash: token_hash(token.expose()),
             service: service.name.clone(),
-            queue: service.queue.clone(),
+            queue: queue.clone(),
             user_id: chat.user_id.clone(),
             appdata,
             stream: StreamLog::new(id.as_str(), 0),
@@ -154,7 +164,7 @@ impl Center {
             id: id.clone(),
         };
         batch.event(&request.stream, request_target(&request), EventBody::Dialog(dialog), now);
-        let queued = ReportBody::RequestQueued(RequestQueued { request: id.clone(), queue: service.queue.clone() });
+        let queued = ReportBody::RequestQueued(RequestQueued { request: id.clone(), queue });
         batch.report(&self.reports, None, queued, now);
         let stream = request.stream.name().clone();
         state.items.insert(item, ItemOwner::Request(id.clone()));
