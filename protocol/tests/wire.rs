@@ -1194,6 +1194,21 @@ fn every_event() -> Vec<(Value, Event)> {
 }
 
 #[test]
+fn a_chat_closed_for_inactivity_ends_with_its_reason() {
+    let wire = json!({"seq": 7, "target": "R1", "time": 1_700_000_000_000_u64, "event": "chat.ended",
+                      "data": {"reason": "inactivity"}});
+    let expected = event(
+        7,
+        "R1",
+        1_700_000_000_000,
+        EventBody::ChatEnded(switchboard_protocol::message::event::ChatEnded {
+            reason: switchboard_protocol::message::event::ChatEndReason::Inactivity,
+        }),
+    );
+    assert_event_round_trip(&wire, &expected);
+}
+
+#[test]
 fn every_event_name_is_listed_as_known() {
     for (_, expected) in every_event() {
         assert!(EventBody::KNOWN.contains(&expected.body.name()), "{} is missing from KNOWN", expected.body.name());

@@ -536,7 +536,7 @@ impl CustomerSession {
                     delivery: Delivery::Sent,
                 });
             }
-            CustomerEvent::Ended => self.end(T::ChatOver),
+            CustomerEvent::Ended { idle } => self.end(if idle { T::ClosedIdle } else { T::ChatOver }),
             CustomerEvent::Other => {}
         }
     }
@@ -1011,6 +1011,16 @@ mod tests {
         feed(&mut session, &event(next + 1, "chat.ended", r#"{"reason":"done"}"#));
         assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
         assert_eq!(session.transcript_names(), ["Switchboard: Alice left the chat."]);
+        assert_eq!(session.poll_effect(), Some(Effect::Forget));
+    }
+
+    #[test]
+    fn a_chat_closed_for_inactivity_says_so() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        while session.poll_effect().is_some() {}
+        feed(&mut session, &event(next, "chat.ended", r#"{"reason":"inactivity"}"#));
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ClosedIdle).into() });
         assert_eq!(session.poll_effect(), Some(Effect::Forget));
     }
 

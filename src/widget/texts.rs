@@ -70,6 +70,8 @@ table! {
     You "you" "You",
     LeftByCustomer "leftByCustomer" "You left the chat.",
     ChatOver "chatOver" "The chat has ended.",
+    /// `chat.ended {reason: "inactivity"}`.
+    ClosedIdle "closedIdle" "The chat was closed because there was no reply.",
     AgentLeft "agentLeft" "{name} left the chat.",
     /// The author of the widget's own transcript lines.
     System "system" "Switchboard",

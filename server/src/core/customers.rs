@@ -52,6 +52,9 @@ impl Center {
                 })
             }
             CustomerCommand::Typing(typing) => Self::chatting(state, request_id).map(|(interaction, party)| {
+                if typing.typing {
+                    self.idle_clock_typing(state, &interaction, now);
+                }
                 self.typing(state, batch, &interaction, party, typing.typing, now);
                 None
             }),
@@ -294,6 +297,7 @@ impl Center {
                 agent_left: false,
                 customer_left: false,
                 awaiting_category: None,
+                idle: None,
                 consult: None,
                 private: Vec::new(),
                 barged: Default::default(),

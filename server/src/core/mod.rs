@@ -57,6 +57,7 @@ mod collaboration;
 mod connections;
 mod customers;
 mod ids;
+mod inactivity;
 mod intervals;
 mod monitor;
 mod properties;

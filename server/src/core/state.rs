@@ -111,6 +111,8 @@ pub(crate) struct Interaction {
     pub private: Vec<switchboard_protocol::message::event::PrivateLine>,
     /// Supervisors who barged in: they take part (not stored).
     pub barged: BTreeSet<AgentId>,
+    /// Since when the customer owes an agent a reply (`inactivity`; not stored).
+    pub idle: Option<super::inactivity::IdleClock>,
 }
 
 /// A consult: the owner asked a colleague (through a router item of its
@@ -170,6 +172,8 @@ pub(crate) enum Timer {
     OfferExpires(InteractionId),
     ConfirmationExpires(ServiceRequestId),
     ConsultOfferExpires(InteractionId),
+    /// The customer's idle clock that started at this time is due (`inactivity`).
+    CustomerIdle(InteractionId, Timestamp),
 }
 
 pub(crate) struct State {

@@ -18,6 +18,7 @@ mod cli;
 mod collaboration;
 mod database_outage;
 mod desktop_http;
+mod inactivity;
 mod intervals;
 mod layers;
 mod operator;

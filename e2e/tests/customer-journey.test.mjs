@@ -1,0 +1,79 @@
+// The customer's whole journey (issue 16) in a real browser against the real
+// server: the demo shop's widget with short inactivity timers. A customer
+// who stops answering the agent reads the warning in the widget, then the
+// chat closes "for inactivity" and the agent is told why.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer, demoConfigWith } from '../support/server.mjs';
+import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
+import { openAgent } from '../support/agent.mjs';
+import { assertAccessible } from '../support/axe.mjs';
+
+const UI_TIMEOUT = 15_000;
+const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
+let server;
+let browser;
+const pages = [];
+
+before(async () => {
+  const built = join(process.env.SWITCHBOARD_DIST ?? resolve(artifacts, '..', '..', 'dist'), 'widget', 'index.html');
+  if (!existsSync(built)) throw new Error(`no built widget at ${built}: build the apps first (./x build_app)`);
+  // chat-delay warns a silent customer after 2 s and closes at 4 s.
+  server = await startServer({ configText: demoConfigWith({ settings: { idle_warn_secs: 2, idle_close_secs: 4 } }) });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/// Opens the demo shop, asks for a chat and waits in the queue.
+async function customerWaiting(context, subject) {
+  const shop = await context.newPage();
+  shop.setDefaultTimeout(UI_TIMEOUT);
+  pages.push(shop);
+  await shop.goto(`${server.url}/demo/shop.html`);
+  await shop.locator('[data-switchboard="launcher"]').click();
+  const widget = shop.frameLocator('iframe[data-switchboard="frame"]');
+  await widget.getByTestId('prechat-name').fill('James Bond');
+  await widget.getByTestId('prechat-subject').fill(subject);
+  await widget.getByTestId('prechat-submit').click();
+  await widget.getByTestId('queue-status').waitFor();
+  return { shop, widget, frame: () => shop.frames().find((candidate) => candidate.url().includes('/widget/')) };
+}
+
+test('a customer who stops answering is warned, then the chat closes for inactivity', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const agent = await openAgent(browser, server.url);
+  pages.push(agent.page);
+  await withScreenshotsOnFailure('inactivity', () => pages, async () => {
+    const { widget, frame } = await customerWaiting(context, 'My order');
+    await agent.logIn('alice', 'demo-alice');
+    await agent.ready();
+    await widget.getByTestId('confirm').click();
+    const chat = await agent.acceptOffer();
+    const messages = widget.getByTestId('message');
+    await messages.filter({ hasText: 'Alice Martin joined the chat.' }).waitFor();
+    await agent.say(chat, 'How can I help?');
+    await messages.filter({ hasText: 'How can I help?' }).waitFor();
+
+    // Silence: the warning appears in the widget…
+    await messages.filter({ hasText: /^Are you still there\? This chat closes in 2 seconds unless you reply\.$/ }).waitFor();
+    await assertAccessible(frame(), 'the widget: warned for inactivity');
+    // …then the chat is over for the customer, saying why.
+    await widget.getByTestId('ended-reason').filter({ hasText: 'The chat was closed because there was no reply.' }).waitFor();
+    await messages.filter({ hasText: 'The chat was closed because the customer did not reply for 4 seconds.' }).waitFor();
+    assert.equal(await widget.getByTestId('composer').isVisible(), false, 'nothing more can be sent');
+
+    // The agent read the same lines and was told the customer left.
+    await agent.waitFor('the close line', (frame) => frame.event === 'chat.message' && /did not reply for 4 seconds/.test(frame.data.text));
+    await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
+  });
+  await agent.close();
+  await context.close();
+});
