@@ -644,6 +644,7 @@ impl Center {
         if customer_still_here {
             self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         }
+        self.keep_rateable(state, interaction_id, now);
         self.tell_customer_chat_ended(state, batch, interaction_id, now);
         Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Done, None, now);
         if let Some(mut interaction) = state.interactions.remove(interaction_id) {

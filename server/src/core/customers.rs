@@ -62,7 +62,7 @@ impl Center {
                 self.customer_leaves(state, batch, request_id, now);
                 Ok(None)
             }
-            CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) => Ok(None),
+            CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) | CustomerCommand::Rate(_) => Ok(None),
         };
         self.drain_router(state, batch, now);
         match outcome {
@@ -420,6 +420,11 @@ impl Center {
         request_id: &ServiceRequestId,
         now: Timestamp,
     ) {
+        if let Some(RequestPhase::Chatting { interaction }) =
+            state.requests.get(request_id).map(|request| request.phase.clone())
+        {
+            self.keep_rateable(state, &interaction, now);
+        }
         if let Some(request) = state.requests.remove(request_id) {
             state.request_by_token.remove(&request.token_hash);
             batch.record(Record::ChatRequestEnded { id: request_id.clone(), at: now });

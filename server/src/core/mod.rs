@@ -63,6 +63,7 @@ mod monitor;
 mod properties;
 mod rebuild;
 mod routing_outputs;
+mod satisfaction;
 mod service_jobs;
 mod snapshot;
 mod state;

@@ -57,6 +57,7 @@ impl Center {
         }
         self.expire_sessions(state, batch, now);
         self.expire_requests(state, batch, now);
+        Self::expire_rateable(state, now);
         self.drain_router(state, batch, now);
     }
 

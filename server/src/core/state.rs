@@ -194,6 +194,8 @@ pub(crate) struct State {
     /// Supervisor connections monitoring each chat, with who is logged in
     /// on them (not stored: a reconnecting wallboard asks again).
     pub monitors: HashMap<InteractionId, BTreeMap<ConnectionId, AgentId>>,
+    /// Ended chats the customer may still rate, by token hash (`satisfaction`).
+    pub rateable: HashMap<String, super::satisfaction::Rateable>,
 }
 
 impl State {
@@ -211,6 +213,7 @@ impl State {
             queue_dirty: false,
             auto_services: Vec::new(),
             monitors: HashMap::new(),
+            rateable: HashMap::new(),
         }
     }
 

@@ -24,5 +24,6 @@ mod layers;
 mod operator;
 mod properties;
 mod reporting;
+mod satisfaction;
 mod services;
 mod widget_http;
