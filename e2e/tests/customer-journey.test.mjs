@@ -51,7 +51,7 @@ test('a customer who stops answering is warned, then the chat closes for inactiv
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const agent = await openAgent(browser, server.url);
   pages.push(agent.page);
-  await withScreenshotsOnFailure('inactivity', () => pages, async () => {
+  try { await withScreenshotsOnFailure('inactivity', () => pages, async () => {
     const { widget, frame } = await customerWaiting(context, 'My order');
     await agent.logIn('alice', 'demo-alice');
     await agent.ready();
@@ -63,7 +63,7 @@ test('a customer who stops answering is warned, then the chat closes for inactiv
     await messages.filter({ hasText: 'How can I help?' }).waitFor();
 
     // Silence: the warning appears in the widget…
-    await messages.filter({ hasText: /^Are you still there\? This chat closes in 2 seconds unless you reply\.$/ }).waitFor();
+    await messages.filter({ hasText: 'Are you still there? This chat closes in 2 seconds unless you reply.' }).waitFor();
     await assertAccessible(frame(), 'the widget: warned for inactivity');
     // …then the chat is over for the customer, saying why.
     await widget.getByTestId('ended-reason').filter({ hasText: 'The chat was closed because there was no reply.' }).waitFor();
@@ -73,7 +73,53 @@ test('a customer who stops answering is warned, then the chat closes for inactiv
     // The agent read the same lines and was told the customer left.
     await agent.waitFor('the close line', (frame) => frame.event === 'chat.message' && /did not reply for 4 seconds/.test(frame.data.text));
     await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
-  });
-  await agent.close();
-  await context.close();
+  }); } finally {
+    await agent.close();
+    await context.close();
+  }
+});
+
+test('after the chat the customer rates it; the wallboard shows the average today', async () => {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const agent = await openAgent(browser, server.url);
+  pages.push(agent.page);
+  const board = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  board.setDefaultTimeout(UI_TIMEOUT);
+  pages.push(board);
+  try { await withScreenshotsOnFailure('rating', () => pages, async () => {
+    const { widget, frame } = await customerWaiting(context, 'A question');
+    await agent.logIn('bob', 'demo-bob');
+    await agent.ready();
+    await widget.getByTestId('confirm').click();
+    const chat = await agent.acceptOffer();
+    const messages = widget.getByTestId('message');
+    await messages.filter({ hasText: 'joined the chat.' }).waitFor();
+    await widget.getByTestId('composer').fill('Thanks, that was all');
+    await widget.getByTestId('send').click();
+    await agent.waitFor('the customer line', (frame) => frame.event === 'chat.message' && frame.data.text === 'Thanks, that was all');
+
+    // The customer ends the chat: the rating form shows.
+    await widget.getByTestId('leave').click();
+    await widget.getByTestId('ended-reason').filter({ hasText: 'You left the chat.' }).waitFor();
+    await widget.getByTestId('survey').waitFor();
+    await assertAccessible(frame(), 'the widget: the rating form');
+    await widget.getByTestId('rate-comment').fill('Quick and kind');
+    await widget.getByTestId('rate').filter({ hasText: '5' }).click();
+    await widget.getByTestId('rate-thanks').filter({ hasText: 'Thank you for your rating.' }).waitFor();
+    assert.equal(await widget.getByTestId('survey').isVisible(), false, 'rated once');
+    await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
+    void chat;
+
+    // The wallboard: the average and count today, for the queue and the agent.
+    await board.goto(`${server.url}/supervisor/`);
+    await board.getByLabel('Supervisor ID').fill('sam');
+    await board.getByLabel('Password').fill('demo-sam');
+    await board.getByTestId('login-submit').click();
+    const billing = board.locator('[data-testid="figures-row"][data-queue="Billing"]');
+    await billing.getByTestId('figure-rating').filter({ hasText: '5.0 (1)' }).waitFor();
+    await board.locator('[data-testid="agent-figures-row"][data-agent="bob"]').getByTestId('agent-rating').filter({ hasText: '5.0 (1)' }).waitFor();
+  }); } finally {
+    await agent.close();
+    await context.close();
+  }
 });

@@ -251,6 +251,12 @@ pub mod encode {
         request(id, "sendMessage", &format!(r#""clientId":{},"text":{}"#, string(client_id), string(text)))
     }
 
+    pub fn rate(id: &str, token: &str, rating: u8, comment: &str) -> String {
+        let comment = comment.trim();
+        let comment = if comment.is_empty() { String::new() } else { format!(r#","comment":{}"#, string(comment)) };
+        request(id, "rate", &format!(r#""token":{},"rating":{rating}{comment}"#, string(token)))
+    }
+
     pub fn typing(id: &str, typing: bool) -> String {
         request(id, "typing", &format!(r#""typing":{typing}"#))
     }
