@@ -1,7 +1,8 @@
 // The customer's whole journey (issue 16) in a real browser against the real
 // server: the demo shop's widget with short inactivity timers. A customer
 // who stops answering the agent reads the warning in the widget, then the
-// chat closes "for inactivity" and the agent is told why.
+// chat closes "for inactivity" and the agent is told why; a customer who
+// ends a chat rates it, and the wallboard shows the average today.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +52,8 @@ test('a customer who stops answering is warned, then the chat closes for inactiv
   const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
   const agent = await openAgent(browser, server.url);
   pages.push(agent.page);
-  try { await withScreenshotsOnFailure('inactivity', () => pages, async () => {
+  // The agent's page is closed whatever happens: a Ready agent left over would take the next test's chat.
+  const journey = withScreenshotsOnFailure('inactivity', () => pages, async () => {
     const { widget, frame } = await customerWaiting(context, 'My order');
     await agent.logIn('alice', 'demo-alice');
     await agent.ready();
@@ -73,7 +75,10 @@ test('a customer who stops answering is warned, then the chat closes for inactiv
     // The agent read the same lines and was told the customer left.
     await agent.waitFor('the close line', (frame) => frame.event === 'chat.message' && /did not reply for 4 seconds/.test(frame.data.text));
     await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
-  }); } finally {
+  });
+  try {
+    await journey;
+  } finally {
     await agent.close();
     await context.close();
   }
@@ -86,12 +91,13 @@ test('after the chat the customer rates it; the wallboard shows the average toda
   const board = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   board.setDefaultTimeout(UI_TIMEOUT);
   pages.push(board);
-  try { await withScreenshotsOnFailure('rating', () => pages, async () => {
+  // The agent's page is closed whatever happens: a Ready agent left over would take the next test's chat.
+  const journey = withScreenshotsOnFailure('rating', () => pages, async () => {
     const { widget, frame } = await customerWaiting(context, 'A question');
     await agent.logIn('bob', 'demo-bob');
     await agent.ready();
     await widget.getByTestId('confirm').click();
-    const chat = await agent.acceptOffer();
+    await agent.acceptOffer();
     const messages = widget.getByTestId('message');
     await messages.filter({ hasText: 'joined the chat.' }).waitFor();
     await widget.getByTestId('composer').fill('Thanks, that was all');
@@ -108,7 +114,6 @@ test('after the chat the customer rates it; the wallboard shows the average toda
     await widget.getByTestId('rate-thanks').filter({ hasText: 'Thank you for your rating.' }).waitFor();
     assert.equal(await widget.getByTestId('survey').isVisible(), false, 'rated once');
     await agent.waitFor('chat.left', (frame) => frame.event === 'chat.left' && frame.data.party.kind === 'customer');
-    void chat;
 
     // The wallboard: the average and count today, for the queue and the agent.
     await board.goto(`${server.url}/supervisor/`);
@@ -118,7 +123,10 @@ test('after the chat the customer rates it; the wallboard shows the average toda
     const billing = board.locator('[data-testid="figures-row"][data-queue="Billing"]');
     await billing.getByTestId('figure-rating').filter({ hasText: '5.0 (1)' }).waitFor();
     await board.locator('[data-testid="agent-figures-row"][data-agent="bob"]').getByTestId('agent-rating').filter({ hasText: '5.0 (1)' }).waitFor();
-  }); } finally {
+  });
+  try {
+    await journey;
+  } finally {
     await agent.close();
     await context.close();
   }
