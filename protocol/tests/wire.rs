@@ -168,10 +168,12 @@ const AGENT_COMMANDS: usize = 29;
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
     match command {
-        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Disconnect => command.name(),
+        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Disconnect | Rate(_) => {
+            command.name()
+        }
     }
 }
-const CUSTOMER_COMMANDS: usize = 7;
+const CUSTOMER_COMMANDS: usize = 8;
 
 fn event_name(body: &EventBody) -> &'static str {
     use EventBody::*;
@@ -530,6 +532,18 @@ fn every_customer_command_round_trips_inside_a_request() {
             request("c6", C::Typing(Typing { typing: false }), None),
         ),
         (json!({"id": "c7", "command": "disconnect"}), request("c7", C::Disconnect, None)),
+        (
+            json!({"id": "c8", "command": "rate", "data": {"token": "tok-123", "rating": 5, "comment": "Quick and kind"}}),
+            request(
+                "c8",
+                C::Rate(switchboard_protocol::message::customer::Rate {
+                    token: ChatToken::new("tok-123"),
+                    rating: 5,
+                    comment: Some("Quick and kind".into()),
+                }),
+                None,
+            ),
+        ),
     ];
     let mut names = BTreeSet::new();
     for (wire, expected) in &cases {
@@ -1194,6 +1208,21 @@ fn every_event() -> Vec<(Value, Event)> {
 }
 
 #[test]
+fn a_chat_closed_for_inactivity_ends_with_its_reason() {
+    let wire = json!({"seq": 7, "target": "R1", "time": 1_700_000_000_000_u64, "event": "chat.ended",
+                      "data": {"reason": "inactivity"}});
+    let expected = event(
+        7,
+        "R1",
+        1_700_000_000_000,
+        EventBody::ChatEnded(switchboard_protocol::message::event::ChatEnded {
+            reason: switchboard_protocol::message::event::ChatEndReason::Inactivity,
+        }),
+    );
+    assert_event_round_trip(&wire, &expected);
+}
+
+#[test]
 fn every_event_name_is_listed_as_known() {
     for (_, expected) in every_event() {
         assert!(EventBody::KNOWN.contains(&expected.body.name()), "{} is missing from KNOWN", expected.body.name());
@@ -1838,6 +1867,7 @@ mod supervisor_wire {
             | InteractionTransferred(_)
             | InteractionRequeued(_)
             | InteractionEnded(_)
+            | ChatRated(_)
             | AgentLoggedIn(_)
             | AgentStateChanged(_)
             | AgentLoggedOut(_)
@@ -2170,6 +2200,24 @@ mod supervisor_wire {
     fn every_report_kind_round_trips() {
         let agent = |id: &str| AgentId::new(id);
         let cases = vec![
+            (
+                report_case(
+                    6,
+                    Some("I7"),
+                    "chat.rated",
+                    json!({"rating": 4, "comment": "Helpful", "queue": "Billing", "agent": "alice"}),
+                ),
+                report(
+                    6,
+                    Some("I7"),
+                    ReportBody::ChatRated(switchboard_protocol::message::report::ChatRated {
+                        rating: 4,
+                        comment: Some("Helpful".into()),
+                        queue: "Billing".into(),
+                        agent: Some(agent("alice")),
+                    }),
+                ),
+            ),
             (
                 report_case(
                     1,

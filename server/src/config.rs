@@ -235,6 +235,23 @@ pub struct ServiceEntry {
     /// Opening hours; without them the service is always open (`hours`).
     #[serde(default)]
     pub hours: Option<HoursSection>,
+    /// A customer who has not answered an agent for this long is warned in
+    /// the chat (off unless set; needs `idle_close_secs`).
+    #[serde(default)]
+    pub idle_warn_secs: Option<f64>,
+    /// … and at this long the chat ends for them, "closed for inactivity"
+    /// (off unless set). See `core::inactivity`.
+    #[serde(default)]
+    pub idle_close_secs: Option<f64>,
+}
+
+impl ServiceEntry {
+    /// The inactivity rule, when the service has one: (warn after, close
+    /// after), both counted from the agent's unanswered message.
+    pub fn idle_rule(&self) -> Option<(Option<Duration>, Duration)> {
+        let close = seconds(self.idle_close_secs?);
+        Some((self.idle_warn_secs.map(seconds), close))
+    }
 }
 
 /// A service's opening hours as configured (`[services.hours]`); checked
@@ -722,6 +739,33 @@ impl Config {
                     format!("services[{index}].hours"),
                     format!("service `{}`: {error}", service.name),
                 ));
+            }
+            match (service.idle_warn_secs, service.idle_close_secs) {
+                (_, Some(close)) if !(close.is_finite() && close > 0.0) => {
+                    return Err(invalid(
+                        format!("services[{index}].idle_close_secs"),
+                        format!("service `{}`: idle_close_secs must be more than 0, not {close}", service.name),
+                    ));
+                }
+                (Some(warn), None) => {
+                    return Err(invalid(
+                        format!("services[{index}].idle_warn_secs"),
+                        format!(
+                            "service `{}`: idle_warn_secs ({warn}) warns of a close that never comes; set idle_close_secs too",
+                            service.name
+                        ),
+                    ));
+                }
+                (Some(warn), Some(close)) if !(warn > 0.0 && warn < close) => {
+                    return Err(invalid(
+                        format!("services[{index}].idle_warn_secs"),
+                        format!(
+                            "service `{}`: idle_warn_secs ({warn}) must be more than 0 and less than idle_close_secs ({close})",
+                            service.name
+                        ),
+                    ));
+                }
+                _ => {}
             }
             if !self.queues.iter().any(|queue| queue.name == service.queue) {
                 return Err(invalid(

@@ -309,6 +309,7 @@ pub fn summary(body: &ReportBody) -> String {
             }
             line
         }
+        ChatRated(rated) => format!("rated {}/5", rated.rating),
         AgentLoggedIn(agent) => format!("{} logged in", agent.agent),
         AgentStateChanged(change) => {
             let group = StateGroup::of(Some(&change.state));

@@ -18,6 +18,18 @@ fn level_text(percent: Option<f64>, share: Option<u8>) -> (String, &'static str)
     (text, level.map_or("none", Level::key))
 }
 
+/// Customers' average rating and how many rated ("4.5 (12)"), or "—".
+/// In whole tenths, not `{:.1}`: float formatting would add kilobytes of
+/// `core::fmt` to the page.
+fn rating_text(figures: &switchboard_protocol::message::intervals::IntervalFigures) -> String {
+    let rated = figures.rated;
+    if rated == 0 {
+        return "—".into();
+    }
+    let tenths = (figures.rating_sum * 10 + rated / 2) / rated;
+    format!("{}.{} ({rated})", tenths / 10, tenths % 10)
+}
+
 /// One row's cells: `(text, test id, level key)`; one view draws them all.
 fn queue_cells(figures: &QueueFigures) -> Vec<(String, &'static str, &'static str)> {
     let share = figures.target.as_ref().map(|target| target.share);
@@ -32,6 +44,7 @@ fn queue_cells(figures: &QueueFigures) -> Vec<(String, &'static str, &'static st
         (millis_text(today.average_handle_ms()), "figure-aht", "none"),
         (today.offered.to_string(), "figure-offered", "none"),
         (today.answered.to_string(), "figure-answered", "none"),
+        (rating_text(today), "figure-rating", "none"),
     ]
 }
 
@@ -80,6 +93,7 @@ pub fn FiguresPanel() -> impl IntoView {
                         <th scope="col" class="num"><abbr title="Average handle time">"AHT"</abbr></th>
                         <th scope="col" class="num">"Offered"</th>
                         <th scope="col" class="num">"Answered"</th>
+                        <th scope="col" class="num">"Rating"</th>
                     </tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
@@ -105,6 +119,7 @@ pub fn AgentFiguresPanel() -> impl IntoView {
                             <td class="num" data-testid="agent-handled">{agent.today.handled}</td>
                             <td class="num">{millis_text(agent.today.average_handle_ms())}</td>
                             <td class="num" data-testid="agent-occupancy">{percent_text(agent.today.occupancy())}</td>
+                            <td class="num" data-testid="agent-rating">{rating_text(&agent.today)}</td>
                         </tr>
                     }
                 })
@@ -117,7 +132,7 @@ pub fn AgentFiguresPanel() -> impl IntoView {
             <table data-testid="agent-figures">
                 <thead><tr><th scope="col">"Agent"</th><th scope="col" class="num">"Chats handled"</th>
                     <th scope="col" class="num"><abbr title="Average handle time">"AHT"</abbr></th>
-                    <th scope="col" class="num">"Occupancy"</th></tr></thead>
+                    <th scope="col" class="num">"Occupancy"</th><th scope="col" class="num">"Rating"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </section>

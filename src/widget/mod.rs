@@ -26,7 +26,7 @@ pub mod wire;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
-use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage};
+use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage, Survey};
 use texts::{T, Texts};
 use wasm_bindgen::JsCast;
 
@@ -98,6 +98,7 @@ pub struct WidgetView {
     pub error: Option<String>,
     /// The connection dropped and a reconnect is under way.
     pub reconnecting: bool,
+    pub survey: Survey,
 }
 
 impl WidgetView {
@@ -110,6 +111,7 @@ impl WidgetView {
             agent_typing: session.agent_typing.clone(),
             error: session.error.clone(),
             reconnecting: false,
+            survey: session.survey.clone(),
         }
     }
 
@@ -144,6 +146,8 @@ pub enum WidgetAction {
     Leave,
     StartOver,
     Minimize,
+    /// Rate the ended chat (1 to 5) with the comment typed.
+    Rate(u8, String),
 }
 
 #[derive(Clone, Copy)]
@@ -248,11 +252,14 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
         _ => {}
     };
     let section = move || view.with(|v| section_of(&v.stage()));
+    // Both survey toggles are this one closure type over a `fn`.
+    let surveyed = move |hide: fn(&Survey) -> bool| move || view.with(|v| hide(&v.survey));
     let hidden = move |wanted: Section| move || section() != wanted;
     // Every dynamic text is the same closure type over a `fn` that picks
     // it, and every button click goes through one delegated handler keyed
     // by `data-action`: fewer generic instances, a smaller widget.
     let text = move |pick: fn(&WidgetView, &Texts) -> Option<String>| move || view.with(|v| pick(v, texts));
+    let comment = NodeRef::<html::Input>::new();
     let on_click = move |event: leptos::ev::MouseEvent| {
         let target = event.target().and_then(|target| target.dyn_into::<web_sys::Element>().ok());
         let action = target.and_then(|target| target.closest("[data-action]").ok().flatten());
@@ -261,6 +268,11 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
             Some("leave") => WidgetAction::Leave,
             Some("confirm") => WidgetAction::Confirm,
             Some("start-over") => WidgetAction::StartOver,
+            // "rate-1" … "rate-5" (no number parsing: smaller).
+            Some(rate) if rate.starts_with("rate-") => WidgetAction::Rate(
+                rate.as_bytes()[rate.len() - 1].wrapping_sub(b'0'),
+                comment.get_untracked().map(|input| input.value()).unwrap_or_default(),
+            ),
             _ => return,
         };
         act.run(action);
@@ -347,6 +359,19 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                     <button type="button" data-action="leave">{t(T::Cancel)}</button>
                 </div>
                 <p role="status" data-testid="ended-reason" hidden=hidden(Section::Ended)>{text(stage_text)}</p>
+                <div class="survey" role="group" aria-labelledby="sb-rate" data-testid="survey"
+                    hidden=surveyed(|survey| !matches!(survey, Survey::Open | Survey::Failed(_)))>
+                    <p id="sb-rate">{t(T::RateQuestion)}</p>
+                    <label for="sb-comment">{t(T::RateComment)}</label>
+                    <input id="sb-comment" maxlength="1000" data-testid="rate-comment" node_ref=comment/>
+                    <button type="button" data-testid="rate" data-action="rate-1">"1"</button>
+                    <button type="button" data-testid="rate" data-action="rate-2">"2"</button>
+                    <button type="button" data-testid="rate" data-action="rate-3">"3"</button>
+                    <button type="button" data-testid="rate" data-action="rate-4">"4"</button>
+                    <button type="button" data-testid="rate" data-action="rate-5">"5"</button>
+                    <p class="error" role="alert">{text(|v, _| match &v.survey { Survey::Failed(why) => Some(why.clone()), _ => None })}</p>
+                </div>
+                <p role="status" data-testid="rate-thanks" hidden=surveyed(|survey| *survey != Survey::Done)>{t(T::RateThanks)}</p>
                 <p class="status" data-testid="starting" hidden=move || !starting()>{t(T::Starting)}</p>
                 // Focusable: a scrolled transcript must be reachable by keyboard (axe: scrollable-region-focusable).
                 <div class="transcript" role="log" aria-live="polite" aria-label=t(T::Messages) data-testid="transcript"

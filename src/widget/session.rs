@@ -58,6 +58,22 @@ pub struct Line {
     pub delivery: Delivery,
 }
 
+/// The rating asked for once a chat with an agent is over (issue 16).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Survey {
+    /// Nothing to rate (no chat with an agent ended yet).
+    #[default]
+    Hidden,
+    /// The form shows.
+    Open,
+    /// The rating is on its way (on a socket of its own).
+    Sending,
+    /// Stored: thanks.
+    Done,
+    /// Refused, with the server's reason.
+    Failed(String),
+}
+
 /// What the driver must do besides writing frames.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -79,6 +95,7 @@ enum Pending {
     Message(String),
     Typing,
     Disconnect,
+    Rate,
 }
 
 /// The customer's session; see the module documentation.
@@ -99,6 +116,10 @@ pub struct CustomerSession {
     pub error: Option<String>,
     /// A request or resume succeeded on the current socket.
     pub online: bool,
+    /// The rating of the chat that ended.
+    pub survey: Survey,
+    /// The ended chat's token and the rating to send with it.
+    rating: Option<(String, u8, String)>,
     token: Option<String>,
     last_seq: u64,
     /// Events up to this `seq` are a replay (no sound for old news).
@@ -140,6 +161,8 @@ impl CustomerSession {
             agent_typing: None,
             error: None,
             online: false,
+            survey: Survey::Hidden,
+            rating: None,
             token: None,
             last_seq: 0,
             replay_until: 0,
@@ -161,9 +184,10 @@ impl CustomerSession {
 
     // ----- getters -----
 
-    /// The driver needs a socket: something is under way and not over.
+    /// The driver needs a socket: something is under way and not over, or
+    /// a rating waits to be sent.
     pub fn wants_socket(&self) -> bool {
-        !matches!(self.stage, Stage::Form | Stage::Ended { .. })
+        !matches!(self.stage, Stage::Form | Stage::Ended { .. }) || self.survey == Survey::Sending
     }
 
     pub fn last_seq(&self) -> u64 {
@@ -280,6 +304,17 @@ impl CustomerSession {
         }
     }
 
+    /// The customer rated the chat that ended (1 to 5, a comment or "").
+    pub fn rate(&mut self, rating: u8, comment: String) {
+        if !(1..=5).contains(&rating) || !matches!(self.survey, Survey::Open | Survey::Failed(_)) {
+            return;
+        }
+        if let Some((_, chosen, typed)) = &mut self.rating {
+            (*chosen, *typed) = (rating, comment);
+            self.survey = Survey::Sending;
+        }
+    }
+
     /// Back to the form after the chat ended.
     pub fn start_over(&mut self) {
         if self.is_over() {
@@ -300,7 +335,9 @@ impl CustomerSession {
         self.connected = true;
         self.online = false;
         self.forget_in_flight();
-        if self.wants_socket() {
+        if self.survey == Survey::Sending {
+            self.request(Pending::Rate);
+        } else if self.wants_socket() {
             self.request(Pending::Open);
         }
     }
@@ -408,6 +445,10 @@ impl CustomerSession {
             Pending::Disconnect => encode::bare(&id, "disconnect"),
             Pending::StartChat => encode::start_chat(&id, &self.details),
             Pending::Typing => encode::typing(&id, self.typing_state),
+            Pending::Rate => {
+                let (token, rating, comment) = self.rating.as_ref()?;
+                encode::rate(&id, token, *rating, comment)
+            }
             Pending::Message(client_id) => {
                 let line = self.transcript.iter().find(|line| &line.key == client_id)?;
                 encode::send_message(&id, client_id, &line.text)
@@ -423,6 +464,8 @@ impl CustomerSession {
         };
         let (_, pending) = self.in_flight.remove(index);
         match (pending, outcome) {
+            (Pending::Rate, Ok(_)) => self.survey = Survey::Done,
+            (Pending::Rate, Err(refusal)) => self.survey = Survey::Failed(refusal.message),
             (Pending::Open, Ok(granted)) => {
                 if let Some(token) = granted.token
                     && self.token.as_ref() != Some(&token)
@@ -536,7 +579,7 @@ impl CustomerSession {
                     delivery: Delivery::Sent,
                 });
             }
-            CustomerEvent::Ended => self.end(T::ChatOver),
+            CustomerEvent::Ended { idle } => self.end(if idle { T::ClosedIdle } else { T::ChatOver }),
             CustomerEvent::Other => {}
         }
     }
@@ -577,6 +620,13 @@ impl CustomerSession {
         }
         // Messages kept from before a reload are shown, as not sent.
         self.release_held();
+        // A chat with an agent may be rated with its token (kept in memory only).
+        if matches!(self.stage, Stage::Chatting)
+            && let Some(token) = self.token.clone()
+        {
+            self.rating = Some((token, 0, String::new()));
+            self.survey = Survey::Open;
+        }
         self.stage = Stage::Ended { reason: self.texts.get(reason).to_owned() };
         self.token = None;
         self.agent_typing = None;
@@ -1012,6 +1062,38 @@ mod tests {
         assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ChatOver).into() });
         assert_eq!(session.transcript_names(), ["Switchboard: Alice left the chat."]);
         assert_eq!(session.poll_effect(), Some(Effect::Forget));
+    }
+
+    #[test]
+    fn a_chat_closed_for_inactivity_says_so() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        while session.poll_effect().is_some() {}
+        feed(&mut session, &event(next, "chat.ended", r#"{"reason":"inactivity"}"#));
+        assert_eq!(session.stage, Stage::Ended { reason: Texts::default().get(T::ClosedIdle).into() });
+        assert_eq!(session.poll_effect(), Some(Effect::Forget));
+    }
+
+    #[test]
+    fn an_ended_chat_is_rated_on_a_socket_of_its_own() {
+        let mut session = session();
+        let next = chatting(&mut session);
+        feed(&mut session, &event(next, "chat.ended", r#"{"reason":"done"}"#));
+        assert_eq!(session.survey, Survey::Open);
+        assert!(!session.wants_socket(), "nothing to send yet");
+        session.rate(9, String::new());
+        assert_eq!(session.survey, Survey::Open, "1 to 5 only");
+        session.rate(4, " Kind ".into());
+        assert!(session.wants_socket());
+        session.handle_disconnected();
+        session.handle_connected();
+        let frame = session.poll_transmit().expect("the rating");
+        assert!(frame.contains(r#""command":"rate","data":{"token":"#), "{frame}");
+        assert!(frame.ends_with(r#""rating":4,"comment":"Kind"}}"#), "{frame}");
+        let id = frame.split('"').nth(3).unwrap().to_owned();
+        feed(&mut session, &success(&id, "{}"));
+        assert_eq!(session.survey, Survey::Done);
+        assert!(!session.wants_socket());
     }
 
     impl CustomerSession {

@@ -75,6 +75,7 @@ impl Customer {
             WidgetAction::Leave => self.session.disconnect(),
             WidgetAction::StartOver => self.session.start_over(),
             WidgetAction::Minimize => embed::post_to_host(&self.origin, "sb:close"),
+            WidgetAction::Rate(rating, comment) => self.session.rate(rating, comment),
         }
     }
 }

@@ -70,7 +70,12 @@ table! {
     You "you" "You",
     LeftByCustomer "leftByCustomer" "You left the chat.",
     ChatOver "chatOver" "The chat has ended.",
+    /// `chat.ended {reason: "inactivity"}`.
+    ClosedIdle "closedIdle" "The chat was closed because there was no reply.",
     AgentLeft "agentLeft" "{name} left the chat.",
+    RateQuestion "rateQuestion" "How was the chat? Rate it from 1 (bad) to 5 (very good).",
+    RateComment "rateComment" "Comment (optional)",
+    RateThanks "rateThanks" "Thank you for your rating.",
     /// The author of the widget's own transcript lines.
     System "system" "Switchboard",
 }

@@ -93,8 +93,11 @@ pub enum CustomerEvent {
         author: Author,
         name: String,
     },
-    /// The agent marked the chat done: it is over.
-    Ended,
+    /// The chat is over: the agent marked it done, or (`idle`) the
+    /// customer did not answer in time.
+    Ended {
+        idle: bool,
+    },
     /// An event this widget does not know: it only takes its `seq`.
     Other,
 }
@@ -152,7 +155,9 @@ pub fn decode_value<J: Json>(frame: &J) -> Result<Incoming, String> {
                 let (author, name) = party("party");
                 CustomerEvent::Left { author, name }
             }
-            "chat.ended" => CustomerEvent::Ended,
+            "chat.ended" => CustomerEvent::Ended {
+                idle: data.as_ref().and_then(|data| data.field("reason")?.string()).as_deref() == Some("inactivity"),
+            },
             _ => CustomerEvent::Other,
         };
         let seq = frame.unsigned("seq").ok_or_else(|| "an event without `seq`".to_owned())?;
@@ -244,6 +249,12 @@ pub mod encode {
 
     pub fn send_message(id: &str, client_id: &str, text: &str) -> String {
         request(id, "sendMessage", &format!(r#""clientId":{},"text":{}"#, string(client_id), string(text)))
+    }
+
+    pub fn rate(id: &str, token: &str, rating: u8, comment: &str) -> String {
+        let comment = comment.trim();
+        let comment = if comment.is_empty() { String::new() } else { format!(r#","comment":{}"#, string(comment)) };
+        request(id, "rate", &format!(r#""token":{},"rating":{rating}{comment}"#, string(token)))
     }
 
     pub fn typing(id: &str, typing: bool) -> String {

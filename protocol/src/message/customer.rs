@@ -28,6 +28,9 @@ pub enum CustomerCommand {
     Typing(Typing),
     /// Leave the chat or withdraw the request.
     Disconnect,
+    /// Rate a chat after it ended: 1 to 5 and an optional comment, with the
+    /// chat's token (the chat's own connection is closed by then).
+    Rate(Rate),
 }
 
 impl Command for CustomerCommand {
@@ -40,6 +43,7 @@ impl Command for CustomerCommand {
             CustomerCommand::SendMessage(_) => "sendMessage",
             CustomerCommand::Typing(_) => "typing",
             CustomerCommand::Disconnect => "disconnect",
+            CustomerCommand::Rate(_) => "rate",
         }
     }
 
@@ -56,13 +60,17 @@ impl Command for CustomerCommand {
             "sendMessage" => decode_data("sendMessage", data).map(CustomerCommand::SendMessage),
             "typing" => decode_data("typing", data).map(CustomerCommand::Typing),
             "disconnect" => expect_no_data("disconnect", &data).map(|()| CustomerCommand::Disconnect),
+            "rate" => decode_data("rate", data).map(CustomerCommand::Rate),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }
 
     fn redact(&mut self) {
-        if let CustomerCommand::Resume(resume) = self {
-            resume.token = ChatToken::new(crate::message::service::Password::REDACTED);
+        match self {
+            CustomerCommand::Resume(Resume { token, .. }) | CustomerCommand::Rate(Rate { token, .. }) => {
+                *token = ChatToken::new(crate::message::service::Password::REDACTED);
+            }
+            _ => {}
         }
     }
 }
@@ -92,6 +100,19 @@ pub struct Resume {
     /// The last event `seq` the client saw; events after it are replayed.
     #[serde(default)]
     pub last_seq: u64,
+}
+
+/// `rate`: how the customer found the chat that just ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rate {
+    /// The ended chat's token.
+    pub token: ChatToken,
+    /// 1 (bad) to 5 (very good).
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// The journey's `ixn/chat` body: who the customer is.

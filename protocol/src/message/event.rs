@@ -395,6 +395,9 @@ pub struct ChatEnded {
 pub enum ChatEndReason {
     /// The agent marked the chat done.
     Done,
+    /// The customer did not answer the agent within the service's
+    /// `idle_close_secs` (issue 16).
+    Inactivity,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

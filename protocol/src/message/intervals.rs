@@ -57,6 +57,10 @@ pub struct IntervalFigures {
     pub busy_ms: u64,
     /// Agent: time Not Ready while holding no chat.
     pub not_ready_ms: u64,
+    /// Chats the customer rated (`chat.rated`, in the minute of the rating).
+    pub rated: u64,
+    /// The sum of those ratings (1 to 5 each).
+    pub rating_sum: u64,
 }
 
 impl IntervalFigures {
@@ -79,6 +83,13 @@ impl IntervalFigures {
         self.logged_in_ms += other.logged_in_ms;
         self.busy_ms += other.busy_ms;
         self.not_ready_ms += other.not_ready_ms;
+        self.rated += other.rated;
+        self.rating_sum += other.rating_sum;
+    }
+
+    /// The customers' average rating (1 to 5), `None` when nobody rated.
+    pub fn average_rating(&self) -> Option<f64> {
+        (self.rated > 0).then(|| self.rating_sum as f64 / self.rated as f64)
     }
 
     /// Abandoned contacts that count: short abandons are left out.

@@ -64,6 +64,9 @@ pub enum ReportBody {
     /// The interaction is over.
     #[serde(rename = "interaction.ended")]
     InteractionEnded(InteractionEnded),
+    /// The customer rated the chat after it ended (issue 16).
+    #[serde(rename = "chat.rated")]
+    ChatRated(ChatRated),
     // -- working together --
     /// The owner asked a colleague (agent, group or queue) to consult.
     #[serde(rename = "consult.requested")]
@@ -116,6 +119,7 @@ impl ReportBody {
         "interaction.transferred",
         "interaction.requeued",
         "interaction.ended",
+        "chat.rated",
         "consult.requested",
         "consult.updated",
         "chat.private",
@@ -143,6 +147,7 @@ impl ReportBody {
             InteractionTransferred(_) => "interaction.transferred",
             InteractionRequeued(_) => "interaction.requeued",
             InteractionEnded(_) => "interaction.ended",
+            ChatRated(_) => "chat.rated",
             ConsultRequested(_) => "consult.requested",
             ConsultUpdated(_) => "consult.updated",
             ChatPrivate(_) => "chat.private",
@@ -259,6 +264,21 @@ pub struct InteractionEnded {
     pub agent: Option<AgentId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disposition: Option<String>,
+}
+
+/// `chat.rated`: the customer's rating of an ended chat, with the queue it
+/// was in and the agent who held it last (what the figures count it for).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChatRated {
+    /// 1 to 5.
+    pub rating: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    pub queue: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -257,6 +257,17 @@ impl Metrics {
                     }
                 }
             }
+            ReportBody::ChatRated(rated) => {
+                let rating = u64::from(rated.rating);
+                let mut scopes = vec![Scope::Queue(rated.queue.clone())];
+                scopes.extend(rated.agent.clone().map(Scope::Agent));
+                for scope in scopes {
+                    self.count(time, scope, |figures| {
+                        figures.rated += 1;
+                        figures.rating_sum += rating;
+                    });
+                }
+            }
             ReportBody::AgentLoggedIn(login) => {
                 self.accrue(&login.agent, time);
                 // A takeover moves the chats to the new session unreported.

@@ -13,6 +13,19 @@
 //! routes some category, the first offer waits for its verdict (success or
 //! fault, bounded by the service's `timeout_ms`): the reserved agent gets
 //! the offer only if the chat stays where it is.
+//!
+//! Routing on intent starts earlier still: the pre-chat form's subject
+//! comes with `requestChat` (`appdata.subject`), and the same classifiers
+//! score it there ([`Center::route_request`]), so a request about a refund
+//! waits in Billing from its first moment instead of in the service's
+//! queue, where it would wait for ever when only Billing agents are ready.
+//! They run in the core, under its lock, not as a service job: a
+//! classification is a pure keyword count over at most
+//! [`SUBJECT_CHARS`] characters (microseconds), and the request must be
+//! queued somewhere before its grant is answered. The category and its
+//! confidence become the chat's `Category` / `CategoryConfidence`; the
+//! classification that runs again when the chat starts (with the subject
+//! the customer may have changed) can still move it.
 
 use super::Center;
 use super::batch::Batch;
@@ -20,6 +33,7 @@ use super::service_jobs::ROUTING;
 use super::state::{InteractionPhase, State};
 use crate::config::EspKind;
 use crate::routing::{ItemState, Target};
+use crate::services::ExternalService;
 use crate::storage::Record;
 use serde_json::{Map, Value, json};
 use switchboard_protocol::ids::InteractionId;
@@ -29,6 +43,19 @@ use switchboard_protocol::message::event::EventBody;
 use switchboard_protocol::message::report::{InteractionRequeued, ReportBody};
 use switchboard_protocol::time::Timestamp;
 
+/// How much of a request's subject is classified: a pre-chat subject is a
+/// line, and the cost of scoring stays bounded whatever a client sends.
+pub const SUBJECT_CHARS: usize = 1_000;
+
+/// Where a chat request waits from its first moment because of what its
+/// subject is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentRoute {
+    pub queue: String,
+    pub category: String,
+    pub confidence: f64,
+}
+
 /// A classification's verdict, from the result it answered with.
 fn verdict(result: &Map<String, Value>) -> Option<(String, f64)> {
     let category = result.get("Category")?.as_str()?.to_owned();
@@ -37,6 +64,22 @@ fn verdict(result: &Map<String, Value>) -> Option<(String, f64)> {
 }
 
 impl Center {
+    /// The queue a new chat request about `subject` waits in, when a
+    /// category router's verdict names one (the first router that does,
+    /// in configuration order); `None` leaves it in the service's queue.
+    pub(super) fn route_request(&self, subject: &str) -> Option<IntentRoute> {
+        let subject = match subject.char_indices().nth(SUBJECT_CHARS) {
+            Some((end, _)) => &subject[..end],
+            None => subject,
+        };
+        self.intent.iter().find_map(|classifier| {
+            let esp = self.config.esp.iter().find(|esp| esp.name == classifier.name())?;
+            let verdict = classifier.classify(subject);
+            let queue = esp.route_for(&verdict.category, verdict.confidence)?;
+            Some(IntentRoute { queue: queue.to_owned(), category: verdict.category, confidence: verdict.confidence })
+        })
+    }
+
     /// After a service ran for `interaction_id`: if it is a classification,
     /// move the chat if its category says so, or release a held first offer.
     /// `result` is the service's result when it succeeded.

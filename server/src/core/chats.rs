@@ -341,12 +341,16 @@ impl Center {
         text: &str,
         now: Timestamp,
     ) -> Outcome {
+        let writer = super::inactivity::Writer::of(&sender);
         let message_id =
             match self.store_line(state, batch, interaction_id, sender, &from, client_id, text, now, "message")? {
                 // A resend after a reconnect: stored and delivered once already.
                 Line::Resent(existing) => return Ok(Some(json!({ "messageId": existing }))),
                 Line::New(message_id) => message_id,
             };
+        if let Some(writer) = writer {
+            self.idle_clock_on(state, interaction_id, writer, now);
+        }
         let message = ChatMessage { message_id, client_id: client_id.cloned(), from, text: text.to_owned(), time: now };
         if let Some(interaction) = state.interactions.get_mut(interaction_id) {
             interaction.transcript.push(message.clone());
@@ -640,6 +644,7 @@ impl Center {
         if customer_still_here {
             self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
         }
+        self.keep_rateable(state, interaction_id, now);
         self.tell_customer_chat_ended(state, batch, interaction_id, now);
         Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Done, None, now);
         if let Some(mut interaction) = state.interactions.remove(interaction_id) {

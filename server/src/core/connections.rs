@@ -283,6 +283,14 @@ impl Core {
         let mut batch = Batch::new();
         let mut outputs = Vec::new();
         match (&request.command, bound) {
+            // A rating names its chat by token: any connection may send it.
+            (CustomerCommand::Rate(rate), _) => {
+                let response = match self.center.rate(&mut self.state, &mut batch, rate, now) {
+                    Ok(()) => request.success(None),
+                    Err(failure) => request.failure(failure),
+                };
+                outputs.push(Output::Respond { connection, response });
+            }
             (CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_), Some(_)) => {
                 let failure = refuse(FailureCode::InvalidState, "this connection already has a chat request");
                 outputs.push(Output::Respond { connection, response: request.failure(failure) });

@@ -52,6 +52,9 @@ impl Center {
                 })
             }
             CustomerCommand::Typing(typing) => Self::chatting(state, request_id).map(|(interaction, party)| {
+                if typing.typing {
+                    self.idle_clock_typing(state, &interaction, now);
+                }
                 self.typing(state, batch, &interaction, party, typing.typing, now);
                 None
             }),
@@ -59,7 +62,7 @@ impl Center {
                 self.customer_leaves(state, batch, request_id, now);
                 Ok(None)
             }
-            CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) => Ok(None),
+            CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) | CustomerCommand::Rate(_) => Ok(None),
         };
         self.drain_router(state, batch, now);
         match outcome {
@@ -116,17 +119,27 @@ impl Center {
         if let Some(number) = &chat.customer_number {
             appdata.entry("_customer_number".to_owned()).or_insert_with(|| json!(number));
         }
+        // Routing on intent: the subject decides the queue from the start.
+        let route = appdata.get("subject").and_then(Value::as_str).and_then(|subject| self.route_request(subject));
+        let queue = match &route {
+            Some(route) => {
+                appdata.insert("Category".to_owned(), json!(route.category));
+                appdata.insert("CategoryConfidence".to_owned(), json!(route.confidence));
+                route.queue.clone()
+            }
+            None => service.queue.clone(),
+        };
         let id = ServiceRequestId::new(self.new_id("R"));
         let token = ChatToken::new(self.new_id("K"));
         let item = state
             .router
-            .enqueue(&Target::Queue(service.queue.clone()), Default::default(), now)
+            .enqueue(&Target::Queue(queue.clone()), Default::default(), now)
             .map_err(|error| refuse(FailureCode::Internal, format!("the queue cannot take chats: {error}")))?;
         batch.record(Record::ChatRequestCreated(NewChatRequest {
             id: id.clone(),
             token_hash: token_hash(token.expose()),
             service: service.name.clone(),
-            queue: service.queue.clone(),
+            queue: queue.clone(),
             user_id: chat.user_id.clone(),
             customer_number: chat.customer_number.clone(),
             appdata: appdata.clone(),
@@ -136,7 +149,7 @@ impl Center {
             id: id.clone(),
             token_hash: token_hash(token.expose()),
             service: service.name.clone(),
-            queue: service.queue.clone(),
+            queue: queue.clone(),
             user_id: chat.user_id.clone(),
             appdata,
             stream: StreamLog::new(id.as_str(), 0),
@@ -154,7 +167,7 @@ impl Center {
             id: id.clone(),
         };
         batch.event(&request.stream, request_target(&request), EventBody::Dialog(dialog), now);
-        let queued = ReportBody::RequestQueued(RequestQueued { request: id.clone(), queue: service.queue.clone() });
+        let queued = ReportBody::RequestQueued(RequestQueued { request: id.clone(), queue });
         batch.report(&self.reports, None, queued, now);
         let stream = request.stream.name().clone();
         state.items.insert(item, ItemOwner::Request(id.clone()));
@@ -284,6 +297,7 @@ impl Center {
                 agent_left: false,
                 customer_left: false,
                 awaiting_category: None,
+                idle: None,
                 consult: None,
                 private: Vec::new(),
                 barged: Default::default(),
@@ -406,6 +420,11 @@ impl Center {
         request_id: &ServiceRequestId,
         now: Timestamp,
     ) {
+        if let Some(RequestPhase::Chatting { interaction }) =
+            state.requests.get(request_id).map(|request| request.phase.clone())
+        {
+            self.keep_rateable(state, &interaction, now);
+        }
         if let Some(request) = state.requests.remove(request_id) {
             state.request_by_token.remove(&request.token_hash);
             batch.record(Record::ChatRequestEnded { id: request_id.clone(), at: now });

@@ -57,11 +57,13 @@ mod collaboration;
 mod connections;
 mod customers;
 mod ids;
+mod inactivity;
 mod intervals;
 mod monitor;
 mod properties;
 mod rebuild;
 mod routing_outputs;
+mod satisfaction;
 mod service_jobs;
 mod snapshot;
 mod state;
@@ -187,6 +189,9 @@ pub(crate) struct Center {
     pub services_on_new_chat: Vec<String>,
     /// The opening hours of the chat services that have them, by name.
     pub hours: HashMap<String, crate::hours::OpeningHours>,
+    /// The category routers' classifiers, run on a chat request's subject
+    /// (`category_routing::route_request`).
+    pub intent: Vec<crate::services::classification::Classification>,
     ids: RefCell<IdSource>,
 }
 
@@ -240,7 +245,9 @@ impl Core {
                 hours.insert(service.name.clone(), parsed);
             }
         }
-        let center = Center { config, reports, services_on_new_chat, hours, ids: RefCell::new(ids) };
+        let intent =
+            config.category_routers().map(crate::services::classification::Classification::from_config).collect();
+        let center = Center { config, reports, services_on_new_chat, hours, intent, ids: RefCell::new(ids) };
         let mut core = Self {
             center,
             state: State::new(router),

@@ -186,6 +186,7 @@ impl Center {
                     customer_left,
                     // A restart forgets reservations: the chat waits in its queue.
                     awaiting_category: None,
+                    idle: None,
                     consult: None,
                     private,
                     barged: BTreeSet::new(),

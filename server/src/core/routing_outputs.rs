@@ -52,10 +52,12 @@ impl Center {
                 Timer::OfferExpires(interaction) => self.offer_expired(state, batch, &interaction, now),
                 Timer::ConfirmationExpires(request) => self.confirmation_expired(state, batch, &request, now),
                 Timer::ConsultOfferExpires(interaction) => self.consult_offer_expired(state, batch, &interaction, now),
+                Timer::CustomerIdle(interaction, since) => self.customer_idle(state, batch, &interaction, since, now),
             }
         }
         self.expire_sessions(state, batch, now);
         self.expire_requests(state, batch, now);
+        Self::expire_rateable(state, now);
         self.drain_router(state, batch, now);
     }
 

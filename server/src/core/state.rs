@@ -111,6 +111,8 @@ pub(crate) struct Interaction {
     pub private: Vec<switchboard_protocol::message::event::PrivateLine>,
     /// Supervisors who barged in: they take part (not stored).
     pub barged: BTreeSet<AgentId>,
+    /// Since when the customer owes an agent a reply (`inactivity`; not stored).
+    pub idle: Option<super::inactivity::IdleClock>,
 }
 
 /// A consult: the owner asked a colleague (through a router item of its
@@ -170,6 +172,8 @@ pub(crate) enum Timer {
     OfferExpires(InteractionId),
     ConfirmationExpires(ServiceRequestId),
     ConsultOfferExpires(InteractionId),
+    /// The customer's idle clock that started at this time is due (`inactivity`).
+    CustomerIdle(InteractionId, Timestamp),
 }
 
 pub(crate) struct State {
@@ -190,6 +194,8 @@ pub(crate) struct State {
     /// Supervisor connections monitoring each chat, with who is logged in
     /// on them (not stored: a reconnecting wallboard asks again).
     pub monitors: HashMap<InteractionId, BTreeMap<ConnectionId, AgentId>>,
+    /// Ended chats the customer may still rate, by token hash (`satisfaction`).
+    pub rateable: HashMap<String, super::satisfaction::Rateable>,
 }
 
 impl State {
@@ -207,6 +213,7 @@ impl State {
             queue_dirty: false,
             auto_services: Vec::new(),
             monitors: HashMap::new(),
+            rateable: HashMap::new(),
         }
     }
 

@@ -273,6 +273,8 @@ struct Tables {
     client_ids: HashSet<ClientKey>,
     intervals: BTreeMap<(Timestamp, Scope), IntervalFigures>,
     metrics_checkpoint: Option<MetricsCheckpoint>,
+    /// Interaction → (rating, comment): stored, not read back (SQLite's `ratings`).
+    ratings: HashMap<InteractionId, (u8, Option<String>)>,
 }
 
 /// How to take back one applied change.
@@ -285,6 +287,7 @@ enum Undo {
     Message((InteractionId, u64)),
     Interval((Timestamp, Scope), Option<IntervalFigures>),
     MetricsCheckpoint(Option<MetricsCheckpoint>),
+    Rating(InteractionId),
 }
 
 fn duplicate(table: &str, key: impl std::fmt::Display) -> StorageError {
@@ -332,6 +335,16 @@ impl Tables {
                 self.update_interaction(id, true, undo, |row| row.queue = queue.clone())
             }
             Record::InteractionEnded { id, .. } => self.update_interaction(id, true, undo, |row| row.ended = true),
+            Record::ChatRated { id, rating, comment, .. } => {
+                if !self.interactions.contains_key(id) {
+                    return Err(missing_reference("ratings.interaction_id", id));
+                }
+                if self.ratings.contains_key(id) {
+                    return Err(duplicate("ratings", id.to_string()));
+                }
+                self.ratings.insert(id.clone(), (*rating, comment.clone()));
+                undo.push(Undo::Rating(id.clone()));
+            }
             Record::MessageInserted(message) => self.insert_message(message, undo)?,
             Record::Interval(row) => {
                 let key = (row.start, row.scope.clone());
@@ -357,6 +370,7 @@ impl Tables {
                     None => drop(self.intervals.remove(&key)),
                 },
                 Undo::MetricsCheckpoint(before) => self.metrics_checkpoint = before,
+                Undo::Rating(id) => drop(self.ratings.remove(&id)),
                 Undo::Session(id, before) => restore(&mut self.sessions, id, before),
                 Undo::Request(id, before) => restore(&mut self.requests, id, before),
                 Undo::Interaction(id, before) => restore(&mut self.interactions, id, before),

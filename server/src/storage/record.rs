@@ -99,6 +99,13 @@ pub enum Record {
         disposition: Option<String>,
         at: Timestamp,
     },
+    /// The customer's rating of an ended chat (1 to 5), once per chat.
+    ChatRated {
+        id: InteractionId,
+        rating: u8,
+        comment: Option<String>,
+        at: Timestamp,
+    },
 
     /// A transcript line. `(interaction, message_id)` is unique, and so is
     /// `(interaction, sender, client_id)` when a client id is given.

@@ -3,7 +3,9 @@
 //! moves to Billing at its arrival time and is offered to a Billing agent;
 //! a low confidence, a category without a queue, or a chat already accepted
 //! stay put (only the properties change); the move is reported in order and
-//! the customer's `queue.status` follows it.
+//! the customer's `queue.status` follows it. Routing on intent from the
+//! first moment: a request whose pre-chat subject is about a refund waits
+//! in Billing from `requestChat` on, even while only Sales has a ready agent.
 
 use crate::common::{Client, TestServer, sql, sql_count};
 use crate::journey::{Desk, QUIET, Supervisor, config, kinds};
@@ -212,6 +214,53 @@ async fn an_agent_classifying_an_accepted_chat_never_moves_it() {
     assert_eq!(stored_queue(&server, &interaction), "Sales");
     assert_eq!(requeues(&server), 0);
     sally.client.ok(sally.command("sendMessage", &interaction, json!({"clientId": "a1", "text": "On it."}))).await;
+}
+
+#[tokio::test]
+async fn a_request_about_a_refund_waits_in_billing_from_its_first_moment() {
+    let server = TestServer::start_with(routing_config()).await;
+    let mut supervisor = Supervisor::login(&server).await;
+    supervisor.ok(json!({"command": "subscribeReports", "data": {"afterSeq": 0}})).await;
+    let mut sally = Desk::login(&server, "sally").await;
+    sally.ready().await;
+
+    // Only Sally (Sales) is ready; the subject is about billing.
+    let mut james = server.customer().await;
+    let appdata = json!({"subject": "Refund for my last invoice"});
+    james.request_chat("sales-chat", json!({"userId": "jamesbond", "appdata": appdata})).await;
+    james.expect_event("dialog").await;
+    assert!(sally.client.quiet_for(QUIET).await, "Sally is not reserved for a billing question");
+    let stored = sql(&server.db, "SELECT queue FROM chat_requests", &[]);
+    assert_eq!(stored, [[json!("Billing")]], "stored in Billing: a restart keeps it there");
+    let queued = supervisor.reports_until("request.queued").await;
+    assert_eq!(queued.last().unwrap()["data"]["queue"], "Billing");
+
+    // A Billing agent who becomes ready is reserved for James at once.
+    let mut alice = Desk::login(&server, "alice").await;
+    alice.ready().await;
+    james.skip_to("notification").await;
+    james.ok(json!({"command": "connect"})).await;
+    james.expect_event("dialog").await;
+    let start = json!({"firstName": "James", "subject": "Refund for my last invoice"});
+    james.ok(json!({"command": "startChat", "data": start})).await;
+    let offer = alice.client.expect_event("interaction.offered").await;
+    assert_eq!(offer["data"]["queue"], "Billing", "{offer}");
+    let properties = &offer["data"]["applicationData"];
+    assert_eq!(properties["Queue"], "Billing");
+    assert_eq!(properties["Category"], "billing");
+    assert_eq!(properties["CategoryConfidence"], 0.67);
+    assert_eq!(requeues(&server), 0, "it never had to move");
+    assert!(sally.client.quiet_for(QUIET).await);
+
+    // A customer cannot pick a queue by naming a category themselves.
+    let mut eve = server.customer().await;
+    let forged = json!({"subject": "Hello", "Category": "billing", "CategoryConfidence": 1.0});
+    eve.request_chat("sales-chat", json!({"appdata": forged})).await;
+    eve.skip_to("notification").await;
+    let rows = sql(&server.db, "SELECT queue, appdata FROM chat_requests WHERE appdata LIKE '%Hello%'", &[]);
+    assert_eq!(rows[0][0], "Sales", "{rows:?}");
+    let stored: Value = serde_json::from_str(rows[0][1].as_str().unwrap()).unwrap();
+    assert_eq!(stored.get("Category"), None, "the forged category was dropped: {stored}");
 }
 
 #[test]

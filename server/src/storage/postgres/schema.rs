@@ -98,6 +98,13 @@ const MIGRATIONS: &[&str] = &[
         closed_before BIGINT NOT NULL,
         resume_from_seq BIGINT NOT NULL
     );",
+    // 3: SQLite's migration 4: customers' ratings of their chats, one per chat.
+    "CREATE TABLE ratings (
+        interaction_id TEXT PRIMARY KEY REFERENCES interactions(id),
+        rating BIGINT NOT NULL,
+        comment TEXT,
+        rated_at BIGINT NOT NULL
+    );",
 ];
 
 /// The schema version this build writes.

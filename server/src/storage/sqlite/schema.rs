@@ -90,6 +90,13 @@ const MIGRATIONS: &[&str] = &[
         closed_before INTEGER NOT NULL,
         resume_from_seq INTEGER NOT NULL
     );",
+    // 4: customers' ratings of their chats (issue 16), one per chat.
+    "CREATE TABLE ratings (
+        interaction_id TEXT PRIMARY KEY REFERENCES interactions(id),
+        rating INTEGER NOT NULL,
+        comment TEXT,
+        rated_at INTEGER NOT NULL
+    );",
 ];
 
 /// Settings of every connection: WAL, so the reader never waits for the

@@ -127,6 +127,10 @@ pub(super) fn statement(record: &Record) -> Result<Statement, rusqlite::Error> {
             "UPDATE interactions SET status = 'ended', disposition = ?2, ended_at = ?3 WHERE id = ?1 AND ended_at IS NULL",
             vec![text(id.as_str()), optional(disposition.as_deref()), time(*at)?],
         ),
+        Record::ChatRated { id, rating, comment, at } => Statement::new(
+            "INSERT INTO ratings (interaction_id, rating, comment, rated_at) VALUES (?1, ?2, ?3, ?4)",
+            vec![text(id.as_str()), integer(u64::from(*rating))?, optional(comment.as_deref()), time(*at)?],
+        ),
         Record::MessageInserted(message) => Statement::new(
             "INSERT INTO messages (interaction_id, message_id, sender, client_id, party, text, time) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
