@@ -144,7 +144,7 @@ test('alice consults bob, conferences, completes the transfer; sam monitors, whi
     await row.getByTestId('chat-monitor').click();
     const panel = sam.getByTestId('monitor');
     const lines = panel.getByTestId('monitor-line');
-    assert.match(await panel.getByTestId('monitor-parties').innerText(), /with bob$/);
+    await panel.getByTestId('monitor-parties').filter({ hasText: /with bob$/ }).waitFor();
     await lines.filter({ hasText: SECRET }).waitFor();
     assert.equal(await lines.filter({ hasText: SECRET }).getAttribute('data-kind'), 'line', 'the private thread is marked');
     await assertAccessible(sam, 'the wallboard monitoring a chat');
