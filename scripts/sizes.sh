@@ -31,10 +31,13 @@ SUPERVISOR_TARGET=$((150 * 1000))
 # product's 250 KB; the wallboard +35,200 B for the figures and charts (issue 19) and the monitor's report
 # kinds (issue 14): 202,146 B. Budgets hold what was measured so nothing grows unseen; issues 14, 18 and 19
 # stay open until the apps are back under them (docs/decisions.md).
-DESKTOP_BUDGET=261700
-WIDGET_BUDGET=68700
+# Round 2 (docs/decisions.md, "Client size, round 2"): erased views in the desktop and the wallboard, no
+# stable sorts or Unicode case tables in them; the wallboard gained the monitor panel, disconnected agents
+# and the rolling 15 minutes on the way. Measured 255,267 / 68,064 / 199,857 B; budgets at those, rounded up.
+DESKTOP_BUDGET=255300
+WIDGET_BUDGET=68100
 LOADER_BUDGET=$LOADER_TARGET
-SUPERVISOR_BUDGET=202200
+SUPERVISOR_BUDGET=199900
 
 # report TITLE DIR: one line per file and a total; sets $total_raw and $total_gzip.
 report() {

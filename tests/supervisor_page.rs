@@ -131,12 +131,16 @@ fn snapshot() -> serde_json::Value {
             { "id": "alice", "name": "Alice Martin", "state": "ready", "since": T0 - 30_000, "chats": 1, "capacity": 2 },
             { "id": "bob", "name": "Bob Okafor", "chats": 0, "capacity": 3 },
             { "id": "carol", "name": "Carol Chen", "state": "notReady", "reason": "lunch", "since": T0 - 600_000,
-              "chats": 0, "capacity": 2 } ],
+              "chats": 0, "capacity": 2 },
+            { "id": "dave", "name": "Dave Park", "state": "ready", "since": T0 - 900_000, "chats": 1, "capacity": 2,
+              "disconnectedSince": T0 - 45_000 } ],
         "chats": [
             { "interaction": "Iaaa", "queue": "Billing", "customer": { "kind": "customer", "name": "<b>James</b>" },
               "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": T0 - 120_000, "category": "billing" },
             { "interaction": "Ibbb", "queue": "Billing", "customer": { "kind": "customer", "name": "Eve" },
-              "phase": "queued", "createdAt": T0 - 75_000 } ] })
+              "phase": "queued", "createdAt": T0 - 75_000 } ],
+        "recent": [ { "start": T0 - 840_000, "scope": { "queue": "Billing" },
+                      "figures": { "offered": 5, "answered": 3, "answeredInTarget": 1, "abandoned": 2 } } ] })
 }
 
 fn reports() -> Vec<serde_json::Value> {
@@ -211,7 +215,13 @@ async fn the_wallboard_shows_queues_agents_and_chats_and_the_waits_tick() {
     assert_eq!(count("logged-out").as_deref(), Some("1"));
     let agents: Vec<String> =
         page.all("[data-testid=\"agent-row\"]").iter().filter_map(|row| row.get_attribute("data-agent")).collect();
-    assert_eq!(agents, ["alice", "carol", "bob"], "grouped by state");
+    assert_eq!(agents, ["alice", "carol", "dave", "bob"], "grouped by state");
+    // Dave chose Ready, but his desktop is gone: disconnected, not Ready.
+    assert_eq!(count("disconnected").as_deref(), Some("1"));
+    let dave = page.one("[data-testid=\"agent-row\"][data-agent=\"dave\"]");
+    assert_eq!(dave.get_attribute("data-state").as_deref(), Some("disconnected"));
+    assert_eq!(cell(&dave, "agent-state"), "Disconnected (Ready)");
+    assert_eq!(cell(&dave, "agent-in-state"), "0:46");
     let carol = page.one("[data-testid=\"agent-row\"][data-agent=\"carol\"]");
     assert_eq!(cell(&carol, "agent-state"), "Not Ready (lunch)");
     assert_eq!(cell(&carol, "agent-in-state"), "10:01");
@@ -396,7 +406,8 @@ async fn a_figure_past_its_objective_is_marked_in_words_not_colour_alone() {
     let cells = billing.query_selector_all("[data-testid=\"figure-service-level\"]").unwrap();
     let today: HtmlElement = cells.item(0).unwrap().unchecked_into();
     let now: HtmlElement = cells.item(1).unwrap().unchecked_into();
-    // Today 4 of 9 (44%): more than 10 points under 80%; this interval 1 of 5 (20%).
+    // Today 4 of 9 (44%): more than 10 points under 80%; the last 15 minutes (the snapshot's
+    // `recent`) 1 of 5 (20%).
     assert_eq!(today.get_attribute("data-level").as_deref(), Some("red"));
     assert_eq!(today.text_content().unwrap(), "44% (far below target)");
     assert_eq!(now.text_content().unwrap(), "20% (far below target)");

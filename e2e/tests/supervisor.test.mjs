@@ -139,6 +139,14 @@ test('a supervisor watches a chat arrive, get routed and accepted, live', async 
     assert.ok(narrow <= 0, `no horizontal scroll at 390 px (${narrow})`);
     await page.screenshot({ path: join(artifacts, 'supervisor-narrow.png'), fullPage: true });
 
+    // bob's desktop goes away (his session waits for it to come back): he shows as
+    // disconnected, not Ready, and Ready no longer counts him.
+    await bob.page.evaluate(() => window.__agent.socket.close());
+    await page.locator('[data-testid="agent-row"][data-agent="bob"][data-state="disconnected"]').waitFor();
+    assert.equal(await bobRow.getByTestId('agent-state').innerText(), 'Disconnected (Ready)');
+    assert.equal(await count('disconnected').innerText(), '1');
+    assert.equal(await count('ready').innerText(), '0');
+
     assertNoCspViolations(page);
     await bob.close();
     await customer.close();

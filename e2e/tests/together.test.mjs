@@ -7,17 +7,22 @@
 // sam barges in (the customer sees it), bob marks the chat done, and the
 // customer's transcript download holds no private line.
 //
-// Sam's monitor, whisper and barge go over sam's own /ws/supervisor socket
-// from the wallboard page's context: the wallboard has no monitor panel yet.
+// Sam monitors, whispers, barges and stops from the wallboard's monitor
+// panel, by mouse and keyboard.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../support/server.mjs';
 import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
 import { assertAccessible } from '../support/axe.mjs';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const UI_TIMEOUT = 15_000;
+const artifacts = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
 const SECRET = 'He was billed twice, refund ref 4242';
+const SAM_SAYS = 'Sam here, the supervisor: your refund is on its way.';
 const REPLY = 'Refund approved on my side';
 const NOTE = 'VIP customer since 2019';
 const WHISPER = 'Offer him the voucher';
@@ -51,33 +56,6 @@ async function openDesktop(agent) {
   await page.getByTestId('login-submit').click();
   await page.getByTestId('session-id').waitFor();
   return { context, page };
-}
-
-/// Sam's supervisor socket, opened in the wallboard page: `send(command, data)`
-/// answers the response; monitor frames collect in `window.monitorFrames`.
-async function supervisorSocket(page) {
-  await page.evaluate(async () => {
-    const socket = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws/supervisor`);
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = reject;
-    });
-    window.monitorFrames = [];
-    window.answers = {};
-    socket.onmessage = (message) => {
-      const frame = JSON.parse(message.data);
-      if (frame.monitor) window.monitorFrames.push(frame.monitor);
-      else if (frame.id) window.answers[frame.id] = frame;
-    };
-    window.sam = socket;
-  });
-  let next = 0;
-  return async (command, data) => {
-    const id = `e${(next += 1)}`;
-    await page.evaluate(([id, command, data]) => window.sam.send(JSON.stringify({ id, command, data })), [id, command, data]);
-    await page.waitForFunction((id) => window.answers[id] !== undefined, id);
-    return page.evaluate((id) => window.answers[id], id);
-  };
 }
 
 test('alice consults bob, conferences, completes the transfer; sam monitors, whispers and barges', async () => {
@@ -159,26 +137,46 @@ test('alice consults bob, conferences, completes the transfer; sam monitors, whi
     await messages.filter({ hasText: 'Alice Martin left the chat.' }).waitFor();
     await bob.page.locator('[data-author="system"]', { hasText: 'The chat is yours now.' }).waitFor();
 
-    // Sam monitors (nobody is told), sees the live chat, and whispers to bob.
-    const send = await supervisorSocket(sam);
-    const login = await send('login', { id: 'sam', password: 'demo-sam' });
-    assert.equal(login.result, 'success', JSON.stringify(login));
-    const snapshot = await send('getSnapshot');
-    const chat = snapshot.data.chats.find((row) => row.agent === 'bob');
-    assert.ok(chat, `bob holds the chat: ${JSON.stringify(snapshot.data.chats)}`);
-    const monitoring = await send('monitor', { interaction: chat.interaction });
-    assert.equal(monitoring.result, 'success', JSON.stringify(monitoring));
-    assert.ok(monitoring.data.transcript.private.some((line) => line.text === SECRET), 'sam sees the private thread');
+    // Sam monitors from the wallboard (nobody is told), sees the live chat with
+    // the private thread marked, and whispers to bob.
+    const row = sam.locator('[data-testid="chat-row"]', { has: sam.locator('[data-testid="chat-agent"]', { hasText: /^bob$/ }) });
+    await row.getByTestId('chat-phase').filter({ hasText: 'Active' }).waitFor();
+    await row.getByTestId('chat-monitor').click();
+    const panel = sam.getByTestId('monitor');
+    const lines = panel.getByTestId('monitor-line');
+    await panel.getByTestId('monitor-parties').filter({ hasText: /with bob$/ }).waitFor();
+    await lines.filter({ hasText: SECRET }).waitFor();
+    assert.equal(await lines.filter({ hasText: SECRET }).getAttribute('data-kind'), 'line', 'the private thread is marked');
+    await assertAccessible(sam, 'the wallboard monitoring a chat');
     await widget.getByTestId('composer').fill('Is it sorted?');
     await widget.getByTestId('send').click();
-    await sam.waitForFunction(() => window.monitorFrames.some((frame) => frame.data?.text === 'Is it sorted?'));
-    const whispered = await send('whisper', { interaction: chat.interaction, clientId: 'w1', text: WHISPER });
-    assert.equal(whispered.result, 'success', JSON.stringify(whispered));
+    await lines.filter({ hasText: 'Is it sorted?' }).waitFor();
+    // By keyboard: the line, then Tab to "Whisper to the agent" and Enter.
+    await panel.getByTestId('monitor-text').fill(WHISPER);
+    await panel.getByTestId('monitor-text').press('Tab');
+    assert.equal(await sam.evaluate(() => document.activeElement?.dataset.testid), 'monitor-whisper');
+    await sam.keyboard.press('Enter');
     await bob.page.locator('[data-private="Whisper"]', { hasText: WHISPER }).waitFor();
+    await panel.locator('[data-testid="monitor-line"][data-kind="whisper"]', { hasText: WHISPER }).waitFor();
+    assert.equal(await panel.getByTestId('monitor-text').inputValue(), '', 'the box empties');
 
-    // Sam barges in: the customer sees it.
-    assert.equal((await send('barge', { interaction: chat.interaction })).result, 'success');
+    // Sam barges in: the customer sees it, and sam can write to the customer.
+    await panel.getByTestId('monitor-barge').click();
     await messages.filter({ hasText: 'Sam Rivera (supervisor) joined the chat.' }).waitFor();
+    await lines.filter({ hasText: 'Sam Rivera (supervisor) joined the chat.' }).waitFor();
+    await panel.getByTestId('monitor-text').fill(SAM_SAYS);
+    await panel.getByTestId('monitor-say').click();
+    await messages.filter({ hasText: SAM_SAYS }).waitFor();
+    assert.equal(await panel.getByTestId('monitor-error').innerText(), '');
+    // The panel at 1280×720 and 390 px wide (no page-wide horizontal scroll), for the record.
+    mkdirSync(artifacts, { recursive: true });
+    await panel.scrollIntoViewIfNeeded();
+    await sam.screenshot({ path: join(artifacts, 'wallboard-monitor.png') });
+    await sam.setViewportSize({ width: 390, height: 844 });
+    const overflow = await sam.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no horizontal scroll at 390 px (${overflow})`);
+    await panel.screenshot({ path: join(artifacts, 'wallboard-monitor-narrow.png') });
+    await sam.setViewportSize({ width: 1280, height: 720 });
 
     // Bob marks the chat done; the customer's download has no private line.
     await bob.page.getByTestId('disposition').selectOption('resolved');
@@ -186,7 +184,11 @@ test('alice consults bob, conferences, completes the transfer; sam monitors, whi
     await bob.page.getByTestId('chat-panel').waitFor({ state: 'detached' });
     await widget.getByTestId('ended-reason').filter({ hasText: 'The chat has ended.' }).waitFor();
     const transcript = decodeURIComponent(await widget.getByTestId('download').getAttribute('href'));
-    for (const text of ['Bob Okafor joined the chat.', 'Bob from billing here.', 'Sam Rivera (supervisor) joined the chat.']) {
+    // The wallboard says the chat is over; Stop monitoring closes the panel.
+    await panel.getByTestId('monitor-ended').waitFor();
+    await panel.getByTestId('monitor-stop').click();
+    await panel.waitFor({ state: 'hidden' });
+    for (const text of ['Bob Okafor joined the chat.', 'Bob from billing here.', 'Sam Rivera (supervisor) joined the chat.', SAM_SAYS]) {
       assert.ok(transcript.includes(text), `"${text}" in the download`);
     }
     const customerSees = (await messages.allInnerTexts()).join('\n') + transcript;

@@ -2119,7 +2119,7 @@ mod supervisor_wire {
                 {"id": "alice", "name": "Alice Martin", "state": "ready", "since": 1700000000500u64,
                  "chats": 1, "capacity": 2},
                 {"id": "carol", "name": "Carol Chen", "state": "notReady", "reason": "lunch",
-                 "since": 1700000000900u64, "chats": 0, "capacity": 2},
+                 "since": 1700000000900u64, "chats": 0, "capacity": 2, "disconnectedSince": 1700000050000u64},
                 {"id": "bob", "name": "Bob Okafor", "chats": 0, "capacity": 3}
             ],
             "chats": [
@@ -2128,6 +2128,13 @@ mod supervisor_wire {
                  "category": "billing"},
                 {"interaction": "I8", "queue": "Billing", "customer": {"kind": "customer", "name": "Eve"},
                  "phase": "queued", "createdAt": 1700000001000u64}
+            ],
+            "recent": [
+                {"start": 1700000040000u64, "scope": {"queue": "Billing"},
+                 "figures": {"offered": 3, "answered": 2, "answeredInTarget": 2, "abandoned": 1, "shortAbandoned": 0,
+                             "abandonedAfterAgentAvailable": 0, "transferred": 0, "handled": 1, "answerWaitMs": 50000,
+                             "abandonWaitMs": 30000, "longestWaitMs": 40000, "handleMs": 240000, "routed": 0,
+                             "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0}}
             ]
         }});
         let expected = CenterSnapshot {
@@ -2149,6 +2156,7 @@ mod supervisor_wire {
                     since: Some(Timestamp::from_millis(1_700_000_000_500)),
                     chats: 1,
                     capacity: 2,
+                    disconnected_since: None,
                 },
                 AgentSnapshot {
                     id: AgentId::new("carol"),
@@ -2157,6 +2165,7 @@ mod supervisor_wire {
                     since: Some(Timestamp::from_millis(1_700_000_000_900)),
                     chats: 0,
                     capacity: 2,
+                    disconnected_since: Some(Timestamp::from_millis(1_700_000_050_000)),
                 },
                 AgentSnapshot {
                     id: AgentId::new("bob"),
@@ -2165,6 +2174,7 @@ mod supervisor_wire {
                     since: None,
                     chats: 0,
                     capacity: 3,
+                    disconnected_since: None,
                 },
             ],
             chats: vec![
@@ -2189,6 +2199,22 @@ mod supervisor_wire {
                     category: None,
                 },
             ],
+            recent: vec![IntervalRow {
+                start: Timestamp::from_millis(1_700_000_040_000),
+                scope: Scope::Queue("Billing".into()),
+                figures: IntervalFigures {
+                    offered: 3,
+                    answered: 2,
+                    answered_in_target: 2,
+                    abandoned: 1,
+                    handled: 1,
+                    answer_wait_ms: 50_000,
+                    abandon_wait_ms: 30_000,
+                    longest_wait_ms: 40_000,
+                    handle_ms: 240_000,
+                    ..IntervalFigures::default()
+                },
+            }],
         };
         assert_valid(Kind::SupervisorMessage, &wire);
         let parsed = SupervisorMessage::from_json(&wire.to_string()).unwrap();

@@ -645,7 +645,7 @@ impl Chats {
                     for line in &transcript.private {
                         chat.push_private(line, &me);
                     }
-                    chat.lines.sort_by_key(|line| line.message_id.unwrap_or(u64::MAX));
+                    sort_by_message_id(&mut chat.lines);
                     for line in unsent {
                         let stored =
                             line.message_id.is_some_and(|id| chat.lines.iter().any(|l| l.message_id == Some(id)));
@@ -882,6 +882,21 @@ pub fn seconds_left(expires_at: Timestamp, now: Timestamp) -> u64 {
     expires_at.saturating_since(now).as_millis().div_ceil(1000) as u64
 }
 
+/// Orders lines by transcript position, lines without one last, keeping
+/// the order of equals. An insertion sort: the transcript comes in order
+/// with only the private lines to move back, and the standard library's
+/// stable sort would link several kilobytes of sorting code into the page.
+fn sort_by_message_id(lines: &mut [Line]) {
+    let key = |line: &Line| line.message_id.unwrap_or(u64::MAX);
+    for next in 1..lines.len() {
+        let mut at = next;
+        while at > 0 && key(&lines[at - 1]) > key(&lines[at]) {
+            lines.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[cfg(target_arch = "wasm32")]
@@ -928,6 +943,25 @@ mod tests {
             ),
         ));
         chats
+    }
+
+    #[test]
+    fn a_transcript_puts_private_lines_between_the_messages_by_position() {
+        let mut chats = accepted();
+        let note =
+            r#"{"messageId":2,"kind":"note","from":{"kind":"agent","id":"bob","name":"Bob"},"text":"VIP","time":1700}"#;
+        chats.apply(&event(
+            5,
+            "chat.transcript",
+            &format!(
+                r#"{{"messages":[{},{},{}],"private":[{note}]}}"#,
+                customer_says(1, "Hi", 1500),
+                customer_says(3, "Still there?", 2500),
+                customer_says(4, "Hello?", 2600)
+            ),
+        ));
+        let ids: Vec<Option<u64>> = chats.chats[0].lines.iter().map(|line| line.message_id).collect();
+        assert_eq!(ids, [Some(1), Some(2), Some(3), Some(4)]);
     }
 
     #[test]

@@ -9,8 +9,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 use switchboard_protocol::message::agent::AgentState;
+use switchboard_protocol::message::intervals::IntervalRow;
 use switchboard_protocol::message::report::{EndReason, Report, ReportBody, SupervisorActionKind};
-use switchboard_protocol::message::supervisor::{CenterSnapshot, ChatPhase};
+use switchboard_protocol::message::supervisor::{AgentSnapshot, CenterSnapshot, ChatPhase};
 use switchboard_protocol::time::Timestamp;
 
 /// How many reports the page keeps (older ones scroll off the list).
@@ -42,12 +43,28 @@ pub enum StateGroup {
     Ready,
     NotReady,
     AfterChatWork,
+    /// Logged in, but the desktop is not connected: no offers reach the
+    /// agent until it comes back, whatever state the agent chose.
+    Disconnected,
     LoggedOut,
 }
 
 impl StateGroup {
-    pub const ALL: [StateGroup; 4] =
-        [StateGroup::Ready, StateGroup::NotReady, StateGroup::AfterChatWork, StateGroup::LoggedOut];
+    pub const ALL: [StateGroup; 5] = [
+        StateGroup::Ready,
+        StateGroup::NotReady,
+        StateGroup::AfterChatWork,
+        StateGroup::Disconnected,
+        StateGroup::LoggedOut,
+    ];
+
+    /// Where the wallboard counts an agent: a disconnected desktop first.
+    pub fn of_agent(agent: &AgentSnapshot) -> Self {
+        match (&agent.state, agent.disconnected_since) {
+            (Some(_), Some(_)) => StateGroup::Disconnected,
+            (state, _) => StateGroup::of(state.as_ref()),
+        }
+    }
 
     pub fn of(state: Option<&AgentState>) -> Self {
         match state {
@@ -64,6 +81,7 @@ impl StateGroup {
             StateGroup::Ready => "ready",
             StateGroup::NotReady => "not-ready",
             StateGroup::AfterChatWork => "after-chat-work",
+            StateGroup::Disconnected => "disconnected",
             StateGroup::LoggedOut => "logged-out",
         }
     }
@@ -73,6 +91,7 @@ impl StateGroup {
             StateGroup::Ready => "Ready",
             StateGroup::NotReady => "Not Ready",
             StateGroup::AfterChatWork => "After-chat work",
+            StateGroup::Disconnected => "Disconnected",
             StateGroup::LoggedOut => "Logged out",
         }
     }
@@ -84,7 +103,8 @@ pub struct AgentRow {
     pub id: String,
     pub name: String,
     pub group: StateGroup,
-    /// The Not Ready reason code, when there is one.
+    /// The Not Ready reason code, when there is one; for a disconnected
+    /// agent, the state it chose ("Ready"), which applies once it is back.
     pub reason: Option<String>,
     pub in_state: Option<Duration>,
     pub chats: u32,
@@ -191,32 +211,57 @@ impl Board {
         let agents = self.snapshot.as_ref().map(|s| s.agents.as_slice()).unwrap_or_default();
         StateGroup::ALL
             .iter()
-            .map(|&group| (group, agents.iter().filter(|agent| StateGroup::of(agent.state.as_ref()) == group).count()))
+            .map(|&group| (group, agents.iter().filter(|agent| StateGroup::of_agent(agent) == group).count()))
             .collect()
+    }
+
+    /// The last 15 minutes per queue (the snapshot's rolling window).
+    pub fn recent(&self) -> &[IntervalRow] {
+        self.snapshot.as_ref().map(|snapshot| snapshot.recent.as_slice()).unwrap_or_default()
     }
 
     /// Agents grouped by state (the [`StateGroup::ALL`] order), in
     /// configuration order within a group.
     pub fn agent_rows(&self, local_now: Timestamp) -> Vec<AgentRow> {
         let Some(snapshot) = &self.snapshot else { return Vec::new() };
-        let mut rows: Vec<AgentRow> = snapshot
+        let rows: Vec<AgentRow> = snapshot
             .agents
             .iter()
-            .map(|agent| AgentRow {
-                id: agent.id.to_string(),
-                name: agent.name.clone(),
-                group: StateGroup::of(agent.state.as_ref()),
-                reason: match &agent.state {
+            .map(|agent| {
+                let group = StateGroup::of_agent(agent);
+                let chosen = match &agent.state {
                     Some(AgentState::NotReady { reason }) => reason.clone(),
                     _ => None,
-                },
-                in_state: agent.since.map(|since| self.elapsed_since(local_now, since)),
-                chats: agent.chats,
-                capacity: agent.capacity,
+                };
+                let (reason, since) = match (group, &agent.state) {
+                    (StateGroup::Disconnected, Some(state)) => {
+                        let label = StateGroup::of(Some(state)).label();
+                        let chose = match chosen {
+                            Some(reason) => format!("{label}: {reason}"),
+                            None => label.to_owned(),
+                        };
+                        (Some(chose), agent.disconnected_since)
+                    }
+                    _ => (chosen, agent.since),
+                };
+                AgentRow {
+                    id: agent.id.to_string(),
+                    name: agent.name.clone(),
+                    group,
+                    reason,
+                    in_state: since.map(|since| self.elapsed_since(local_now, since)),
+                    chats: agent.chats,
+                    capacity: agent.capacity,
+                }
             })
             .collect();
-        rows.sort_by_key(|row| StateGroup::ALL.iter().position(|&group| group == row.group));
-        rows
+        // Grouped by taking each group in turn, not by a stable sort (which
+        // links several kilobytes of sorting code into the page).
+        let mut grouped = Vec::with_capacity(rows.len());
+        for group in StateGroup::ALL {
+            grouped.extend(rows.iter().filter(|row| row.group == group).cloned());
+        }
+        grouped
     }
 
     /// Chats not ended, oldest first (the snapshot's order).
@@ -421,7 +466,9 @@ mod tests {
                 { "id": "alice", "name": "Alice Martin", "state": "ready", "since": 990_000, "chats": 1, "capacity": 2 },
                 { "id": "bob", "name": "Bob Okafor", "chats": 0, "capacity": 3 },
                 { "id": "carol", "name": "Carol Chen", "state": "notReady", "reason": "lunch", "since": 400_000, "chats": 0, "capacity": 2 },
-                { "id": "dave", "name": "Dave", "state": "ready", "since": 999_000, "chats": 2, "capacity": 2 } ],
+                { "id": "dave", "name": "Dave", "state": "ready", "since": 999_000, "chats": 2, "capacity": 2 },
+                { "id": "erin", "name": "Erin", "state": "ready", "since": 500_000, "chats": 1, "capacity": 2,
+                  "disconnectedSince": 970_000 } ],
             "chats": [
                 { "interaction": "I7", "queue": "Billing", "customer": { "kind": "customer", "name": "James Bond" },
                   "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": 900_000, "category": "billing" },
@@ -480,15 +527,20 @@ mod tests {
                 (StateGroup::Ready, 2),
                 (StateGroup::NotReady, 1),
                 (StateGroup::AfterChatWork, 0),
+                (StateGroup::Disconnected, 1),
                 (StateGroup::LoggedOut, 1)
             ]
         );
         let rows = board.agent_rows(Timestamp::from_millis(1_000_000));
         let order: Vec<&str> = rows.iter().map(|row| row.id.as_str()).collect();
-        assert_eq!(order, ["alice", "dave", "carol", "bob"], "by state, then configuration order");
+        assert_eq!(order, ["alice", "dave", "carol", "erin", "bob"], "by state, then configuration order");
+        // Erin chose Ready, but her desktop is gone: disconnected for 30 s, not Ready.
+        assert_eq!(rows[3].group, StateGroup::Disconnected);
+        assert_eq!(rows[3].reason.as_deref(), Some("Ready"));
+        assert_eq!(rows[3].in_state, Some(Duration::from_secs(30)));
         assert_eq!(rows[2].reason.as_deref(), Some("lunch"));
         assert_eq!(rows[2].in_state, Some(Duration::from_secs(600)));
-        assert_eq!(rows[3].in_state, None, "logged out: no time in state");
+        assert_eq!(rows[4].in_state, None, "logged out: no time in state");
         assert_eq!((rows[1].chats, rows[1].capacity), (2, 2));
     }
 

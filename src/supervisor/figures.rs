@@ -1,5 +1,5 @@
 //! The figures panels: per queue and for the whole center, today so far and
-//! the interval in progress; per agent, the day's chats, handle time and
+//! the last 15 minutes (rolling); per agent, the day's chats, handle time and
 //! occupancy. A figure past its queue's objective is marked amber or red
 //! with a word, not by colour alone (`insight::Level`).
 
@@ -33,7 +33,7 @@ fn rating_text(figures: &switchboard_protocol::message::intervals::IntervalFigur
 /// One row's cells: `(text, test id, level key)`; one view draws them all.
 fn queue_cells(figures: &QueueFigures) -> Vec<(String, &'static str, &'static str)> {
     let share = figures.target.as_ref().map(|target| target.share);
-    let (today, now) = (&figures.today, &figures.this_interval);
+    let (today, now) = (&figures.today, &figures.last_15_minutes);
     let (today_level, today_key) = level_text(today.service_level(), share);
     let (now_level, now_key) = level_text(now.service_level(), share);
     vec![
@@ -69,12 +69,12 @@ fn queue_row(figures: QueueFigures, center: bool) -> impl IntoView {
 /// Service level, abandonment, ASA, AHT and volumes per queue and center.
 #[component]
 pub fn FiguresPanel() -> impl IntoView {
-    let Supervisor { view, now, .. } = use_supervisor();
+    let Supervisor { view, .. } = use_supervisor();
     let rows = move || {
         view.with(|v| {
-            let now = now.get();
-            let mut rows: Vec<_> = v.insight.queues(now).into_iter().map(|queue| queue_row(queue, false)).collect();
-            rows.push(queue_row(v.insight.center(now), true));
+            let recent = v.board.recent();
+            let mut rows: Vec<_> = v.insight.queues(recent).into_iter().map(|queue| queue_row(queue, false)).collect();
+            rows.push(queue_row(v.insight.center(recent), true));
             rows
         })
     };
@@ -87,7 +87,7 @@ pub fn FiguresPanel() -> impl IntoView {
                     <thead><tr>
                         <th scope="col">"Queue"</th>
                         <th scope="col" class="num">"Service level today"</th>
-                        <th scope="col" class="num">"This interval"</th>
+                        <th scope="col" class="num">"Last 15 min"</th>
                         <th scope="col" class="num">"Abandoned"</th>
                         <th scope="col" class="num"><abbr title="Average speed of answer">"ASA"</abbr></th>
                         <th scope="col" class="num"><abbr title="Average handle time">"AHT"</abbr></th>

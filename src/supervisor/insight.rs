@@ -8,9 +8,7 @@
 use super::board::{QueueRow, clock_time, format_duration};
 use std::collections::VecDeque;
 use std::time::Duration;
-use switchboard_protocol::message::intervals::{
-    INTERVAL_MS, IntervalFigures, IntervalRow, Intervals, QueueTarget, Scope,
-};
+use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Intervals, QueueTarget, Scope};
 use switchboard_protocol::time::Timestamp;
 
 /// How far back the live chart looks.
@@ -92,7 +90,8 @@ impl Level {
 pub struct QueueFigures {
     pub name: String,
     pub today: IntervalFigures,
-    pub this_interval: IntervalFigures,
+    /// The last 15 minutes, rolling (the snapshot's `recent`).
+    pub last_15_minutes: IntervalFigures,
     pub target: Option<QueueTarget>,
 }
 
@@ -155,23 +154,24 @@ impl Insight {
         self.rows.as_deref().unwrap_or_default()
     }
 
-    /// Per queue (configuration order), today and the interval in progress at `now`.
-    pub fn queues(&self, now: Timestamp) -> Vec<QueueFigures> {
-        let current = Timestamp(now.as_millis() - now.as_millis() % INTERVAL_MS);
+    /// Per queue (configuration order), today so far and the last 15
+    /// minutes (`recent`: the snapshot's rolling window).
+    pub fn queues(&self, recent: &[IntervalRow]) -> Vec<QueueFigures> {
         self.targets
             .iter()
             .map(|target| {
+                let scope = Scope::Queue(target.queue.clone());
                 let mut figures = QueueFigures {
                     name: target.queue.clone(),
                     today: IntervalFigures::default(),
-                    this_interval: IntervalFigures::default(),
+                    last_15_minutes: IntervalFigures::default(),
                     target: Some(target.clone()),
                 };
-                for row in self.rows().iter().filter(|row| row.scope == Scope::Queue(target.queue.clone())) {
+                for row in self.rows().iter().filter(|row| row.scope == scope) {
                     figures.today.add(&row.figures);
-                    if row.start == current {
-                        figures.this_interval.add(&row.figures);
-                    }
+                }
+                for row in recent.iter().filter(|row| row.scope == scope) {
+                    figures.last_15_minutes.add(&row.figures);
                 }
                 figures
             })
@@ -179,16 +179,16 @@ impl Insight {
     }
 
     /// The whole center: the sum of the queues.
-    pub fn center(&self, now: Timestamp) -> QueueFigures {
+    pub fn center(&self, recent: &[IntervalRow]) -> QueueFigures {
         let mut center = QueueFigures {
             name: "Whole center".into(),
             today: IntervalFigures::default(),
-            this_interval: IntervalFigures::default(),
+            last_15_minutes: IntervalFigures::default(),
             target: None,
         };
-        for queue in self.queues(now) {
+        for queue in self.queues(recent) {
             center.today.add(&queue.today);
-            center.this_interval.add(&queue.this_interval);
+            center.last_15_minutes.add(&queue.last_15_minutes);
         }
         center
     }
@@ -198,12 +198,13 @@ impl Insight {
         let mut agents: Vec<AgentFigures> = Vec::new();
         for row in self.rows() {
             let Scope::Agent(agent) = &row.scope else { continue };
-            match agents.iter_mut().find(|known| known.id == agent.as_str()) {
+            // Kept in id order as they come (no sort: it links sorting code into the page).
+            let at = agents.partition_point(|known| known.id.as_str() < agent.as_str());
+            match agents.get_mut(at).filter(|known| known.id == agent.as_str()) {
                 Some(known) => known.today.add(&row.figures),
-                None => agents.push(AgentFigures { id: agent.to_string(), today: row.figures }),
+                None => agents.insert(at, AgentFigures { id: agent.to_string(), today: row.figures }),
             }
         }
-        agents.sort_by(|a, b| a.id.cmp(&b.id));
         agents
     }
 
@@ -308,6 +309,7 @@ mod tests {
 
     use super::*;
     use switchboard_protocol::ids::AgentId;
+    use switchboard_protocol::message::intervals::INTERVAL_MS;
 
     /// 2023-11-14 08:00 UTC.
     const EIGHT: u64 = 1_699_948_800_000;
@@ -351,18 +353,24 @@ mod tests {
     }
 
     #[test]
-    fn today_and_the_interval_in_progress_per_queue_and_for_the_center() {
+    fn today_and_the_last_15_minutes_per_queue_and_for_the_center() {
         let insight = insight();
-        let now = Timestamp(EIGHT + INTERVAL_MS + 60_000);
-        let queues = insight.queues(now);
+        // The snapshot's rolling window: Billing only (a queue without counts is absent).
+        let recent = [IntervalRow {
+            start: Timestamp(EIGHT + 60_000),
+            scope: Scope::Queue("Billing".into()),
+            figures: figures(5, 3, 1, 1, 2),
+        }];
+        let queues = insight.queues(&recent);
         assert_eq!(queues[0].name, "Billing");
-        assert_eq!((queues[0].today.offered, queues[0].this_interval.offered), (10, 6));
+        assert_eq!((queues[0].today.offered, queues[0].last_15_minutes.offered), (10, 5));
         // Billing today: 4 in target of 7 answered + 3 abandoned.
         assert_eq!(queues[0].today.service_level(), Some(40.0));
         assert_eq!(Level::of_service_level(queues[0].today.service_level(), 80), Some(Level::Red));
-        assert_eq!(queues[1].this_interval, IntervalFigures::default(), "Sales had nothing since 08:15");
-        let center = insight.center(now);
+        assert_eq!(queues[1].last_15_minutes, IntervalFigures::default(), "Sales had nothing in the window");
+        let center = insight.center(&recent);
         assert_eq!((center.today.offered, center.today.answered, center.today.handled), (11, 8, 6));
+        assert_eq!(center.last_15_minutes.offered, 5);
         let agents = insight.agents();
         assert_eq!(agents.len(), 1);
         assert_eq!(agents[0].today.average_handle_ms(), Some(120_000));

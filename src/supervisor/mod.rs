@@ -17,6 +17,8 @@ pub mod board;
 pub mod charts;
 pub mod figures;
 pub mod insight;
+pub mod monitor;
+pub mod monitor_panel;
 pub mod session;
 pub mod socket;
 
@@ -43,6 +45,8 @@ pub struct SupervisorView {
     pub unreachable: bool,
     pub board: Board,
     pub insight: insight::Insight,
+    /// The chat being monitored.
+    pub monitored: Option<monitor::Monitored>,
 }
 
 impl SupervisorView {
@@ -56,6 +60,7 @@ impl SupervisorView {
             unreachable: session.unreachable(),
             board: session.board().clone(),
             insight: session.insight().clone(),
+            monitored: session.monitored().cloned(),
         }
     }
 }
@@ -69,8 +74,26 @@ impl Default for SupervisorView {
 /// What the user can do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SupervisorAction {
-    LogIn { id: String, password: Password },
+    LogIn {
+        id: String,
+        password: Password,
+    },
     LogOut,
+    /// Open a live chat read-only (the one open before is closed).
+    Monitor {
+        interaction: String,
+    },
+    StopMonitor,
+    /// A private line to the monitored chat's agents.
+    Whisper {
+        text: String,
+    },
+    /// Join the monitored chat (the customer is told).
+    Barge,
+    /// A line to the customer, after barging in.
+    Say {
+        text: String,
+    },
 }
 
 /// What every component reads: the view, the way to act, and the clock
@@ -209,6 +232,7 @@ pub fn Wallboard() -> impl IntoView {
                 <AgentsPanel/>
                 <figures::AgentFiguresPanel/>
                 <ChatsTable filter/>
+                <monitor_panel::MonitorPanel/>
                 <EventStream filter/>
             </main>
         </div>
@@ -288,7 +312,7 @@ fn AgentsPanel() -> impl IntoView {
 
 #[component]
 fn ChatsTable(filter: Filter) -> impl IntoView {
-    let Supervisor { view, now, .. } = use_supervisor();
+    let Supervisor { view, now, act, .. } = use_supervisor();
     let rows = Memo::new(move |_| view.with(|v| v.board.chat_rows()));
     view! {
         <section class="card panel chats" aria-labelledby="chats-title">
@@ -296,11 +320,14 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
             <table data-testid="chats">
                 <thead><tr><th scope="col">"Interaction"</th><th scope="col">"Queue"</th>
                     <th scope="col">"Customer"</th><th scope="col">"Phase"</th><th scope="col">"Agent"</th>
-                    <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th></tr></thead>
+                    <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th>
+                    <th scope="col"><span class="visually-hidden">"Monitor"</span></th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|row| row.clone() children=move |row: ChatRow| {
                         let id = row.interaction.clone();
                         let attribute = row.interaction.clone();
+                        let monitored = row.interaction.clone();
+                        let label = format!("Monitor chat {}", row.interaction);
                         let customer = match &row.subject {
                             Some(subject) => format!("{} — {subject}", row.customer),
                             None => row.customer.clone(),
@@ -322,6 +349,9 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
                                     view.with(|v| format_duration(v.board.elapsed_since(now.get(), row.created_at)))
                                 }}</td>
                                 <td>{row.category.unwrap_or_else(|| "—".into())}</td>
+                                <td><button type="button" data-testid="chat-monitor" aria-label=label
+                                    on:click=move |_| act.run(SupervisorAction::Monitor { interaction: monitored.clone() })>
+                                    "Monitor"</button></td>
                             </tr>
                         }
                     }/>

@@ -11,15 +11,16 @@
 
 use super::board::Board;
 use super::insight::Insight;
-use std::collections::HashMap;
-use switchboard_protocol::ids::{AgentId, RequestId};
+use super::monitor::Monitored;
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, RequestId};
 use switchboard_protocol::message::envelope::{Outcome, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::message::intervals::{GetIntervals, Intervals};
 use switchboard_protocol::message::report::ReportBody;
 use switchboard_protocol::message::service::Password;
 use switchboard_protocol::message::supervisor::{
-    CenterSnapshot, SubscribeReports, SupervisorCommand, SupervisorLogin, SupervisorMessage, SupervisorProfile,
+    CenterSnapshot, ChatRef, Monitoring, SubscribeReports, SupervisorCommand, SupervisorLine, SupervisorLogin,
+    SupervisorMessage, SupervisorProfile,
 };
 use switchboard_protocol::time::Timestamp;
 
@@ -35,13 +36,19 @@ pub enum Stage {
 }
 
 /// What a sent request was, to read its answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Pending {
     Login,
     Snapshot,
     Subscribe,
     Watch,
     Intervals,
+    /// `monitor` of this interaction.
+    Monitor(InteractionId),
+    /// `whisper`, `barge`, `sendMessage` or `stopMonitor` about the monitored chat.
+    ChatAction,
+    /// `barge` of this interaction.
+    Barge(InteractionId),
 }
 
 const DAY_MS: u64 = 86_400_000;
@@ -57,7 +64,9 @@ pub struct SupervisorSession {
     stage: Stage,
     profile: Option<SupervisorProfile>,
     board: Board,
-    pending: HashMap<String, Pending>,
+    /// Requests sent and not answered yet, by id: a handful at most, so a
+    /// list (a `HashMap` linked SipHash and a hash table into the page).
+    pending: Vec<(String, Pending)>,
     next_id: u64,
     outbox: Vec<String>,
     online: bool,
@@ -76,6 +85,11 @@ pub struct SupervisorSession {
     intervals_stale: bool,
     /// The page's offset east of UTC, for where "today" starts.
     utc_offset_minutes: i64,
+    /// The chat this page monitors (one at a time), monitored again on
+    /// every connection.
+    monitored: Option<Monitored>,
+    /// Numbers the client ids of whispers and messages.
+    next_line: u64,
 }
 
 impl Default for SupervisorSession {
@@ -91,7 +105,7 @@ impl SupervisorSession {
             stage: Stage::LoggedOut,
             profile: None,
             board: Board::default(),
-            pending: HashMap::new(),
+            pending: Vec::new(),
             next_id: 1,
             outbox: Vec::new(),
             online: false,
@@ -103,6 +117,8 @@ impl SupervisorSession {
             intervals_in_flight: false,
             intervals_stale: false,
             utc_offset_minutes: 0,
+            monitored: None,
+            next_line: 1,
         }
     }
 
@@ -113,6 +129,80 @@ impl SupervisorSession {
 
     pub fn insight(&self) -> &Insight {
         &self.insight
+    }
+
+    pub fn monitored(&self) -> Option<&Monitored> {
+        self.monitored.as_ref()
+    }
+
+    /// Opens a live chat read-only (nobody in it is told); the chat
+    /// monitored before is stopped.
+    pub fn monitor(&mut self, interaction: &str) {
+        if self.monitored.as_ref().is_some_and(|chat| chat.interaction == interaction) {
+            return;
+        }
+        self.stop_monitor();
+        self.monitored = Some(Monitored::new(interaction));
+        self.send_monitor();
+    }
+
+    /// Closes the monitored chat (telling the server, unless it is over).
+    pub fn stop_monitor(&mut self) {
+        let Some(chat) = self.monitored.take() else { return };
+        if !chat.ended && self.stage == Stage::Live {
+            let chat = ChatRef { interaction: InteractionId::new(chat.interaction) };
+            self.send(SupervisorCommand::StopMonitor(chat), Pending::ChatAction);
+        }
+    }
+
+    /// A private line to the monitored chat's agents.
+    pub fn whisper(&mut self, text: &str) {
+        if let Some(line) = self.line(text, "w") {
+            self.send(SupervisorCommand::Whisper(line), Pending::ChatAction);
+        }
+    }
+
+    /// A line to the customer, once barged in.
+    pub fn say(&mut self, text: &str) {
+        if !self.monitored.as_ref().is_some_and(|chat| chat.barged) {
+            return;
+        }
+        if let Some(line) = self.line(text, "s") {
+            self.send(SupervisorCommand::SendMessage(line), Pending::ChatAction);
+        }
+    }
+
+    /// Joins the monitored chat as a participant (the customer is told).
+    pub fn barge(&mut self) {
+        let Some(chat) = self.monitored.as_ref().filter(|chat| !chat.barged && !chat.ended) else { return };
+        let interaction = InteractionId::new(chat.interaction.clone());
+        let command = SupervisorCommand::Barge(ChatRef { interaction: interaction.clone() });
+        self.send(command, Pending::Barge(interaction));
+    }
+
+    /// The line `text` into the monitored, live chat, with a fresh client id.
+    fn line(&mut self, text: &str, prefix: &str) -> Option<SupervisorLine> {
+        let text = text.trim();
+        let chat = self.monitored.as_ref().filter(|chat| chat.loaded && !chat.ended && !text.is_empty())?;
+        let client_id = ClientMessageId::new(format!("{prefix}{}", self.next_line));
+        self.next_line += 1;
+        Some(SupervisorLine {
+            interaction: InteractionId::new(chat.interaction.clone()),
+            client_id,
+            text: text.to_owned(),
+        })
+    }
+
+    fn send_monitor(&mut self) {
+        let Some(chat) = &self.monitored else { return };
+        if self.stage != Stage::Live || !self.online {
+            return;
+        }
+        let interaction = InteractionId::new(chat.interaction.clone());
+        self.send(
+            SupervisorCommand::Monitor(ChatRef { interaction: interaction.clone() }),
+            Pending::Monitor(interaction),
+        );
     }
 
     pub fn stage(&self) -> Stage {
@@ -230,13 +320,19 @@ impl SupervisorSession {
                 }
             }
             SupervisorMessage::Response(response) => self.handle_response(response, local_now),
-            // Live frames of a monitored chat: the wallboard does not open chats yet.
-            SupervisorMessage::Monitor { .. } => {}
+            SupervisorMessage::Monitor { monitor } => {
+                if let Some(chat) =
+                    self.monitored.as_mut().filter(|chat| chat.interaction == monitor.interaction.as_str())
+                {
+                    chat.apply_event(&monitor.event, monitor.data);
+                }
+            }
         }
     }
 
     fn handle_response(&mut self, response: Response, local_now: Timestamp) {
-        let Some(pending) = response.id.as_ref().and_then(|id| self.pending.remove(id.as_str())) else {
+        let at = response.id.as_ref().and_then(|id| self.pending.iter().position(|(sent, _)| sent == id.as_str()));
+        let Some((_, pending)) = at.map(|at| self.pending.swap_remove(at)) else {
             return;
         };
         let result = match response.outcome {
@@ -250,6 +346,8 @@ impl SupervisorSession {
                 self.stage = Stage::Live;
                 self.error = None;
                 self.send(SupervisorCommand::GetSnapshot, Pending::Snapshot);
+                // Monitors belong to a connection: a reconnect monitors again.
+                self.send_monitor();
             }
             (Pending::Login, Err(failure)) => {
                 // Also on a reconnect (the role was taken away, the
@@ -285,6 +383,33 @@ impl SupervisorSession {
                     self.refresh_intervals(local_now);
                 }
             }
+            (Pending::Monitor(interaction), result) => {
+                let Some(chat) = self.monitored.as_mut().filter(|chat| chat.interaction == interaction.as_str()) else {
+                    return;
+                };
+                match result.map(serde_json::from_value::<Monitoring>) {
+                    Ok(Ok(monitoring)) => chat.apply_monitoring(monitoring),
+                    Ok(Err(error)) => chat.error = Some(format!("The chat could not be read: {error}")),
+                    Err(failure) => {
+                        // `not-found`: the chat is over (or never was).
+                        chat.ended = failure.code == FailureCode::NotFound;
+                        chat.error = Some(format!("Cannot monitor this chat: {}", failure.message));
+                    }
+                }
+            }
+            (Pending::Barge(interaction), result) => {
+                if let Some(chat) = self.monitored.as_mut().filter(|chat| chat.interaction == interaction.as_str()) {
+                    match result {
+                        Ok(_) => chat.barged = true,
+                        Err(failure) => chat.error = Some(format!("Could not barge in: {}", failure.message)),
+                    }
+                }
+            }
+            (Pending::ChatAction, Ok(_)) => {}
+            (Pending::ChatAction, Err(failure)) => match self.monitored.as_mut() {
+                Some(chat) => chat.error = Some(format!("The server refused: {}", failure.message)),
+                None => self.error = Some(format!("The server refused a request: {}", failure.message)),
+            },
             (Pending::Subscribe | Pending::Watch, Ok(_)) => {}
             (Pending::Snapshot | Pending::Subscribe | Pending::Watch, Err(failure)) => {
                 self.error = Some(format!("The server refused a request: {}", failure.message));
@@ -327,7 +452,7 @@ impl SupervisorSession {
         let request = Request::new(command).with_id(RequestId::new(id.clone()));
         // Serialising these plain types cannot fail (string keys only).
         if let Ok(frame) = serde_json::to_string(&request) {
-            self.pending.insert(id, pending);
+            self.pending.push((id, pending));
             self.outbox.push(frame);
         }
     }
@@ -361,7 +486,8 @@ pub fn login_failure_text(failure: &Failure) -> String {
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    // ASCII only: `char::to_uppercase` links Unicode's case tables into the page.
+    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -439,7 +565,7 @@ mod tests {
                           "targets": [{"queue": "Billing", "withinMs": 60000, "share": 80}]});
         answer(&mut session, &asked, rows);
         assert!(session.insight().has_intervals());
-        assert_eq!(session.insight().queues(NOW)[0].today.offered, 2);
+        assert_eq!(session.insight().queues(&[])[0].today.offered, 2);
         let again = sent(&mut session);
         assert_eq!(again.len(), 1);
         assert_eq!(again[0]["command"], "getIntervals");
@@ -449,6 +575,80 @@ mod tests {
                                          "data": {"version": 2, "changed": {"Tier": "gold"}, "by": "alice"}}});
         session.handle_frame(&property.to_string(), NOW).unwrap();
         assert!(sent(&mut session).is_empty());
+    }
+
+    #[test]
+    fn monitors_one_chat_whispers_barges_and_monitors_again_after_a_reconnect() {
+        let mut session = SupervisorSession::new();
+        session.log_in("sam", Password::new("demo-sam"));
+        go_live(&mut session, 0);
+        session.whisper("too early");
+        assert!(sent(&mut session).is_empty(), "nothing is monitored");
+
+        session.monitor("I7");
+        let monitor = sent(&mut session);
+        assert_eq!(monitor[0]["command"], "monitor");
+        assert_eq!(monitor[0]["data"], json!({"interaction": "I7"}));
+        session.whisper("before the transcript");
+        assert!(sent(&mut session).is_empty(), "not before the answer");
+        let transcript = json!({"interaction": "I7", "customer": {"kind": "customer", "name": "James Bond"}, "agent": "bob",
+                                "transcript": {"messages": [{"messageId": 1, "from": {"kind": "customer", "name": "James Bond"},
+                                                             "text": "Hello", "time": 1}]}});
+        answer(&mut session, &monitor[0], transcript.clone());
+        let chat = session.monitored().unwrap();
+        assert_eq!((chat.loaded, chat.agent.as_deref(), chat.lines.len()), (true, Some("bob"), 1));
+
+        // Live frames of this chat only.
+        let frame = |interaction: &str, id: u64| {
+            json!({"monitor": {"interaction": interaction, "event": "chat.message",
+                               "data": {"messageId": id, "from": {"kind": "agent", "id": "bob", "name": "Bob"}, "text": "Hi", "time": 2}}})
+            .to_string()
+        };
+        session.handle_frame(&frame("I7", 2), NOW).unwrap();
+        session.handle_frame(&frame("I9", 3), NOW).unwrap();
+        assert_eq!(session.monitored().unwrap().lines.len(), 2);
+
+        session.whisper("  Offer the voucher ");
+        session.say("not barged yet");
+        let whisper = sent(&mut session);
+        assert_eq!(whisper.len(), 1);
+        assert_eq!(whisper[0]["data"], json!({"interaction": "I7", "clientId": "w1", "text": "Offer the voucher"}));
+        session.barge();
+        let barge = sent(&mut session);
+        assert_eq!(barge[0]["command"], "barge");
+        answer(&mut session, &barge[0], Value::Null);
+        assert!(session.monitored().unwrap().barged);
+        session.say("I am Sam");
+        assert_eq!(sent(&mut session)[0]["command"], "sendMessage");
+
+        // A refused whisper says why on the chat.
+        session.whisper("again");
+        let refused = sent(&mut session);
+        refuse(&mut session, &refused[0], "invalid-state", "monitor chat `I7` first");
+        assert!(session.monitored().unwrap().error.as_deref().is_some_and(|error| error.contains("monitor chat")));
+
+        // A reconnect logs in and monitors again; the answer replaces the transcript.
+        session.handle_disconnected();
+        session.handle_connected();
+        let login = sent(&mut session);
+        answer(&mut session, &login[0], json!({"id": "sam", "name": "Sam Rivera"}));
+        let again = sent(&mut session);
+        let monitor = again.iter().find(|frame| frame["command"] == "monitor").expect("monitored again");
+        answer(&mut session, monitor, transcript);
+        assert_eq!(session.monitored().unwrap().lines.len(), 1);
+
+        // Another chat: the first is stopped.
+        session.monitor("I8");
+        let switched: Vec<Value> = sent(&mut session);
+        assert_eq!(switched[0]["command"], "stopMonitor");
+        assert_eq!(switched[0]["data"], json!({"interaction": "I7"}));
+        assert_eq!(switched[1]["command"], "monitor");
+        refuse(&mut session, &switched[1], "not-found", "interaction `I8` is not live");
+        let gone = session.monitored().unwrap();
+        assert!(gone.ended && gone.error.is_some());
+        session.stop_monitor();
+        assert!(sent(&mut session).is_empty(), "an ended chat needs no stopMonitor");
+        assert!(session.monitored().is_none());
     }
 
     #[test]

@@ -36,6 +36,11 @@ pub fn start() -> (ReadSignal<SupervisorView>, UnsyncCallback<SupervisorAction>)
         driver.step(move |link| match action {
             SupervisorAction::LogIn { id, password } => link.session.log_in(&id, password),
             SupervisorAction::LogOut => link.session.log_out(),
+            SupervisorAction::Monitor { interaction } => link.session.monitor(&interaction),
+            SupervisorAction::StopMonitor => link.session.stop_monitor(),
+            SupervisorAction::Whisper { text } => link.session.whisper(&text),
+            SupervisorAction::Barge => link.session.barge(),
+            SupervisorAction::Say { text } => link.session.say(&text),
         })
     });
     (view, act)

@@ -222,6 +222,12 @@ pub struct CenterSnapshot {
     pub agents: Vec<AgentSnapshot>,
     /// Every interaction not ended, oldest first.
     pub chats: Vec<ChatSnapshot>,
+    /// The last 15 minutes, rolling by the minute: one row per queue with
+    /// a count in the window (none is absent), `start` where the window
+    /// starts (the minute in progress and the 14 before it). The same
+    /// counts as the intervals' (`docs/metrics.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<super::intervals::IntervalRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,6 +257,11 @@ pub struct AgentSnapshot {
     /// Chats the agent holds now.
     pub chats: u32,
     pub capacity: u32,
+    /// Since when the agent's desktop is not connected, while its session
+    /// waits for it to come back (absent when connected or logged out).
+    /// The agent gets no offers meanwhile, whatever `state` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disconnected_since: Option<Timestamp>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -352,11 +352,33 @@ impl Metrics {
     /// interval boundary): the intervals that are over. Counts arriving
     /// for them later are dropped.
     pub fn take_closed(&mut self, before: Timestamp) -> Vec<IntervalRow> {
+        self.take_closed_keeping(before, before)
+    }
+
+    /// As [`take_closed`](Self::take_closed), but keeps the buckets from
+    /// `keep_from` on (for [`recent`](Self::recent)); they are not returned
+    /// again, and counts for them are still dropped.
+    pub fn take_closed_keeping(&mut self, before: Timestamp, keep_from: Timestamp) -> Vec<IntervalRow> {
         let before = Timestamp(interval_start(before.0));
-        let rows = self.rows(Timestamp(0), before);
-        self.forget_before(before);
+        // From `ignore_before`: what is kept from earlier closes was returned then.
+        let rows = self.rows(self.ignore_before, before);
+        self.forget_before(keep_from.min(before));
         self.ignore_before = self.ignore_before.max(before);
         rows
+    }
+
+    /// The last 15 minutes at `now`, a rolling window of whole minutes
+    /// (the minute in progress and the 14 before it): one row per queue
+    /// with a count in it, `start` the window's start.
+    pub fn recent(&self, now: Timestamp) -> Vec<IntervalRow> {
+        let from = Timestamp(recent_start(now.0));
+        let mut rows: BTreeMap<Scope, IntervalFigures> = BTreeMap::new();
+        for ((_, scope), figures) in self.in_span(from, Timestamp(u64::MAX)) {
+            if matches!(scope, Scope::Queue(_)) {
+                rows.entry(scope.clone()).or_default().add(figures);
+            }
+        }
+        rows.into_iter().map(|(scope, figures)| IntervalRow { start: from, scope, figures }).collect()
     }
 
     /// Drops the buckets before `time` (a page keeps today only).
@@ -446,6 +468,12 @@ impl Contact {
 /// The start of the minute `millis` is in.
 pub fn bucket_start(millis: u64) -> u64 {
     millis - millis % BUCKET_MS
+}
+
+/// Where the rolling 15 minutes at `millis` start: the minute in progress
+/// and the 14 before it.
+pub fn recent_start(millis: u64) -> u64 {
+    bucket_start(millis).saturating_sub(INTERVAL_MS - BUCKET_MS)
 }
 
 /// The start of the 15-minute interval `millis` is in.

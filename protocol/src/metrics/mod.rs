@@ -45,4 +45,4 @@ mod fold;
 mod tests;
 
 pub use csv::{CSV_COLUMNS, queue_csv, utc_minute};
-pub use fold::{BUCKET_MS, Metrics, MetricsConfig, bucket_start, interval_start};
+pub use fold::{BUCKET_MS, Metrics, MetricsConfig, bucket_start, interval_start, recent_start};

@@ -334,3 +334,40 @@ fn logging_out_and_a_takeover_keep_the_chats_count_honest() {
     assert_eq!(metrics.agent_chats(&agent("alice")), 1);
     assert_eq!(metrics.open_contacts(), 1);
 }
+
+#[test]
+fn the_last_15_minutes_roll_by_the_minute_across_a_closed_interval() {
+    // Answered at 100 s, 610 s and 1000 s (chat n: queued at s, answered at s + 20).
+    let mut stream = Stream::default();
+    stream.chat(1, 80, 20, 30).chat(2, 590, 20, 30).chat(3, 980, 20, 30);
+    let mut metrics = Metrics::new(MetricsConfig::default());
+    for report in &stream.reports[..stream.reports.len() / 3 * 2] {
+        metrics.handle_report(report);
+    }
+    // The first interval closes at 900 s; its last 15 minutes stay kept.
+    metrics.advance(at(900));
+    let stored = metrics.take_closed_keeping(at(900), at(900 - 15 * 60));
+    assert_eq!(stored.iter().filter(|row| row.scope == billing()).map(|row| row.figures.answered).sum::<u64>(), 2);
+    for report in &stream.reports[stream.reports.len() / 3 * 2..] {
+        metrics.handle_report(report);
+    }
+    let answered = |metrics: &Metrics, now: u64| {
+        let rows = metrics.recent(at(now));
+        assert!(rows.iter().all(|row| row.start == at((now - now % 60).saturating_sub(14 * 60))));
+        rows.iter().filter(|row| row.scope == billing()).map(|row| row.figures.answered).sum::<u64>()
+    };
+    // At 1010 s the window starts at 120 s (the minute of 1010 s is 960 s, minus 14 minutes):
+    // the answers at 610 and 1000 s, not the one at 100 s.
+    assert_eq!(answered(&metrics, 1010), 2);
+    assert_eq!(metrics.recent(at(1010))[0].start, at(120));
+    // At 1500 s (window from 660 s) only the answer at 1000 s; the next close drops what fell out.
+    assert_eq!(answered(&metrics, 1500), 1);
+    metrics.advance(at(1800));
+    let stored = metrics.take_closed_keeping(at(1800), at(1800 - 15 * 60));
+    assert_eq!(
+        stored.iter().filter(|row| row.scope == billing()).map(|row| row.figures.answered).sum::<u64>(),
+        1,
+        "what was kept is not stored twice"
+    );
+    assert_eq!(answered(&metrics, 1900), 0);
+}

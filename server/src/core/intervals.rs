@@ -21,7 +21,7 @@ use crate::storage::{MetricsCheckpoint, Record, Storage, StorageError};
 use switchboard_protocol::message::intervals::{IntervalRow, QueueTarget};
 use switchboard_protocol::message::report::Report;
 use switchboard_protocol::message::supervisor::SupervisorMessage;
-use switchboard_protocol::metrics::{Metrics, interval_start};
+use switchboard_protocol::metrics::{Metrics, interval_start, recent_start};
 use switchboard_protocol::time::Timestamp;
 
 /// Reports read from storage at a time while resuming.
@@ -71,7 +71,9 @@ impl IntervalFold {
             return;
         }
         self.metrics.advance(now);
-        for row in self.metrics.take_closed(boundary) {
+        // The buckets of the last 15 minutes stay for `recent`.
+        let keep_from = Timestamp(recent_start(now.as_millis()));
+        for row in self.metrics.take_closed_keeping(boundary, keep_from) {
             batch.record(Record::Interval(row));
         }
         let checkpoint = MetricsCheckpoint { closed_before: boundary, resume_from_seq: self.metrics.checkpoint() };
@@ -84,6 +86,14 @@ impl IntervalFold {
     pub fn open_rows(&mut self, from: Timestamp, to: Timestamp, now: Timestamp) -> Vec<IntervalRow> {
         self.metrics.advance(now);
         self.metrics.rows(from.max(self.closed_before), to)
+    }
+
+    /// Every queue's figures over the last 15 minutes (a rolling window of
+    /// whole minutes). After a restart the window starts no earlier than
+    /// the interval in progress: closed intervals are stored as rows, not
+    /// minutes.
+    pub fn recent(&self, now: Timestamp) -> Vec<IntervalRow> {
+        self.metrics.recent(now)
     }
 
     /// The service-level target of every configured queue.

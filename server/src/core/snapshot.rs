@@ -58,6 +58,7 @@ impl Center {
                     since: session.map(|session| session.state_since),
                     chats: u32::try_from(chats).unwrap_or(u32::MAX),
                     capacity: entry.capacity,
+                    disconnected_since: session.and_then(|session| session.unbound_since),
                 }
             })
             .collect();
@@ -85,6 +86,6 @@ impl Center {
             })
             .collect();
         chats.sort_by(|a, b| (a.created_at, a.interaction.as_str()).cmp(&(b.created_at, b.interaction.as_str())));
-        CenterSnapshot { time: now, report_seq, queues, agents, chats }
+        CenterSnapshot { time: now, report_seq, queues, agents, chats, recent: Vec::new() }
     }
 }

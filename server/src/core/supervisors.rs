@@ -161,6 +161,6 @@ impl Core {
 
     /// The whole center at `now`, as supervisors see it.
     pub fn center_snapshot(&self, now: Timestamp) -> CenterSnapshot {
-        self.center.center_snapshot(&self.state, now)
+        CenterSnapshot { recent: self.intervals.recent(now), ..self.center.center_snapshot(&self.state, now) }
     }
 }
