@@ -2097,7 +2097,7 @@ mod supervisor_wire {
                  "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": 1700000000000u64,
                  "category": "billing"},
                 {"interaction": "I8", "queue": "Billing", "customer": {"kind": "customer", "name": "Eve"},
-                 "phase": "queued", "createdAt": 1700000001000u64}
+                 "phase": "queued", "createdAt": 1700000001000u64, "priority": 5}
             ]
         }});
         let expected = CenterSnapshot {
@@ -2147,6 +2147,7 @@ mod supervisor_wire {
                     agent: Some(AgentId::new("alice")),
                     created_at: Timestamp::from_millis(1_700_000_000_000),
                     category: Some("billing".into()),
+                    priority: 0,
                 },
                 ChatSnapshot {
                     interaction: InteractionId::new("I8"),
@@ -2157,6 +2158,7 @@ mod supervisor_wire {
                     agent: None,
                     created_at: Timestamp::from_millis(1_700_000_001_000),
                     category: None,
+                    priority: 5,
                 },
             ],
         };

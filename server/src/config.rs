@@ -5,6 +5,7 @@
 //! hash-password` makes one), never in clear.
 
 mod agent_tools;
+mod priority;
 
 pub use agent_tools::ResponseEntry;
 
@@ -230,6 +231,10 @@ pub struct ServiceEntry {
     /// Opening hours; without them the service is always open (`hours`).
     #[serde(default)]
     pub hours: Option<HoursSection>,
+    /// Its chats' routing priority (higher first), over the queue's; a
+    /// classification category's wins over it (`Config::chat_priority`).
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 /// A service's opening hours as configured (`[services.hours]`); checked
@@ -573,6 +578,10 @@ pub struct CategoryRule {
     /// waits (routing on the category). None: the category is only recorded.
     #[serde(default)]
     pub queue: Option<String>,
+    /// The routing priority of a chat of this category (higher first), over
+    /// its service's and queue's; applied with the same `min_confidence`.
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 fn default_waiting_alarm_secs() -> u64 {
@@ -596,6 +605,10 @@ pub struct QueueEntry {
     pub service_level_secs: u64,
     #[serde(default = "default_service_level_percent")]
     pub service_level_percent: u8,
+    /// The routing priority of the chats waiting here (higher first) unless
+    /// their service or category sets one (`Config::chat_priority`).
+    #[serde(default)]
+    pub priority: i32,
 }
 
 fn default_service_level_secs() -> u64 {

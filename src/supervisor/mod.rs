@@ -296,7 +296,8 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
             <table data-testid="chats">
                 <thead><tr><th scope="col">"Interaction"</th><th scope="col">"Queue"</th>
                     <th scope="col">"Customer"</th><th scope="col">"Phase"</th><th scope="col">"Agent"</th>
-                    <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th></tr></thead>
+                    <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th>
+                    <th scope="col" class="num">"Priority"</th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|row| row.clone() children=move |row: ChatRow| {
                         let id = row.interaction.clone();
@@ -322,6 +323,7 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
                                     view.with(|v| format_duration(v.board.elapsed_since(now.get(), row.created_at)))
                                 }}</td>
                                 <td>{row.category.unwrap_or_else(|| "—".into())}</td>
+                                <td class="num" data-testid="chat-priority">{row.priority}</td>
                             </tr>
                         }
                     }/>

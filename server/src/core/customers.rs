@@ -120,7 +120,7 @@ impl Center {
         let token = ChatToken::new(self.new_id("K"));
         let item = state
             .router
-            .enqueue(&Target::Queue(service.queue.clone()), Default::default(), now)
+            .enqueue(&Target::Queue(service.queue.clone()), self.request_priority(&service.name, &service.queue), now)
             .map_err(|error| refuse(FailureCode::Internal, format!("the queue cannot take chats: {error}")))?;
         batch.record(Record::ChatRequestCreated(NewChatRequest {
             id: id.clone(),

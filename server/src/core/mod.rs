@@ -59,6 +59,7 @@ mod customers;
 mod ids;
 mod intervals;
 mod monitor;
+mod priority;
 mod properties;
 mod rebuild;
 mod routing_outputs;

@@ -21,6 +21,7 @@ mod desktop_http;
 mod intervals;
 mod layers;
 mod operator;
+mod priority;
 mod properties;
 mod reporting;
 mod services;
