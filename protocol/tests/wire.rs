@@ -33,6 +33,7 @@ use switchboard_protocol::message::event::{
     PropertiesChanged, RevokeReason, Role, SessionEndReason, SessionEnded, ThirdPartyFault, ThirdPartyResponse,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::receipt::Receipt;
 use switchboard_protocol::message::service::{
     AgentCredentials, Password, PrepareSession, ServiceInfo, SessionResource,
 };
@@ -157,21 +158,23 @@ fn agent_command_name(command: &AgentCommand) -> &'static str {
     use AgentCommand::*;
     match command {
         GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession
-        | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
+        | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Receipt(_) | Leave | Transfer(_)
         | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall
         | HoldCall | RetrieveCall | SendDtmf(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
         | AddNote(_) | SendPrivate(_) => command.name(),
     }
 }
-const AGENT_COMMANDS: usize = 29;
+const AGENT_COMMANDS: usize = 30;
 
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
     match command {
-        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Disconnect => command.name(),
+        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Receipt(_) | Disconnect => {
+            command.name()
+        }
     }
 }
-const CUSTOMER_COMMANDS: usize = 7;
+const CUSTOMER_COMMANDS: usize = 8;
 
 fn event_name(body: &EventBody) -> &'static str {
     use EventBody::*;
@@ -284,6 +287,12 @@ fn every_agent_command_round_trips_inside_a_request() {
         (
             json!({"id": "a11", "command": "typing", "target": "S1.I7", "data": {"typing": true}}),
             request("a11", C::Typing(Typing { typing: true }), Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a11r", "command": "receipt", "target": "S1.I7", "data": {"messageId": 4, "state": "read"}}),
+            request("a11r", C::Receipt(Receipt { message_id: 4, state: DeliveryState::Read }), Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -528,6 +537,10 @@ fn every_customer_command_round_trips_inside_a_request() {
         (
             json!({"id": "c6", "command": "typing", "data": {"typing": false}}),
             request("c6", C::Typing(Typing { typing: false }), None),
+        ),
+        (
+            json!({"id": "c6r", "command": "receipt", "data": {"messageId": 3, "state": "delivered"}}),
+            request("c6r", C::Receipt(Receipt { message_id: 3, state: DeliveryState::Delivered }), None),
         ),
         (json!({"id": "c7", "command": "disconnect"}), request("c7", C::Disconnect, None)),
     ];
@@ -878,11 +891,21 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
+            ev(13, "C1", "chat.receipt", json!({"messageId": 6, "state": "read"})),
+            event(13, "C1", time, EventBody::ChatReceipt(ChatReceipt { message_id: 6, state: DeliveryState::Read })),
+        ),
+        (
             ev(14, "S1.I7", "chat.left", json!({"party": customer_json})),
             event(14, "S1.I7", time, EventBody::ChatLeft(ChatLeft { party: customer() })),
         ),
         (
-            ev(15, "S1.I7", "chat.transcript", json!({"messages": [message_one_json, message_two_json]})),
+            ev(
+                15,
+                "S1.I7",
+                "chat.transcript",
+                json!({"messages": [message_one_json, message_two_json],
+                       "receipts": [{"messageId": 2, "state": "delivered"}, {"messageId": 1, "state": "read"}]}),
+            ),
             event(
                 15,
                 "S1.I7",
@@ -890,6 +913,10 @@ fn every_event() -> Vec<(Value, Event)> {
                 EventBody::ChatTranscript(ChatTranscript {
                     messages: vec![message_one.clone(), message_two.clone()],
                     private: Vec::new(),
+                    receipts: vec![
+                        ChatReceipt { message_id: 2, state: DeliveryState::Delivered },
+                        ChatReceipt { message_id: 1, state: DeliveryState::Read },
+                    ],
                 }),
             ),
         ),
@@ -963,6 +990,7 @@ fn every_event() -> Vec<(Value, Event)> {
                         text: "Can you refund this?".into(),
                         time: Timestamp::from_millis(time),
                     }],
+                    receipts: Vec::new(),
                 }),
             ),
         ),
@@ -1445,6 +1473,12 @@ fn malformed_frames_are_rejected_precisely() {
             InvalidRequest,
             Some("x16"),
             Some("typing"),
+        ),
+        bad(
+            r#"{"id": "x16r", "command": "receipt", "target": "S1.I7", "data": {"messageId": 2, "state": "seen"}}"#,
+            InvalidRequest,
+            Some("x16r"),
+            Some("receipt"),
         ),
         bad(
             r#"{"id": "x17", "command": "bind", "target": "S1", "data": {"token": "T", "lastSeq": -1}}"#,

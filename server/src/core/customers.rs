@@ -55,6 +55,9 @@ impl Center {
                 self.typing(state, batch, &interaction, party, typing.typing, now);
                 None
             }),
+            CustomerCommand::Receipt(receipt) => Self::chatting(state, request_id).and_then(|(interaction, _)| {
+                self.receipt(state, batch, &interaction, super::receipts::Reader::Customer, *receipt, now)
+            }),
             CustomerCommand::Disconnect => {
                 self.customer_leaves(state, batch, request_id, now);
                 Ok(None)
@@ -287,6 +290,8 @@ impl Center {
                 consult: None,
                 private: Vec::new(),
                 barged: Default::default(),
+                customer_receipts: Default::default(),
+                agent_receipts: Default::default(),
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));

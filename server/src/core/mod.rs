@@ -62,6 +62,7 @@ mod monitor;
 mod priority;
 mod properties;
 mod rebuild;
+mod receipts;
 mod routing_outputs;
 mod service_jobs;
 mod snapshot;

@@ -191,6 +191,8 @@ impl Center {
                     consult: None,
                     private,
                     barged: BTreeSet::new(),
+                    customer_receipts: Default::default(),
+                    agent_receipts: Default::default(),
                 },
             );
         }

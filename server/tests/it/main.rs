@@ -23,6 +23,7 @@ mod layers;
 mod operator;
 mod priority;
 mod properties;
+mod receipts;
 mod reporting;
 mod services;
 mod widget_http;
