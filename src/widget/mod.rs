@@ -144,6 +144,8 @@ pub enum WidgetAction {
     Leave,
     StartOver,
     Minimize,
+    /// The page became visible (true) or hidden: read receipts follow it.
+    Visible(bool),
 }
 
 #[derive(Clone, Copy)]
@@ -190,6 +192,8 @@ pub fn delivery_label(texts: &Texts, delivery: &Delivery) -> String {
     match delivery {
         Delivery::Sending => texts.get(T::Sending).to_owned(),
         Delivery::Sent => texts.get(T::Sent).to_owned(),
+        Delivery::Delivered => texts.get(T::Delivered).to_owned(),
+        Delivery::Seen => texts.get(T::Seen).to_owned(),
         Delivery::Failed(reason) => texts.fill(T::NotSent, &[("reason", reason)]),
     }
 }
