@@ -107,7 +107,7 @@ fn key(target: &Element, key: &str, shift: bool) {
 }
 
 fn line(key: &str, author: Author, name: &str, text: &str, delivery: Delivery) -> Line {
-    Line { key: key.into(), author, name: name.into(), text: text.into(), delivery }
+    Line { key: key.into(), author, name: name.into(), text: text.into(), delivery, message_id: 0 }
 }
 
 #[wasm_bindgen_test]
@@ -180,6 +180,10 @@ async fn the_chat_renders_text_only_with_delivery_and_typing() {
 
     panel.update(|v| v.transcript[1].delivery = Delivery::Sent).await;
     assert!(panel.get("transcript").text_content().unwrap().ends_with("Sent"));
+    panel.update(|v| v.transcript[1].delivery = Delivery::Delivered).await;
+    assert!(panel.get("transcript").text_content().unwrap().ends_with("Delivered"));
+    panel.update(|v| v.transcript[1].delivery = Delivery::Seen).await;
+    assert!(panel.get("transcript").text_content().unwrap().ends_with("Seen"));
 
     let composer = panel.input("composer");
     composer.set_value("Hello");

@@ -14,6 +14,10 @@ import { startProxy } from '../support/proxy.mjs';
 import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
 
 const UI_TIMEOUT = 15_000;
+// Stored, or further on: with both sides real, read receipts move a line
+// from Sent to Delivered and Seen as soon as the other side has it open.
+const STORED = /^(Sent|Delivered|Seen)$/;
+const STORED_STATE = '[data-testid="delivery"]:is([data-state="Sent"], [data-state="Delivered"], [data-state="Seen"])';
 let proxy;
 let server;
 let browser;
@@ -131,7 +135,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await composer.fill('My pen writes no more.');
     await alice.page.getByTestId('customer-typing').filter({ hasText: 'James Bond is typing…' }).waitFor();
     await widget.getByTestId('send').click();
-    await messages.filter({ hasText: 'My pen writes no more.' }).getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await messages.filter({ hasText: 'My pen writes no more.' }).getByTestId('delivery').filter({ hasText: STORED }).waitFor();
     await alice.page.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'My pen writes no more.' }).waitFor();
 
     // Alice → customer: typing shows in the widget, then the message; hers is marked Sent.
@@ -141,7 +145,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await aliceComposer.press('Enter');
     await alice.page
       .locator('[data-author="me"]', { hasText: 'Let me get a colleague who knows pens.' })
-      .locator('[data-testid="delivery"][data-state="Sent"]')
+      .locator(STORED_STATE)
       .waitFor();
     await messages.filter({ hasText: 'Let me get a colleague who knows pens.' }).waitFor();
 
@@ -217,11 +221,11 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await widget.getByTestId('offline-banner').waitFor({ state: 'hidden', timeout: 40_000 });
     await bob.page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 40_000 });
     await alice.page.getByTestId('connection-banner').waitFor({ state: 'detached', timeout: 40_000 });
-    await messages.filter({ hasText: 'Typed while the network was down' }).getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await messages.filter({ hasText: 'Typed while the network was down' }).getByTestId('delivery').filter({ hasText: STORED }).waitFor();
     await messages.filter({ hasText: 'Bob typed this offline' }).waitFor();
     await bob.page
       .locator('[data-author="me"]', { hasText: 'Bob typed this offline' })
-      .locator('[data-testid="delivery"][data-state="Sent"]')
+      .locator(STORED_STATE)
       .waitFor();
     await bob.page.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'Typed while the network was down' }).waitFor();
 

@@ -2,8 +2,9 @@
 // canned response picked from the "/" list by keyboard only (filled from the
 // chat, edited, then sent), and calls third-party services from the chat
 // panel's menu, whose answers show in the panel while the autoresponse's
-// message reaches the customer. Attachments and read receipts are not built
-// yet (see the branch's report); their steps join this journey when they are.
+// message reaches the customer. Read receipts: both sides reach Seen in real
+// browsers (the widget on the demo shop, the desktop), and the widget keeps
+// them over a reload. Attachments are not built yet (see the branch's report).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,4 +98,60 @@ test('the agent answers with a canned response and calls services from the menu'
     assertNoCspViolations(page);
   });
   await context.close();
+});
+
+test('read receipts reach Seen on both sides and survive a reload of the widget', async () => {
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await desk.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT);
+  const shopContext = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+  const shop = await shopContext.newPage();
+  shop.setDefaultTimeout(UI_TIMEOUT);
+  const pages = [page, shop];
+  await watchCsp(page);
+  await withScreenshotsOnFailure('rich-chat-receipts', () => pages, async () => {
+    await page.goto(server.url);
+    // Bob: Alice still holds the first test's chat, so the next one is his
+    // (fewest chats first).
+    await page.getByTestId('login-agent').fill('bob');
+    await page.getByTestId('login-password').fill('demo-bob');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('session-id').waitFor();
+    await page.getByTestId('set-ready').click();
+    await page.locator('[data-testid="agent-state"][data-state="ready"]').waitFor();
+
+    // The customer, in the real widget on the demo shop.
+    await shop.goto(`${server.url}/demo/shop.html`);
+    await shop.locator('[data-switchboard="launcher"]').click();
+    const widget = shop.frameLocator('iframe[data-switchboard="frame"]');
+    await widget.getByTestId('prechat-name').fill('James Bond');
+    await widget.getByTestId('prechat-subject').fill('New gadget');
+    await widget.getByTestId('prechat-submit').click();
+    await widget.getByTestId('confirm').click();
+    await page.getByTestId('offer-accept').click();
+    await page.getByTestId('chat-panel').waitFor();
+
+    // The customer writes; the agent has that chat open: Seen in the widget.
+    const messages = widget.getByTestId('message');
+    await widget.getByTestId('composer').fill('Is my refund on its way?');
+    await widget.getByTestId('send').click();
+    const mine = messages.filter({ hasText: 'Is my refund on its way?' });
+    await mine.getByTestId('delivery').filter({ hasText: 'Seen' }).waitFor();
+
+    // The agent answers; the widget is open and visible: Seen on the desktop.
+    const composer = page.getByTestId('composer-text');
+    await composer.fill('Yes, it left today.');
+    await composer.press('Enter');
+    await messages.filter({ hasText: 'Yes, it left today.' }).waitFor();
+    await page.locator('[data-author="me"]', { hasText: 'Yes, it left today.' }).locator('[data-state="Seen"]').waitFor();
+
+    // A reload of the widget keeps the customer's line at Seen (replayed).
+    await shop.reload();
+    await widget.getByTestId('chat').waitFor({ state: 'visible' });
+    await messages.filter({ hasText: 'Is my refund on its way?' }).getByTestId('delivery').filter({ hasText: 'Seen' }).waitFor();
+    await assertAccessible(page, 'the desktop with read receipts');
+    assertNoCspViolations(page);
+  });
+  await shopContext.close();
+  await desk.close();
 });

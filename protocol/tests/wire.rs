@@ -33,6 +33,7 @@ use switchboard_protocol::message::event::{
     PropertiesChanged, RevokeReason, Role, SessionEndReason, SessionEnded, ThirdPartyFault, ThirdPartyResponse,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::receipt::Receipt;
 use switchboard_protocol::message::service::{
     AgentCredentials, Password, PrepareSession, ServiceInfo, SessionResource,
 };
@@ -157,23 +158,22 @@ fn agent_command_name(command: &AgentCommand) -> &'static str {
     use AgentCommand::*;
     match command {
         GetServices | PrepareSession(_) | Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession
-        | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_)
+        | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Receipt(_) | Leave | Transfer(_)
         | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall
         | HoldCall | RetrieveCall | SendDtmf(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
         | AddNote(_) | SendPrivate(_) => command.name(),
     }
 }
-const AGENT_COMMANDS: usize = 29;
+const AGENT_COMMANDS: usize = 30;
 
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
     match command {
-        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Disconnect | Rate(_) => {
-            command.name()
-        }
+        RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Receipt(_) | Disconnect
+        | Rate(_) => command.name(),
     }
 }
-const CUSTOMER_COMMANDS: usize = 8;
+const CUSTOMER_COMMANDS: usize = 9;
 
 fn event_name(body: &EventBody) -> &'static str {
     use EventBody::*;
@@ -286,6 +286,12 @@ fn every_agent_command_round_trips_inside_a_request() {
         (
             json!({"id": "a11", "command": "typing", "target": "S1.I7", "data": {"typing": true}}),
             request("a11", C::Typing(Typing { typing: true }), Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a11r", "command": "receipt", "target": "S1.I7", "data": {"messageId": 4, "state": "read"}}),
+            request("a11r", C::Receipt(Receipt { message_id: 4, state: DeliveryState::Read }), Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -530,6 +536,10 @@ fn every_customer_command_round_trips_inside_a_request() {
         (
             json!({"id": "c6", "command": "typing", "data": {"typing": false}}),
             request("c6", C::Typing(Typing { typing: false }), None),
+        ),
+        (
+            json!({"id": "c6r", "command": "receipt", "data": {"messageId": 3, "state": "delivered"}}),
+            request("c6r", C::Receipt(Receipt { message_id: 3, state: DeliveryState::Delivered }), None),
         ),
         (json!({"id": "c7", "command": "disconnect"}), request("c7", C::Disconnect, None)),
         (
@@ -892,11 +902,21 @@ fn every_event() -> Vec<(Value, Event)> {
             ),
         ),
         (
+            ev(13, "C1", "chat.receipt", json!({"messageId": 6, "state": "read"})),
+            event(13, "C1", time, EventBody::ChatReceipt(ChatReceipt { message_id: 6, state: DeliveryState::Read })),
+        ),
+        (
             ev(14, "S1.I7", "chat.left", json!({"party": customer_json})),
             event(14, "S1.I7", time, EventBody::ChatLeft(ChatLeft { party: customer() })),
         ),
         (
-            ev(15, "S1.I7", "chat.transcript", json!({"messages": [message_one_json, message_two_json]})),
+            ev(
+                15,
+                "S1.I7",
+                "chat.transcript",
+                json!({"messages": [message_one_json, message_two_json],
+                       "receipts": [{"messageId": 2, "state": "delivered"}, {"messageId": 1, "state": "read"}]}),
+            ),
             event(
                 15,
                 "S1.I7",
@@ -904,6 +924,10 @@ fn every_event() -> Vec<(Value, Event)> {
                 EventBody::ChatTranscript(ChatTranscript {
                     messages: vec![message_one.clone(), message_two.clone()],
                     private: Vec::new(),
+                    receipts: vec![
+                        ChatReceipt { message_id: 2, state: DeliveryState::Delivered },
+                        ChatReceipt { message_id: 1, state: DeliveryState::Read },
+                    ],
                 }),
             ),
         ),
@@ -977,6 +1001,7 @@ fn every_event() -> Vec<(Value, Event)> {
                         text: "Can you refund this?".into(),
                         time: Timestamp::from_millis(time),
                     }],
+                    receipts: Vec::new(),
                 }),
             ),
         ),
@@ -1474,6 +1499,12 @@ fn malformed_frames_are_rejected_precisely() {
             InvalidRequest,
             Some("x16"),
             Some("typing"),
+        ),
+        bad(
+            r#"{"id": "x16r", "command": "receipt", "target": "S1.I7", "data": {"messageId": 2, "state": "seen"}}"#,
+            InvalidRequest,
+            Some("x16r"),
+            Some("receipt"),
         ),
         bad(
             r#"{"id": "x17", "command": "bind", "target": "S1", "data": {"token": "T", "lastSeq": -1}}"#,
@@ -2053,12 +2084,13 @@ mod supervisor_wire {
                 {"start": 1699999200000u64, "scope": {"queue": "Billing"}, "figures": {"offered": 4, "answered": 2, "answeredInTarget": 1,
                  "abandoned": 2, "shortAbandoned": 1, "abandonedAfterAgentAvailable": 0, "transferred": 0,
                  "handled": 2, "answerWaitMs": 120000, "abandonWaitMs": 43000, "longestWaitMs": 90000,
-                 "handleMs": 200000, "routed": 0, "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0}},
+                 "handleMs": 200000, "routed": 0, "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0,
+                 "rated": 0, "ratingSum": 0}},
                 {"start": 1699999200000u64, "scope": {"agent": "alice"}, "figures": {"offered": 0, "answered": 0, "answeredInTarget": 0,
                  "abandoned": 0, "shortAbandoned": 0, "abandonedAfterAgentAvailable": 0, "transferred": 0,
                  "handled": 2, "answerWaitMs": 0, "abandonWaitMs": 0, "longestWaitMs": 0,
                  "handleMs": 200000, "routed": 2, "accepted": 2, "loggedInMs": 900000, "busyMs": 300000,
-                 "notReadyMs": 60000}}
+                 "notReadyMs": 60000, "rated": 0, "ratingSum": 0}}
             ],
             "targets": [{"queue": "Billing", "withinMs": 60000, "share": 80}]
         }});
@@ -2127,14 +2159,15 @@ mod supervisor_wire {
                  "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": 1700000000000u64,
                  "category": "billing"},
                 {"interaction": "I8", "queue": "Billing", "customer": {"kind": "customer", "name": "Eve"},
-                 "phase": "queued", "createdAt": 1700000001000u64}
+                 "phase": "queued", "createdAt": 1700000001000u64, "priority": 5}
             ],
             "recent": [
                 {"start": 1700000040000u64, "scope": {"queue": "Billing"},
                  "figures": {"offered": 3, "answered": 2, "answeredInTarget": 2, "abandoned": 1, "shortAbandoned": 0,
                              "abandonedAfterAgentAvailable": 0, "transferred": 0, "handled": 1, "answerWaitMs": 50000,
                              "abandonWaitMs": 30000, "longestWaitMs": 40000, "handleMs": 240000, "routed": 0,
-                             "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0}}
+                             "accepted": 0, "loggedInMs": 0, "busyMs": 0, "notReadyMs": 0,
+                             "rated": 0, "ratingSum": 0}}
             ]
         }});
         let expected = CenterSnapshot {
@@ -2187,6 +2220,7 @@ mod supervisor_wire {
                     agent: Some(AgentId::new("alice")),
                     created_at: Timestamp::from_millis(1_700_000_000_000),
                     category: Some("billing".into()),
+                    priority: 0,
                 },
                 ChatSnapshot {
                     interaction: InteractionId::new("I8"),
@@ -2197,6 +2231,7 @@ mod supervisor_wire {
                     agent: None,
                     created_at: Timestamp::from_millis(1_700_000_001_000),
                     category: None,
+                    priority: 5,
                 },
             ],
             recent: vec![IntervalRow {

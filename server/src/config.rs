@@ -6,6 +6,7 @@
 
 mod agent_tools;
 mod cluster;
+mod priority;
 
 pub use agent_tools::ResponseEntry;
 pub use cluster::ClusterSection;
@@ -243,6 +244,10 @@ pub struct ServiceEntry {
     /// (off unless set). See `core::inactivity`.
     #[serde(default)]
     pub idle_close_secs: Option<f64>,
+    /// Its chats' routing priority (higher first), over the queue's; a
+    /// classification category's wins over it (`Config::chat_priority`).
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 impl ServiceEntry {
@@ -595,6 +600,10 @@ pub struct CategoryRule {
     /// waits (routing on the category). None: the category is only recorded.
     #[serde(default)]
     pub queue: Option<String>,
+    /// The routing priority of a chat of this category (higher first), over
+    /// its service's and queue's; applied with the same `min_confidence`.
+    #[serde(default)]
+    pub priority: Option<i32>,
 }
 
 fn default_waiting_alarm_secs() -> u64 {
@@ -618,6 +627,10 @@ pub struct QueueEntry {
     pub service_level_secs: u64,
     #[serde(default = "default_service_level_percent")]
     pub service_level_percent: u8,
+    /// The routing priority of the chats waiting here (higher first) unless
+    /// their service or category sets one (`Config::chat_priority`).
+    #[serde(default)]
+    pub priority: i32,
 }
 
 fn default_service_level_secs() -> u64 {

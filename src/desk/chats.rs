@@ -12,8 +12,8 @@ use std::time::Duration;
 use switchboard_protocol::ids::{ClientMessageId, InteractionId, RequestId};
 use switchboard_protocol::message::agent_tools::{CannedResponse, ServiceAction};
 use switchboard_protocol::message::event::{
-    ChatMessage, ConsultPhase, DeleteReason, Event, EventBody, Offer, Party, PartyKind, PrivateKind, PrivateLine,
-    RevokeReason, Role,
+    ChatMessage, ConsultPhase, DeleteReason, DeliveryState, Event, EventBody, Offer, Party, PartyKind, PrivateKind,
+    PrivateLine, RevokeReason, Role,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::time::Timestamp;
@@ -70,6 +70,10 @@ pub enum Delivery {
     Sending,
     /// The server stored it.
     Stored,
+    /// The customer's widget has it.
+    Delivered,
+    /// The customer has seen it.
+    Seen,
     Failed(String),
 }
 
@@ -78,6 +82,8 @@ impl Delivery {
         match self {
             Delivery::Sending => "Sending…",
             Delivery::Stored => "Sent",
+            Delivery::Delivered => "Delivered",
+            Delivery::Seen => "Seen",
             Delivery::Failed(_) => "Not sent",
         }
     }
@@ -133,6 +139,10 @@ pub struct ChatView {
     pub role: Role,
     /// The consult running on this chat, as its owner sees it.
     pub consult: Option<ConsultView>,
+    /// How far this desktop's receipts said it has (delivered) and has
+    /// seen (read) the customer's lines (`receipts.rs`).
+    pub receipt_delivered: u64,
+    pub receipt_read: u64,
 }
 
 /// A consult as the owner sees it.
@@ -164,6 +174,8 @@ impl ChatView {
             service_pending: None,
             role: Role::Owner,
             consult: None,
+            receipt_delivered: 0,
+            receipt_read: 0,
         }
     }
 
@@ -283,6 +295,40 @@ impl ChatView {
         });
     }
 
+    /// The customer has the agents' lines up to `message_id` (`read`:
+    /// seen): this agent's stored lines move on, never back.
+    fn apply_receipt(&mut self, message_id: u64, read: bool) {
+        for line in &mut self.lines {
+            let moves = match line.delivery {
+                Some(Delivery::Stored) => true,
+                Some(Delivery::Delivered) => read,
+                _ => false,
+            };
+            if moves && line.message_id.is_some_and(|id| id <= message_id) {
+                line.delivery = Some(if read { Delivery::Seen } else { Delivery::Delivered });
+            }
+        }
+    }
+
+    /// The receipt due for this chat: the customer's last line, `read`
+    /// when the chat is open.
+    fn due_receipt(&self, open: bool) -> Option<(u64, bool)> {
+        if self.role != Role::Owner {
+            return None;
+        }
+        let last = self
+            .lines
+            .iter()
+            .filter(|line| line.author == Author::Customer)
+            .filter_map(|line| line.message_id)
+            .max()?;
+        if open && last > self.receipt_read {
+            Some((last, true))
+        } else {
+            (last > self.receipt_delivered).then_some((last, false))
+        }
+    }
+
     fn set_delivery(&mut self, client_id: &str, delivery: Delivery) {
         let line = self.lines.iter_mut().find(|line| line.client_id.as_deref() == Some(client_id));
         if let Some(line) = line
@@ -381,6 +427,27 @@ impl Chats {
         if let Some(chat) = self.chat_mut(id) {
             chat.unread = 0;
             self.selected = Some(id.to_owned());
+        }
+    }
+
+    /// The receipts due (`receipts.rs`): chat, message id, read.
+    pub fn due_receipts(&self) -> Vec<(String, u64, bool)> {
+        self.chats
+            .iter()
+            .filter_map(|chat| {
+                let open = self.selected.as_deref() == Some(chat.id.as_str());
+                chat.due_receipt(open).map(|(message_id, read)| (chat.id.clone(), message_id, read))
+            })
+            .collect()
+    }
+
+    /// A receipt was queued.
+    pub fn receipt_sent(&mut self, chat: &str, message_id: u64, read: bool) {
+        if let Some(chat) = self.chat_mut(chat) {
+            chat.receipt_delivered = chat.receipt_delivered.max(message_id);
+            if read {
+                chat.receipt_read = chat.receipt_read.max(message_id);
+            }
         }
     }
 
@@ -646,6 +713,9 @@ impl Chats {
                         chat.push_private(line, &me);
                     }
                     sort_by_message_id(&mut chat.lines);
+                    for receipt in &transcript.receipts {
+                        chat.apply_receipt(receipt.message_id, receipt.state == DeliveryState::Read);
+                    }
                     for line in unsent {
                         let stored =
                             line.message_id.is_some_and(|id| chat.lines.iter().any(|l| l.message_id == Some(id)));
@@ -690,6 +760,11 @@ impl Chats {
                         chat.consult = running.then_some(ConsultView { phase: updated.phase, with });
                     }
                     self.announcement = text;
+                }
+            }
+            EventBody::ChatReceipt(receipt) => {
+                if let Some(chat) = self.chat_mut(&id) {
+                    chat.apply_receipt(receipt.message_id, receipt.state == DeliveryState::Read);
                 }
             }
             EventBody::ChatTyping(typing) => {
@@ -1070,6 +1145,55 @@ mod tests {
         assert_eq!(chats.announcement, "James Bond: Anyone?");
         chats.select("I7");
         assert_eq!(chats.chat("I7").unwrap().unread, 0);
+    }
+
+    #[test]
+    fn receipts_read_for_the_open_chat_delivered_for_others_and_own_lines_reach_seen() {
+        let mut chats = accepted();
+        // The open chat: the customer's line 1 is due as read, once.
+        assert_eq!(chats.due_receipts(), [("I7".to_owned(), 1, true)]);
+        chats.receipt_sent("I7", 1, true);
+        assert_eq!(chats.due_receipts(), []);
+        // Another chat is open: new lines are only delivered, then read on opening.
+        chats.selected = Some("I9".into());
+        chats.apply(&event(5, "chat.message", &customer_says(3, "Hello?", 9_000)));
+        chats.apply(&event(6, "chat.message", &customer_says(4, "Anyone?", 10_000)));
+        assert_eq!(chats.due_receipts(), [("I7".to_owned(), 4, false)], "one receipt covers the burst");
+        chats.receipt_sent("I7", 4, false);
+        assert_eq!(chats.due_receipts(), []);
+        chats.select("I7");
+        assert_eq!(chats.due_receipts(), [("I7".to_owned(), 4, true)]);
+
+        // Alice's own line moves on with the customer's receipts, never back.
+        let mine = r#"{"messageId":5,"clientId":"d1","from":{"kind":"agent","id":"alice","name":"Alice"},
+            "text":"Yes?","time":11000}"#;
+        chats.apply(&event(7, "chat.message", mine));
+        let delivery = |chats: &Chats| chats.chat("I7").unwrap().lines.last().unwrap().delivery.clone();
+        assert_eq!(delivery(&chats), Some(Delivery::Stored));
+        chats.apply(&event(8, "chat.receipt", r#"{"messageId":5,"state":"delivered"}"#));
+        assert_eq!(delivery(&chats), Some(Delivery::Delivered));
+        chats.apply(&event(9, "chat.receipt", r#"{"messageId":5,"state":"read"}"#));
+        assert_eq!(delivery(&chats), Some(Delivery::Seen));
+        chats.apply(&event(10, "chat.receipt", r#"{"messageId":5,"state":"delivered"}"#));
+        assert_eq!(delivery(&chats), Some(Delivery::Seen));
+        assert_eq!(Delivery::Seen.label(), "Seen");
+    }
+
+    #[test]
+    fn a_fresh_transcript_carries_the_customers_receipts() {
+        let mut chats = accepted();
+        let mine = r#"{"messageId":3,"clientId":"d1","from":{"kind":"agent","id":"alice","name":"Alice"},
+            "text":"Yes?","time":3000}"#;
+        chats.apply(&event(
+            5,
+            "chat.transcript",
+            &format!(
+                r#"{{"messages":[{},{mine}],"receipts":[{{"messageId":3,"state":"delivered"}},{{"messageId":3,"state":"read"}}]}}"#,
+                customer_says(1, "Hi", 1500)
+            ),
+        ));
+        let mine = chats.chat("I7").unwrap().lines.iter().find(|line| line.message_id == Some(3)).unwrap().clone();
+        assert_eq!(mine.delivery, Some(Delivery::Seen));
     }
 
     #[test]

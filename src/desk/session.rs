@@ -284,6 +284,7 @@ impl DeskSession {
             self.log_out_locally();
         } else {
             auto_answer::accept_offers(&mut self.view, &mut self.client, now);
+            super::receipts::send_due(&mut self.view, &mut self.client, now);
         }
         if let Phase::Bound { .. } = self.client.phase() {
             self.backoff.reset();

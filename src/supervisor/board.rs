@@ -124,6 +124,8 @@ pub struct ChatRow {
     pub agent: Option<String>,
     pub created_at: Timestamp,
     pub category: Option<String>,
+    /// Its routing priority (higher is served first).
+    pub priority: i32,
 }
 
 /// One line of the event stream.
@@ -283,6 +285,7 @@ impl Board {
                 agent: chat.agent.as_ref().map(ToString::to_string),
                 created_at: chat.created_at,
                 category: chat.category.clone(),
+                priority: chat.priority,
             })
             .collect()
     }
@@ -473,7 +476,7 @@ mod tests {
                 { "interaction": "I7", "queue": "Billing", "customer": { "kind": "customer", "name": "James Bond" },
                   "subject": "Refund", "phase": "active", "agent": "alice", "createdAt": 900_000, "category": "billing" },
                 { "interaction": "I8", "queue": "Billing", "customer": { "kind": "customer", "name": "Eve" },
-                  "phase": "queued", "createdAt": 940_000 } ] }))
+                  "phase": "queued", "createdAt": 940_000, "priority": 3 } ] }))
         .unwrap()
     }
 
@@ -511,6 +514,7 @@ mod tests {
         assert_eq!(chats[0].category.as_deref(), Some("billing"));
         assert_eq!(chats[1].agent, None);
         assert_eq!(chats[1].phase, "Queued");
+        assert_eq!((chats[0].priority, chats[1].priority), (0, 3), "absent is 0");
         // A clock behind the server's never gives negative waits.
         let mut behind = Board::default();
         behind.apply_snapshot(snapshot(), Timestamp::from_millis(10));

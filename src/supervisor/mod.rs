@@ -321,6 +321,7 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
                 <thead><tr><th scope="col">"Interaction"</th><th scope="col">"Queue"</th>
                     <th scope="col">"Customer"</th><th scope="col">"Phase"</th><th scope="col">"Agent"</th>
                     <th scope="col" class="num">"Age"</th><th scope="col">"Category"</th>
+                    <th scope="col" class="num">"Priority"</th>
                     <th scope="col"><span class="visually-hidden">"Monitor"</span></th></tr></thead>
                 <tbody>
                     <For each=move || rows.get() key=|row| row.clone() children=move |row: ChatRow| {
@@ -349,6 +350,7 @@ fn ChatsTable(filter: Filter) -> impl IntoView {
                                     view.with(|v| format_duration(v.board.elapsed_since(now.get(), row.created_at)))
                                 }}</td>
                                 <td>{row.category.unwrap_or_else(|| "—".into())}</td>
+                                <td class="num" data-testid="chat-priority">{row.priority}</td>
                                 <td><button type="button" data-testid="chat-monitor" aria-label=label
                                     on:click=move |_| act.run(SupervisorAction::Monitor { interaction: monitored.clone() })>
                                     "Monitor"</button></td>

@@ -148,6 +148,8 @@ pub enum WidgetAction {
     Minimize,
     /// Rate the ended chat (1 to 5) with the comment typed.
     Rate(u8, String),
+    /// The page became visible (true) or hidden: read receipts follow it.
+    Visible(bool),
 }
 
 #[derive(Clone, Copy)]
@@ -194,6 +196,8 @@ pub fn delivery_label(texts: &Texts, delivery: &Delivery) -> String {
     match delivery {
         Delivery::Sending => texts.get(T::Sending).to_owned(),
         Delivery::Sent => texts.get(T::Sent).to_owned(),
+        Delivery::Delivered => texts.get(T::Delivered).to_owned(),
+        Delivery::Seen => texts.get(T::Seen).to_owned(),
         Delivery::Failed(reason) => texts.fill(T::NotSent, &[("reason", reason)]),
     }
 }

@@ -43,6 +43,10 @@ pub enum Delivery {
     Sending,
     /// Stored by the server.
     Sent,
+    /// The agent's desktop has it.
+    Delivered,
+    /// The agent has seen it.
+    Seen,
     /// Refused, with the server's reason.
     Failed(String),
 }
@@ -56,6 +60,8 @@ pub struct Line {
     pub name: String,
     pub text: String,
     pub delivery: Delivery,
+    /// Its place in the transcript once stored (0 before).
+    pub message_id: u64,
 }
 
 /// The rating asked for once a chat with an agent is over (issue 16).
@@ -94,6 +100,7 @@ enum Pending {
     StartChat,
     Message(String),
     Typing,
+    Receipt,
     Disconnect,
     Rate,
 }
@@ -135,6 +142,13 @@ pub struct CustomerSession {
     /// `clientId`s of messages not yet written on the current socket.
     outbox: VecDeque<String>,
     typing_state: bool,
+    /// The highest `messageId` of the agents' side so far, and how far our
+    /// receipts said we have (delivered) and have seen (read) them.
+    others_last: u64,
+    receipt_delivered: u64,
+    receipt_read: u64,
+    /// The chat is on screen (the page is visible).
+    visible: bool,
     dialog_text: String,
     /// The StartChat dialog came (so `startChat` may be sent).
     start_dialog_seen: bool,
@@ -174,6 +188,10 @@ impl CustomerSession {
             pending_frames: VecDeque::new(),
             outbox: VecDeque::new(),
             typing_state: false,
+            others_last: 0,
+            receipt_delivered: 0,
+            receipt_read: 0,
+            visible: true,
             dialog_text: String::new(),
             start_dialog_seen: false,
             last_alert: None,
@@ -235,6 +253,7 @@ impl CustomerSession {
                 name: name.clone(),
                 text,
                 delivery: Delivery::Sending,
+                message_id: 0,
             });
         }
     }
@@ -277,9 +296,39 @@ impl CustomerSession {
             name,
             text: text.to_owned(),
             delivery: Delivery::Sending,
+            message_id: 0,
         });
         self.outbox.push_back(client_id.clone());
         Some(client_id)
+    }
+
+    /// Whether the chat is on screen (`document.visibilityState`): the
+    /// agent's lines count as seen only then.
+    pub fn set_visible(&mut self, visible: bool) {
+        self.visible = visible;
+    }
+
+    /// A receipt would tell the agent something new: lines the agent has
+    /// not heard we have, or (on screen) have not heard we saw. The driver
+    /// waits for a quiet moment (`RECEIPT_DELAY`) before
+    /// [`CustomerSession::send_receipt`], so a burst gets one receipt.
+    pub fn receipt_due(&self) -> bool {
+        self.online
+            && matches!(self.stage, Stage::Chatting)
+            && (self.others_last > self.receipt_delivered || (self.visible && self.others_last > self.receipt_read))
+    }
+
+    /// Sends one receipt covering every agent line so far: `read` when the
+    /// chat is on screen, else `delivered`.
+    pub fn send_receipt(&mut self) {
+        if !self.receipt_due() {
+            return;
+        }
+        self.receipt_delivered = self.others_last;
+        if self.visible {
+            self.receipt_read = self.others_last;
+        }
+        self.request(Pending::Receipt);
     }
 
     /// The customer started or stopped typing (dropped while offline).
@@ -449,6 +498,9 @@ impl CustomerSession {
                 let (token, rating, comment) = self.rating.as_ref()?;
                 encode::rate(&id, token, *rating, comment)
             }
+            Pending::Receipt => {
+                encode::receipt(&id, self.receipt_delivered, self.receipt_read == self.receipt_delivered)
+            }
             Pending::Message(client_id) => {
                 let line = self.transcript.iter().find(|line| &line.key == client_id)?;
                 encode::send_message(&id, client_id, &line.text)
@@ -556,11 +608,36 @@ impl CustomerSession {
                 if author == Author::Agent {
                     self.agent_typing = None;
                 }
+                if author != Author::Customer {
+                    self.others_last = self.others_last.max(message_id);
+                }
                 let key = client_id.unwrap_or_else(|| format!("m{message_id}"));
                 self.outbox.retain(|queued| *queued != key);
                 match self.transcript.iter_mut().find(|line| line.key == key) {
-                    Some(line) => line.delivery = Delivery::Sent,
-                    None => self.transcript.push(Line { key, author, name, text, delivery: Delivery::Sent }),
+                    Some(line) => {
+                        line.message_id = message_id;
+                        if matches!(line.delivery, Delivery::Sending | Delivery::Failed(_)) {
+                            line.delivery = Delivery::Sent;
+                        }
+                    }
+                    None => {
+                        self.transcript.push(Line { key, author, name, text, delivery: Delivery::Sent, message_id })
+                    }
+                }
+            }
+            CustomerEvent::Receipt { message_id, read } => {
+                // Our own stored lines up to `message_id` move on; never back.
+                let reached = if read { Delivery::Seen } else { Delivery::Delivered };
+                for line in &mut self.transcript {
+                    let moves = match line.delivery {
+                        Delivery::Sent => true,
+                        Delivery::Delivered => read,
+                        _ => false,
+                    };
+                    if line.author == Author::Customer && line.message_id > 0 && line.message_id <= message_id && moves
+                    {
+                        line.delivery = reached.clone();
+                    }
                 }
             }
             CustomerEvent::Typing { author, name, typing } => {
@@ -577,6 +654,7 @@ impl CustomerSession {
                     name: self.texts.get(T::System).to_owned(),
                     text: self.texts.fill(T::AgentLeft, &[("name", &name)]),
                     delivery: Delivery::Sent,
+                    message_id: 0,
                 });
             }
             CustomerEvent::Ended { idle } => self.end(if idle { T::ClosedIdle } else { T::ChatOver }),
@@ -731,6 +809,47 @@ mod tests {
         assert_eq!(session.stage, Stage::Chatting);
         effects(session);
         4
+    }
+
+    #[test]
+    fn one_receipt_per_burst_read_only_when_visible_and_lines_reach_seen() {
+        let mut session = session();
+        let seq = chatting(&mut session);
+        assert!(!session.receipt_due(), "nothing from the agent yet");
+        session.send("Hello?");
+        assert_eq!(sent(&mut session).len(), 1);
+        let key = session.transcript[0].key.clone();
+        feed(&mut session, &message(seq, 1, Some(&key), "customer", "James", "Hello?"));
+        // Two agent lines in a burst: one receipt covers both.
+        feed(&mut session, &message(seq + 1, 2, None, "agent", "Alice", "Hi"));
+        feed(&mut session, &message(seq + 2, 3, None, "agent", "Alice", "How can I help?"));
+        assert!(session.receipt_due());
+        assert!(sent(&mut session).is_empty(), "the driver waits for the burst to end");
+        session.send_receipt();
+        let receipt = sent(&mut session);
+        assert_eq!(receipt.len(), 1);
+        assert!(receipt[0].contains(r#""command":"receipt","data":{"messageId":3,"state":"read"}"#), "{receipt:?}");
+        assert!(!session.receipt_due());
+        // Hidden: the next line is only delivered, and read once visible.
+        session.set_visible(false);
+        feed(&mut session, &message(seq + 3, 4, None, "agent", "Alice", "Still there?"));
+        session.send_receipt();
+        let delivered = sent(&mut session);
+        assert!(delivered[0].contains(r#""messageId":4,"state":"delivered""#), "{delivered:?}");
+        assert!(!session.receipt_due(), "nothing new while hidden");
+        session.set_visible(true);
+        assert!(session.receipt_due());
+        session.send_receipt();
+        assert!(sent(&mut session)[0].contains(r#""messageId":4,"state":"read""#));
+        // The agent's receipts move our line to Delivered, then Seen, never back.
+        assert_eq!(session.transcript[0].delivery, Delivery::Sent);
+        feed(&mut session, &event(seq + 4, "chat.receipt", r#"{"messageId":1,"state":"delivered"}"#));
+        assert_eq!(session.transcript[0].delivery, Delivery::Delivered);
+        feed(&mut session, &event(seq + 5, "chat.receipt", r#"{"messageId":1,"state":"read"}"#));
+        assert_eq!(session.transcript[0].delivery, Delivery::Seen);
+        feed(&mut session, &event(seq + 6, "chat.receipt", r#"{"messageId":1,"state":"delivered"}"#));
+        assert_eq!(session.transcript[0].delivery, Delivery::Seen);
+        assert_eq!(session.transcript[1].delivery, Delivery::Sent, "the agent's lines carry no state");
     }
 
     #[test]

@@ -21,6 +21,9 @@ const DETAILS_KEY: &str = "switchboard.chat.details";
 /// Messages typed but not confirmed by the server, so that a reload while
 /// offline still sends them (see [`CustomerSession::unsent_record`]).
 const UNSENT_KEY: &str = "switchboard.chat.unsent";
+/// How long a due read receipt waits for the burst of agent lines (or a
+/// resume's replay) to end, so the burst gets one receipt.
+const RECEIPT_DELAY: Duration = Duration::from_millis(300);
 /// How long publishing waits after a step, so that a burst of frames (a
 /// resume replaying a long chat arrives as hundreds of socket tasks)
 /// redraws about once per animation frame instead of once per frame. A
@@ -33,6 +36,7 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
+    session.set_visible(!document().hidden());
     let mut unsent = String::new();
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
@@ -44,6 +48,12 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let (view, driver) = Driver::start(socket_url_of_page(CUSTOMER_SOCKET_PATH), customer, initial);
     let actions =
         UnsyncCallback::new(move |action: WidgetAction| driver.step(move |customer| customer.on_action(action)));
+    let on_visibility = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        actions.run(WidgetAction::Visible(!document().hidden()));
+    });
+    let listener: &js_sys::Function = wasm_bindgen::JsCast::unchecked_ref(on_visibility.as_ref());
+    let _ = document().add_event_listener_with_callback("visibilitychange", listener);
+    on_visibility.forget();
     (view, actions)
 }
 
@@ -76,6 +86,7 @@ impl Customer {
             WidgetAction::StartOver => self.session.start_over(),
             WidgetAction::Minimize => embed::post_to_host(&self.origin, "sb:close"),
             WidgetAction::Rate(rating, comment) => self.session.rate(rating, comment),
+            WidgetAction::Visible(visible) => self.session.set_visible(visible),
         }
     }
 }
@@ -140,6 +151,14 @@ impl Link for Customer {
             self.unsent = unsent;
         }
         settle
+    }
+
+    fn poll_deadline(&self) -> Option<Duration> {
+        self.session.receipt_due().then_some(RECEIPT_DELAY)
+    }
+
+    fn handle_deadline(&mut self) {
+        self.session.send_receipt();
     }
 
     fn retry_delay(&mut self, random: f64) -> Duration {

@@ -63,6 +63,8 @@ table! {
     WaitMinutes "waitMinutes" "about {minutes} minutes",
     Sending "sending" "Sending…",
     Sent "sent" "Sent",
+    Delivered "delivered" "Delivered",
+    Seen "seen" "Seen",
     NotSent "notSent" "Not sent: {reason}",
     /// Why queued messages failed when the chat ended under them.
     Unsent "unsent" "the chat ended",

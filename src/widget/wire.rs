@@ -93,6 +93,11 @@ pub enum CustomerEvent {
         author: Author,
         name: String,
     },
+    /// The agent's side has our messages up to `message_id` (`read`: seen).
+    Receipt {
+        message_id: u64,
+        read: bool,
+    },
     /// The chat is over: the agent marked it done, or (`idle`) the
     /// customer did not answer in time.
     Ended {
@@ -155,6 +160,10 @@ pub fn decode_value<J: Json>(frame: &J) -> Result<Incoming, String> {
                 let (author, name) = party("party");
                 CustomerEvent::Left { author, name }
             }
+            "chat.receipt" => CustomerEvent::Receipt {
+                message_id: unsigned("messageId").unwrap_or(0),
+                read: text("state").as_deref() == Some("read"),
+            },
             "chat.ended" => CustomerEvent::Ended {
                 idle: data.as_ref().and_then(|data| data.field("reason")?.string()).as_deref() == Some("inactivity"),
             },
@@ -260,6 +269,12 @@ pub mod encode {
     pub fn typing(id: &str, typing: bool) -> String {
         request(id, "typing", &format!(r#""typing":{typing}"#))
     }
+
+    /// `read`: seen; else delivered.
+    pub fn receipt(id: &str, message_id: u64, read: bool) -> String {
+        let state = if read { "read" } else { "delivered" };
+        request(id, "receipt", &format!(r#""messageId":{message_id},"state":"{state}""#))
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +322,13 @@ mod tests {
         };
         assert_eq!(send.text, "a\\b \u{1} ü 😀");
         assert!(matches!(server_reads(&encode::typing("c6", true)), CustomerCommand::Typing(_)));
+        assert_eq!(
+            server_reads(&encode::receipt("c9", 7, true)),
+            CustomerCommand::Receipt(switchboard_protocol::message::receipt::Receipt {
+                message_id: 7,
+                state: switchboard_protocol::message::event::DeliveryState::Read
+            })
+        );
         assert_eq!(server_reads(&encode::bare("c7", "disconnect")), CustomerCommand::Disconnect);
         assert!(matches!(
             server_reads(&encode::start_chat("c8", &Details::default())),

@@ -522,7 +522,11 @@ async fn agent(
         if client::send(&mut sink, &bind).await.is_err() {
             continue;
         }
-        match client::wait_for(&mut source, "bind", |frame| frame["id"] == "b").await {
+        let bound = client::wait_for(&mut source, "bind", |frame| frame["id"] == "b").await;
+        if debugging() {
+            eprintln!("agent{index}: bind on {} after seq {last_seq}: {bound:?}", bases.current());
+        }
+        match bound {
             Ok(_) => {}
             Err(error) if error.contains("unknown-session") => {
                 session = None;
@@ -551,6 +555,9 @@ async fn agent(
             };
             let Some(frame) = frame else { break };
             if let Some(seq) = frame["seq"].as_u64() {
+                if debugging() && seq != last_seq + 1 && seq > last_seq {
+                    eprintln!("agent{index}: seq jumped from {last_seq} to {seq}");
+                }
                 last_seq = last_seq.max(seq);
             }
             let target = frame["target"].as_str().unwrap_or_default().to_owned();
@@ -594,9 +601,17 @@ async fn agent(
                 history.consults[step] += 1;
             }
         }
+        if debugging() {
+            eprintln!("agent{index}: connection to {} ended after seq {last_seq}", bases.current());
+        }
         bases.next();
         tokio::time::sleep(RECONNECT_DELAY).await;
     }
+}
+
+/// Whether `FAULTCHECK_DEBUG` asks for the clients' traces.
+fn debugging() -> bool {
+    std::env::var_os("FAULTCHECK_DEBUG").is_some()
 }
 
 /// How often an agent takes a consult step.

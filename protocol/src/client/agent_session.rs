@@ -276,6 +276,17 @@ impl AgentClient {
         self.interaction_request(now, interaction, AgentCommand::Typing(Typing { typing }))
     }
 
+    /// Read receipts: this agent has the customer's lines up to
+    /// `receipt.message_id` (`delivered`) or has seen them (`read`).
+    pub fn send_receipt(
+        &mut self,
+        now: Timestamp,
+        interaction: &InteractionId,
+        receipt: crate::message::receipt::Receipt,
+    ) -> Result<RequestId, ClientError> {
+        self.interaction_request(now, interaction, AgentCommand::Receipt(receipt))
+    }
+
     pub fn leave(&mut self, now: Timestamp, interaction: &InteractionId) -> Result<RequestId, ClientError> {
         self.interaction_request(now, interaction, AgentCommand::Leave)
     }

@@ -45,6 +45,8 @@ pub enum AgentCommand {
     Reject(Reject),
     SendMessage(SendMessage),
     Typing(Typing),
+    /// Read receipts: how far this agent has the customer's messages.
+    Receipt(super::receipt::Receipt),
     Leave,
     Transfer(Transfer),
     ChangeProperties(ChangeProperties),
@@ -81,9 +83,9 @@ impl AgentCommand {
             Bind(_) | Ready | NotReady(_) | AfterChatWork | EndSession | RegisterClient(_) => {
                 Category::SessionManagement
             }
-            Accept | Reject(_) | SendMessage(_) | Typing(_) | Leave | Transfer(_) | ChangeProperties(_)
-            | MarkDone(_) | Request3rdServer(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
-            | AddNote(_) | SendPrivate(_) => Category::MultimediaControl,
+            Accept | Reject(_) | SendMessage(_) | Typing(_) | Receipt(_) | Leave | Transfer(_)
+            | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | Consult(_) | Conference | CompleteTransfer
+            | CancelConsult | AddNote(_) | SendPrivate(_) => Category::MultimediaControl,
             MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
                 Category::TelephonyControl
             }
@@ -107,6 +109,7 @@ impl Command for AgentCommand {
             Reject(_) => "reject",
             SendMessage(_) => "sendMessage",
             Typing(_) => "typing",
+            Receipt(_) => "receipt",
             Leave => "leave",
             Transfer(_) => "transfer",
             ChangeProperties(_) => "changeProperties",
@@ -153,6 +156,7 @@ impl Command for AgentCommand {
             "reject" => decode_data("reject", data).map(Reject),
             "sendMessage" => decode_data("sendMessage", data).map(SendMessage),
             "typing" => decode_data("typing", data).map(Typing),
+            "receipt" => decode_data("receipt", data).map(Receipt),
             "leave" => none("leave", Leave),
             "transfer" => decode_data("transfer", data).map(Transfer),
             "changeProperties" => decode_data("changeProperties", data).map(ChangeProperties),

@@ -26,6 +26,8 @@ pub enum CustomerCommand {
     StartChat(StartChat),
     SendMessage(SendMessage),
     Typing(Typing),
+    /// Read receipts: how far the customer has the agent's messages.
+    Receipt(super::receipt::Receipt),
     /// Leave the chat or withdraw the request.
     Disconnect,
     /// Rate a chat after it ended: 1 to 5 and an optional comment, with the
@@ -42,6 +44,7 @@ impl Command for CustomerCommand {
             CustomerCommand::StartChat(_) => "startChat",
             CustomerCommand::SendMessage(_) => "sendMessage",
             CustomerCommand::Typing(_) => "typing",
+            CustomerCommand::Receipt(_) => "receipt",
             CustomerCommand::Disconnect => "disconnect",
             CustomerCommand::Rate(_) => "rate",
         }
@@ -59,6 +62,7 @@ impl Command for CustomerCommand {
             "startChat" => decode_data("startChat", data).map(CustomerCommand::StartChat),
             "sendMessage" => decode_data("sendMessage", data).map(CustomerCommand::SendMessage),
             "typing" => decode_data("typing", data).map(CustomerCommand::Typing),
+            "receipt" => decode_data("receipt", data).map(CustomerCommand::Receipt),
             "disconnect" => expect_no_data("disconnect", &data).map(|()| CustomerCommand::Disconnect),
             "rate" => decode_data("rate", data).map(CustomerCommand::Rate),
             other => Err(CommandError::Unknown(other.to_owned())),

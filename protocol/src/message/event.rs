@@ -362,8 +362,10 @@ pub struct ChatTyping {
 pub enum DeliveryState {
     /// Stored by the server (the response to `sendMessage` means this too).
     Stored,
-    /// Written to the other party's connection.
+    /// The other party's client has it (it said so with `receipt`).
     Delivered,
+    /// The other party has seen it: its chat was open and visible.
+    Read,
 }
 
 /// Messages up to `messageId` reached `state`.
@@ -407,6 +409,11 @@ pub struct ChatTranscript {
     /// The private lines, notes and whispers so far (agents only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub private: Vec<PrivateLine>,
+    /// How far the customer has the agents' messages (`chat.receipt`'s
+    /// marks so far: `delivered`, then `read`), so a desktop that binds
+    /// afresh shows Delivered and Seen without the stream's history.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub receipts: Vec<ChatReceipt>,
 }
 
 /// What kind of private line.

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod event;
 pub mod failure;
 pub mod intervals;
+pub mod receipt;
 pub mod report;
 pub mod service;
 pub mod supervisor;

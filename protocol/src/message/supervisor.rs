@@ -293,6 +293,14 @@ pub struct ChatSnapshot {
     /// The classification's `Category` property, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// Its routing priority (higher is served first; 0, the default, is
+    /// left out).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub priority: i32,
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
 }
 
 /// Anything the server sends on `/ws/supervisor`.

@@ -6,7 +6,8 @@
 //! to that queue at its original arrival time (`Router::requeue`), reported
 //! as `interaction.requeued`, its `Queue` property follows (the one
 //! properties path, `by: "routing"`), and the customer gets `queue.status`
-//! for the new queue. Otherwise only the properties changed.
+//! for the new queue. Otherwise only the properties changed. Either way a
+//! category with a `priority` re-ranks the waiting chat (`core/priority.rs`).
 //!
 //! A new chat usually starts with an agent already reserved for it (the
 //! chat-delay journey). When a classification runs on every new chat and
@@ -32,7 +33,7 @@ use super::batch::Batch;
 use super::service_jobs::ROUTING;
 use super::state::{InteractionPhase, State};
 use crate::config::EspKind;
-use crate::routing::{ItemState, Target};
+use crate::routing::{ItemState, Priority, Target};
 use crate::services::ExternalService;
 use crate::storage::Record;
 use serde_json::{Map, Value, json};
@@ -56,8 +57,9 @@ pub struct IntentRoute {
     pub confidence: f64,
 }
 
-/// A classification's verdict, from the result it answered with.
-fn verdict(result: &Map<String, Value>) -> Option<(String, f64)> {
+/// A classification's verdict, from the result it answered with (or from
+/// the properties it set, which carry the same keys).
+pub(super) fn verdict(result: &Map<String, Value>) -> Option<(String, f64)> {
     let category = result.get("Category")?.as_str()?.to_owned();
     let confidence = result.get("CategoryConfidence")?.as_f64()?;
     Some((category, confidence))
@@ -100,16 +102,30 @@ impl Center {
             return;
         };
         let held = interaction.awaiting_category.take();
-        if interaction.phase != InteractionPhase::Queued {
-            return; // offered or accepted: routing no longer decides
-        }
-        let destination = result
-            .and_then(verdict)
+        // Offered or accepted, routing no longer moves it.
+        let queued = interaction.phase == InteractionPhase::Queued;
+        let found = result.and_then(verdict);
+        let destination = found
+            .clone()
+            .filter(|_| queued)
             .and_then(|(category, confidence)| {
                 esp.route_for(&category, confidence).map(|queue| (category, queue.to_owned()))
             })
             .filter(|(_, queue)| *queue != interaction.queue);
         let item = interaction.item;
+        // The category may set the chat's priority (`Config::chat_priority`),
+        // in the queue it waits in from now on; an offered or accepted chat
+        // keeps it for when it waits again.
+        let queue = destination.as_ref().map_or(interaction.queue.as_str(), |(_, queue)| queue.as_str());
+        let chat_service = interaction.properties.get("Service").and_then(Value::as_str);
+        let category = found.as_ref().map(|(name, confidence)| (name.as_str(), *confidence));
+        let priority = Priority(self.config.chat_priority(chat_service, queue, category));
+        if let Err(error) = state.router.set_priority(item, priority) {
+            tracing::error!(%error, interaction = %interaction_id, "could not set a chat's priority");
+        }
+        if !queued {
+            return;
+        }
         if let Some((category, queue)) = destination {
             match state.router.requeue(item, &Target::Queue(queue.clone())) {
                 Ok(()) => {

@@ -14,8 +14,9 @@ use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::Request;
 use switchboard_protocol::message::event::ConsultPhase;
 use switchboard_protocol::message::event::{
-    Ack, ChatEndReason, ChatEnded, ChatLeft, ChatMessage, ChatTranscript, ChatTyping, DeleteReason, EventBody,
-    InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary, Party, PartyKind, Role,
+    Ack, ChatEndReason, ChatEnded, ChatLeft, ChatMessage, ChatReceipt, ChatTranscript, ChatTyping, DeleteReason,
+    DeliveryState, EventBody, InteractionDeleted, InteractionNotControlled, InteractionPresent, InteractionSummary,
+    Party, PartyKind, Role,
 };
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
@@ -106,6 +107,9 @@ impl Center {
                 let from = self.agent_party(state, session_id);
                 self.typing(state, batch, &interaction_id, from, typing.typing, now);
                 Ok(None)
+            }
+            AgentCommand::Receipt(receipt) => {
+                self.receipt(state, batch, &interaction_id, super::receipts::Reader::Agent, *receipt, now)
             }
             AgentCommand::Leave => self.agent_leaves(state, batch, session_id, &interaction_id, now),
             AgentCommand::Transfer(transfer) => {
@@ -218,7 +222,13 @@ impl Center {
 
     /// The transcript agents see: the messages and, apart, the private lines.
     pub(super) fn agents_transcript(interaction: &Interaction) -> ChatTranscript {
-        ChatTranscript { messages: interaction.transcript.clone(), private: interaction.private.clone() }
+        let marks = interaction.customer_receipts;
+        let receipts = [(marks.delivered, DeliveryState::Delivered), (marks.read, DeliveryState::Read)]
+            .into_iter()
+            .filter(|(message_id, _)| *message_id > 0)
+            .map(|(message_id, state)| ChatReceipt { message_id, state })
+            .collect();
+        ChatTranscript { messages: interaction.transcript.clone(), private: interaction.private.clone(), receipts }
     }
 
     /// Removes the association: interaction.deleted then interaction.notcontrolled.

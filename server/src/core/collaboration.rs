@@ -158,7 +158,7 @@ impl Center {
                     now,
                 )
             }
-            (AgentCommand::Typing(_), _) => Ok(None),
+            (AgentCommand::Typing(_) | AgentCommand::Receipt(_), _) => Ok(None),
             (AgentCommand::Leave, _) => {
                 self.end_consult(state, batch, interaction_id, ConsultPhase::Left, now);
                 Ok(None)

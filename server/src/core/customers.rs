@@ -8,7 +8,7 @@ use super::state::{ChatRequest, Interaction, InteractionPhase, ItemOwner, Reques
 use super::{Center, ConnectionId, Refusal, refuse};
 use crate::auth::token_hash;
 use crate::hours::Openness;
-use crate::routing::Target;
+use crate::routing::{Priority, Target};
 use crate::storage::{NewChatRequest, NewInteraction, Record, RequestStatus, Sender};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -57,6 +57,9 @@ impl Center {
                 }
                 self.typing(state, batch, &interaction, party, typing.typing, now);
                 None
+            }),
+            CustomerCommand::Receipt(receipt) => Self::chatting(state, request_id).and_then(|(interaction, _)| {
+                self.receipt(state, batch, &interaction, super::receipts::Reader::Customer, *receipt, now)
             }),
             CustomerCommand::Disconnect => {
                 self.customer_leaves(state, batch, request_id, now);
@@ -129,11 +132,14 @@ impl Center {
             }
             None => service.queue.clone(),
         };
+        // Its category (found from the subject) settles its priority too.
+        let category = route.as_ref().map(|route| (route.category.as_str(), route.confidence));
+        let priority = Priority(self.config.chat_priority(Some(&service.name), &queue, category));
         let id = ServiceRequestId::new(self.new_id("R"));
         let token = ChatToken::new(self.new_id("K"));
         let item = state
             .router
-            .enqueue(&Target::Queue(queue.clone()), Default::default(), now)
+            .enqueue(&Target::Queue(queue.clone()), priority, now)
             .map_err(|error| refuse(FailureCode::Internal, format!("the queue cannot take chats: {error}")))?;
         batch.record(Record::ChatRequestCreated(NewChatRequest {
             id: id.clone(),
@@ -301,6 +307,8 @@ impl Center {
                 consult: None,
                 private: Vec::new(),
                 barged: Default::default(),
+                customer_receipts: Default::default(),
+                agent_receipts: Default::default(),
             },
         );
         state.items.insert(item, ItemOwner::Interaction(interaction_id.clone()));

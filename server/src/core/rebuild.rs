@@ -61,9 +61,10 @@ impl Center {
                 None
             } else {
                 let target = Target::Queue(stored.queue.clone());
+                let priority = self.request_priority(&stored.service, &stored.queue);
                 let item = state
                     .router
-                    .enqueue(&target, Default::default(), stored.enqueued_at)
+                    .enqueue(&target, priority, stored.enqueued_at)
                     .map_err(|error| StorageError::Damaged(format!("chat request {id}: {error}")))?;
                 state.items.insert(item, ItemOwner::Request(id.clone()));
                 Some(item)
@@ -130,6 +131,7 @@ impl Center {
             let owner = stored.owner.clone().filter(|session| state.sessions.contains_key(session));
             let owner_agent = owner.as_ref().and_then(|session| state.sessions.get(session)).map(|s| s.agent.clone());
             let queue = Target::Queue(stored.queue.clone());
+            let priority = self.interaction_priority(&stored.queue, &stored.properties);
             // An accepted chat is its agent's again at once, whether or not
             // the agent is Ready: it can be answered, transferred and marked
             // done as soon as a client binds. One without an agent (or one its
@@ -137,7 +139,7 @@ impl Center {
             let restored = owner_agent.as_ref().and_then(|agent| {
                 state
                     .router
-                    .restore_active(&queue, agent, now)
+                    .restore_active(&queue, agent, priority, now)
                     .inspect_err(
                         |error| tracing::warn!(%error, interaction = %stored.id, "a chat goes back to its queue"),
                     )
@@ -148,7 +150,7 @@ impl Center {
                 None => {
                     let item = state
                         .router
-                        .enqueue(&queue, Default::default(), stored.enqueued_at)
+                        .enqueue(&queue, priority, stored.enqueued_at)
                         .map_err(|error| StorageError::Damaged(format!("interaction {}: {error}", stored.id)))?;
                     properties.remove(super::chats::OP_SESSION_ID);
                     (item, None)
@@ -190,6 +192,8 @@ impl Center {
                     consult: None,
                     private,
                     barged: BTreeSet::new(),
+                    customer_receipts: Default::default(),
+                    agent_receipts: Default::default(),
                 },
             );
         }

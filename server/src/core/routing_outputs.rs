@@ -255,7 +255,8 @@ impl Center {
         let mut new_item = None;
         if !keep {
             let target = Target::Queue(request.queue.clone());
-            match state.router.remove(item).and_then(|()| state.router.enqueue(&target, Default::default(), now)) {
+            let priority = self.request_priority(&request.service, &request.queue);
+            match state.router.remove(item).and_then(|()| state.router.enqueue(&target, priority, now)) {
                 Ok(item) => new_item = Some(item),
                 Err(error) => tracing::error!(%error, "could not requeue a request"),
             }

@@ -82,6 +82,7 @@ impl Center {
                     agent,
                     created_at: interaction.created_at,
                     category: interaction.properties.get("Category").and_then(Value::as_str).map(str::to_owned),
+                    priority: state.router.item_priority(interaction.item).map_or(0, |priority| priority.0),
                 })
             })
             .collect();

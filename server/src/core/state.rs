@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::AgentState;
 use switchboard_protocol::message::event::Party;
+use switchboard_protocol::message::receipt::ReceiptMarks;
 use switchboard_protocol::time::Timestamp;
 
 pub(crate) struct AgentSession {
@@ -113,6 +114,10 @@ pub(crate) struct Interaction {
     pub barged: BTreeSet<AgentId>,
     /// Since when the customer owes an agent a reply (`inactivity`; not stored).
     pub idle: Option<super::inactivity::IdleClock>,
+    /// How far the customer has the agents' messages, and the owning agent
+    /// the customer's (`receipts.rs`; not stored, see there).
+    pub customer_receipts: ReceiptMarks,
+    pub agent_receipts: ReceiptMarks,
 }
 
 /// A consult: the owner asked a colleague (through a router item of its

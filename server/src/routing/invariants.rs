@@ -9,7 +9,7 @@ use crate::routing::error::InvariantViolation;
 use crate::routing::ids::{AgentIx, LineIx, QueueIx};
 use crate::routing::item::{Held, REJECT_MEMORY};
 use crate::routing::line::LineKind;
-use crate::routing::order::ItemRank;
+use crate::routing::order::{AgeRank, ItemRank};
 
 macro_rules! ensure {
     ($cond:expr, $($why:tt)+) => {
@@ -174,6 +174,13 @@ impl Router {
                 "queue `{name}` lists waiting {:?}, but {expected:?} wait",
                 queue.waiting
             );
+            let ages: BTreeSet<AgeRank> = self
+                .items
+                .values()
+                .filter(|item| item.held == Held::Waiting && item.queue == Some(QueueIx(q)))
+                .map(|item| item.age())
+                .collect();
+            ensure!(queue.by_age == ages, "queue `{name}` lists by age {:?}, but {ages:?} wait", queue.by_age);
         }
         Ok(())
     }

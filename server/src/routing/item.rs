@@ -6,7 +6,7 @@ use switchboard_protocol::ids::AgentId;
 use switchboard_protocol::time::Timestamp;
 
 use crate::routing::ids::{AgentIx, ItemId, LineIx, Priority, QueueIx};
-use crate::routing::order::ItemRank;
+use crate::routing::order::{AgeRank, ItemRank};
 
 /// How many of an item's most recent rejecting agents it remembers. Picking an
 /// agent for an item skips at most this many available agents.
@@ -87,7 +87,11 @@ pub(crate) struct Item {
 
 impl Item {
     pub(crate) fn rank(&self) -> ItemRank {
-        ItemRank { enqueued_at: self.enqueued_at, priority: Reverse(self.priority), item: self.id }
+        ItemRank { priority: Reverse(self.priority), enqueued_at: self.enqueued_at, item: self.id }
+    }
+
+    pub(crate) fn age(&self) -> AgeRank {
+        AgeRank { enqueued_at: self.enqueued_at, item: self.id }
     }
 
     pub(crate) fn was_rejected_by(&self, agent: AgentIx) -> bool {

@@ -57,6 +57,7 @@ impl Router {
         self.lines[item.line.0].waiting.insert(rank);
         if let Some(queue) = item.queue {
             self.queues[queue.0].waiting.insert(rank);
+            self.queues[queue.0].by_age.insert(item.age());
         }
     }
 
@@ -67,6 +68,7 @@ impl Router {
         self.lines[item.line.0].waiting.remove(&rank);
         if let Some(queue) = item.queue {
             self.queues[queue.0].waiting.remove(&rank);
+            self.queues[queue.0].by_age.remove(&item.age());
         }
     }
 

@@ -26,10 +26,13 @@
 //! - **Agents** are chosen fewest current chats first (offered ones count),
 //!   then longest idle first (idle since the agent last went Ready or last
 //!   finished a chat), then in configuration order.
-//! - **Items** are served longest waiting first (earliest enqueue time), then
-//!   higher [`Priority`] first; priority only breaks ties. An agent that
+//! - **Items** are served higher [`Priority`] first, then longest waiting
+//!   first (earliest enqueue time), then in enqueue order: a priority jumps
+//!   the line, equal priorities wait their turn (the rule of Amazon Connect
+//!   and Genesys; `docs/decisions.md`, "Priority routing"). An agent that
 //!   becomes available takes the best waiting item among all its lines. Work
 //!   for one agent waits for that agent, however long.
+//!   [`set_priority`](Router::set_priority) re-ranks a live item.
 //! - **Capacity**: an offered chat counts toward the agent's load; no agent is
 //!   ever above its capacity.
 //! - **One offer at a time**: an item is offered to at most one agent.
@@ -359,6 +362,23 @@ impl Router {
         Ok(())
     }
 
+    /// Gives a live item a new priority (a classification found its
+    /// category). A waiting item moves to its new place in line, keeping its
+    /// arrival time; an offered or active one keeps it for when it waits
+    /// again (a rejection, a transfer). Only re-ranks, so it offers nothing:
+    /// an item that waits has no available agent in its line.
+    pub fn set_priority(&mut self, item: ItemId, priority: Priority) -> Result<(), RoutingError> {
+        let waiting = self.item(item)?.held == Held::Waiting;
+        if waiting {
+            self.unindex_waiting(item);
+        }
+        self.item_mut(item).priority = priority;
+        if waiting {
+            self.index_waiting(item);
+        }
+        Ok(())
+    }
+
     /// Re-creates, after a restart, a chat that `agent` had accepted: it is
     /// active with the agent at once (since `since`), whatever the agent's
     /// presence, as an agent keeps its active chats when it leaves Ready.
@@ -370,6 +390,7 @@ impl Router {
         &mut self,
         target: &Target,
         agent: &AgentId,
+        priority: Priority,
         since: Timestamp,
     ) -> Result<ItemId, RoutingError> {
         let ix = self.agent_ix(agent)?;
@@ -385,7 +406,7 @@ impl Router {
                 id,
                 line,
                 queue,
-                priority: Priority::default(),
+                priority,
                 enqueued_at: since,
                 rejected_by: Vec::new(),
                 held: Held::Active { agent: ix, since },

@@ -17,14 +17,26 @@ pub(crate) struct AgentRank {
     pub(crate) agent: AgentIx,
 }
 
-/// Where a waiting item stands in its line: **longest waiting first**
-/// (earliest `enqueued_at`), then **higher priority first**, then enqueue
-/// order. An item keeps its rank while it is offered, so a rejected or
-/// timed-out offer puts it back exactly where it was.
+/// Where a waiting item stands in its line: **higher priority first**, then
+/// **longest waiting first** (earliest `enqueued_at`), then enqueue order.
+/// This is the rule of the products agents know (Amazon Connect's routing
+/// priority, then age; Genesys' priority, then time in queue): a priority
+/// jumps the line, equal priorities wait their turn. An item keeps its rank
+/// while it is offered, so a rejected or timed-out offer puts it back
+/// exactly where it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct ItemRank {
-    pub(crate) enqueued_at: Timestamp,
     pub(crate) priority: Reverse<Priority>,
+    pub(crate) enqueued_at: Timestamp,
+    pub(crate) item: ItemId,
+}
+
+/// Where a waiting item stands by age alone (earliest `enqueued_at`, then
+/// enqueue order): a queue's longest wait is the first of these, whatever
+/// the priorities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct AgeRank {
+    pub(crate) enqueued_at: Timestamp,
     pub(crate) item: ItemId,
 }
 

@@ -76,6 +76,8 @@ enum Op {
     Remove(usize),
     /// An active item, to one of the targets.
     Transfer(usize, usize),
+    /// Any live item gets a new priority (re-ranked if it waits).
+    SetPriority(usize, i32),
     /// Command (0..7), item index, agent index: may fail, and must then
     /// change nothing.
     Misfire(usize, usize, usize),
@@ -93,6 +95,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => item.clone().prop_map(Op::Remove),
         2 => (item.clone(), 0..11usize).prop_map(|(i, t)| Op::Transfer(i, t)),
         2 => (0..7usize, 0..64usize, 0..4usize).prop_map(|(c, i, a)| Op::Misfire(c, i, a)),
+        1 => (item.clone(), -1..=1i32).prop_map(|(i, p)| Op::SetPriority(i, p)),
     ]
 }
 
@@ -168,6 +171,13 @@ fn apply(router: &mut Router, model: &mut Model, op: &Op, now: Timestamp) {
             let id = router.enqueue(&target, Priority(priority), now).expect("every test target is known");
             model.ids.push(id);
             model.routed_to.insert(id, target);
+            return;
+        }
+        Op::SetPriority(index, priority) => {
+            if let Some((id, _)) = model.pick(router, index, |_| true) {
+                router.set_priority(id, Priority(priority)).expect("a live item takes any priority");
+                assert_eq!(router.poll_output(), None, "re-ranking offers nothing");
+            }
             return;
         }
         Op::Misfire(command, index, agent) => {

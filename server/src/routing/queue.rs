@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use crate::config::QueueEntry;
 use crate::routing::ids::LineIx;
-use crate::routing::order::ItemRank;
+use crate::routing::order::{AgeRank, ItemRank};
 use crate::routing::target::{Target, TargetError};
 
 /// A queue as configured: `name` routes to `target`, which must be an agent,
@@ -32,4 +32,7 @@ pub(crate) struct Queue {
     /// first: a subset of the line's `waiting` (other queues and direct
     /// targets may share the line).
     pub(crate) waiting: BTreeSet<ItemRank>,
+    /// The same items by age alone, oldest first: the queue's longest wait
+    /// in `O(log n)` when a priority sits in front of older items.
+    pub(crate) by_age: BTreeSet<AgeRank>,
 }

@@ -96,7 +96,7 @@ impl Router {
             .resolve(&spec.target)
             .map_err(|source| SetupError::QueueTarget { queue: spec.name.clone(), source })?;
         self.queue_index.insert(spec.name.clone(), QueueIx(self.queues.len()));
-        self.queues.push(Queue { spec, line, waiting: Default::default() });
+        self.queues.push(Queue { spec, line, waiting: Default::default(), by_age: Default::default() });
         Ok(())
     }
 

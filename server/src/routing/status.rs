@@ -10,7 +10,7 @@ use crate::routing::Router;
 use crate::routing::agent::Presence;
 use crate::routing::error::RoutingError;
 use crate::routing::estimate::estimate_wait;
-use crate::routing::ids::ItemId;
+use crate::routing::ids::{ItemId, Priority};
 use crate::routing::item::{Held, ItemState};
 use crate::routing::target::Target;
 
@@ -83,6 +83,11 @@ impl Router {
         })
     }
 
+    /// A live item's priority (see [`Router::set_priority`]).
+    pub fn item_priority(&self, item: ItemId) -> Option<Priority> {
+        self.items.get(&item).map(|item| item.priority)
+    }
+
     /// A live item's place in line at `now`.
     pub fn item_status(&self, item: ItemId, now: Timestamp) -> Option<ItemStatus> {
         let state = self.item_state(item)?;
@@ -133,7 +138,7 @@ impl Router {
         Some(QueueStatus {
             name: queue.spec.name.clone(),
             waiting: queue.waiting.len(),
-            longest_wait: queue.waiting.first().map(|rank| now.saturating_since(rank.enqueued_at)),
+            longest_wait: queue.by_age.first().map(|age| now.saturating_since(age.enqueued_at)),
             ready_agents: line.ready_agents,
             available_agents: line.available.len(),
             ewt,

@@ -118,17 +118,60 @@ fn going_ready_again_keeps_the_idle_time() {
 }
 
 #[test]
-fn longest_waiting_first_then_higher_priority() {
+fn higher_priority_first_then_longest_waiting() {
     let mut router = pair(1);
     let g = group("G");
-    let late = router.enqueue(&g, Priority(0), at(5)).unwrap();
+    let early_low = router.enqueue(&g, Priority(0), at(1)).unwrap();
+    let late_high = router.enqueue(&g, Priority(9), at(5)).unwrap();
     let low = router.enqueue(&g, Priority(0), at(3)).unwrap();
     let high = router.enqueue(&g, Priority(9), at(3)).unwrap();
     let low_again = router.enqueue(&g, Priority(0), at(3)).unwrap();
-    assert_eq!(router.waiting_order(&g).unwrap(), vec![high, low, low_again, late]);
+    let below = router.enqueue(&g, Priority(-1), at(0)).unwrap();
+    assert_eq!(router.waiting_order(&g).unwrap(), vec![high, late_high, early_low, low, low_again, below]);
+    assert_eq!(router.item_status(late_high, at(6)).unwrap().pos, Some(2), "a priority jumps the line");
     ready(&mut router, "a", 10);
     ready(&mut router, "b", 11);
-    assert_eq!(outputs(&mut router), vec![offer(high, "a"), offer(low, "b")]);
+    assert_eq!(outputs(&mut router), vec![offer(high, "a"), offer(late_high, "b")]);
+}
+
+#[test]
+fn a_queue_longest_wait_is_its_oldest_item_whatever_the_priorities() {
+    let mut router = Router::new([spec("a", &["G"], &[], 1)], [queue("Q", "G@StatServer.GA")]).unwrap();
+    let q = Target::Queue("Q".into());
+    router.enqueue(&q, Priority(0), at(1)).unwrap();
+    router.enqueue(&q, Priority(5), at(8)).unwrap();
+    let status = router.queue_status("Q", at(10)).unwrap();
+    assert_eq!((status.waiting, status.longest_wait), (2, Some(Duration::from_millis(9))));
+}
+
+#[test]
+fn set_priority_re_ranks_a_waiting_item_keeping_its_arrival() {
+    let mut router = pair(1);
+    let g = group("G");
+    let first = router.enqueue(&g, Priority(0), at(1)).unwrap();
+    let second = router.enqueue(&g, Priority(0), at(2)).unwrap();
+    let third = router.enqueue(&g, Priority(0), at(3)).unwrap();
+    router.set_priority(third, Priority(2)).unwrap();
+    assert_eq!(router.waiting_order(&g).unwrap(), vec![third, first, second]);
+    router.set_priority(third, Priority(0)).unwrap();
+    assert_eq!(router.waiting_order(&g).unwrap(), vec![first, second, third], "back at its arrival place");
+    assert_eq!(outputs(&mut router), vec![]);
+    router.check_invariants().unwrap();
+}
+
+#[test]
+fn an_offered_item_keeps_a_new_priority_for_when_it_waits_again() {
+    let mut router = pair(1);
+    let g = group("G");
+    ready(&mut router, "a", 0);
+    let offered = router.enqueue(&g, Priority(0), at(1)).unwrap();
+    let waiting = router.enqueue(&g, Priority(1), at(2)).unwrap();
+    assert_eq!(outputs(&mut router), vec![offer(offered, "a")]);
+    router.set_priority(offered, Priority(3)).unwrap();
+    router.reject(offered, &agent("a")).unwrap();
+    assert_eq!(router.waiting_order(&g).unwrap(), vec![offered], "a takes the other one");
+    assert_eq!(outputs(&mut router), vec![offer(waiting, "a")]);
+    assert_eq!(router.set_priority(ItemId(99), Priority(1)), Err(RoutingError::UnknownItem(ItemId(99))));
 }
 
 #[test]
@@ -576,10 +619,13 @@ fn wait_estimate_is_position_times_handling_time_over_ready_slots() {
 fn a_restored_chat_is_active_at_once_and_counts_toward_capacity() {
     let mut router = pair(1);
     // After a restart nobody is Ready yet; the chat is a's again all the same.
-    let chat = router.restore_active(&group("G"), &agent("a"), at(5)).unwrap();
+    let chat = router.restore_active(&group("G"), &agent("a"), Priority(0), at(5)).unwrap();
     assert_eq!(state(&router, chat), active("a"));
     assert_eq!(outputs(&mut router), vec![]);
-    assert_eq!(router.restore_active(&group("G"), &agent("a"), at(5)), Err(RoutingError::AtCapacity(agent("a"))));
+    assert_eq!(
+        router.restore_active(&group("G"), &agent("a"), Priority(0), at(5)),
+        Err(RoutingError::AtCapacity(agent("a")))
+    );
     ready(&mut router, "a", 10);
     ready(&mut router, "b", 11);
     let next = enqueue(&mut router, &group("G"), 20);

@@ -113,6 +113,7 @@ mod tests {
             name: name.into(),
             keywords: keywords.iter().map(|keyword| keyword.to_string()).collect(),
             queue: None,
+            priority: None,
         };
         Classification::from_config(&EspEntry {
             name: "classification".into(),

@@ -187,7 +187,12 @@ mod tests {
             templates: BTreeMap::from([("ack".to_owned(), "Thanks!".to_owned())]),
             default_template: Some("ack".into()),
             sender_name: "Auto-reply".into(),
-            categories: vec![CategoryRule { name: "billing".into(), keywords: vec!["refund".into()], queue: None }],
+            categories: vec![CategoryRule {
+                name: "billing".into(),
+                keywords: vec!["refund".into()],
+                queue: None,
+                priority: None,
+            }],
             min_confidence: None,
         }
     }
