@@ -98,6 +98,9 @@ const MIGRATIONS: &[&str] = &[
         closed_before BIGINT NOT NULL,
         resume_from_seq BIGINT NOT NULL
     );",
+    // 3: who helps on an open chat besides its owner (SQLite's migration 4): the running consult or cold transfer
+    // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
+    "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -90,6 +90,9 @@ const MIGRATIONS: &[&str] = &[
         closed_before INTEGER NOT NULL,
         resume_from_seq INTEGER NOT NULL
     );",
+    // 4: who helps on an open chat besides its owner: the running consult or cold transfer
+    // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
+    "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
 ];
 
 /// Settings of every connection: WAL, so the reader never waits for the

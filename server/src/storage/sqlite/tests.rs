@@ -49,7 +49,7 @@ fn a_database_from_a_newer_build_is_refused() {
     let (_dir, path) = temp_db();
     Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
     match SqliteStorage::open(&path) {
-        Err(StorageError::SchemaTooNew { found: 99, known: 3, .. }) => {}
+        Err(StorageError::SchemaTooNew { found: 99, known: 4, .. }) => {}
         other => panic!("expected SchemaTooNew, got {:?}", other.err()),
     }
 }
@@ -83,12 +83,12 @@ fn the_schema_is_the_one_store_rs_created() {
     let (_new_dir, new) = temp_db();
     drop(SqliteStorage::open(&new).unwrap());
     assert_eq!(schema_of(&old).1, 2, "the old store's last version");
-    // Migrations after it (3: the interval statistics) bring the old file to
-    // exactly the schema a fresh database gets.
+    // Migrations after it (3: the interval statistics, 4: a chat's helpers)
+    // bring the old file to exactly the schema a fresh database gets.
     drop(SqliteStorage::open(&old).unwrap());
     let (schema, version) = schema_of(&new);
     assert_eq!((schema, version), schema_of(&old));
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
 }
 
 /// Rows written by the store before the typed boundary (see
@@ -152,6 +152,7 @@ async fn a_database_written_by_store_rs_reads_back() {
             properties: properties.as_object().unwrap().clone(),
             version: 2,
             owner: Some(SessionId::new("S1")),
+            helpers: Default::default(),
             enqueued_at: at(10),
             created_at: at(20),
         }]
