@@ -314,6 +314,15 @@ impl Center {
             let Ok(order) = state.router.waiting_order(&Target::Queue(queue.clone())) else {
                 continue;
             };
+            // A customer's place counts the customers ahead: a consult (or a
+            // transfer) waiting on the same line is agents' work, and counting
+            // it would move the customers behind it back and forth as it is
+            // offered and taken back. (Its time still counts in the estimate:
+            // the agent it gets is busy with it.)
+            let order: Vec<_> = order
+                .into_iter()
+                .filter(|item| !matches!(state.items.get(item), Some(ItemOwner::Consult(_))))
+                .collect();
             let queue_ewt = state.router.queue_status(&queue, now).and_then(|status| status.ewt);
             let calls = order.len() as u32;
             for (index, item) in order.iter().enumerate() {

@@ -8,6 +8,7 @@ mod confirmation;
 mod honest_delivery;
 mod journeys;
 mod proptests;
+mod queue_positions;
 
 use super::{BatchId, ConnectionId, Core, Endpoint, Output, ServiceJob};
 use crate::config::Config;
