@@ -158,9 +158,7 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     // meanwhile, so the customer is never left with nobody.
     await alice.page.getByTestId('transfer-target').fill('bob');
     await alice.page.getByTestId('transfer-submit').click();
-    await alice.page
-      .locator('[data-author="system"]', { hasText: 'Transfer to bob: the chat stays with you until it is accepted.' })
-      .waitFor();
+    await alice.page.getByTestId('consult-status').filter({ hasText: 'Waiting for bob' }).waitFor();
     await alice.page.getByTestId('chat-panel').waitFor();
 
     // Bob goes Ready, gets the offer, accepts (the chat moves: it leaves
@@ -250,8 +248,9 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
       'Switchboard: Alice Martin joined the chat.',
       'James Bond: My pen writes no more.',
       'Alice Martin: Let me get a colleague who knows pens.',
-      'Switchboard: Alice Martin left the chat.',
+      // The transfer's move: bob joins, then alice leaves (one commit).
       'Switchboard: Bob Okafor joined the chat.',
+      'Switchboard: Alice Martin left the chat.',
       'James Bond: Still with me?',
       'Bob Okafor: Yes, all here.',
     ]);

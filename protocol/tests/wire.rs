@@ -1007,21 +1007,6 @@ fn every_event() -> Vec<(Value, Event)> {
                         name: "Bob Okafor".into(),
                     }),
                     to: "bob".into(),
-                    transfer: false,
-                }),
-            ),
-        ),
-        (
-            ev(16, "S1.I7", "consult.updated", json!({"phase": "declined", "to": "bob", "transfer": true})),
-            event(
-                16,
-                "S1.I7",
-                time,
-                EventBody::ConsultUpdated(ConsultUpdated {
-                    phase: ConsultPhase::Declined,
-                    colleague: None,
-                    to: "bob".into(),
-                    transfer: true,
                 }),
             ),
         ),

@@ -677,11 +677,7 @@ impl Chats {
                 if let Some(chat) = self.chat_mut(&id) {
                     let with =
                         updated.colleague.as_ref().map_or_else(|| updated.to.clone(), |party| party.name.clone());
-                    let text = if updated.transfer {
-                        transfer_words(updated.phase, &with)
-                    } else {
-                        consult_words(updated.phase, &with)
-                    };
+                    let text = consult_words(updated.phase, &with);
                     chat.system_line(text.clone(), event.time);
                     if chat.role == Role::Consult && updated.phase == ConsultPhase::Conference {
                         chat.role = Role::Conference;
@@ -783,16 +779,6 @@ fn consult_words(phase: ConsultPhase, with: &str) -> String {
         ConsultPhase::Declined => format!("{with} declined the consult."),
         ConsultPhase::Left => format!("{with} left the consult."),
         ConsultPhase::NoColleague => "Nobody else could take the consult; try again later.".into(),
-    }
-}
-
-/// How a cold transfer's step is told: the chat stays here until it moves.
-fn transfer_words(phase: ConsultPhase, with: &str) -> String {
-    match phase {
-        ConsultPhase::Waiting => format!("Transfer to {with}: the chat stays with you until it is accepted."),
-        ConsultPhase::Declined => format!("{with} declined the transfer: the chat stays with you."),
-        ConsultPhase::NoColleague => "Nobody else could take the transfer: the chat stays with you.".into(),
-        _ => "The transfer was cancelled: the chat stays with you.".into(),
     }
 }
 

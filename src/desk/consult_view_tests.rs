@@ -80,23 +80,3 @@ fn the_owner_follows_the_consult_until_it_ends() {
     assert!(chat.consult.is_none());
     assert_eq!(chat.lines.last().map(|line| line.text.as_str()), Some("The consult was cancelled."));
 }
-
-#[test]
-fn a_cold_transfer_keeps_the_chat_here_until_it_moves_or_is_declined() {
-    let mut chats = Chats::new("alice");
-    chats.apply(&event(1, "interaction.added", &added("")));
-    chats.apply(&event(2, "consult.updated", r#"{"phase":"waiting","to":"bob","transfer":true}"#));
-    let chat = chats.chat("I7").expect("the chat stays while the transfer waits");
-    assert_eq!(chat.consult.as_ref().map(|consult| consult.phase), Some(ConsultPhase::Waiting));
-    assert_eq!(
-        chat.lines.last().map(|line| line.text.as_str()),
-        Some("Transfer to bob: the chat stays with you until it is accepted.")
-    );
-    chats.apply(&event(3, "consult.updated", r#"{"phase":"declined","to":"bob","transfer":true}"#));
-    let chat = chats.chat("I7").expect("a declined transfer leaves the chat here");
-    assert!(chat.consult.is_none());
-    assert_eq!(
-        chat.lines.last().map(|line| line.text.as_str()),
-        Some("bob declined the transfer: the chat stays with you.")
-    );
-}

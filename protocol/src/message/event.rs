@@ -469,15 +469,6 @@ pub struct ConsultUpdated {
     pub colleague: Option<Party>,
     /// The target as asked (`bob`, `Billing@StatServer.GA`…).
     pub to: String,
-    /// A cold `transfer` waiting for its target's accept, not a consult: the
-    /// accept moves the chat at once (there is no private thread). Left out
-    /// when false.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub transfer: bool,
-}
-
-fn is_false(value: &bool) -> bool {
-    !value
 }
 
 /// The customer did not confirm in time after "an agent is available".

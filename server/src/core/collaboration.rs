@@ -713,9 +713,7 @@ impl Center {
             return;
         };
         if let Some(owner) = state.sessions.get(session) {
-            let to = consult.to.clone();
-            let updated =
-                EventBody::ConsultUpdated(ConsultUpdated { phase, colleague, to, transfer: consult.transfer });
+            let updated = EventBody::ConsultUpdated(ConsultUpdated { phase, colleague, to: consult.to.clone() });
             batch.event(&owner.stream, interaction_target(session, interaction_id), updated, now);
         }
     }
@@ -736,8 +734,8 @@ impl Center {
         };
         if let Some(session) = state.sessions.get(colleague) {
             let owner = self.agent_party(state, &consult.by);
-            let (to, transfer) = (consult.to.clone(), consult.transfer);
-            let updated = EventBody::ConsultUpdated(ConsultUpdated { phase, colleague: Some(owner), to, transfer });
+            let updated =
+                EventBody::ConsultUpdated(ConsultUpdated { phase, colleague: Some(owner), to: consult.to.clone() });
             batch.event(&session.stream, interaction_target(colleague, interaction_id), updated, now);
         }
     }

@@ -29,7 +29,7 @@ async fn a_transfer_moves_the_association_with_the_events_in_the_seed_order() {
     alice.client.ok(alice.command("transfer", &interaction, json!({"to": "bob"}))).await;
     // Until bob accepts, the chat stays alice's: she is told the transfer waits.
     let waiting = alice.client.expect_event("consult.updated").await;
-    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob", "transfer": true}));
+    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob"}));
     assert_eq!(stored_owner(&server, &interaction), (json!(alice.session), json!(alice.session)));
     // Routing chose bob: alice, the holder, sees `RouteTarget` name him.
     let routed = alice.client.expect_event("EventPropertiesChanged").await;

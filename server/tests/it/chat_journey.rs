@@ -432,7 +432,7 @@ async fn transfer_to_an_agent_a_group_and_a_queue() {
     // move (Alice's session then loses it: deleted, then notcontrolled).
     alice.client.ok(transfer(json!("bob"))).await;
     let waiting = alice.client.expect_event("consult.updated").await;
-    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob", "transfer": true}));
+    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob"}));
     let owner = sql(&server.db, "SELECT owner_session FROM interactions WHERE id = ?1", &[&interaction]);
     assert_eq!(owner, vec![vec![json!(alice.session)]], "still Alice's while it waits");
     let (offered, offer) = bob.offered().await;

@@ -137,7 +137,7 @@ fn a_transfer_moves_the_chat_with_the_new_owner_told_first() {
     // Until bob accepts, the chat stays alice's: she is told it waits.
     // (and, as routing chose bob, that `RouteTarget` names him).
     assert_eq!(event_names(&from), ["consult.updated", "EventPropertiesChanged"], "{from:?}");
-    assert_eq!(events(&from, "consult.updated")[0]["data"], json!({"phase": "waiting", "to": "bob", "transfer": true}));
+    assert_eq!(events(&from, "consult.updated")[0]["data"], json!({"phase": "waiting", "to": "bob"}));
     let owner = harness.storage.open_interactions().expect("reads")[0].owner.clone();
     assert_eq!(owner.map(|session| session.to_string()), Some(alice_session.clone()), "still alice's");
     let offered = harness.frames(bob);
