@@ -157,21 +157,24 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
     await waitForProperty(alice.page, 'CaseNumber', '4711');
     assert.notEqual(await alice.page.getByTestId('properties-version').innerText(), versionBefore);
 
-    // Alice transfers to bob, who is Not Ready: the chat waits for him (and
-    // for no one else) until he goes Ready.
+    // Alice transfers to bob, who is Not Ready: the transfer waits for him
+    // (and for no one else) until he goes Ready; the chat stays alice's
+    // meanwhile, so the customer is never left with nobody.
     await alice.page.getByTestId('transfer-target').fill('bob');
     await alice.page.getByTestId('transfer-submit').click();
-    await alice.page.getByTestId('chat-panel').waitFor({ state: 'detached' });
-    await messages.filter({ hasText: 'Alice Martin left the chat.' }).waitFor();
+    await alice.page.getByTestId('consult-status').filter({ hasText: 'Waiting for bob' }).waitFor();
+    await alice.page.getByTestId('chat-panel').waitFor();
 
-    // Bob goes Ready, gets the offer, accepts, and sees the transcript and
-    // alice's property.
+    // Bob goes Ready, gets the offer, accepts (the chat moves: it leaves
+    // alice's desktop), and sees the transcript and alice's property.
     await bob.page.getByTestId('set-ready').click();
     await bob.page.getByTestId('offer').waitFor();
     assert.equal(await bob.page.getByTestId('offer-customer').innerText(), 'James Bond');
     await bob.page.getByTestId('offer-accept').click();
     await bob.page.getByTestId('chat-panel').waitFor();
+    await alice.page.getByTestId('chat-panel').waitFor({ state: 'detached' });
     await messages.filter({ hasText: 'Bob Okafor joined the chat.' }).waitFor();
+    await messages.filter({ hasText: 'Alice Martin left the chat.' }).waitFor();
     await bob.page.locator('[data-author="system"]', { hasText: 'Bob Okafor joined the chat.' }).waitFor();
     const handedOver = await desktopLines(bob.page);
     for (const line of ['customer: My pen writes no more.', 'agent: Let me get a colleague who knows pens.']) {
@@ -249,8 +252,9 @@ test('customer, alice and bob: chat-delay, transfer, network drop, takeover, don
       'Switchboard: Alice Martin joined the chat.',
       'James Bond: My pen writes no more.',
       'Alice Martin: Let me get a colleague who knows pens.',
-      'Switchboard: Alice Martin left the chat.',
+      // The transfer's move: bob joins, then alice leaves (one commit).
       'Switchboard: Bob Okafor joined the chat.',
+      'Switchboard: Alice Martin left the chat.',
       'James Bond: Still with me?',
       'Bob Okafor: Yes, all here.',
     ]);

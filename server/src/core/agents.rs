@@ -163,6 +163,19 @@ impl Center {
             for interaction in held {
                 self.announce(state, batch, id, &interaction, now);
             }
+            // And the chats it consults or conferences on.
+            let consulting: Vec<_> = state
+                .interactions
+                .values()
+                .filter(|interaction| {
+                    super::collaboration::colleague_role(interaction, id)
+                        .is_some_and(|role| role != super::collaboration::Colleague::Offered)
+                })
+                .map(|interaction| interaction.id.clone())
+                .collect();
+            for interaction in consulting {
+                Self::announce_to_colleague(state, batch, id, &interaction, now);
+            }
         }
         self.sync_presence(state, id, now);
         self.drain_router(state, batch, now);

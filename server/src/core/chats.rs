@@ -19,9 +19,7 @@ use switchboard_protocol::message::event::{
     Party, PartyKind, Role,
 };
 use switchboard_protocol::message::failure::FailureCode;
-use switchboard_protocol::message::report::{
-    EndReason, InteractionAccepted, InteractionEnded, InteractionTransferred, ReportBody,
-};
+use switchboard_protocol::message::report::{EndReason, InteractionAccepted, InteractionEnded, ReportBody};
 use switchboard_protocol::target::TargetPath;
 use switchboard_protocol::time::Timestamp;
 
@@ -543,6 +541,9 @@ impl Center {
         Ok(())
     }
 
+    /// A cold transfer: the chat stays with this session until a colleague
+    /// at `target` accepts it, and that accept is the seed's association
+    /// move (see `collaboration`); when nobody does, it stays here.
     fn transfer(
         &self,
         state: &mut State,
@@ -552,37 +553,7 @@ impl Center {
         target: &Target,
         now: Timestamp,
     ) -> Outcome {
-        if state.interactions.get(interaction_id).is_some_and(|interaction| interaction.consult.is_some()) {
-            return Err(refuse(
-                FailureCode::InvalidState,
-                "a consult is running: complete the transfer to your colleague, or cancel the consult first",
-            ));
-        }
-        self.check_agent_target(state, session_id, target, "you cannot transfer a chat to yourself")?;
-        let item = state.interactions.get(interaction_id).map(|interaction| interaction.item);
-        let Some(item) = item else {
-            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
-        };
-        state.router.transfer(item, target, now).map_err(|error| routing_refusal(error, FailureCode::InvalidState))?;
-        let party = self.agent_party(state, session_id);
-        if let Some(from) = party.id.clone() {
-            let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: describe(target) });
-            batch.report(&self.reports, Some(interaction_id), transferred, now);
-        }
-        self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party }), now);
-        // `movedTo` names the agent that has the chat now: only a transfer to
-        // one agent names one (a group or queue has not chosen yet).
-        let moved_to = match target {
-            Target::Agent(agent) => Some(agent.to_string()),
-            _ => None,
-        };
-        Self::dissociate(state, batch, session_id, interaction_id, DeleteReason::Moved, moved_to, now);
-        if let Some(interaction) = state.interactions.get_mut(interaction_id) {
-            interaction.phase = InteractionPhase::Queued;
-            interaction.agent_left = false;
-            Self::store_owner(batch, interaction, None);
-        }
-        Ok(None)
+        self.ask_colleague(state, batch, session_id, interaction_id, target, true, now)
     }
 
     /// Puts an interaction whose session is gone back in its queue.
@@ -709,6 +680,7 @@ impl Center {
                 && consult.by == *from
             {
                 consult.by = to.id.clone();
+                super::collaboration::store_helpers(batch, interaction);
             }
             Self::store_owner(batch, interaction, Some(&to.id));
             let target = interaction_target(&to.id, &interaction_id);

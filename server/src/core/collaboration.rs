@@ -2,7 +2,9 @@
 //! the chat as a consult and talks with the owner in a private thread),
 //! conference (the colleague joins the customer's chat), complete transfer
 //! (the seed's association move to the colleague, in one batch), cancel and
-//! decline; private lines and notes.
+//! decline; private lines and notes. A cold `transfer` is a consult marked
+//! `transfer` whose accept is the move itself: the owner keeps the chat
+//! until then, and keeps it when nobody accepts.
 //!
 //! Invariants:
 //! - the chat has exactly one owner throughout: the owner's session keeps
@@ -13,14 +15,17 @@
 //!   and the reporting stream, never to the customer's stream;
 //! - a consult is a router item of its own ([`ItemOwner::Consult`]): it is
 //!   offered, times out and is rejected as a chat is, and while the
-//!   colleague has it (consult or conference) it takes one of their slots.
+//!   colleague has it (consult or conference) it takes one of their slots;
+//! - every change of who helps on the chat (the consult, barged
+//!   supervisors) is stored in the same batch ([`store_helpers`]), so a
+//!   restart brings it back (`rebuild`).
 
 use super::batch::Batch;
 use super::chats::{Line, OP_SESSION_ID, describe, interaction_target, routing_refusal};
 use super::state::{Consult, ConsultState, Interaction, InteractionPhase, ItemOwner, State, Timer};
 use super::{Center, Refusal, refuse};
 use crate::routing::Target;
-use crate::storage::Sender;
+use crate::storage::{Helpers, Record, Sender, StoredConsult};
 use serde_json::{Value, json};
 use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::agent::{AgentCommand, SendMessage};
@@ -48,6 +53,19 @@ pub(super) enum Colleague {
     Conferenced,
 }
 
+/// How the new owner of a move had been in the chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    /// Consulting in the private thread: has the transcript; the customer
+    /// has not seen them yet.
+    Consulting,
+    /// In a conference: the customer has seen them join.
+    Conferenced,
+    /// Accepting a cold transfer: needs the transcript; the customer has
+    /// not seen them yet.
+    Transferred,
+}
+
 /// The part `session` takes in the interaction's consult, if any.
 pub(super) fn colleague_role(interaction: &Interaction, session: &SessionId) -> Option<Colleague> {
     match &interaction.consult.as_ref()?.phase {
@@ -73,7 +91,7 @@ impl Center {
             AgentCommand::Consult(consult) => {
                 let target = Target::from_address(&consult.to)
                     .map_err(|error| refuse(FailureCode::InvalidValue, error.to_string()))?;
-                self.consult(state, batch, session_id, interaction_id, &target, now)
+                self.ask_colleague(state, batch, session_id, interaction_id, &target, false, now)
             }
             AgentCommand::Conference => self.conference(state, batch, interaction_id, now),
             AgentCommand::CompleteTransfer => self.complete_transfer(state, batch, interaction_id, now),
@@ -129,7 +147,7 @@ impl Center {
             (AgentCommand::Reject(_), Colleague::Offered) => {
                 self.decline_consult(state, batch, session_id, interaction_id, now)
             }
-            (_, Colleague::Offered) => Err(refuse(FailureCode::InvalidState, "accept the consult first")),
+            (_, Colleague::Offered) => Err(refuse(FailureCode::InvalidState, "accept the offer first")),
             (AgentCommand::Accept | AgentCommand::Reject(_), _) => {
                 Err(refuse(FailureCode::InvalidState, "this consult was accepted already"))
             }
@@ -170,13 +188,18 @@ impl Center {
         }
     }
 
-    fn consult(
+    /// Asks a colleague at `target` for a consult, or (`transfer`) to take
+    /// the chat over: either way the owner keeps the chat until a colleague
+    /// accepts, so it is never without an owner.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn ask_colleague(
         &self,
         state: &mut State,
         batch: &mut Batch,
         session_id: &SessionId,
         interaction_id: &InteractionId,
         target: &Target,
+        transfer: bool,
         now: Timestamp,
     ) -> Outcome {
         let Some(interaction) = state.interactions.get(interaction_id) else {
@@ -185,10 +208,27 @@ impl Center {
         if interaction.agent_left || interaction.customer_left {
             return Err(refuse(FailureCode::InvalidState, "the chat is over; mark it done"));
         }
-        if interaction.consult.is_some() {
-            return Err(refuse(FailureCode::InvalidState, "a consult is running already: cancel it first"));
+        match &interaction.consult {
+            Some(running) if running.transfer => {
+                return Err(refuse(
+                    FailureCode::InvalidState,
+                    "a transfer of this chat is waiting for its target: cancel it first (cancelConsult)",
+                ));
+            }
+            Some(_) if transfer => {
+                return Err(refuse(
+                    FailureCode::InvalidState,
+                    "a consult is running: complete the transfer to your colleague, or cancel the consult first",
+                ));
+            }
+            Some(_) => {
+                return Err(refuse(FailureCode::InvalidState, "a consult is running already: cancel it first"));
+            }
+            None => {}
         }
-        self.check_agent_target(state, session_id, target, "you cannot consult yourself")?;
+        let to_yourself =
+            if transfer { "you cannot transfer a chat to yourself" } else { "you cannot consult yourself" };
+        self.check_agent_target(state, session_id, target, to_yourself)?;
         let item = state
             .router
             .enqueue(target, Default::default(), now)
@@ -201,12 +241,17 @@ impl Center {
                 by: session_id.clone(),
                 to: to.clone(),
                 to_agent: matches!(target, Target::Agent(_)),
+                transfer,
                 phase: ConsultState::Waiting,
             });
+            store_helpers(batch, interaction);
         }
         if let Some(by) = Self::session_agent(state, session_id) {
-            let requested = ReportBody::ConsultRequested(ConsultRequested { by, to });
-            batch.report(&self.reports, Some(interaction_id), requested, now);
+            // A transfer is reported when it happens (`interaction.transferred`).
+            if !transfer {
+                let requested = ReportBody::ConsultRequested(ConsultRequested { by, to });
+                batch.report(&self.reports, Some(interaction_id), requested, now);
+            }
         }
         self.tell_owner(state, batch, interaction_id, ConsultPhase::Waiting, None, now);
         // The router offers it (now or when a colleague frees up): `offer_consult`.
@@ -241,6 +286,10 @@ impl Center {
             return;
         };
         let deadline = now.saturating_add(self.config.routing.offer_timeout());
+        if consult.transfer {
+            // A transfer is routed as the chat it is (`RouteTarget`, `interaction.routed`).
+            self.route_to(state, batch, interaction_id, &agent, &colleague_session, now);
+        }
         let from = self.agent_party(state, &consult.by);
         let Some(interaction) = state.interactions.get_mut(interaction_id) else {
             return;
@@ -254,7 +303,8 @@ impl Center {
             subject: interaction.subject.clone(),
             application_data: interaction.properties.clone(),
             expires_at: deadline,
-            consult: Some(ConsultOffer { from }),
+            // A transfer is offered as the chat it is: accepting takes it over.
+            consult: (!consult.transfer).then_some(ConsultOffer { from }),
         };
         if let Some(session) = state.sessions.get(&colleague_session) {
             let target = interaction_target(&colleague_session, interaction_id);
@@ -342,6 +392,11 @@ impl Center {
             .router
             .accept(consult.item, &agent, now)
             .map_err(|error| refuse(FailureCode::InvalidState, error.to_string()))?;
+        if consult.transfer {
+            // The accept is the move: the chat goes straight from its owner to
+            // this colleague, in this batch.
+            return self.move_to_colleague(state, batch, interaction_id, session_id, Arrival::Transferred, now);
+        }
         let by = Self::session_agent(state, &consult.by).unwrap_or_else(|| AgentId::new(""));
         let Some(interaction) = state.interactions.get_mut(interaction_id) else {
             return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
@@ -349,20 +404,43 @@ impl Center {
         if let Some(consult) = interaction.consult.as_mut() {
             consult.phase = ConsultState::Accepted { session: session_id.clone() };
         }
+        store_helpers(batch, interaction);
         // The colleague sees the chat (transcript, properties and the private
         // thread so far) as a consult: `interaction.added` with `role`.
-        if let Some(session) = state.sessions.get(session_id) {
-            let target = interaction_target(session_id, interaction_id);
-            let added = EventBody::InteractionAdded(Self::summary(interaction, Role::Consult));
-            batch.event(&session.stream, target.clone(), added, now);
-            batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
-            batch.event(&session.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
-        }
+        Self::announce_to_colleague(state, batch, session_id, interaction_id, now);
         let report = ConsultReport { phase: ConsultPhase::Accepted, by, colleague: Some(agent) };
         batch.report(&self.reports, Some(interaction_id), ReportBody::ConsultUpdated(report), now);
         let colleague = self.agent_party(state, session_id);
         self.tell_owner(state, batch, interaction_id, ConsultPhase::Accepted, Some(colleague), now);
         Ok(None)
+    }
+
+    /// Tells the colleague's client it takes part in the chat as a consult
+    /// or conference: `interaction.added` with its `role`, then
+    /// `interaction.present` and the agents' transcript. On accept, and for
+    /// each such chat on a later fresh bind (a reload, a restart).
+    pub(super) fn announce_to_colleague(
+        state: &State,
+        batch: &mut Batch,
+        session_id: &SessionId,
+        interaction_id: &InteractionId,
+        now: Timestamp,
+    ) {
+        let (Some(interaction), Some(session)) =
+            (state.interactions.get(interaction_id), state.sessions.get(session_id))
+        else {
+            return;
+        };
+        let role = match colleague_role(interaction, session_id) {
+            Some(Colleague::Consulting) => Role::Consult,
+            Some(Colleague::Conferenced) => Role::Conference,
+            Some(Colleague::Offered) | None => return,
+        };
+        let target = interaction_target(session_id, interaction_id);
+        let added = EventBody::InteractionAdded(Self::summary(interaction, role));
+        batch.event(&session.stream, target.clone(), added, now);
+        batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
+        batch.event(&session.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
     }
 
     /// The colleague declines: a consult asked of one agent ends; one asked
@@ -413,6 +491,7 @@ impl Center {
         };
         consult.phase = ConsultState::Conference { session: session.clone() };
         let by = consult.by.clone();
+        store_helpers(batch, interaction);
         let colleague = self.agent_party(state, &session);
         let report = ConsultReport {
             phase: ConsultPhase::Conference,
@@ -442,14 +521,36 @@ impl Center {
             return Err(refuse(FailureCode::InvalidState, "the customer left; mark the chat done"));
         }
         let consult = interaction.consult.as_ref().ok_or_else(no_consult)?;
-        let (new_owner, conferenced) = match &consult.phase {
-            ConsultState::Accepted { session } => (session.clone(), false),
-            ConsultState::Conference { session } => (session.clone(), true),
+        let (new_owner, arrival) = match &consult.phase {
+            ConsultState::Accepted { session } => (session.clone(), Arrival::Consulting),
+            ConsultState::Conference { session } => (session.clone(), Arrival::Conferenced),
             _ => return Err(nobody_accepted()),
+        };
+        self.move_to_colleague(state, batch, interaction_id, &new_owner, arrival, now)
+    }
+
+    /// The seed's association move from the owner to `new_owner`, the
+    /// colleague of the running consult or transfer, in this one batch:
+    /// the colleague's item becomes the chat's, the new owner gets
+    /// `interaction.added` + `interaction.present` before the old owner gets
+    /// `interaction.deleted` + `interaction.notcontrolled`.
+    fn move_to_colleague(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        new_owner: &SessionId,
+        arrival: Arrival,
+        now: Timestamp,
+    ) -> Outcome {
+        let new_owner = new_owner.clone();
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return Err(refuse(FailureCode::NotFound, "the chat does not exist"));
         };
         let Some(consult) = interaction.consult.take() else {
             return Err(no_consult());
         };
+        store_helpers(batch, interaction);
         let old_owner = consult.by.clone();
         // Ownership and routing: the colleague's consult item becomes the
         // chat's item (their slot), the owner's item is finished (their slot frees).
@@ -467,13 +568,18 @@ impl Center {
         interaction.phase = InteractionPhase::Active { session: new_owner.clone() };
         interaction.agent_left = false;
         Self::store_owner(batch, interaction, Some(&new_owner));
-        // 1.–2. The new owner: interaction.added, interaction.present.
+        // 1.–2. The new owner: interaction.added, interaction.present (and
+        // the transcript, for a transfer's colleague, who has not seen it).
         let summary = Self::summary(interaction, Role::Owner);
+        let transcript = (arrival == Arrival::Transferred).then(|| Self::agents_transcript(interaction));
         if let Some(session) = state.sessions.get_mut(&new_owner) {
             session.interactions.insert(interaction_id.clone());
             let target = interaction_target(&new_owner, interaction_id);
             batch.event(&session.stream, target.clone(), EventBody::InteractionAdded(summary), now);
-            batch.event(&session.stream, target, EventBody::InteractionPresent(InteractionPresent {}), now);
+            batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
+            if let Some(transcript) = transcript {
+                batch.event(&session.stream, target, EventBody::ChatTranscript(transcript), now);
+            }
         }
         // 3. The old owner: interaction.deleted, interaction.notcontrolled.
         let colleague = self.agent_party(state, &new_owner);
@@ -484,15 +590,18 @@ impl Center {
             owner_party.id.clone().unwrap_or_else(|| AgentId::new("")),
             colleague.id.clone().unwrap_or_else(|| AgentId::new("")),
         );
-        let report = ConsultReport { phase: ConsultPhase::Completed, by: from.clone(), colleague: Some(to.clone()) };
-        batch.report(&self.reports, Some(interaction_id), ReportBody::ConsultUpdated(report), now);
+        if !consult.transfer {
+            let report =
+                ConsultReport { phase: ConsultPhase::Completed, by: from.clone(), colleague: Some(to.clone()) };
+            batch.report(&self.reports, Some(interaction_id), ReportBody::ConsultUpdated(report), now);
+        }
         let transferred = ReportBody::InteractionTransferred(InteractionTransferred { from, to: to.to_string() });
         batch.report(&self.reports, Some(interaction_id), transferred, now);
         let accepted = ReportBody::InteractionAccepted(InteractionAccepted { agent: to, session: new_owner.clone() });
         batch.report(&self.reports, Some(interaction_id), accepted, now);
         // What the customer sees: the colleague joins (unless conferenced
         // already), the old owner leaves.
-        if !conferenced {
+        if arrival != Arrival::Conferenced {
             self.joined(state, batch, interaction_id, &colleague.name, now)?;
         }
         self.to_all_sides(state, batch, interaction_id, EventBody::ChatLeft(ChatLeft { party: owner_party }), now);
@@ -554,13 +663,16 @@ impl Center {
         };
         let colleague = consult.phase.colleague().and_then(|session| Self::session_agent(state, session));
         let by = Self::session_agent(state, &consult.by).unwrap_or_else(|| AgentId::new(""));
-        let report = ConsultReport { phase, by, colleague };
-        batch.report(&self.reports, Some(interaction_id), ReportBody::ConsultUpdated(report), now);
+        if !consult.transfer {
+            let report = ConsultReport { phase, by, colleague };
+            batch.report(&self.reports, Some(interaction_id), ReportBody::ConsultUpdated(report), now);
+        }
         self.tell_owner(state, batch, interaction_id, phase, None, now);
-        if let Some(consult) =
-            state.interactions.get_mut(interaction_id).and_then(|interaction| interaction.consult.take())
+        if let Some(interaction) = state.interactions.get_mut(interaction_id)
+            && let Some(consult) = interaction.consult.take()
         {
             state.items.remove(&consult.item);
+            store_helpers(batch, interaction);
         }
     }
 
@@ -713,6 +825,30 @@ impl Center {
         if let Some(monitors) = state.monitors.get(interaction_id) {
             batch.monitor(monitors.keys().copied(), interaction_id, &body);
         }
+    }
+}
+
+/// Stores who helps on the chat now (its consult or transfer, and the
+/// supervisors who barged in), so a restart keeps them: see `rebuild`.
+pub(super) fn store_helpers(batch: &mut Batch, interaction: &Interaction) {
+    batch.record(Record::InteractionHelpers { id: interaction.id.clone(), helpers: helpers_of(interaction) });
+}
+
+fn helpers_of(interaction: &Interaction) -> Helpers {
+    Helpers {
+        consult: interaction.consult.as_ref().map(|consult| StoredConsult {
+            by: consult.by.clone(),
+            to: consult.to.clone(),
+            to_agent: consult.to_agent,
+            transfer: consult.transfer,
+            colleague: match &consult.phase {
+                ConsultState::Accepted { session } => Some((session.clone(), false)),
+                ConsultState::Conference { session } => Some((session.clone(), true)),
+                // An offer does not survive a restart: the consult waits again.
+                ConsultState::Waiting | ConsultState::Offered { .. } => None,
+            },
+        }),
+        barged: interaction.barged.clone(),
     }
 }
 

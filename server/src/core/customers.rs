@@ -16,7 +16,7 @@ use std::sync::Arc;
 use switchboard_protocol::ids::{ChatToken, InteractionId, ServiceRequestId};
 use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog, RequestChat, StartChat};
 use switchboard_protocol::message::envelope::{Request, Response};
-use switchboard_protocol::message::event::{ChatLeft, EventBody, Party, PartyKind};
+use switchboard_protocol::message::event::{ChatLeft, ConsultPhase, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
 use switchboard_protocol::message::report::{
     EndReason, InteractionCreated, InteractionEnded, ReportBody, RequestAbandoned, RequestQueued,
@@ -377,6 +377,16 @@ impl Center {
                         }
                         if let Some(request) = state.requests.get(request_id) {
                             batch.event(&request.stream, request_target(request), left, now);
+                        }
+                        // Nobody takes over a chat whose customer left: a
+                        // transfer waiting for its target ends (a consult goes on).
+                        let transferring = state
+                            .interactions
+                            .get(&interaction)
+                            .and_then(|chat| chat.consult.as_ref())
+                            .is_some_and(|consult| consult.transfer);
+                        if transferring {
+                            self.end_consult(state, batch, &interaction, ConsultPhase::Cancelled, now);
                         }
                     }
                     _ => {

@@ -78,6 +78,7 @@ impl Center {
                 if !interaction.barged.insert(supervisor.clone()) {
                     return Err(refuse(FailureCode::InvalidState, "you are in this chat already"));
                 }
+                super::collaboration::store_helpers(batch, interaction);
                 self.report_action(batch, &chat.interaction, supervisor, SupervisorActionKind::Barge, now);
                 let name = format!("{} (supervisor)", self.supervisor_party(supervisor).name);
                 self.joined(state, batch, &chat.interaction, &name, now)?;

@@ -2,15 +2,21 @@
 //! no waiting chat and no open chat: sessions come back unbound (their
 //! clients resume within the grace period), waiting requests re-enter their
 //! queues at their original places, and open chats wait for their agent.
+//! A chat's helpers come back with it: its consult or cold transfer (asked
+//! again of its target if nobody had accepted it; an offer does not
+//! survive, as a chat's does not) and the supervisors who barged in.
 
 use super::batch::{Batch, StreamLog};
-use super::state::{AgentSession, ChatRequest, Interaction, InteractionPhase, ItemOwner, RequestPhase, State};
+use super::state::{
+    AgentSession, ChatRequest, Consult, ConsultState, Interaction, InteractionPhase, ItemOwner, RequestPhase, State,
+};
 use super::{Center, StartError};
 use crate::routing::Target;
-use crate::storage::{Record, RequestStatus, Sender, SessionEndCause, Storage, StorageError};
+use crate::storage::{Record, RequestStatus, Sender, SessionEndCause, Storage, StorageError, StoredConsult};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use switchboard_protocol::ids::ClientMessageId;
+use switchboard_protocol::address::Address;
+use switchboard_protocol::ids::{ClientMessageId, InteractionId};
 use switchboard_protocol::message::event::{ChatMessage, PrivateLine};
 use switchboard_protocol::time::Timestamp;
 
@@ -93,6 +99,7 @@ impl Center {
 
         for stored in interactions {
             let id = stored.id.clone();
+            let helpers = stored.helpers.clone();
             let request_id = stored.request.clone();
             let customer = stored.customer.clone();
             let mut properties = stored.properties.clone();
@@ -171,7 +178,7 @@ impl Center {
             state.interactions.insert(
                 id.clone(),
                 Interaction {
-                    id,
+                    id: id.clone(),
                     request: request_id,
                     queue: stored.queue.clone(),
                     customer,
@@ -191,11 +198,14 @@ impl Center {
                     idle: None,
                     consult: None,
                     private,
-                    barged: BTreeSet::new(),
+                    barged: helpers.barged,
                     customer_receipts: Default::default(),
                     agent_receipts: Default::default(),
                 },
             );
+            if let Some(consult) = helpers.consult {
+                self.restore_consult(state, batch, &id, consult, now);
+            }
         }
         let restored = (state.sessions.len(), state.requests.len(), state.interactions.len());
         if restored != (0, 0, 0) {
@@ -208,5 +218,80 @@ impl Center {
         }
         state.queue_dirty = true;
         Ok(())
+    }
+
+    /// Brings back a stored consult or cold transfer, while its owner has
+    /// the chat again: an accepted one keeps its colleague (and a slot of
+    /// the colleague's capacity), one nobody had accepted waits at its
+    /// target again. One that cannot come back (its owner or colleague is
+    /// gone, the target no longer exists) is stored as ended.
+    fn restore_consult(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        stored: StoredConsult,
+        now: Timestamp,
+    ) {
+        let restored = Self::restored_consult(state, interaction_id, &stored, now);
+        if let Err(why) = &restored {
+            tracing::warn!(interaction = %interaction_id, why, "a consult does not survive the restart");
+        }
+        let Some(interaction) = state.interactions.get_mut(interaction_id) else {
+            return;
+        };
+        match restored {
+            Ok(consult) => {
+                state.items.insert(consult.item, ItemOwner::Consult(interaction_id.clone()));
+                interaction.consult = Some(consult);
+            }
+            Err(_) => super::collaboration::store_helpers(batch, interaction),
+        }
+    }
+
+    fn restored_consult(
+        state: &mut State,
+        interaction_id: &InteractionId,
+        stored: &StoredConsult,
+        now: Timestamp,
+    ) -> Result<Consult, &'static str> {
+        let owned_by_asker = state.interactions.get(interaction_id).is_some_and(
+            |interaction| matches!(&interaction.phase, InteractionPhase::Active { session } if *session == stored.by),
+        );
+        if !owned_by_asker {
+            return Err("the agent who asked no longer has the chat");
+        }
+        let target = stored
+            .to
+            .parse::<Address>()
+            .ok()
+            .and_then(|address| Target::from_address(&address).ok())
+            .ok_or("its target is not a routing target")?;
+        let (item, phase) = match &stored.colleague {
+            None => {
+                let item = state.router.enqueue(&target, Default::default(), now).map_err(|_| "its target is gone")?;
+                (item, ConsultState::Waiting)
+            }
+            Some((session, conference)) => {
+                let agent = state.sessions.get(session).map(|session| session.agent.clone());
+                let agent = agent.ok_or("the colleague's session ended")?;
+                let item = state
+                    .router
+                    .restore_active(&target, &agent, Default::default(), now)
+                    .map_err(|_| "the colleague has no room for it")?;
+                let session = session.clone();
+                let phase =
+                    if *conference { ConsultState::Conference { session } } else { ConsultState::Accepted { session } };
+                (item, phase)
+            }
+        };
+        Ok(Consult {
+            item,
+            by: stored.by.clone(),
+            to: stored.to.clone(),
+            to_agent: stored.to_agent,
+            transfer: stored.transfer,
+            phase,
+        })
     }
 }

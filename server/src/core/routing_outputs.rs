@@ -163,6 +163,39 @@ impl Center {
             return;
         };
         interaction.phase = InteractionPhase::Offered { session: session_id.clone(), deadline };
+        self.route_to(state, batch, interaction_id, &agent, &session_id, now);
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
+        let offer = Offer {
+            customer: interaction.customer.clone(),
+            queue: interaction.queue.clone(),
+            subject: interaction.subject.clone(),
+            application_data: interaction.properties.clone(),
+            expires_at: deadline,
+            consult: None,
+        };
+        if let Some(session) = state.sessions.get(&session_id) {
+            let target = interaction_target(&session_id, interaction_id);
+            batch.event(&session.stream, target, EventBody::InteractionOffered(offer), now);
+        }
+        state.add_timer(deadline, Timer::OfferExpires(interaction_id.clone()));
+    }
+
+    /// Routing chose `agent` for the chat (an offer, or a transfer's offer):
+    /// `interaction.routed` is reported and `RouteTarget` names the agent.
+    pub(super) fn route_to(
+        &self,
+        state: &mut State,
+        batch: &mut Batch,
+        interaction_id: &InteractionId,
+        agent: &AgentId,
+        session_id: &switchboard_protocol::ids::SessionId,
+        now: Timestamp,
+    ) {
+        let Some(interaction) = state.interactions.get(interaction_id) else {
+            return;
+        };
         // The route-done target names the agent routing chose this time (a
         // rejected or transferred chat gets a new one). Routing's own change
         // takes the one properties path (`by: "routing"`).
@@ -186,22 +219,6 @@ impl Center {
         if let Err(refusal) = self.change_properties(state, batch, interaction_id, &change, ROUTING, None, now) {
             tracing::error!(interaction = %interaction_id, %refusal, "routing could not set RouteTarget");
         }
-        let Some(interaction) = state.interactions.get(interaction_id) else {
-            return;
-        };
-        let offer = Offer {
-            customer: interaction.customer.clone(),
-            queue: interaction.queue.clone(),
-            subject: interaction.subject.clone(),
-            application_data: interaction.properties.clone(),
-            expires_at: deadline,
-            consult: None,
-        };
-        if let Some(session) = state.sessions.get(&session_id) {
-            let target = interaction_target(&session_id, interaction_id);
-            batch.event(&session.stream, target, EventBody::InteractionOffered(offer), now);
-        }
-        state.add_timer(deadline, Timer::OfferExpires(interaction_id.clone()));
     }
 
     pub(super) fn offer_expired(
@@ -300,6 +317,15 @@ impl Center {
             let Ok(order) = state.router.waiting_order(&Target::Queue(queue.clone())) else {
                 continue;
             };
+            // A customer's place counts the customers ahead: a consult (or a
+            // transfer) waiting on the same line is agents' work, and counting
+            // it would move the customers behind it back and forth as it is
+            // offered and taken back. (Its time still counts in the estimate:
+            // the agent it gets is busy with it.)
+            let order: Vec<_> = order
+                .into_iter()
+                .filter(|item| !matches!(state.items.get(item), Some(ItemOwner::Consult(_))))
+                .collect();
             let queue_ewt = state.router.queue_status(&queue, now).and_then(|status| status.ewt);
             let calls = order.len() as u32;
             for (index, item) in order.iter().enumerate() {

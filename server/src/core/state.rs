@@ -105,12 +105,12 @@ pub(crate) struct Interaction {
     /// verdict of a classification that routes by category (see
     /// `category_routing`). None once offered, moved or revoked.
     pub awaiting_category: Option<AgentId>,
-    /// The consult on this chat, when one runs (not stored: a restart ends
-    /// it, and the chat stays with its owner).
+    /// The consult (or cold transfer) on this chat, when one runs.
     pub consult: Option<Consult>,
     /// The private lines, notes and whispers: the agents' part of the transcript.
     pub private: Vec<switchboard_protocol::message::event::PrivateLine>,
-    /// Supervisors who barged in: they take part (not stored).
+    /// Supervisors who barged in: they take part (stored with the consult as
+    /// the chat's helpers, so a restart keeps them).
     pub barged: BTreeSet<AgentId>,
     /// Since when the customer owes an agent a reply (`inactivity`; not stored).
     pub idle: Option<super::inactivity::IdleClock>,
@@ -120,8 +120,9 @@ pub(crate) struct Interaction {
     pub agent_receipts: ReceiptMarks,
 }
 
-/// A consult: the owner asked a colleague (through a router item of its
-/// own, so offers, timeouts, rejects and capacity work as for chats).
+/// A consult, or a cold transfer waiting for its target: the owner asked a
+/// colleague (through a router item of its own, so offers, timeouts,
+/// rejects and capacity work as for chats) and keeps the chat meanwhile.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Consult {
     pub item: ItemId,
@@ -131,6 +132,9 @@ pub(crate) struct Consult {
     pub to: String,
     /// Whether the target was one agent (a decline then ends the consult).
     pub to_agent: bool,
+    /// A cold `transfer`, not a consult: the owner keeps the chat until a
+    /// colleague accepts, and the accept is the move (no private thread).
+    pub transfer: bool,
     pub phase: ConsultState,
 }
 

@@ -6,13 +6,13 @@
 //! table, the row and the value.
 
 use super::{
-    InteractionStatus, PropertyWatch, RequestStatus, Sender, SessionEndCause, StorageError, StoredChatRequest,
-    StoredInteraction, StoredMessage, StoredSession,
+    Helpers, InteractionStatus, PropertyWatch, RequestStatus, Sender, SessionEndCause, StorageError, StoredChatRequest,
+    StoredConsult, StoredInteraction, StoredMessage, StoredSession,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId};
+use switchboard_protocol::ids::{AgentId, ClientMessageId, InteractionId, SessionId};
 use switchboard_protocol::message::event::PrivateKind;
 use switchboard_protocol::message::intervals::{IntervalFigures, IntervalRow, Scope};
 use switchboard_protocol::time::Timestamp;
@@ -116,6 +116,67 @@ impl From<&PropertyWatch> for WatchColumn {
     }
 }
 
+/// The helpers column of `interactions` (NULL when nobody helps):
+/// `{"consult":{"by":"S1","to":"bob","toAgent":true,"transfer":false,
+/// "colleague":"S2","conference":false},"barged":["sam"]}`.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HelpersColumn {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consult: Option<ConsultColumn>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    barged: BTreeSet<AgentId>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConsultColumn {
+    by: SessionId,
+    to: String,
+    to_agent: bool,
+    transfer: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    colleague: Option<SessionId>,
+    #[serde(default)]
+    conference: bool,
+}
+
+impl From<HelpersColumn> for Helpers {
+    fn from(column: HelpersColumn) -> Self {
+        Helpers {
+            consult: column.consult.map(|consult| StoredConsult {
+                by: consult.by,
+                to: consult.to,
+                to_agent: consult.to_agent,
+                transfer: consult.transfer,
+                colleague: consult.colleague.map(|session| (session, consult.conference)),
+            }),
+            barged: column.barged,
+        }
+    }
+}
+
+impl From<&Helpers> for HelpersColumn {
+    fn from(helpers: &Helpers) -> Self {
+        HelpersColumn {
+            consult: helpers.consult.as_ref().map(|consult| ConsultColumn {
+                by: consult.by.clone(),
+                to: consult.to.clone(),
+                to_agent: consult.to_agent,
+                transfer: consult.transfer,
+                colleague: consult.colleague.as_ref().map(|(session, _)| session.clone()),
+                conference: consult.colleague.as_ref().is_some_and(|(_, conference)| *conference),
+            }),
+            barged: helpers.barged.clone(),
+        }
+    }
+}
+
+/// The helpers column's value: `None` (NULL) when nobody helps.
+pub(super) fn helpers_column(helpers: &Helpers) -> Option<HelpersColumn> {
+    (!helpers.is_empty()).then(|| HelpersColumn::from(helpers))
+}
+
 // ----- a row's raw columns and their decoding -----
 
 pub(super) struct RawSession {
@@ -176,6 +237,7 @@ pub(super) struct RawInteraction {
     pub properties: String,
     pub version: i64,
     pub owner: Option<String>,
+    pub helpers: Option<String>,
     pub status: String,
     pub enqueued_at: i64,
     pub created_at: i64,
@@ -198,6 +260,12 @@ pub(super) fn decode_interaction(raw: RawInteraction) -> Result<StoredInteractio
             .as_deref()
             .map(|owner| parse_id("interactions", &raw.id, "owner_session", owner))
             .transpose()?,
+        helpers: raw
+            .helpers
+            .as_deref()
+            .map(|text| parse_json::<HelpersColumn>("interactions", &raw.id, "helpers", text).map(Helpers::from))
+            .transpose()?
+            .unwrap_or_default(),
         enqueued_at: timestamp(raw.enqueued_at),
         created_at: timestamp(raw.created_at),
     })

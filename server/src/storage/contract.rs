@@ -270,6 +270,7 @@ fn world() -> Vec<Record> {
             properties: json!({"Subject": "Hi", "Priority": 3}).as_object().unwrap().clone(),
             version: 2,
         },
+        Record::InteractionHelpers { id: InteractionId::new("I1"), helpers: world_helpers() },
         Record::MessageInserted(message("I1", 1, Sender::Customer, Some("c-1"))),
         Record::MessageInserted(message("I1", 2, Sender::Agent(AgentId::new("A1")), Some("c-1"))),
         Record::MessageInserted(message("I1", 3, Sender::Service("auto-reply".into()), None)),
@@ -279,6 +280,20 @@ fn world() -> Vec<Record> {
         Record::MessageInserted(message("I1", 7, Sender::Private(PrivateKind::Note, AgentId::new("A2")), None)),
         Record::MessageInserted(message("I1", 8, Sender::Private(PrivateKind::Whisper, AgentId::new("sam")), None)),
     ]
+}
+
+/// A conference with S2 on I1, asked of a group, and a supervisor barged in.
+fn world_helpers() -> Helpers {
+    Helpers {
+        consult: Some(StoredConsult {
+            by: SessionId::new("S1"),
+            to: "Billing@StatServer.GA".into(),
+            to_agent: false,
+            transfer: false,
+            colleague: Some((SessionId::new("S2"), true)),
+        }),
+        barged: [AgentId::new("sam")].into(),
+    }
 }
 
 fn world_sessions() -> Vec<StoredSession> {
@@ -324,6 +339,7 @@ fn world_interaction() -> StoredInteraction {
         properties: json!({"Subject": "Hi", "Priority": 3}).as_object().unwrap().clone(),
         version: 2,
         owner: Some(SessionId::new("S1")),
+        helpers: world_helpers(),
         enqueued_at: at(300),
         created_at: at(500),
     }
@@ -456,6 +472,16 @@ fn updates_change_what_the_reads_see<B: Backend>() {
         Record::InteractionRequeued { id: InteractionId::new("I1"), queue: "support".into() },
     ];
     assert_eq!(commit(storage, updates), Ok(()));
+    // Helpers are replaced whole: a transfer waiting, no barge; then nobody (NULL).
+    let waiting =
+        StoredConsult { by: SessionId::new("S1"), to: "bob".into(), to_agent: true, transfer: true, colleague: None };
+    let helpers = Helpers { consult: Some(waiting), barged: Default::default() };
+    let replace = vec![Record::InteractionHelpers { id: InteractionId::new("I1"), helpers: helpers.clone() }];
+    assert_eq!(commit(storage, replace), Ok(()));
+    assert_eq!(storage.open_interactions().unwrap()[0].helpers, helpers);
+    let clear = vec![Record::InteractionHelpers { id: InteractionId::new("I1"), helpers: Helpers::default() }];
+    assert_eq!(commit(storage, clear), Ok(()));
+    assert_eq!(storage.open_interactions().unwrap()[0].helpers, Helpers::default());
 
     let sessions = storage.open_sessions().unwrap();
     assert_eq!(sessions[0].state, AgentState::AfterChatWork);

@@ -14,7 +14,7 @@
 
 use super::writer::{CommitGroup, Writer};
 use super::{
-    MetricsCheckpoint, NewChatRequest, NewInteraction, NewMessage, OnOutcome, Outcome, PropertyWatch, Record,
+    Helpers, MetricsCheckpoint, NewChatRequest, NewInteraction, NewMessage, OnOutcome, Outcome, PropertyWatch, Record,
     RequestStatus, Sender, Storage, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
 };
 use serde_json::{Map, Value};
@@ -245,6 +245,7 @@ struct InteractionRow {
     properties: Map<String, Value>,
     version: u64,
     owner: Option<SessionId>,
+    helpers: Helpers,
     created_at: Timestamp,
     /// As SQLite's `ended_at`: a later owner change of an ended row (which
     /// SQLite applies) does not reopen it.
@@ -330,6 +331,9 @@ impl Tables {
                     row.properties = properties.clone();
                     row.version = *version;
                 })
+            }
+            Record::InteractionHelpers { id, helpers } => {
+                self.update_interaction(id, true, undo, |row| row.helpers = helpers.clone())
             }
             Record::InteractionRequeued { id, queue } => {
                 self.update_interaction(id, true, undo, |row| row.queue = queue.clone())
@@ -501,6 +505,7 @@ impl Tables {
             properties: new.properties.clone(),
             version: 1,
             owner: None,
+            helpers: Helpers::default(),
             created_at: new.at,
             ended: false,
         };
@@ -591,6 +596,7 @@ impl Tables {
                 properties: row.properties.clone(),
                 version: row.version,
                 owner: row.owner.clone(),
+                helpers: row.helpers.clone(),
                 // A chat's place in line is its request's: it waited as a request first.
                 enqueued_at: self.requests.get(&row.request).map_or(row.created_at, |request| request.enqueued_at),
                 created_at: row.created_at,

@@ -88,6 +88,12 @@ pub enum Record {
         properties: Map<String, Value>,
         version: u64,
     },
+    /// Who helps on the interaction besides its owner now: the consult (or
+    /// cold transfer) running on it and the supervisors who barged in.
+    InteractionHelpers {
+        id: InteractionId,
+        helpers: Helpers,
+    },
     /// Routing moved a waiting interaction to another queue (no effect on an ended one).
     InteractionRequeued {
         id: InteractionId,
@@ -242,10 +248,40 @@ pub struct StoredInteraction {
     pub properties: Map<String, Value>,
     pub version: u64,
     pub owner: Option<SessionId>,
+    pub helpers: Helpers,
     /// When it entered its queue: its request's `enqueued_at` (its
     /// `created_at` when the request is gone).
     pub enqueued_at: Timestamp,
     pub created_at: Timestamp,
+}
+
+/// Who helps on an open interaction besides its owner, as stored (so a
+/// consult, a conference and a barge survive a restart).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Helpers {
+    pub consult: Option<StoredConsult>,
+    /// Supervisors who barged in.
+    pub barged: BTreeSet<AgentId>,
+}
+
+impl Helpers {
+    pub fn is_empty(&self) -> bool {
+        self.consult.is_none() && self.barged.is_empty()
+    }
+}
+
+/// A running consult or cold transfer. An offer does not survive a
+/// restart (as a chat's does not): an offered one is stored as waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConsult {
+    /// The owner's session, which asked.
+    pub by: SessionId,
+    /// The target as asked (`bob`, `Billing@StatServer.GA`…).
+    pub to: String,
+    pub to_agent: bool,
+    pub transfer: bool,
+    /// The colleague's session once one accepted, and whether in conference.
+    pub colleague: Option<(SessionId, bool)>,
 }
 
 /// A stored transcript line.

@@ -27,22 +27,29 @@ async fn a_transfer_moves_the_association_with_the_events_in_the_seed_order() {
     bob.ready().await;
 
     alice.client.ok(alice.command("transfer", &interaction, json!({"to": "bob"}))).await;
-    // The old owner: chat.left (it left the conversation), then exactly
-    // interaction.deleted and interaction.notcontrolled, back to back.
-    let old: Vec<Value> = alice.client.drain(QUIET).await;
-    let names: Vec<&str> = old.iter().map(|event| event["event"].as_str().unwrap()).collect();
-    assert_eq!(names, ["chat.left", "interaction.deleted", "interaction.notcontrolled"], "{old:?}");
-    assert_eq!(old[1]["data"], json!({"reason": "moved"}));
-    assert_eq!(old[2]["data"], json!({"movedTo": "bob"}));
-    assert_eq!(old[2]["seq"], old[1]["seq"].as_u64().unwrap() + 1);
-    // Between the move and the new owner's accept, nobody holds it.
-    assert_eq!(stored_owner(&server, &interaction), (Value::Null, Value::Null));
+    // Until bob accepts, the chat stays alice's: she is told the transfer waits.
+    let waiting = alice.client.expect_event("consult.updated").await;
+    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob"}));
+    assert_eq!(stored_owner(&server, &interaction), (json!(alice.session), json!(alice.session)));
+    // Routing chose bob: alice, the holder, sees `RouteTarget` name him.
+    let routed = alice.client.expect_event("EventPropertiesChanged").await;
+    assert_eq!(routed["data"]["changed"]["RouteTarget"]["agent"], "bob", "{routed}");
+    alice.client.drain(QUIET).await;
 
-    // The new owner: offered, then on accept interaction.added then
-    // interaction.present, with OP-Session-ID naming the new session.
+    // Bob's accept is the move: he gets interaction.added then
+    // interaction.present (OP-Session-ID naming his session); alice then
+    // gets exactly interaction.deleted and interaction.notcontrolled, back to back.
     assert_eq!(bob.offered().await, interaction);
     let added = bob.accept(&interaction).await;
     assert_eq!(added["data"]["properties"]["OP-Session-ID"], bob.session.as_str());
+    let old: Vec<Value> = alice.client.drain(QUIET).await;
+    let names: Vec<&str> = old.iter().map(|event| event["event"].as_str().unwrap()).collect();
+    assert_eq!(names, ["interaction.deleted", "interaction.notcontrolled"], "{old:?}");
+    assert_eq!(old[0]["data"], json!({"reason": "moved"}));
+    assert_eq!(old[1]["data"], json!({"movedTo": "bob"}));
+    assert_eq!(old[1]["seq"], old[0]["seq"].as_u64().unwrap() + 1);
+    // One commit: alice's side carries the same time as bob's.
+    assert_eq!(old[0]["time"], added["time"]);
     assert_eq!(stored_owner(&server, &interaction), (json!(bob.session), json!(bob.session)));
     // Alice's session is unaffected and no longer hears of the chat.
     alice.client.ok(json!({"command": "notReady", "target": alice.session, "data": {"reason": "lunch"}})).await;

@@ -428,10 +428,13 @@ async fn transfer_to_an_agent_a_group_and_a_queue() {
     let still = alice.client.expect_event("chat.message").await;
     assert_eq!(still["data"]["text"], "Hello?", "Alice still has the chat");
 
-    // To Bob: Alice's session loses it (deleted, then notcontrolled), Bob is offered it.
+    // To Bob: the chat stays Alice's until Bob accepts; his accept is the
+    // move (Alice's session then loses it: deleted, then notcontrolled).
     alice.client.ok(transfer(json!("bob"))).await;
-    let not_controlled = alice.expect_dissociated(&interaction, "moved").await;
-    assert_eq!(not_controlled["data"], json!({"movedTo": "bob"}));
+    let waiting = alice.client.expect_event("consult.updated").await;
+    assert_eq!(waiting["data"], json!({"phase": "waiting", "to": "bob"}));
+    let owner = sql(&server.db, "SELECT owner_session FROM interactions WHERE id = ?1", &[&interaction]);
+    assert_eq!(owner, vec![vec![json!(alice.session)]], "still Alice's while it waits");
     let (offered, offer) = bob.offered().await;
     assert_eq!(offered, interaction, "the same interaction moves");
     assert_eq!(offer["data"]["customer"]["name"], "James");
@@ -441,26 +444,29 @@ async fn transfer_to_an_agent_a_group_and_a_queue() {
     let texts: Vec<&str> =
         transcript["data"]["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
     assert!(texts.contains(&"Can you help?") && texts.contains(&"Hello?"), "Bob sees the history: {texts:?}");
+    let not_controlled = alice.expect_dissociated(&interaction, "moved").await;
+    assert_eq!(not_controlled["data"], json!({"movedTo": "bob"}));
     let gone = alice.command("sendMessage", &interaction, json!({"clientId": "a-9", "text": "mine?"}));
     alice.client.fails(gone, "not-found").await;
     let owner = sql(&server.db, "SELECT owner_session FROM interactions WHERE id = ?1", &[&interaction]);
     assert_eq!(owner, vec![vec![json!(bob.session)]]);
 
-    // To the Billing group: Bob is passed over for Alice, who is available.
+    // To the Billing group: Bob is passed over for Alice, who is available;
+    // Bob's session loses it when she accepts, and is told who has it.
     bob.client.ok(bob.command("transfer", &interaction, json!({"to": "Billing@StatServer.GA"}))).await;
-    let not_controlled = bob.expect_dissociated(&interaction, "moved").await;
-    assert_eq!(not_controlled["data"], json!({}), "no agent has it yet");
     let (offered, _) = alice.offered().await;
     assert_eq!(offered, interaction);
     let (added, _) = alice.accept(&interaction).await;
     assert_eq!(added["data"]["properties"]["OP-Session-ID"], alice.session.as_str());
+    let not_controlled = bob.expect_dissociated(&interaction, "moved").await;
+    assert_eq!(not_controlled["data"], json!({"movedTo": "alice"}));
 
     // To the Billing queue: this time Bob gets it.
     alice.client.ok(alice.command("transfer", &interaction, json!({"to": {"type": "IQ", "id": "Billing"}}))).await;
-    alice.expect_dissociated(&interaction, "moved").await;
     let (offered, _) = bob.offered().await;
     assert_eq!(offered, interaction);
     bob.accept(&interaction).await;
+    alice.expect_dissociated(&interaction, "moved").await;
 
     // The customer stayed in one chat throughout and can still talk.
     james.ok(send("c-3", "Thanks")).await;

@@ -195,3 +195,117 @@ async fn a_supervisor_monitors_whispers_and_barges_and_agents_cannot() {
     let kinds: Vec<&str> = reports.iter().filter_map(|row| row[0].as_str()).collect();
     assert!(kinds.contains(&"supervisor.action") && kinds.contains(&"chat.private"), "{kinds:?}");
 }
+
+/// An agent desk that can resume its session after a restart.
+struct Resumable {
+    desk: Desk,
+    token: String,
+}
+
+impl Resumable {
+    async fn login(server: &TestServer, agent: &str) -> Self {
+        let mut client = server.agent().await;
+        let (session, token) = client.login_with_token(agent).await;
+        Resumable { desk: Desk { client, session, agent: agent.to_owned() }, token }
+    }
+
+    /// Binds a new connection to the same session after everything it saw.
+    async fn resume(&mut self, server: &TestServer) {
+        let seen = self.desk.client.last_seq(&self.desk.session);
+        let mut client = server.agent().await;
+        let bind =
+            json!({"command": "bind", "target": self.desk.session, "data": {"token": self.token, "lastSeq": seen}});
+        let bound = client.request(bind).await;
+        assert_eq!(bound["result"], "success", "{bound}");
+        self.desk.client = client;
+    }
+}
+
+#[tokio::test]
+async fn a_consult_and_a_barge_survive_a_restart_and_the_transfer_completes_after_it() {
+    let mut server = TestServer::start_with(config("")).await;
+    let mut alice = Resumable::login(&server, "alice").await;
+    let mut bob = Resumable::login(&server, "bob").await;
+    alice.desk.ready().await;
+    let (mut james, chat) = started_chat(&server, "jamesbond", "Billing").await;
+    let (interaction, _) = alice.desk.take_next().await;
+    bob.desk.ready().await;
+
+    // Alice consults Bob, who accepts; Sam monitors and barges in.
+    alice.desk.client.ok(alice.desk.command("consult", &interaction, json!({"to": "bob"}))).await;
+    bob.desk.client.expect_event("interaction.offered").await;
+    let added = bob.desk.accept(&interaction).await;
+    assert_eq!(added["data"]["role"], "consult");
+    let accepted = alice.desk.client.skip_to("consult.updated").await;
+    let accepted = if accepted["data"]["phase"] == "accepted" {
+        accepted
+    } else {
+        alice.desk.client.expect_event("consult.updated").await
+    };
+    assert_eq!(accepted["data"]["phase"], "accepted");
+    let mut sam = Supervisor::login(&server).await;
+    sam.ok(json!({"command": "monitor", "data": {"interaction": interaction}})).await;
+    sam.ok(json!({"command": "barge", "data": {"interaction": interaction}})).await;
+    message_with(&mut james, "Sam Rivera (supervisor) joined the chat.").await;
+    let stored = sql(&server.db, "SELECT helpers FROM interactions WHERE id = ?1", &[&interaction]);
+    let helpers: Value = serde_json::from_str(stored[0][0].as_str().expect("helpers are stored")).unwrap();
+    assert_eq!(helpers["consult"]["colleague"], bob.desk.session.as_str(), "{helpers}");
+    assert_eq!(helpers["barged"], json!(["sam"]), "{helpers}");
+    alice.desk.client.drain(QUIET).await;
+    bob.desk.client.drain(QUIET).await;
+    james.drain(QUIET).await;
+    let james_seen = james.last_seq(&chat.id);
+
+    server.restart().await;
+    drop(sam);
+    alice.resume(&server).await;
+    bob.resume(&server).await;
+
+    // The consult is still there: the private thread works both ways, and
+    // the chat is still Alice's.
+    alice
+        .desk
+        .client
+        .ok(alice.desk.command("sendPrivate", &interaction, json!({"clientId": "p1", "text": SECRET})))
+        .await;
+    let line = bob.desk.client.expect_event("chat.private").await;
+    assert_eq!(line["data"]["text"], SECRET);
+    bob.desk.client.ok(bob.desk.command("sendPrivate", &interaction, json!({"clientId": "p2", "text": "ok"}))).await;
+    alice.desk.client.expect_event("chat.private").await;
+    let owner = sql(&server.db, "SELECT owner_session FROM interactions WHERE id = ?1", &[&interaction]);
+    assert_eq!(owner, vec![vec![json!(alice.desk.session)]]);
+
+    // The barge is still there: Sam, monitoring again, talks to the
+    // customer without barging a second time.
+    let mut sam = Supervisor::login(&server).await;
+    sam.ok(json!({"command": "monitor", "data": {"interaction": interaction}})).await;
+    let line =
+        json!({"command": "sendMessage", "data": {"interaction": interaction, "clientId": "s1", "text": "Sam again"}});
+    sam.ok(line).await;
+    let mut james = server.customer().await;
+    let resume = json!({"command": "resume", "data": {"token": chat.token, "lastSeq": james_seen}});
+    assert_eq!(james.request(resume).await["result"], "success");
+    message_with(&mut james, "Sam again").await;
+
+    // Complete the transfer: the move, in the seed's order.
+    alice.desk.client.drain(QUIET).await;
+    bob.desk.client.drain(QUIET).await;
+    alice.desk.client.ok(alice.desk.command("completeTransfer", &interaction, Value::Null)).await;
+    let new_owner = bob.desk.client.drain(QUIET).await;
+    let moved: Vec<&str> = names(&new_owner).into_iter().filter(|name| name.starts_with("interaction.")).collect();
+    assert_eq!(moved, ["interaction.added", "interaction.present"], "{new_owner:?}");
+    let old_owner = alice.desk.client.drain(QUIET).await;
+    let moved: Vec<&str> = names(&old_owner).into_iter().filter(|name| name.starts_with("interaction.")).collect();
+    assert_eq!(moved, ["interaction.deleted", "interaction.notcontrolled"], "{old_owner:?}");
+    let owner = sql(&server.db, "SELECT owner_session, helpers FROM interactions WHERE id = ?1", &[&interaction]);
+    let helpers: Value = serde_json::from_str(owner[0][1].as_str().expect("the barge stays")).unwrap();
+    assert_eq!(owner[0][0], json!(bob.desk.session));
+    assert_eq!(helpers, json!({"barged": ["sam"]}), "the consult is over, the barge goes on");
+    let left = james.expect_event("chat.left").await;
+    assert_eq!(left["data"]["party"]["id"], "alice", "{left}");
+    bob.desk
+        .client
+        .ok(bob.desk.command("sendMessage", &interaction, json!({"clientId": "b1", "text": "Bob here"})))
+        .await;
+    message_with(&mut james, "Bob here").await;
+}

@@ -246,10 +246,19 @@ async fn transfers_and_abandoned_chats_are_reported() {
     alice.ready().await;
     let (_james, _chat) = started_chat(&server, "jamesbond", "Refund").await;
     let (interaction, _) = alice.take_next().await;
+    bob.ready().await;
     alice.client.ok(alice.command("transfer", &interaction, json!({"to": "Billing@StatServer.GA"}))).await;
-    let transferred = supervisor.reports_until("interaction.transferred").await.pop().unwrap();
+    // Reported when it happens: when bob accepts, the chat moves to him.
+    assert_eq!(bob.offered().await, interaction);
+    bob.accept(&interaction).await;
+    let reports = supervisor.reports_until("interaction.transferred").await;
+    let transferred = reports.last().unwrap();
     assert_eq!(transferred["interaction"], interaction.as_str());
-    assert_eq!(transferred["data"], json!({"from": "alice", "to": "Billing@StatServer.GA"}));
+    assert_eq!(transferred["data"], json!({"from": "alice", "to": "bob"}));
+    let routed = reports.iter().rev().find(|report| report["kind"] == "interaction.routed").expect("routed to bob");
+    assert_eq!(routed["data"]["agent"], "bob");
+    let accepted = supervisor.reports_until("interaction.accepted").await.pop().unwrap();
+    assert_eq!(accepted["data"]["agent"], "bob");
 
     // Another customer's chat is offered, and the customer leaves before an answer.
     bob.client.ok(json!({"command": "notReady", "target": bob.session, "data": {"reason": "lunch"}})).await;

@@ -407,3 +407,78 @@ fn a_supervisor_monitors_whispers_and_barges() {
     harness.customer(scene.customer, json!({"command": "sendMessage", "data": {"clientId": "c6", "text": "ok"}}));
     assert!(harness.frames(sam).is_empty());
 }
+
+/// The owner of the interaction, as stored.
+fn stored_owner(harness: &Harness) -> Option<String> {
+    let stored = harness.storage.open_interactions().expect("reads");
+    stored[0].owner.as_ref().map(ToString::to_string)
+}
+
+#[test]
+fn a_cold_transfer_nobody_accepts_leaves_the_chat_with_its_owner_and_says_so() {
+    let mut harness = Harness::new(config(""));
+    let scene = Scene::new(&mut harness);
+    let transfer = |to: &str| json!({"command": "transfer", "target": scene.alice_target(), "data": {"to": to}});
+
+    // Bob declines: the transfer ends, the chat never left alice.
+    harness.agent(scene.alice, transfer("bob"));
+    assert_eq!(responses(&harness.frames(scene.alice))[0]["result"], "success");
+    assert_eq!(stored_owner(&harness), Some(scene.alice_session.clone()));
+    // Alice may not consult or transfer again while it waits.
+    harness.agent(scene.alice, json!({"command": "consult", "target": scene.alice_target(), "data": {"to": "bob"}}));
+    assert_eq!(failure_code(&harness.frames(scene.alice)), "invalid-state");
+    harness.agent(scene.alice, transfer("Billing@StatServer.GA"));
+    assert_eq!(failure_code(&harness.frames(scene.alice)), "invalid-state");
+    // She still talks with the customer meanwhile.
+    harness.agent(scene.alice, json!({"command": "sendMessage", "target": scene.alice_target(), "data": {"clientId": "a1", "text": "One moment"}}));
+    assert_eq!(responses(&harness.frames(scene.alice))[0]["result"], "success");
+    assert!(customer_saw(&harness.frames(scene.customer), "One moment"));
+    harness.agent(scene.bob, json!({"command": "reject", "target": scene.bob_target(), "data": {}}));
+    assert_eq!(responses(&harness.frames(scene.bob))[0]["result"], "success");
+    let told = harness.frames(scene.alice);
+    assert_eq!(event_names(&told), ["consult.updated"], "{told:?}");
+    assert_eq!(events(&told, "consult.updated")[0]["data"], json!({"phase": "declined", "to": "bob"}));
+    assert_eq!(stored_owner(&harness), Some(scene.alice_session.clone()));
+    assert!(harness.frames(scene.customer).is_empty(), "the customer saw nothing of it");
+
+    // To the group, where nobody but alice is Ready: bob is Not Ready, so it
+    // waits; alice cancels it.
+    harness.agent(scene.bob, json!({"command": "notReady", "target": scene.bob_session, "data": {"reason": "lunch"}}));
+    harness.frames(scene.bob);
+    harness.agent(scene.alice, transfer("Billing@StatServer.GA"));
+    let frames = harness.frames(scene.alice);
+    let phases: Vec<&Value> = events(&frames, "consult.updated").iter().map(|event| &event["data"]["phase"]).collect();
+    // The router offers it back to alice only when she is the one match: no colleague.
+    assert_eq!(phases, [&json!("waiting"), &json!("noColleague")], "{frames:?}");
+    assert_eq!(stored_owner(&harness), Some(scene.alice_session.clone()));
+
+    // To bob while he is Not Ready: it waits for him; the customer leaves:
+    // nobody takes over a chat whose customer left, the transfer ends.
+    harness.agent(scene.alice, transfer("bob"));
+    harness.frames(scene.alice);
+    harness.customer(scene.customer, json!({"command": "disconnect"}));
+    let told = harness.frames(scene.alice);
+    assert_eq!(events(&told, "consult.updated")[0]["data"]["phase"], "cancelled", "{told:?}");
+    assert_eq!(stored_owner(&harness), Some(scene.alice_session.clone()));
+    harness.agent(
+        scene.alice,
+        json!({"command": "markDone", "target": scene.alice_target(), "data": {"disposition": "resolved"}}),
+    );
+    assert_eq!(responses(&harness.frames(scene.alice))[0]["result"], "success");
+}
+
+#[test]
+fn a_cancelled_cold_transfer_takes_the_offer_back() {
+    let mut harness = Harness::new(config(""));
+    let scene = Scene::new(&mut harness);
+    harness.agent(scene.alice, json!({"command": "transfer", "target": scene.alice_target(), "data": {"to": "bob"}}));
+    harness.frames(scene.alice);
+    assert_eq!(events(&harness.frames(scene.bob), "interaction.offered").len(), 1);
+    harness.agent(scene.alice, json!({"command": "cancelConsult", "target": scene.alice_target()}));
+    let told = harness.frames(scene.alice);
+    assert_eq!(events(&told, "consult.updated")[0]["data"]["phase"], "cancelled", "{told:?}");
+    assert_eq!(events(&harness.frames(scene.bob), "interaction.revoked").len(), 1);
+    harness.agent(scene.bob, json!({"command": "accept", "target": scene.bob_target()}));
+    assert_eq!(failure_code(&harness.frames(scene.bob)), "not-found");
+    assert_eq!(stored_owner(&harness), Some(scene.alice_session.clone()));
+}

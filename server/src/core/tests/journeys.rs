@@ -134,12 +134,45 @@ fn a_transfer_moves_the_chat_with_the_new_owner_told_first() {
     harness.agent(alice, json!({"command": "transfer", "target": target, "data": {"to": "bob@StatServer.A"}}));
     let from = harness.frames(alice);
     assert_eq!(responses(&from)[0]["result"], "success", "{from:?}");
-    assert_eq!(event_names(&from), ["chat.left", "interaction.deleted", "interaction.notcontrolled"], "{from:?}");
+    // Until bob accepts, the chat stays alice's: she is told it waits.
+    // (and, as routing chose bob, that `RouteTarget` names him).
+    assert_eq!(event_names(&from), ["consult.updated", "EventPropertiesChanged"], "{from:?}");
+    assert_eq!(events(&from, "consult.updated")[0]["data"], json!({"phase": "waiting", "to": "bob"}));
+    let owner = harness.storage.open_interactions().expect("reads")[0].owner.clone();
+    assert_eq!(owner.map(|session| session.to_string()), Some(alice_session.clone()), "still alice's");
     let offered = harness.frames(bob);
-    assert_eq!(events(&offered, "interaction.offered").len(), 1, "{offered:?}");
+    let offer = events(&offered, "interaction.offered");
+    assert_eq!(offer.len(), 1, "{offered:?}");
+    assert!(offer[0]["data"].get("consult").is_none(), "offered as a chat, not a consult: {offer:?}");
+
+    // The accept is the move, in one batch: bob added + present (and the
+    // transcript), then alice deleted + notcontrolled.
+    harness.holding = true;
     harness.agent(bob, json!({"command": "accept", "target": format!("{bob_session}.{interaction}")}));
+    let held = harness.held_events();
+    let order: Vec<(String, &str)> = held
+        .iter()
+        .filter(|(_, name)| name.starts_with("interaction."))
+        .map(|(stream, name)| (stream.clone(), name.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            (bob_session.clone(), "interaction.added"),
+            (bob_session.clone(), "interaction.present"),
+            (alice_session.clone(), "interaction.deleted"),
+            (alice_session.clone(), "interaction.notcontrolled"),
+        ],
+        "{held:?}"
+    );
+    harness.holding = false;
+    harness.release_held();
+    harness.pump();
     let to = harness.frames(bob);
-    assert_eq!(event_names(&to)[..2], ["interaction.added", "interaction.present"], "{to:?}");
+    assert_eq!(event_names(&to)[..3], ["interaction.added", "interaction.present", "chat.transcript"], "{to:?}");
+    let gone = harness.frames(alice);
+    assert_eq!(event_names(&gone), ["interaction.deleted", "interaction.notcontrolled"], "{gone:?}");
+    assert_eq!(events(&gone, "interaction.notcontrolled")[0]["data"], json!({"movedTo": "bob"}));
     let owner = harness.storage.open_interactions().expect("reads")[0].owner.clone();
     assert_eq!(owner.map(|session| session.to_string()), Some(bob_session));
 }

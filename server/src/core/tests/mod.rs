@@ -8,6 +8,7 @@ mod confirmation;
 mod honest_delivery;
 mod journeys;
 mod proptests;
+mod queue_positions;
 
 use super::{BatchId, ConnectionId, Core, Endpoint, Output, ServiceJob};
 use crate::config::Config;
@@ -242,6 +243,23 @@ impl Harness {
                 Output::Rebuild => self.rebuild(),
             }
         }
+    }
+
+    /// The events of the held batches as `(stream, event name)`, in order;
+    /// asserts they are one batch.
+    pub fn held_events(&self) -> Vec<(String, String)> {
+        assert_eq!(self.held.len(), 1, "one batch is held");
+        self.held
+            .iter()
+            .flat_map(|(_, records)| records.iter())
+            .filter_map(|record| match record {
+                Record::StreamEvent { stream, frame, .. } => {
+                    let frame: Value = serde_json::from_str(frame).expect("an event frame");
+                    Some((stream.to_string(), frame["event"].as_str().unwrap_or_default().to_owned()))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// Stores the held batches and reports each outcome, in order.

@@ -3,6 +3,9 @@
 //! - nothing waiting is forgotten: every open chat request and interaction
 //!   that is not ended has its router item;
 //! - an interaction has at most one owner, and its owner holds it;
+//! - a chat once owned always has exactly one owner while the session that
+//!   owned it lives: a cold transfer, a consult and its completion never
+//!   leave it without one (only a session's end puts it back in a queue);
 //! - `seq` has no gaps per stream, in storage and on every connection;
 //! - nothing is delivered before its commit: every event a client got is
 //!   stored, byte for byte, under its `seq`;
@@ -118,6 +121,9 @@ struct World {
     next_id: u64,
     /// Chats accepted, messages relayed (how far runs get).
     accepted: usize,
+    /// Each chat's owner after the last step, and the rebuild count then.
+    owners: HashMap<String, String>,
+    owners_rebuilds: usize,
 }
 
 impl World {
@@ -331,6 +337,43 @@ fn read(harness: &mut Harness, world: &mut World, connection: ConnectionId) -> V
     frames
 }
 
+/// A chat that had an owner after the last step has one now, unless the
+/// owning session ended (its chats go back to their queue), and never more
+/// than one (checked by `check_invariants`). Remembers the owners for the
+/// next step. A rebuild starts over from what is stored: an owner that was
+/// never committed (nobody was told) is not one.
+fn check_owners(harness: &Harness, world: &mut World) {
+    let state = &harness.core.state;
+    if harness.core.is_failed() {
+        return;
+    }
+    if harness.rebuilds != world.owners_rebuilds {
+        world.owners_rebuilds = harness.rebuilds;
+        world.owners.clear();
+    }
+    for (interaction, owner) in &world.owners {
+        let (Some(chat), Some(_)) = (
+            state.interactions.get(&switchboard_protocol::ids::InteractionId::from(interaction.as_str())),
+            state.sessions.get(&switchboard_protocol::ids::SessionId::from(owner.as_str())),
+        ) else {
+            continue; // ended, or its session did
+        };
+        assert!(
+            matches!(chat.phase, InteractionPhase::Active { .. }),
+            "chat {interaction} lost its owner {owner} while that session lives: {:?}",
+            chat.phase
+        );
+    }
+    world.owners = state
+        .interactions
+        .values()
+        .filter_map(|chat| match &chat.phase {
+            InteractionPhase::Active { session } => Some((chat.id.to_string(), session.to_string())),
+            _ => None,
+        })
+        .collect();
+}
+
 /// The invariants of the core's state and of storage.
 fn check_invariants(harness: &Harness) {
     let core = &harness.core;
@@ -401,6 +444,7 @@ proptest! {
         for action in &actions {
             step(&mut harness, &mut world, action);
             check_invariants(&harness);
+            check_owners(&harness, &mut world);
         }
         harness.holding = false;
         harness.release_held();

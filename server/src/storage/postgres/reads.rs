@@ -248,7 +248,7 @@ impl Reader {
     pub fn open_interactions(&self) -> Result<Vec<StoredInteraction>, StorageError> {
         let rows = self.rows(
             // A chat's place in line is its request's: it waited as a request first.
-            "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, i.status, \
+            "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, i.status, i.helpers, \
              COALESCE(r.enqueued_at, i.created_at), i.created_at FROM interactions i \
              LEFT JOIN chat_requests r ON r.id = i.request_id \
              WHERE i.ended_at IS NULL ORDER BY i.created_at, i.rowid",
@@ -265,8 +265,9 @@ impl Reader {
                     version: column(row, 5)?,
                     owner: column(row, 6)?,
                     status: column(row, 7)?,
-                    enqueued_at: column(row, 8)?,
-                    created_at: column(row, 9)?,
+                    helpers: column(row, 8)?,
+                    enqueued_at: column(row, 9)?,
+                    created_at: column(row, 10)?,
                 })
             })
             .collect()

@@ -105,6 +105,9 @@ const MIGRATIONS: &[&str] = &[
         comment TEXT,
         rated_at BIGINT NOT NULL
     );",
+    // 4: who helps on an open chat besides its owner (SQLite's migration 5): the running consult or cold transfer
+    // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
+    "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
 ];
 
 /// The schema version this build writes.

@@ -5,7 +5,7 @@
 //! per table, the other records as statements in their order.
 
 use super::super::columns::{
-    WatchColumn, end_cause_text, figures_text, request_status_text, scope_columns, sender_text,
+    WatchColumn, end_cause_text, figures_text, helpers_column, request_status_text, scope_columns, sender_text,
 };
 use super::super::{Record, StorageError};
 use serde::Serialize;
@@ -127,6 +127,10 @@ pub(super) fn statement(record: &Record) -> Result<Statement, StorageError> {
                 json(properties)?,
                 integer(*version)?,
             ],
+        ),
+        Record::InteractionHelpers { id, helpers } => Statement::new(
+            "UPDATE interactions SET helpers = $2 WHERE id = $1 AND ended_at IS NULL",
+            vec![text(id.as_str()), Box::new(helpers_column(helpers).as_ref().map(json_text).transpose()?)],
         ),
         Record::InteractionRequeued { id, queue } => Statement::new(
             "UPDATE interactions SET queue = $2 WHERE id = $1 AND ended_at IS NULL",

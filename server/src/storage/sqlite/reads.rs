@@ -62,7 +62,7 @@ pub(super) fn open_chat_requests(connection: &Connection) -> Result<Vec<StoredCh
 pub(super) fn open_interactions(connection: &Connection) -> Result<Vec<StoredInteraction>, StorageError> {
     let mut statement = connection.prepare_cached(
         // A chat's place in line is its request's: it waited as a request first.
-        "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, i.status, \
+        "SELECT i.id, i.request_id, i.queue, i.customer, i.properties, i.version, i.owner_session, i.status, i.helpers, \
          COALESCE(r.enqueued_at, i.created_at), i.created_at FROM interactions i \
          LEFT JOIN chat_requests r ON r.id = i.request_id \
          WHERE i.ended_at IS NULL ORDER BY i.created_at, i.rowid",
@@ -78,8 +78,9 @@ pub(super) fn open_interactions(connection: &Connection) -> Result<Vec<StoredInt
                 version: row.get(5)?,
                 owner: row.get(6)?,
                 status: row.get(7)?,
-                enqueued_at: row.get(8)?,
-                created_at: row.get(9)?,
+                helpers: row.get(8)?,
+                enqueued_at: row.get(9)?,
+                created_at: row.get(10)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

@@ -97,6 +97,9 @@ const MIGRATIONS: &[&str] = &[
         comment TEXT,
         rated_at INTEGER NOT NULL
     );",
+    // 5: who helps on an open chat besides its owner: the running consult or cold transfer
+    // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
+    "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
 ];
 
 /// Settings of every connection: WAL, so the reader never waits for the

@@ -4,7 +4,7 @@
 //! read each other's rows.
 
 use super::super::columns::{
-    WatchColumn, end_cause_text, figures_text, request_status_text, scope_columns, sender_text,
+    WatchColumn, end_cause_text, figures_text, helpers_column, request_status_text, scope_columns, sender_text,
 };
 use super::super::{PropertyWatch, Record};
 use rusqlite::types::Value as SqlValue;
@@ -118,6 +118,10 @@ pub(super) fn statement(record: &Record) -> Result<Statement, rusqlite::Error> {
                 json(properties)?,
                 integer(*version)?,
             ],
+        ),
+        Record::InteractionHelpers { id, helpers } => Statement::new(
+            "UPDATE interactions SET helpers = ?2 WHERE id = ?1 AND ended_at IS NULL",
+            vec![text(id.as_str()), helpers_column(helpers).as_ref().map(json).transpose()?.unwrap_or(SqlValue::Null)],
         ),
         Record::InteractionRequeued { id, queue } => Statement::new(
             "UPDATE interactions SET queue = ?2 WHERE id = ?1 AND ended_at IS NULL",

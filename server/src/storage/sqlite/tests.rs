@@ -83,8 +83,8 @@ fn the_schema_is_the_one_store_rs_created() {
     let (_new_dir, new) = temp_db();
     drop(SqliteStorage::open(&new).unwrap());
     assert_eq!(schema_of(&old).1, 2, "the old store's last version");
-    // Migrations after it (3: the interval statistics; 4: ratings) bring the
-    // old file to exactly the schema a fresh database gets.
+    // Migrations after it (3: the interval statistics; 4: ratings; 5: a
+    // chat's helpers) bring the old file to exactly the schema a fresh database gets.
     drop(SqliteStorage::open(&old).unwrap());
     let (schema, version) = schema_of(&new);
     assert_eq!((schema, version), schema_of(&old));
@@ -152,6 +152,7 @@ async fn a_database_written_by_store_rs_reads_back() {
             properties: properties.as_object().unwrap().clone(),
             version: 2,
             owner: Some(SessionId::new("S1")),
+            helpers: Default::default(),
             enqueued_at: at(10),
             created_at: at(20),
         }]
