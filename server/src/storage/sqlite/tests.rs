@@ -49,7 +49,7 @@ fn a_database_from_a_newer_build_is_refused() {
     let (_dir, path) = temp_db();
     Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
     match SqliteStorage::open(&path) {
-        Err(StorageError::SchemaTooNew { found: 99, known: 4, .. }) => {}
+        Err(StorageError::SchemaTooNew { found: 99, known: 5, .. }) => {}
         other => panic!("expected SchemaTooNew, got {:?}", other.err()),
     }
 }
@@ -88,7 +88,7 @@ fn the_schema_is_the_one_store_rs_created() {
     drop(SqliteStorage::open(&old).unwrap());
     let (schema, version) = schema_of(&new);
     assert_eq!((schema, version), schema_of(&old));
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
 }
 
 /// Rows written by the store before the typed boundary (see
