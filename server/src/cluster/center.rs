@@ -11,7 +11,9 @@
 //! either way the client resumes, and nothing it was told is lost.
 
 use super::bus::{Bus, Subscription};
-use super::wire::{Heartbeat, Input, IntervalsAnswer, Output, Side, Subjects, ToCenter, ToEdge, split_by_size};
+use super::wire::{
+    Heartbeat, Input, IntervalsAnswer, Output, Side, Subjects, ToCenter, ToEdge, in_pieces, split_by_size,
+};
 use crate::access::Access;
 use crate::config::Config;
 use crate::core::{ConnectionId, Endpoint};
@@ -355,7 +357,7 @@ async fn publish(
     while queued.recv_many(&mut outputs, OUTPUTS_PER_BUNDLE).await > 0 {
         let frames = outputs.iter().filter(|output| matches!(output, Output::Frame { .. })).count();
         pending.fetch_sub(frames, Ordering::Relaxed);
-        for outputs in split_by_size(std::mem::take(&mut outputs), Output::size) {
+        for outputs in split_by_size(in_pieces(std::mem::take(&mut outputs)), Output::size) {
             seq += 1;
             match serde_json::to_vec(&ToEdge { epoch, seq, outputs }) {
                 Ok(payload) => bus.publish(subject.clone(), payload).await,

@@ -69,6 +69,8 @@ struct State {
     /// again after the bus came back): both sides number bundles afresh.
     following: u64,
     connections: HashMap<u64, Outbox>,
+    /// The pieces of a frame received so far, per connection (`Output::Piece`).
+    pieces: HashMap<u64, String>,
 }
 
 /// The center as the edge last heard of it.
@@ -168,7 +170,10 @@ impl Edge {
     }
 
     pub fn close_connection(&self, connection: ConnectionId) {
-        if lock(&self.inner.state).connections.remove(&connection.local).is_some() {
+        let mut state = lock(&self.inner.state);
+        state.pieces.remove(&connection.local);
+        if state.connections.remove(&connection.local).is_some() {
+            drop(state);
             self.queue(Input::Closed { c: connection.local });
         }
     }
@@ -263,6 +268,8 @@ impl Edge {
 
     /// Closes every connection of this node with `close`; they resume.
     fn close_all(&self, state: &mut State, close: Close) {
+        // A frame cut off mid-way is never completed: its connection closes.
+        state.pieces.clear();
         if !state.connections.is_empty() {
             tracing::warn!(connections = state.connections.len(), reason = close.reason, "closing every connection");
         }
@@ -318,7 +325,7 @@ impl Edge {
             }
             state.expect += 1;
             for output in bundle.outputs {
-                apply(&state, output);
+                apply(&mut state, output);
             }
         }
     }
@@ -416,20 +423,30 @@ impl Edge {
 }
 
 /// One output of the center for a connection of this node.
-fn apply(state: &State, output: Output) {
+fn apply(state: &mut State, output: Output) {
     match output {
-        Output::Frame { c, text, first } => {
-            if let Some(outbox) = state.connections.get(&c) {
-                let queued = if first { outbox.push_first(text) } else { outbox.push(text) };
-                if !queued {
-                    outbox.close("too slow: resume from your last seq");
-                }
+        Output::Frame { c, text, first } => queue_frame(state, c, text, first),
+        Output::Piece { c, text, first, last } => {
+            let joined = state.pieces.entry(c).or_default();
+            joined.push_str(&text);
+            if last && let Some(whole) = state.pieces.remove(&c) {
+                queue_frame(state, c, Arc::from(whole), first);
             }
         }
         Output::Close { c, code, reason } => {
             if let Some(outbox) = state.connections.get(&c) {
                 outbox.close_with(Close { code, reason: intern(&reason) });
             }
+        }
+    }
+}
+
+/// Queues a frame for the connection `c` of this node, if it is still open.
+fn queue_frame(state: &State, c: u64, text: Arc<str>, first: bool) {
+    if let Some(outbox) = state.connections.get(&c) {
+        let queued = if first { outbox.push_first(text) } else { outbox.push(text) };
+        if !queued {
+            outbox.close("too slow: resume from your last seq");
         }
     }
 }

@@ -133,6 +133,15 @@ pub enum Output {
         text: Arc<str>,
         first: bool,
     },
+    /// A piece of a frame too big for one bus message (a long chat's
+    /// `chat.transcript`): the pieces of one frame come in order, in
+    /// consecutive outputs, the last with `last`; the node joins them.
+    Piece {
+        c: u64,
+        text: String,
+        first: bool,
+        last: bool,
+    },
     Close {
         c: u64,
         code: u16,
@@ -156,6 +165,7 @@ impl Output {
     pub fn size(&self) -> usize {
         match self {
             Output::Frame { text, .. } => text.len() + 32,
+            Output::Piece { text, .. } => text.len() + 32,
             Output::Close { reason, .. } => reason.len() + 32,
         }
     }
@@ -164,6 +174,38 @@ impl Output {
 /// The most bytes of frames one bus message carries: well inside NATS's
 /// default limit of 1 MiB per message, with room for JSON's escapes.
 pub const BUNDLE_BYTES: usize = 256 * 1024;
+
+/// The most bytes of one frame a bus message carries; a larger frame goes
+/// in pieces of this size ([`Output::Piece`]). With JSON's escapes a piece
+/// stays under NATS's 1 MiB even if every byte were escaped.
+pub const PIECE_BYTES: usize = 256 * 1024;
+
+/// `outputs` with every frame larger than [`PIECE_BYTES`] cut into pieces
+/// (at character boundaries), in order.
+pub fn in_pieces(outputs: Vec<Output>) -> Vec<Output> {
+    if outputs.iter().all(|output| !matches!(output, Output::Frame { text, .. } if text.len() > PIECE_BYTES)) {
+        return outputs;
+    }
+    let mut cut = Vec::with_capacity(outputs.len());
+    for output in outputs {
+        match output {
+            Output::Frame { c, text, first } if text.len() > PIECE_BYTES => {
+                let mut rest: &str = &text;
+                while !rest.is_empty() {
+                    let mut end = rest.len().min(PIECE_BYTES);
+                    while !rest.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    let (piece, after) = rest.split_at(end);
+                    cut.push(Output::Piece { c, text: piece.to_owned(), first, last: after.is_empty() });
+                    rest = after;
+                }
+            }
+            other => cut.push(other),
+        }
+    }
+    cut
+}
 
 /// `items` cut, in order, into bundles of about [`BUNDLE_BYTES`] at most (an
 /// item larger than that goes alone).
@@ -223,6 +265,27 @@ mod tests {
         assert_eq!(bundles, vec![vec![100], vec![BUNDLE_BYTES - 50, 40], vec![BUNDLE_BYTES * 2], vec![10]]);
         assert_eq!(split_by_size(vec![1, 2, 3], |size| *size), vec![vec![1, 2, 3]]);
         assert!(split_by_size(Vec::<usize>::new(), |size| *size).is_empty());
+    }
+
+    #[test]
+    fn a_frame_too_big_for_one_message_goes_in_pieces_that_join_back() {
+        // Multi-byte characters across the cut: pieces end at character boundaries.
+        let big: String = "é\"x".repeat(PIECE_BYTES / 2);
+        let small = Output::Frame { c: 2, text: Arc::from("{}"), first: false };
+        let cut = in_pieces(vec![small, Output::Frame { c: 1, text: Arc::from(big.as_str()), first: true }]);
+        assert!(matches!(&cut[0], Output::Frame { c: 2, .. }), "small frames stay whole");
+        let pieces: Vec<&Output> = cut[1..].iter().collect();
+        assert!(pieces.len() >= 2, "{} pieces", pieces.len());
+        let mut joined = String::new();
+        for (index, piece) in pieces.iter().enumerate() {
+            let Output::Piece { c: 1, text, first: true, last } = piece else { panic!("a piece: {piece:?}") };
+            assert!(text.len() <= PIECE_BYTES);
+            assert_eq!(*last, index == pieces.len() - 1);
+            joined.push_str(text);
+            // Each piece, escaped, fits a NATS message.
+            assert!(serde_json::to_vec(piece).unwrap().len() < 1024 * 1024);
+        }
+        assert_eq!(joined, big);
     }
 
     #[test]
