@@ -237,15 +237,22 @@ async fn request_chat(bases: &[String], index: usize) -> Result<Waiting, String>
 /// kill to its resume.
 async fn resume(bases: &[String], customer: Waiting, killed: Instant) -> Result<Duration, String> {
     let Waiting { mut at, token, socket: (sink, mut source) } = customer;
-    // Closed by its node (a center change) or gone with it.
-    let _ = tokio::time::timeout(FAILOVER_DEADLINE, async { while client::next(&mut source).await.is_some() {} }).await;
+    // Closed by its node (a center change) or gone with it; what it saw
+    // until then is where it resumes from, as the widget does.
+    let mut last_seq = 0;
+    let _ = tokio::time::timeout(FAILOVER_DEADLINE, async {
+        while let Some(frame) = client::next(&mut source).await {
+            last_seq = frame["seq"].as_u64().unwrap_or(0).max(last_seq);
+        }
+    })
+    .await;
     // Its file descriptor goes before the next one is opened.
     drop((sink, source));
     let deadline = killed + FAILOVER_DEADLINE;
     while Instant::now() < deadline {
         match client::connect(&format!("{}/ws/customer", bases[at])).await {
             Ok((mut sink, mut source)) => {
-                let asked = json!({"id": "r", "command": "resume", "data": {"token": token}});
+                let asked = json!({"id": "r", "command": "resume", "data": {"token": token, "lastSeq": last_seq}});
                 if client::send(&mut sink, &asked).await.is_ok()
                     && client::wait_for(&mut source, "resume", |frame| frame["id"] == "r").await.is_ok()
                 {
