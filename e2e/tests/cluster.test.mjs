@@ -17,6 +17,10 @@ import { startCluster } from '../support/cluster.mjs';
 import { launchBrowser, withScreenshotsOnFailure } from '../support/browser.mjs';
 import { assertAccessible } from '../support/axe.mjs';
 
+// A line the server stored: its state is Sent, then Delivered and Seen once
+// the other side has it (read receipts), so any of the three will do.
+const STORED = /^(Sent|Delivered|Seen)$/;
+const STORED_STATE = '[data-testid="delivery"]:is([data-state="Sent"], [data-state="Delivered"], [data-state="Seen"])';
 const UI_TIMEOUT = 15_000;
 // The failover (dead_after_ms, the rebuild) plus the apps' reconnect backoff.
 const RESUME_TIMEOUT = 40_000;
@@ -126,12 +130,12 @@ test('customer and alice on two edge nodes chat across the cluster and resume af
     const composer = widget.getByTestId('composer');
     await composer.fill('My pen writes no more.');
     await widget.getByTestId('send').click();
-    await messages.filter({ hasText: 'My pen writes no more.' }).getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await messages.filter({ hasText: 'My pen writes no more.' }).getByTestId('delivery').filter({ hasText: STORED }).waitFor();
     await alice.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'My pen writes no more.' }).waitFor();
     const aliceComposer = alice.getByTestId('composer-text');
     await aliceComposer.fill('Which model is it?');
     await aliceComposer.press('Enter');
-    await alice.locator('[data-author="me"]', { hasText: 'Which model is it?' }).locator('[data-testid="delivery"][data-state="Sent"]').waitFor();
+    await alice.locator('[data-author="me"]', { hasText: 'Which model is it?' }).locator(STORED_STATE).waitFor();
     await messages.filter({ hasText: 'Which model is it?' }).waitFor();
 
     // The center dies. Another node takes over with a higher epoch; both
@@ -161,19 +165,19 @@ test('customer and alice on two edge nodes chat across the cluster and resume af
     await alice.getByTestId('chat-panel').waitFor();
 
     // What was written as the center died is stored and delivered.
-    await messages.filter({ hasText: 'Sent as the center died' }).getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await messages.filter({ hasText: 'Sent as the center died' }).getByTestId('delivery').filter({ hasText: STORED }).waitFor();
     await alice.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'Sent as the center died' }).waitFor();
-    await alice.locator('[data-author="me"]', { hasText: 'Typed as the center died' }).locator('[data-testid="delivery"][data-state="Sent"]').waitFor();
+    await alice.locator('[data-author="me"]', { hasText: 'Typed as the center died' }).locator(STORED_STATE).waitFor();
     await messages.filter({ hasText: 'Typed as the center died' }).waitFor();
 
     // A message each way after the failover.
     await composer.fill('Are you still there?');
     await widget.getByTestId('send').click();
-    await messages.filter({ hasText: 'Are you still there?' }).getByTestId('delivery').filter({ hasText: 'Sent' }).waitFor();
+    await messages.filter({ hasText: 'Are you still there?' }).getByTestId('delivery').filter({ hasText: STORED }).waitFor();
     await alice.locator('[data-author="customer"] [data-testid="line-text"]', { hasText: 'Are you still there?' }).waitFor();
     await aliceComposer.fill('Yes, right here.');
     await aliceComposer.press('Enter');
-    await alice.locator('[data-author="me"]', { hasText: 'Yes, right here.' }).locator('[data-testid="delivery"][data-state="Sent"]').waitFor();
+    await alice.locator('[data-author="me"]', { hasText: 'Yes, right here.' }).locator(STORED_STATE).waitFor();
     await messages.filter({ hasText: 'Yes, right here.' }).waitFor();
 
     // Events arrive in order, so anything a resume doubled would show
