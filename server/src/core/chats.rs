@@ -211,9 +211,24 @@ impl Center {
         else {
             return;
         };
-        let summary = Self::summary(interaction, Role::Owner);
-        let target = interaction_target(session_id, interaction_id);
-        batch.event(&session.stream, target.clone(), EventBody::InteractionAdded(summary), now);
+        Self::announce_as(batch, session, interaction_id, interaction, Role::Owner, now);
+    }
+
+    /// The three events that tell `session`'s client it takes part in the
+    /// chat as `role`: `interaction.added`, `interaction.present`, then the
+    /// agents' transcript. The owner's announcement, the colleague's, and
+    /// the new owner's in a move.
+    pub(super) fn announce_as(
+        batch: &mut Batch,
+        session: &AgentSession,
+        interaction_id: &InteractionId,
+        interaction: &Interaction,
+        role: Role,
+        now: Timestamp,
+    ) {
+        let target = interaction_target(&session.id, interaction_id);
+        let added = EventBody::InteractionAdded(Self::summary(interaction, role));
+        batch.event(&session.stream, target.clone(), added, now);
         batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
         batch.event(&session.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
     }
@@ -683,11 +698,7 @@ impl Center {
                 super::collaboration::store_helpers(batch, interaction);
             }
             Self::store_owner(batch, interaction, Some(&to.id));
-            let target = interaction_target(&to.id, &interaction_id);
-            let added = EventBody::InteractionAdded(Self::summary(interaction, Role::Owner));
-            batch.event(&to.stream, target.clone(), added, now);
-            batch.event(&to.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
-            batch.event(&to.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
+            Self::announce_as(batch, to, &interaction_id, interaction, Role::Owner, now);
             Self::release_session(
                 state,
                 batch,

@@ -436,11 +436,7 @@ impl Center {
             Some(Colleague::Conferenced) => Role::Conference,
             Some(Colleague::Offered) | None => return,
         };
-        let target = interaction_target(session_id, interaction_id);
-        let added = EventBody::InteractionAdded(Self::summary(interaction, role));
-        batch.event(&session.stream, target.clone(), added, now);
-        batch.event(&session.stream, target.clone(), EventBody::InteractionPresent(InteractionPresent {}), now);
-        batch.event(&session.stream, target, EventBody::ChatTranscript(Self::agents_transcript(interaction)), now);
+        Self::announce_as(batch, session, interaction_id, interaction, role, now);
     }
 
     /// The colleague declines: a consult asked of one agent ends; one asked
