@@ -4,13 +4,13 @@
 //! outbox), hand over its inputs in order, close it.
 
 use crate::access::Access;
+pub use crate::center_status::{IntervalsError, Readiness};
 use crate::cluster::Edge;
 use crate::config::Config;
 use crate::core::{ConnectionId, Endpoint};
 use crate::delivery::{Outbox, OutboxReceiver};
 use crate::driver::Driver;
 use crate::inbound::Inbound;
-use crate::storage::StorageError;
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_protocol::message::intervals::{GetIntervals, Intervals};
@@ -23,25 +23,6 @@ pub enum Gateway {
     Local { driver: Driver, access: Arc<Access> },
     /// A node of a cluster: the center runs on whichever node holds the lease.
     Cluster(Edge),
-}
-
-/// Where a node stands, for `/readyz`.
-pub struct Readiness {
-    /// `primary` (a single server), `center` or `edge` (a cluster's node).
-    pub role: &'static str,
-    /// The center's epoch (0 for a single server; none while a cluster has no center).
-    pub epoch: Option<u64>,
-    pub node: Option<String>,
-    pub problems: Vec<String>,
-}
-
-/// Why the interval statistics could not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum IntervalsError {
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-    #[error("no center answered: {0}")]
-    NoCenter(String),
 }
 
 impl From<Driver> for Gateway {

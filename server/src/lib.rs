@@ -26,6 +26,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod center_status;
 pub mod clock;
 pub mod cluster;
 pub mod config;

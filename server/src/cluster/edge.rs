@@ -12,11 +12,11 @@
 use super::bus::Bus;
 use super::wire::{Heartbeat, Input, IntervalsAnswer, Output, Side, Subjects, ToCenter, ToEdge, split_by_size};
 use super::{ClusterError, Role};
+use crate::center_status::{IntervalsError, Readiness};
 use crate::config::Config;
 use crate::core::{ConnectionId, Endpoint};
 use crate::delivery::{Close, Outbox, OutboxReceiver};
 use crate::driver::Driver;
-use crate::gateway::{IntervalsError, Readiness};
 use crate::inbound::Inbound;
 use futures_util::StreamExt;
 use std::collections::HashMap;
