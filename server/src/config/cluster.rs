@@ -72,3 +72,44 @@ pub(super) fn check_cluster(config: &Config) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
+
+    const SERVICE: &str =
+        "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n";
+
+    fn parse(storage: &str, cluster: &str) -> Result<Config, String> {
+        Config::parse(&format!("{SERVICE}{storage}\n[cluster]\n{cluster}")).map_err(|error| error.to_string())
+    }
+
+    const PG: &str = "[storage]\nurl = \"postgres://sb@127.0.0.1/sb\"\n";
+    const GOOD: &str = "nats_url = \"nats://127.0.0.1:4222\"\nnode_name = \"node1\"\n";
+
+    #[test]
+    fn a_cluster_section_with_postgresql_is_taken_with_its_defaults() {
+        let config = parse(PG, GOOD).unwrap();
+        let cluster = config.cluster.unwrap();
+        assert_eq!((cluster.node_name.as_str(), cluster.heartbeat_ms, cluster.dead_after_ms), ("node1", 500, 3000));
+        assert!(Config::parse(SERVICE).unwrap().cluster.is_none(), "without [cluster], one process");
+    }
+
+    #[test]
+    fn each_mistake_is_refused_with_the_key_and_what_to_do() {
+        let cases = [
+            ("", GOOD, "[storage] url"),
+            (PG, "nats_url = \"http://x\"\nnode_name = \"n\"\n", "cluster.nats_url"),
+            (PG, "nats_url = \"nats://x:1\"\nnode_name = \"node one\"\n", "cluster.node_name"),
+            (PG, "nats_url = \"nats://x:1\"\nnode_name = \"\"\n", "cluster.node_name"),
+            (PG, &format!("{GOOD}heartbeat_ms = 1500\n"), "cluster.heartbeat_ms"),
+            (PG, &format!("{GOOD}heartbeat_ms = 0\n"), "cluster.heartbeat_ms"),
+            (PG, &format!("{GOOD}dead_after_ms = 120000\n"), "cluster.dead_after_ms"),
+            (PG, "nats_url = \"nats://x:1\"\nnode_name = \"n\"\nnodes = 3\n", "unknown field"),
+        ];
+        for (storage, cluster, expected) in cases {
+            let error = parse(storage, cluster).unwrap_err();
+            assert!(error.contains(expected), "{cluster:?}: {error}");
+        }
+    }
+}
