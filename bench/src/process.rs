@@ -31,7 +31,8 @@ impl ServerProcess {
             .arg(&self.db)
             .args(self.database.iter().flat_map(|url| ["--database", url.as_str()]))
             .args(["--listen", &format!("127.0.0.1:{}", self.port), "--static-dir", "/nonexistent"])
-            .env("RUST_LOG", "error")
+            // Quiet unless asked: `SWITCHBOARD_BENCH_LOG=info` shows the servers' logs.
+            .env("RUST_LOG", std::env::var("SWITCHBOARD_BENCH_LOG").unwrap_or_else(|_| "error".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -31,14 +31,23 @@ impl Center {
         let sessions = storage.open_sessions()?;
         let requests = storage.open_chat_requests()?;
         let interactions = storage.open_interactions()?;
+        // Where each open stream goes on, read in one go (one round trip per
+        // few thousand streams on PostgreSQL, not one per stream).
+        let streams: Vec<&str> = sessions
+            .iter()
+            .map(|session| session.id.as_str())
+            .chain(requests.iter().map(|request| request.id.as_str()))
+            .collect();
+        let last_seqs = storage.last_stream_seqs(&streams)?;
+        drop(streams);
+        let (session_seqs, request_seqs) = last_seqs.split_at(sessions.len());
 
-        for stored in sessions {
+        for (stored, &last_seq) in sessions.into_iter().zip(session_seqs) {
             if self.config.agent(stored.agent.as_str()).is_none() {
                 tracing::warn!(agent = %stored.agent, "a stored session's agent is no longer configured; ending it");
                 batch.record(Record::SessionEnded { id: stored.id, at: now, reason: SessionEndCause::AgentRemoved });
                 continue;
             }
-            let last_seq = storage.last_stream_seq(stored.id.as_str())?;
             state.session_of_agent.insert(stored.agent.clone(), stored.id.clone());
             state.sessions.insert(
                 stored.id.clone(),
@@ -59,9 +68,8 @@ impl Center {
             );
         }
 
-        for stored in requests {
+        for (stored, &last_seq) in requests.into_iter().zip(request_seqs) {
             let id = stored.id;
-            let last_seq = storage.last_stream_seq(id.as_str())?;
             let chatting = stored.status == RequestStatus::Chatting;
             let item = if chatting {
                 None

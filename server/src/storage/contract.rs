@@ -132,6 +132,7 @@ contract!(
     duplicates_and_missing_references_fail_their_batch,
     stream_and_report_ranges_are_exact,
     reads_after_a_reopen_see_the_same,
+    last_seqs_of_many_streams_come_in_the_asked_order,
     interval_rows_are_read_by_span_in_order_and_replaced_when_written_again,
 );
 
@@ -636,6 +637,26 @@ fn stream_and_report_ranges_are_exact<B: Backend>() {
     assert_eq!(storage.reports_between(0, 4, Some(&InteractionId::new("I2"))).unwrap(), reports(&[3]));
     assert!(storage.reports_between(0, 4, Some(&InteractionId::new("I3"))).unwrap().is_empty());
     assert!(storage.reports_between(4, 4, None).unwrap().is_empty());
+}
+
+fn last_seqs_of_many_streams_come_in_the_asked_order<B: Backend>() {
+    let backend = B::fresh();
+    let storage = backend.storage();
+    // More streams than one PostgreSQL query names, each with its own last seq.
+    let names: Vec<String> = (0..5000).map(|index| format!("R{index}")).collect();
+    let records =
+        names.iter().enumerate().flat_map(|(index, name)| (1..=(index as u64 % 3 + 1)).map(|seq| event(name, seq)));
+    assert_eq!(commit(storage, records.collect()), Ok(()));
+
+    let mut asked: Vec<&str> = names.iter().map(String::as_str).rev().collect();
+    asked.insert(7, "nobody");
+    asked.push("R1");
+    let seqs = storage.last_stream_seqs(&asked).unwrap();
+    let expected: Vec<u64> = asked.iter().map(|name| storage.last_stream_seq(name).unwrap()).collect();
+    assert_eq!(seqs.len(), asked.len());
+    assert_eq!(seqs, expected);
+    assert_eq!((seqs[0], seqs[7], seqs[asked.len() - 1]), (4999 % 3 + 1, 0, 2), "R4999, nobody, R1");
+    assert_eq!(storage.last_stream_seqs(&[]).unwrap(), Vec::<u64>::new());
 }
 
 fn reads_after_a_reopen_see_the_same<B: Backend>() {

@@ -132,6 +132,10 @@ impl Storage for PostgresStorage {
         self.reader.last_stream_seq(stream)
     }
 
+    fn last_stream_seqs(&self, streams: &[&str]) -> Result<Vec<u64>, StorageError> {
+        self.reader.last_stream_seqs(streams)
+    }
+
     fn stream_events_between(&self, stream: &str, after: u64, before: u64) -> Result<Vec<String>, StorageError> {
         self.reader.stream_events_between(stream, after, before)
     }

@@ -93,6 +93,11 @@ impl Storage for SqliteStorage {
         self.read(|connection| reads::last_stream_seq(connection, stream))
     }
 
+    fn last_stream_seqs(&self, streams: &[&str]) -> Result<Vec<u64>, StorageError> {
+        // One borrow of the read connection for them all.
+        self.read(|connection| streams.iter().map(|stream| reads::last_stream_seq(connection, stream)).collect())
+    }
+
     fn stream_events_between(&self, stream: &str, after: u64, before: u64) -> Result<Vec<String>, StorageError> {
         self.read(|connection| reads::stream_events_between(connection, stream, after, before))
     }

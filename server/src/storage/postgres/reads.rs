@@ -38,6 +38,10 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// connections a small PostgreSQL (`max_connections = 100`) needs elsewhere.
 pub const READ_CONNECTIONS: usize = 4;
 
+/// The most streams one `last_stream_seqs` query names: large enough that
+/// a rebuild of 10,000 waiting customers takes a handful of round trips,
+/// small enough that one query's array stays a few hundred kilobytes.
+const STREAMS_PER_READ: usize = 4096;
 /// A setting of every read connection: it never writes.
 const READ_ONLY: &str = "-c default_transaction_read_only=on";
 
@@ -297,6 +301,33 @@ impl Reader {
     pub fn last_stream_seq(&self, stream: &str) -> Result<u64, StorageError> {
         let rows = self.rows("SELECT MAX(seq) FROM stream_events WHERE stream = $1", vec![text(stream)])?;
         max_seq(&rows)
+    }
+
+    /// One query per [`STREAMS_PER_READ`] streams: each element of the
+    /// array is looked up in the primary key on its own (`unnest` with
+    /// `ORDINALITY` keeps the asked order), so the cost does not grow with
+    /// the events of other streams.
+    pub fn last_stream_seqs(&self, streams: &[&str]) -> Result<Vec<u64>, StorageError> {
+        let mut seqs = Vec::with_capacity(streams.len());
+        for chunk in streams.chunks(STREAMS_PER_READ) {
+            let names: Vec<String> = chunk.iter().map(|stream| (*stream).to_owned()).collect();
+            let rows = self.rows(
+                "SELECT (SELECT MAX(seq) FROM stream_events WHERE stream = asked.name) \
+                 FROM unnest($1::text[]) WITH ORDINALITY AS asked(name, position) ORDER BY asked.position",
+                vec![Box::new(names)],
+            )?;
+            if rows.len() != chunk.len() {
+                return Err(StorageError::Damaged(format!(
+                    "asked the last seq of {} streams, got {} rows",
+                    chunk.len(),
+                    rows.len()
+                )));
+            }
+            for row in &rows {
+                seqs.push(seq_or_zero(column(row, 0)?));
+            }
+        }
+        Ok(seqs)
     }
 
     pub fn stream_events_between(&self, stream: &str, after: u64, before: u64) -> Result<Vec<String>, StorageError> {
