@@ -355,21 +355,23 @@ impl Center {
         tracing::info!(session = %session_id, agent = %session.agent, ?reason, "session ended");
     }
 
-    pub(super) fn agent_connection_closed(&self, state: &mut State, connection: ConnectionId, now: Timestamp) {
-        let bound: Vec<SessionId> = state
-            .sessions
-            .values()
-            .filter(|session| session.bound == Some(connection))
-            .map(|session| session.id.clone())
-            .collect();
-        for id in bound {
-            if let Some(session) = state.sessions.get_mut(&id) {
-                session.bound = None;
-                session.unbound_since = Some(now);
-            }
-            // Honest presence: no more offers for an agent whose socket died.
-            self.sync_presence(state, &id, now);
+    /// `connection`, bound to `session`, closed: the session waits for its
+    /// client to bind again (unless another connection took it over).
+    pub(super) fn agent_connection_closed(
+        &self,
+        state: &mut State,
+        session: &SessionId,
+        connection: ConnectionId,
+        now: Timestamp,
+    ) {
+        let Some(stored) = state.sessions.get_mut(session) else { return };
+        if stored.bound != Some(connection) {
+            return;
         }
+        stored.bound = None;
+        stored.unbound_since = Some(now);
+        // Honest presence: no more offers for an agent whose socket died.
+        self.sync_presence(state, session, now);
     }
 
     /// Ends sessions whose client stayed away longer than the grace period;

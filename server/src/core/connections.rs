@@ -76,8 +76,19 @@ impl Core {
         let mut batch = Batch::new();
         let mut outputs = Vec::new();
         match closed.endpoint {
-            Endpoint::Agent => self.center.agent_connection_closed(&mut self.state, connection, now),
-            Endpoint::Customer => self.center.customer_connection_closed(&mut self.state, connection, now),
+            // What the connection was bound to is on its record: a close costs
+            // one lookup, not a scan of every session or request (a center
+            // change closes thousands of connections at once).
+            Endpoint::Agent => {
+                if let Some(session) = &closed.session {
+                    self.center.agent_connection_closed(&mut self.state, session, connection, now);
+                }
+            }
+            Endpoint::Customer => {
+                if let Some(request) = &closed.request {
+                    self.center.customer_connection_closed(&mut self.state, request, connection, now);
+                }
+            }
             Endpoint::Supervisor => {
                 self.center.supervisor_connection_closed(&mut self.state, connection);
                 outputs.push(Output::Unsubscribe { connection });

@@ -450,12 +450,20 @@ impl Center {
         }
     }
 
-    pub(super) fn customer_connection_closed(&self, state: &mut State, connection: ConnectionId, now: Timestamp) {
-        for request in state.requests.values_mut() {
-            if request.bound == Some(connection) {
-                request.bound = None;
-                request.unbound_since = Some(now);
-            }
+    /// `connection`, which served `request`, closed: the request waits for
+    /// its customer to resume (unless another connection took it over).
+    pub(super) fn customer_connection_closed(
+        &self,
+        state: &mut State,
+        request: &ServiceRequestId,
+        connection: ConnectionId,
+        now: Timestamp,
+    ) {
+        if let Some(request) = state.requests.get_mut(request)
+            && request.bound == Some(connection)
+        {
+            request.bound = None;
+            request.unbound_since = Some(now);
         }
     }
 

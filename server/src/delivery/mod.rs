@@ -34,6 +34,10 @@ pub struct Delivery {
     storage: Arc<dyn Storage>,
     outboxes: HashMap<ConnectionId, Outbox>,
     streams: HashMap<Arc<str>, StreamDelivery>,
+    /// The streams each connection was attached to, so that its close
+    /// detaches it from those alone (a center change closes thousands of
+    /// connections at once; a scan of every stream per close was quadratic).
+    attached: HashMap<ConnectionId, Vec<Arc<str>>>,
     reports: ReportDelivery,
 }
 
@@ -44,6 +48,7 @@ impl Delivery {
             storage,
             outboxes: HashMap::new(),
             streams: HashMap::new(),
+            attached: HashMap::new(),
             reports: ReportDelivery::new(last_report_seq),
         }
     }
@@ -57,7 +62,6 @@ impl Delivery {
         self.outboxes.get(&connection)
     }
 
-    /// The connection is gone: forget its outbox, binding and subscription.
     /// Connections registered (open sockets).
     pub fn connection_count(&self) -> usize {
         self.outboxes.len()
@@ -70,10 +74,13 @@ impl Delivery {
         }
     }
 
+    /// The connection is gone: forget its outbox, bindings and subscription.
     pub fn remove(&mut self, connection: ConnectionId) {
         self.outboxes.remove(&connection);
-        for stream in self.streams.values_mut() {
-            stream.detach(connection);
+        for name in self.attached.remove(&connection).unwrap_or_default() {
+            if let Some(stream) = self.streams.get_mut(&name) {
+                stream.detach(connection);
+            }
         }
         self.reports.unsubscribe(connection);
     }
@@ -85,6 +92,7 @@ impl Delivery {
             outbox.close(reason);
         }
         self.streams.clear();
+        self.attached.clear();
         self.reports = ReportDelivery::new(last_report_seq);
     }
 
@@ -141,6 +149,10 @@ impl Delivery {
         let Some(outbox) = self.outboxes.get(&connection).cloned() else {
             return;
         };
+        let attached = self.attached.entry(connection).or_default();
+        if !attached.contains(&stream) {
+            attached.push(stream.clone());
+        }
         let delivery =
             self.streams.entry(stream.clone()).or_insert_with(|| StreamDelivery::new(stream.clone(), through));
         let response = response.map(|response| Arc::from(ServerMessage::Response(response).to_json()));
