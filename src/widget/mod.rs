@@ -26,7 +26,7 @@ pub mod wire;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
-use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage, Survey};
+use session::{Author, Away, CustomerSession, Delivery, Details, Line, QueueFigures, Stage, Survey};
 use texts::{T, Texts};
 use wasm_bindgen::JsCast;
 
@@ -44,6 +44,10 @@ pub struct WidgetConfig {
     pub color: String,
     /// Which pre-chat fields to show: `name`, `email`, `subject`.
     pub fields: Vec<String>,
+    /// The page the widget is on, for notifications to open (`page`).
+    pub page: String,
+    /// The host page names a service worker for Web Push (`push: "1"`).
+    pub push: bool,
 }
 
 impl WidgetConfig {
@@ -53,13 +57,17 @@ impl WidgetConfig {
     pub fn from_json<J: json::Json>(json: &J, language: Option<&J>) -> Self {
         let mut config = Self::default();
         // One loop, one call site: the widget's size budget is tight.
-        for (key, option) in
-            [("origin", &mut config.origin), ("service", &mut config.service), ("color", &mut config.color)]
-        {
+        for (key, option) in [
+            ("origin", &mut config.origin),
+            ("service", &mut config.service),
+            ("color", &mut config.color),
+            ("page", &mut config.page),
+        ] {
             if let Some(value) = json.text(key) {
                 *option = value;
             }
         }
+        config.push = json.text("push").as_deref() == Some("1");
         if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
             config.fields = fields;
         }
@@ -83,6 +91,8 @@ impl Default for WidgetConfig {
             texts: &texts::ENGLISH_TEXTS,
             color: String::new(),
             fields: vec!["name".into(), "email".into(), "subject".into()],
+            page: String::new(),
+            push: false,
         }
     }
 }
@@ -99,6 +109,7 @@ pub struct WidgetView {
     /// The connection dropped and a reconnect is under way.
     pub reconnecting: bool,
     pub survey: Survey,
+    pub away: Away,
 }
 
 impl WidgetView {
@@ -112,6 +123,7 @@ impl WidgetView {
             error: session.error.clone(),
             reconnecting: false,
             survey: session.survey.clone(),
+            away: session.away.clone(),
         }
     }
 
@@ -150,6 +162,10 @@ pub enum WidgetAction {
     Rate(u8, String),
     /// The page became visible (true) or hidden: read receipts follow it.
     Visible(bool),
+    /// "Notify me when an agent is available".
+    NotifyMe,
+    /// The host page's push subscription (JSON; empty: none).
+    PushSubscription(String),
 }
 
 #[derive(Clone, Copy)]
@@ -173,8 +189,8 @@ fn use_widget() -> Widget {
 pub fn WidgetApp() -> impl IntoView {
     let config = embed::config_from_page();
     embed::apply_theme(&config);
-    embed::listen_to_host(&config.origin);
     let (view, act) = socket::start(&config);
+    embed::listen_to_host(&config.origin, act);
     provide_widget_with(view, act);
     embed::post_to_host(&config.origin, "sb:ready");
     view! { <Panel config/> }
@@ -208,6 +224,15 @@ fn stage_text(view: &WidgetView, _: &Texts) -> Option<String> {
         Stage::Waiting { text } => Some(text),
         Stage::Notified { alert, .. } => Some(alert),
         Stage::Ended { reason } => Some(reason),
+        _ => None,
+    }
+}
+
+/// Whether the customer will be notified away from the page, or why not.
+fn away_text(view: &WidgetView, texts: &Texts) -> Option<String> {
+    match &view.away {
+        Away::On => Some(texts.get(T::Notifying).to_owned()),
+        Away::Failed(why) => Some(why.clone()),
         _ => None,
     }
 }
@@ -272,6 +297,7 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
             Some("leave") => WidgetAction::Leave,
             Some("confirm") => WidgetAction::Confirm,
             Some("start-over") => WidgetAction::StartOver,
+            Some("notify") => WidgetAction::NotifyMe,
             // "rate-1" … "rate-5" (no number parsing: smaller).
             Some(rate) if rate.starts_with("rate-") => WidgetAction::Rate(
                 rate.as_bytes()[rate.len() - 1].wrapping_sub(b'0'),
@@ -354,6 +380,9 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                     </p>
                     <p class="notice" role="status" data-testid="notice">{text(|v, _| v.notice.clone())}</p>
                     <p class="hint">{t(T::Hint)}</p>
+                    <p class="notice" role="status" data-testid="away-status">{text(away_text)}</p>
+                    <button type="button" data-testid="notify-me" data-action="notify"
+                        hidden=move || view.with(|v| matches!(v.away, Away::On | Away::Asking))>{t(T::NotifyMe)}</button>
                     <button type="button" data-testid="cancel" data-action="leave">{t(T::CancelRequest)}</button>
                 </div>
                 <div class="available" role="alert" data-testid="agent-available" hidden=hidden(Section::Available)>

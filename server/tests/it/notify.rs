@@ -189,6 +189,10 @@ async fn an_away_customer_gets_a_web_push_the_test_decrypts_and_comes_back_to_co
     let (jwt, key) =
         authorization.strip_prefix("vapid t=").and_then(|rest| rest.split_once(", k=")).expect("`vapid t=…, k=…`");
     assert!(script.contains(&format!("var key = '{key}';")), "push.js offers the key the pushes are signed with");
+    let (status, headers, worker) = http::get(server.addr, "/push-sw.js").await;
+    assert!(status.contains("200"), "{status}");
+    assert_eq!(http::header(&headers, "content-type"), Some("text/javascript; charset=utf-8"));
+    assert!(worker.contains("showNotification") && worker.contains("openWindow"), "the shop's worker imports this");
     let public = ES256PublicKey::from_bytes(&URL_SAFE_NO_PAD.decode(key).expect("base64url")).expect("a P-256 key");
     // web-push-native names the origin without its port (real push services
     // are on 443, where that is the origin; this test's is not).
