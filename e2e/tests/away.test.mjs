@@ -131,7 +131,7 @@ test('a customer who closed the page is pushed, opens the link, and the widget r
 
     // "Notify me": permission, the shop's service worker, the subscription.
     await widget.getByTestId('notify-me').click();
-    await widget.getByTestId('away-status').filter({ hasText: 'We will notify you when an agent is available' }).waitFor();
+    await widget.getByTestId('notice').filter({ hasText: 'We will notify you. You may close this page.' }).waitFor();
     const registered = await shop.evaluate(async () => (await navigator.serviceWorker.getRegistration('/demo/'))?.active?.scriptURL);
     assert.equal(registered, `${server.url}/demo/switchboard-sw.js`, "the shop's own one-line worker is registered");
     const keyLength = await shop.evaluate(() => window.__applicationServerKey?.length);

@@ -26,7 +26,7 @@ pub mod wire;
 use leptos::ev::{KeyboardEvent, SubmitEvent};
 use leptos::html;
 use leptos::prelude::*;
-use session::{Author, Away, CustomerSession, Delivery, Details, Line, QueueFigures, Stage, Survey};
+use session::{Author, CustomerSession, Delivery, Details, Line, QueueFigures, Stage, Survey};
 use texts::{T, Texts};
 use wasm_bindgen::JsCast;
 
@@ -109,7 +109,6 @@ pub struct WidgetView {
     /// The connection dropped and a reconnect is under way.
     pub reconnecting: bool,
     pub survey: Survey,
-    pub away: Away,
 }
 
 impl WidgetView {
@@ -123,7 +122,6 @@ impl WidgetView {
             error: session.error.clone(),
             reconnecting: false,
             survey: session.survey.clone(),
-            away: session.away.clone(),
         }
     }
 
@@ -224,15 +222,6 @@ fn stage_text(view: &WidgetView, _: &Texts) -> Option<String> {
         Stage::Waiting { text } => Some(text),
         Stage::Notified { alert, .. } => Some(alert),
         Stage::Ended { reason } => Some(reason),
-        _ => None,
-    }
-}
-
-/// Whether the customer will be notified away from the page, or why not.
-fn away_text(view: &WidgetView, texts: &Texts) -> Option<String> {
-    match &view.away {
-        Away::On => Some(texts.get(T::Notifying).to_owned()),
-        Away::Failed(why) => Some(why.clone()),
         _ => None,
     }
 }
@@ -380,9 +369,7 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                     </p>
                     <p class="notice" role="status" data-testid="notice">{text(|v, _| v.notice.clone())}</p>
                     <p class="hint">{t(T::Hint)}</p>
-                    <p class="notice" role="status" data-testid="away-status">{text(away_text)}</p>
-                    <button type="button" data-testid="notify-me" data-action="notify"
-                        hidden=move || view.with(|v| matches!(v.away, Away::On | Away::Asking))>{t(T::NotifyMe)}</button>
+                    <button type="button" data-testid="notify-me" data-action="notify">{t(T::NotifyMe)}</button>
                     <button type="button" data-testid="cancel" data-action="leave">{t(T::CancelRequest)}</button>
                 </div>
                 <div class="available" role="alert" data-testid="agent-available" hidden=hidden(Section::Available)>

@@ -80,17 +80,18 @@ pub enum Survey {
     Failed(String),
 }
 
-/// "Notify me" (issue 16): whether the customer asked to be told while away.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// "Notify me" (issue 16): whether the customer asked to be told while
+/// away. What came of it is said in [`CustomerSession::notice`] (one line
+/// of the panel less: the widget's size budget is tight).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Away {
+    /// Not asked, or asking failed (the customer may ask again).
     #[default]
     Off,
     /// Waiting for the host page's push subscription, or the server's answer.
     Asking,
     /// The server will notify (push or e-mail): the page may be closed.
     On,
-    /// Not possible, and why.
-    Failed(String),
 }
 
 /// What the driver must do besides writing frames.
@@ -309,7 +310,7 @@ impl CustomerSession {
     /// "Notify me when an agent is available": by push when the host page
     /// can subscribe (`push`), else by e-mail when the form had an address.
     pub fn notify_me(&mut self, push: bool) {
-        if !matches!(self.stage, Stage::Waiting { .. }) || !self.online || self.away == Away::Asking {
+        if !matches!(self.stage, Stage::Waiting { .. }) || !self.online || self.away != Away::Off {
             return;
         }
         self.away = Away::Asking;
@@ -328,7 +329,8 @@ impl CustomerSession {
         }
         let subscription = subscription.filter(|json| super::json::parse(json).is_some());
         if subscription.is_none() && self.details.email.is_empty() {
-            self.away = Away::Failed(self.texts.get(T::NoNotify).to_owned());
+            self.away = Away::Off;
+            self.notice = Some(self.texts.get(T::NoNotify).to_owned());
         } else {
             self.request(Pending::NotifyMe(subscription));
         }
@@ -577,12 +579,14 @@ impl CustomerSession {
         match (pending, outcome) {
             (Pending::NotifyMe(_), Ok(_)) => {
                 self.away = Away::On;
+                self.notice = Some(self.texts.get(T::Notifying).to_owned());
                 if let Some(token) = &self.token {
                     self.effects.push_back(Effect::KeepAway(token.clone()));
                 }
             }
             (Pending::NotifyMe(_), Err(refusal)) if refusal.code != "not-found" => {
-                self.away = Away::Failed(refusal.message);
+                self.away = Away::Off;
+                self.notice = Some(refusal.message);
             }
             (Pending::Rate, Ok(_)) => self.survey = Survey::Done,
             (Pending::Rate, Err(refusal)) => self.survey = Survey::Failed(refusal.message),
@@ -917,6 +921,7 @@ mod tests {
         );
         feed(&mut session, &success("c2", r#"{"by":"push"}"#));
         assert_eq!(session.away, Away::On);
+        assert_eq!(session.notice.as_deref(), Some(ENGLISH_TEXTS.get(T::Notifying)));
         assert_eq!(effects(&mut session), [Effect::KeepAway("Ksecret".into())]);
     }
 
@@ -937,7 +942,8 @@ mod tests {
             &mut session,
             r#"{"id":"c2","result":"failure","failure":{"code":"unsupported","message":"this server sends no e-mail; notifications need push"}}"#,
         );
-        assert_eq!(session.away, Away::Failed("this server sends no e-mail; notifications need push".into()));
+        assert_eq!(session.away, Away::Off, "the customer may ask again");
+        assert_eq!(session.notice.as_deref(), Some("this server sends no e-mail; notifications need push"));
 
         // No address and no push: told at once, nothing sent.
         let mut session = CustomerSession::new("chat-delay", "wU");
@@ -955,7 +961,7 @@ mod tests {
         );
         session.notify_me(false);
         assert!(sent(&mut session).is_empty());
-        assert!(matches!(session.away, Away::Failed(_)));
+        assert_eq!(session.notice.as_deref(), Some(ENGLISH_TEXTS.get(T::NoNotify)));
     }
 
     #[test]

@@ -79,9 +79,9 @@ table! {
     RateComment "rateComment" "Comment (optional)",
     RateThanks "rateThanks" "Thank you for your rating.",
     /// "Notify me" while waiting (issue 16): by push, else by e-mail.
-    NotifyMe "notifyMe" "Notify me when an agent is available",
-    Notifying "notifying" "We will notify you when an agent is available. You may close this page.",
-    NoNotify "noNotify" "Notifications are not available here. Keep this page open, or give your e-mail address next time.",
+    NotifyMe "notifyMe" "Notify me",
+    Notifying "notifying" "We will notify you. You may close this page.",
+    NoNotify "noNotify" "Notifications are not available: keep this page open.",
     /// The author of the widget's own transcript lines.
     System "system" "Switchboard",
 }
