@@ -38,3 +38,37 @@ pub struct EmailSection {
     /// The sender: `Shop support <support@shop.example>`.
     pub from: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+
+    fn parse(extra: &str) -> Result<Config, ConfigError> {
+        Config::parse(&format!(
+            "[service]\nvendor = \"v\"\ncti_vendor = \"c\"\ncti_version = \"1\"\ninstance_domain = \"d\"\n{extra}"
+        ))
+    }
+
+    fn refused_key(extra: &str) -> String {
+        match parse(extra) {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("not refused with a key: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn push_and_email_are_off_by_default_and_checked_when_given() {
+        let plain = parse("").expect("valid");
+        assert!(plain.push.is_none() && plain.email.is_none());
+        let both = parse(
+            "[push]\ncontact = \"mailto:ops@shop.example\"\n[email]\nsmtp_url = \"smtps://mail.shop.example\"\nfrom = \"Shop <chat@shop.example>\"\n",
+        )
+        .expect("valid");
+        let push = both.push.expect("[push]");
+        assert_eq!(push.key_file, std::path::PathBuf::from("data/vapid.key"));
+        assert!(!push.allow_loopback_http);
+        assert_eq!(refused_key("[push]\ncontact = \"ops\"\n"), "push.contact");
+        assert_eq!(refused_key("[email]\nsmtp_url = \"smtp://h\"\nfrom = \"not an address\"\n"), "email.from");
+        assert_eq!(refused_key("[email]\nsmtp_url = \"http://h\"\nfrom = \"a@b.example\"\n"), "email.smtp_url");
+    }
+}
