@@ -8,7 +8,8 @@
  * (right|left), label, lang (or locale; "auto" = the browser's), text-<name>
  * (any string of the widget's table, e.g. data-text-greeting; title and
  * greeting also as data-title, data-greeting), fields (name,email,subject),
- * load (click|idle). */
+ * load (click|idle), push-worker (the shop's one-line service worker for Web
+ * Push: importScripts of <server>/push-sw.js). */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -29,7 +30,10 @@
     lang: lang,
     texts: texts,
     color: color,
-    fields: (d.fields || 'name,email,subject').split(',')
+    fields: (d.fields || 'name,email,subject').split(','),
+    // A notification opens this page with #switchboard-chat: the widget opens and resumes.
+    page: location.href.split('#')[0] + '#switchboard-chat',
+    push: d.pushWorker ? '1' : ''
   };
   var KEY = 'switchboard.widget.open';
   var frame, ready = false, open = false, savedTitle = null;
@@ -131,7 +135,19 @@
     if (message === 'sb:ready') { ready = true; if (open) post('sb:open'); }
     else if (message === 'sb:close') setOpen(false);
     else if (message.indexOf('sb:alert:') === 0) alertHost(message.slice(9));
+    else if (message === 'sb:push') push();
   });
+
+  // "Notify me": asked during the customer's click (it reaches this page),
+  // subscribed by push.js, answered to the frame ('' = no push).
+  function push() {
+    var asked = window.Notification ? Notification.requestPermission() : Promise.resolve('denied');
+    var tag = document.createElement('script');
+    tag.src = server + '/push.js';
+    tag.onload = function () { window.__switchboardPush(asked, d.pushWorker, function (json) { post('sb:push:' + json); }); };
+    tag.onerror = function () { post('sb:push:'); };
+    document.head.appendChild(tag);
+  }
   document.addEventListener('visibilitychange', restoreTitle);
   button.addEventListener('click', function () { setOpen(!open); });
 
@@ -139,6 +155,7 @@
     document.body.appendChild(button);
     var reopen = false;
     try { reopen = sessionStorage.getItem(KEY) === '1'; } catch (e) { /* ignore */ }
+    if (location.hash === '#switchboard-chat') reopen = true;
     if (reopen) setOpen(true);
     else if (d.load === 'idle') (window.requestIdleCallback || setTimeout)(ensureFrame);
   }

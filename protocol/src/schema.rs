@@ -22,7 +22,7 @@
 
 use crate::message::ServerMessage;
 use crate::message::agent::{AgentCommand, AgentSettings, SessionSnapshot};
-use crate::message::customer::{ChatGrant, CustomerCommand};
+use crate::message::customer::{ChatGrant, CustomerCommand, NotifyGrant};
 use crate::message::envelope::{Request, Response};
 use crate::message::event::Event;
 use crate::message::service::ServiceInfo;
@@ -163,6 +163,7 @@ pub const SUCCESS_DATA: &[SuccessData] = &[
     SuccessData { endpoint: "agent", command: "bind", file: "data/bind.json" },
     SuccessData { endpoint: "customer", command: "requestChat", file: "data/chat-grant.json" },
     SuccessData { endpoint: "customer", command: "resume", file: "data/chat-grant.json" },
+    SuccessData { endpoint: "customer", command: "notifyMe", file: "data/notify-grant.json" },
     SuccessData { endpoint: "supervisor", command: "login", file: "data/supervisor-profile.json" },
     SuccessData { endpoint: "supervisor", command: "getSnapshot", file: "data/center-snapshot.json" },
     SuccessData { endpoint: "supervisor", command: "subscribeReports", file: "data/subscribed.json" },
@@ -197,6 +198,7 @@ pub const SCHEMA_FILES: &[&str] = &[
     "data/service-info.json",
     "data/bind.json",
     "data/chat-grant.json",
+    "data/notify-grant.json",
     "data/supervisor-profile.json",
     "data/center-snapshot.json",
     "data/subscribed.json",
@@ -231,6 +233,7 @@ pub fn schema(file: &str) -> Option<Value> {
         "data/service-info.json" => schema_of::<ServiceInfo>(FromServer),
         "data/bind.json" => bind_data(),
         "data/chat-grant.json" => schema_of::<ChatGrant>(FromServer),
+        "data/notify-grant.json" => schema_of::<NotifyGrant>(FromServer),
         "data/supervisor-profile.json" => schema_of::<SupervisorProfile>(FromServer),
         "data/center-snapshot.json" => schema_of::<CenterSnapshot>(FromServer),
         "data/subscribed.json" => schema_of::<Subscribed>(FromServer),

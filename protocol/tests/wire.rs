@@ -23,7 +23,8 @@ use switchboard_protocol::message::agent::{
     Typing,
 };
 use switchboard_protocol::message::customer::{
-    AgentAvailable, ChatGrant, CustomerCommand, Dialog, QueueStatus, RequestChat, Resume, StartChat,
+    AgentAvailable, ChatGrant, CustomerCommand, Dialog, NotifyBy, NotifyGrant, NotifyMe, PushKeys, PushSubscription,
+    QueueStatus, RequestChat, Resume, StartChat,
 };
 use switchboard_protocol::message::envelope::{Command, Outcome, RejectedRequest, Request, Response, TargetRule};
 use switchboard_protocol::message::event::{
@@ -170,10 +171,10 @@ fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
     match command {
         RequestChat(_) | Resume(_) | Connect | StartChat(_) | SendMessage(_) | Typing(_) | Receipt(_) | Disconnect
-        | Rate(_) => command.name(),
+        | Rate(_) | NotifyMe(_) => command.name(),
     }
 }
-const CUSTOMER_COMMANDS: usize = 9;
+const CUSTOMER_COMMANDS: usize = 10;
 
 fn event_name(body: &EventBody) -> &'static str {
     use EventBody::*;
@@ -554,6 +555,30 @@ fn every_customer_command_round_trips_inside_a_request() {
                 None,
             ),
         ),
+        (
+            json!({"id": "c9", "command": "notifyMe", "data": {
+                "url": "https://shop.example.com/cart",
+                "push": {"endpoint": "https://push.example.net/send/abc",
+                         "keys": {"p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                                  "auth": "BTBZMqHH6r4Tts7J_aSIgg"}}}}),
+            request(
+                "c9",
+                C::NotifyMe(NotifyMe {
+                    url: "https://shop.example.com/cart".into(),
+                    push: Some(PushSubscription {
+                        endpoint: "https://push.example.net/send/abc".into(),
+                        expiration_time: None,
+                        keys: PushKeys {
+                            p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
+                                .into(),
+                            auth: "BTBZMqHH6r4Tts7J_aSIgg".into(),
+                        },
+                    }),
+                    email: None,
+                }),
+                None,
+            ),
+        ),
     ];
     let mut names = BTreeSet::new();
     for (wire, expected) in &cases {
@@ -709,6 +734,27 @@ fn success_with_data_round_trips_and_decodes_typed() {
     );
     assert_eq!(serde_json::to_value(&typed).unwrap(), grant["data"]);
     assert!(!format!("{typed:?}").contains("tok-123"), "chat tokens are redacted in Debug");
+
+    // How a customer who left the page will be told.
+    let notify = json!({"id": "c9", "command": "notifyMe", "result": "success", "data": {"by": "email"}});
+    let parsed: Response = serde_json::from_value(notify.clone()).unwrap();
+    let typed: NotifyGrant = parsed.success_data().unwrap().unwrap();
+    assert_eq!(typed, NotifyGrant { by: NotifyBy::Email });
+    assert_eq!(serde_json::to_value(typed).unwrap(), notify["data"]);
+}
+
+#[test]
+fn a_push_subscription_as_browsers_serialize_it_decodes() {
+    // PushSubscription.toJSON() carries `expirationTime: null`.
+    let wire = r#"{"id":"c1","command":"notifyMe","data":{"url":"https://shop.example.com/","email":"j.b@example.com",
+        "push":{"endpoint":"https://push.example.net/x","expirationTime":null,"keys":{"p256dh":"B","auth":"A"}}}}"#;
+    let decoded = Request::<CustomerCommand>::decode_str(wire).unwrap();
+    let CustomerCommand::NotifyMe(notify) = decoded.command else { panic!("not notifyMe: {decoded:?}") };
+    assert_eq!(notify.email.as_deref(), Some("j.b@example.com"));
+    assert_eq!(notify.push.map(|push| push.endpoint).as_deref(), Some("https://push.example.net/x"));
+    // Unknown fields are refused, as in every command.
+    let extra = r#"{"command":"notifyMe","data":{"url":"https://shop.example.com/","sms":"+1"}}"#;
+    assert!(Request::<CustomerCommand>::decode_str(extra).is_err());
 }
 
 #[test]

@@ -6,10 +6,12 @@
 
 mod agent_tools;
 mod cluster;
+mod notify;
 mod priority;
 
 pub use agent_tools::ResponseEntry;
 pub use cluster::ClusterSection;
+pub use notify::{EmailSection, PushSection};
 
 use crate::access::client_address::TrustedProxy;
 use serde::Deserialize;
@@ -139,6 +141,12 @@ pub struct Config {
     /// This server as a node of a cluster (`config/cluster.rs`).
     #[serde(default)]
     pub cluster: Option<ClusterSection>,
+    /// Web Push to customers away from the page (`config/notify.rs`).
+    #[serde(default)]
+    pub push: Option<PushSection>,
+    /// E-mail to customers away from the page, when push is not available.
+    #[serde(default)]
+    pub email: Option<EmailSection>,
 }
 
 /// Where Switchboard keeps its data. Without `url`, in the SQLite file the
@@ -682,6 +690,19 @@ impl Config {
                     key,
                     format!("a timer is a number of seconds above 0 and at most {MAX_TIMER_SECS} (fractions allowed)"),
                 ));
+            }
+        }
+        if let Some(push) = &self.push
+            && !(push.contact.starts_with("mailto:") || push.contact.starts_with("https://"))
+        {
+            return Err(invalid("push.contact", "who runs this server: mailto:ops@shop.example or an https: URL"));
+        }
+        if let Some(email) = &self.email {
+            if email.from.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(invalid("email.from", "a sender such as `Shop support <support@shop.example>`"));
+            }
+            if !(email.smtp_url.starts_with("smtp://") || email.smtp_url.starts_with("smtps://")) {
+                return Err(invalid("email.smtp_url", "an SMTP relay: smtp://host:587?tls=required, smtps://host"));
             }
         }
         if let Some(url) = &self.storage.url

@@ -14,6 +14,7 @@ use crate::clock::{now, random_id};
 use crate::config::Config;
 use crate::core::{BatchId, ConnectionId, Core, Endpoint, IdSource, Output, ServiceJob, StartError};
 use crate::delivery::{Close, Delivery, Outbox, OutboxReceiver};
+use crate::notify::Notifier;
 use crate::observe;
 use crate::services::Services;
 use crate::storage::{Outcome, Storage, StorageError};
@@ -78,6 +79,8 @@ struct Shared {
     tasks: Mutex<Vec<JoinHandle<()>>>,
     /// Storage's verdicts, handed to the outcome task (see `take_outcomes`).
     outcomes: tokio::sync::mpsc::UnboundedSender<Verdict>,
+    /// The queue of away notifications (push, e-mail), when configured.
+    notifier: Option<Notifier>,
 }
 
 /// Storage's verdict on a batch, and when it was given (the commit time
@@ -125,6 +128,10 @@ impl Driver {
             node_bytes = std::process::id().to_le_bytes();
         }
         let services = Services::from_config(&config.esp);
+        let (notifier, notify_worker) = match crate::notify::start(&config).map_err(StartError::Notify)? {
+            Some((notifier, worker)) => (Some(notifier), Some(worker)),
+            None => (None, None),
+        };
         let (outcomes, verdicts) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             config,
@@ -139,10 +146,15 @@ impl Driver {
             rebuilds,
             tasks: Mutex::new(Vec::new()),
             outcomes,
+            notifier,
         });
         let driver = Self { shared };
         let outcome_task = driver.shared.runtime.spawn(driver.clone().take_outcomes(verdicts));
         lock(&driver.shared.tasks).push(outcome_task);
+        if let Some(worker) = notify_worker {
+            let sending = driver.shared.runtime.spawn(worker.run());
+            lock(&driver.shared.tasks).push(sending);
+        }
         // The rebuild's own writes (sessions of removed agents end).
         driver.act_on_outputs(lock(&driver.shared.core), None);
         Ok(driver)
@@ -398,6 +410,10 @@ impl Driver {
                     delivery.respond(connection, response);
                 }
                 Output::RunService(job) => jobs.push(job),
+                Output::NotifyAway(notice) => match &self.shared.notifier {
+                    Some(notifier) => notifier.submit(notice),
+                    None => tracing::error!("an away notice without a configured channel"),
+                },
                 Output::Rebuild if !self.shared.rebuilds => {
                     tracing::error!("a commit failed: this center stops taking changes and hands over");
                 }

@@ -39,6 +39,7 @@ pub mod http;
 pub mod identity;
 pub mod inbound;
 pub mod memory;
+pub mod notify;
 pub mod observe;
 pub mod routing;
 pub mod serve;
@@ -98,6 +99,7 @@ pub fn without_nagle(
 pub fn app(gateway: impl Into<Gateway>, static_dir: Option<&Path>) -> Router {
     let gateway = gateway.into();
     let widget = http::widget::routes(&gateway.config().widget, static_dir);
+    let push = http::push::routes(gateway.config());
     let access = Arc::new(Access::new(gateway.config()));
     // The recorder before the first connection counts anything.
     observe::handle();
@@ -112,7 +114,8 @@ pub fn app(gateway: impl Into<Gateway>, static_dir: Option<&Path>) -> Router {
         // Browsers ask every origin for one; the apps have none. No content
         // rather than 404, which a browser reports as a console error.
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
-        .with_state(AppState { gateway, access });
+        .with_state(AppState { gateway, access })
+        .merge(push);
     match static_dir {
         Some(dir) => router = router.merge(http::desktop::routes(dir)),
         None => router = router.fallback(http::not_found),

@@ -67,7 +67,7 @@ pub fn post_to_host(origin: &str, message: &str) {
 }
 
 /// Listens for the host's messages, from its origin and its window only.
-pub fn listen_to_host(origin: &str) {
+pub fn listen_to_host(origin: &str, act: UnsyncCallback<super::WidgetAction>) {
     let origin = origin.to_owned();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let from_parent = match (event.source(), window().parent()) {
@@ -77,8 +77,11 @@ pub fn listen_to_host(origin: &str) {
         if !from_parent || event.origin() != origin {
             return;
         }
-        if event.data().as_string().as_deref() == Some("sb:open") {
+        let data = event.data().as_string().unwrap_or_default();
+        if data == "sb:open" {
             focus_first();
+        } else if let Some(subscription) = data.strip_prefix("sb:push:") {
+            act.run(super::WidgetAction::PushSubscription(subscription.to_owned()));
         }
     });
     let _ = window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());

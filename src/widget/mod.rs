@@ -44,6 +44,10 @@ pub struct WidgetConfig {
     pub color: String,
     /// Which pre-chat fields to show: `name`, `email`, `subject`.
     pub fields: Vec<String>,
+    /// The page the widget is on, for notifications to open (`page`).
+    pub page: String,
+    /// The host page names a service worker for Web Push (`push: "1"`).
+    pub push: bool,
 }
 
 impl WidgetConfig {
@@ -53,13 +57,17 @@ impl WidgetConfig {
     pub fn from_json<J: json::Json>(json: &J, language: Option<&J>) -> Self {
         let mut config = Self::default();
         // One loop, one call site: the widget's size budget is tight.
-        for (key, option) in
-            [("origin", &mut config.origin), ("service", &mut config.service), ("color", &mut config.color)]
-        {
+        for (key, option) in [
+            ("origin", &mut config.origin),
+            ("service", &mut config.service),
+            ("color", &mut config.color),
+            ("page", &mut config.page),
+        ] {
             if let Some(value) = json.text(key) {
                 *option = value;
             }
         }
+        config.push = json.text("push").as_deref() == Some("1");
         if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
             config.fields = fields;
         }
@@ -83,6 +91,8 @@ impl Default for WidgetConfig {
             texts: &texts::ENGLISH_TEXTS,
             color: String::new(),
             fields: vec!["name".into(), "email".into(), "subject".into()],
+            page: String::new(),
+            push: false,
         }
     }
 }
@@ -150,6 +160,10 @@ pub enum WidgetAction {
     Rate(u8, String),
     /// The page became visible (true) or hidden: read receipts follow it.
     Visible(bool),
+    /// "Notify me when an agent is available".
+    NotifyMe,
+    /// The host page's push subscription (JSON; empty: none).
+    PushSubscription(String),
 }
 
 #[derive(Clone, Copy)]
@@ -173,8 +187,8 @@ fn use_widget() -> Widget {
 pub fn WidgetApp() -> impl IntoView {
     let config = embed::config_from_page();
     embed::apply_theme(&config);
-    embed::listen_to_host(&config.origin);
     let (view, act) = socket::start(&config);
+    embed::listen_to_host(&config.origin, act);
     provide_widget_with(view, act);
     embed::post_to_host(&config.origin, "sb:ready");
     view! { <Panel config/> }
@@ -272,6 +286,7 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
             Some("leave") => WidgetAction::Leave,
             Some("confirm") => WidgetAction::Confirm,
             Some("start-over") => WidgetAction::StartOver,
+            Some("notify") => WidgetAction::NotifyMe,
             // "rate-1" … "rate-5" (no number parsing: smaller).
             Some(rate) if rate.starts_with("rate-") => WidgetAction::Rate(
                 rate.as_bytes()[rate.len() - 1].wrapping_sub(b'0'),
@@ -354,6 +369,7 @@ pub fn Panel(config: WidgetConfig) -> impl IntoView {
                     </p>
                     <p class="notice" role="status" data-testid="notice">{text(|v, _| v.notice.clone())}</p>
                     <p class="hint">{t(T::Hint)}</p>
+                    <button type="button" data-testid="notify-me" data-action="notify">{t(T::NotifyMe)}</button>
                     <button type="button" data-testid="cancel" data-action="leave">{t(T::CancelRequest)}</button>
                 </div>
                 <div class="available" role="alert" data-testid="agent-available" hidden=hidden(Section::Available)>

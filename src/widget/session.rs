@@ -80,6 +80,20 @@ pub enum Survey {
     Failed(String),
 }
 
+/// "Notify me" (issue 16): whether the customer asked to be told while
+/// away. What came of it is said in [`CustomerSession::notice`] (one line
+/// of the panel less: the widget's size budget is tight).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Away {
+    /// Not asked, or asking failed (the customer may ask again).
+    #[default]
+    Off,
+    /// Waiting for the host page's push subscription, or the server's answer.
+    Asking,
+    /// The server will notify (push or e-mail): the page may be closed.
+    On,
+}
+
 /// What the driver must do besides writing frames.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -91,6 +105,12 @@ pub enum Effect {
     Alert(String),
     /// Events were lost: drop this connection and resume on a new one.
     Reconnect,
+    /// Ask the host page for a Web Push subscription (it answers through
+    /// [`CustomerSession::handle_push`]).
+    AskPush,
+    /// The customer may close the page: keep the token where a page opened
+    /// later (from the notification) finds it.
+    KeepAway(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,6 +123,7 @@ enum Pending {
     Receipt,
     Disconnect,
     Rate,
+    NotifyMe(Option<String>),
 }
 
 /// The customer's session; see the module documentation.
@@ -125,6 +146,10 @@ pub struct CustomerSession {
     pub online: bool,
     /// The rating of the chat that ended.
     pub survey: Survey,
+    /// "Notify me" while away.
+    pub away: Away,
+    /// The page the chat began on (the notification opens it).
+    pub page: String,
     /// The ended chat's token and the rating to send with it.
     rating: Option<(String, u8, String)>,
     token: Option<String>,
@@ -176,6 +201,8 @@ impl CustomerSession {
             error: None,
             online: false,
             survey: Survey::Hidden,
+            away: Away::Off,
+            page: String::new(),
             rating: None,
             token: None,
             last_seq: 0,
@@ -277,6 +304,35 @@ impl CustomerSession {
         if matches!(self.stage, Stage::Notified { .. }) && self.online {
             self.stage = Stage::Starting;
             self.request(Pending::Connect);
+        }
+    }
+
+    /// "Notify me when an agent is available": by push when the host page
+    /// can subscribe (`push`), else by e-mail when the form had an address.
+    pub fn notify_me(&mut self, push: bool) {
+        if !matches!(self.stage, Stage::Waiting { .. }) || !self.online || self.away != Away::Off {
+            return;
+        }
+        self.away = Away::Asking;
+        if push {
+            self.effects.push_back(Effect::AskPush);
+        } else {
+            self.handle_push(None);
+        }
+    }
+
+    /// The host page's answer to [`Effect::AskPush`]: the subscription's
+    /// JSON, or `None` (not allowed, not supported).
+    pub fn handle_push(&mut self, subscription: Option<String>) {
+        if self.away != Away::Asking {
+            return;
+        }
+        let subscription = subscription.filter(|json| super::json::parse(json).is_some());
+        if subscription.is_none() && self.details.email.is_empty() {
+            self.away = Away::Off;
+            self.notice = Some(self.texts.get(T::NoNotify).to_owned());
+        } else {
+            self.request(Pending::NotifyMe(subscription));
         }
     }
 
@@ -405,6 +461,10 @@ impl CustomerSession {
     /// `clientId` (the server stores each `clientId` once).
     fn forget_in_flight(&mut self) {
         self.pending_frames.clear();
+        if self.in_flight.iter().any(|(_, pending)| matches!(pending, Pending::NotifyMe(_))) {
+            // Unanswered: the customer may ask again.
+            self.away = Away::Off;
+        }
         let unanswered: Vec<String> = self
             .in_flight
             .drain(..)
@@ -498,6 +558,7 @@ impl CustomerSession {
                 let (token, rating, comment) = self.rating.as_ref()?;
                 encode::rate(&id, token, *rating, comment)
             }
+            Pending::NotifyMe(push) => encode::notify_me(&id, &self.page, push.as_deref(), &self.details.email),
             Pending::Receipt => {
                 encode::receipt(&id, self.receipt_delivered, self.receipt_read == self.receipt_delivered)
             }
@@ -516,6 +577,17 @@ impl CustomerSession {
         };
         let (_, pending) = self.in_flight.remove(index);
         match (pending, outcome) {
+            (Pending::NotifyMe(_), Ok(_)) => {
+                self.away = Away::On;
+                self.notice = Some(self.texts.get(T::Notifying).to_owned());
+                if let Some(token) = &self.token {
+                    self.effects.push_back(Effect::KeepAway(token.clone()));
+                }
+            }
+            (Pending::NotifyMe(_), Err(refusal)) if refusal.code != "not-found" => {
+                self.away = Away::Off;
+                self.notice = Some(refusal.message);
+            }
             (Pending::Rate, Ok(_)) => self.survey = Survey::Done,
             (Pending::Rate, Err(refusal)) => self.survey = Survey::Failed(refusal.message),
             (Pending::Open, Ok(granted)) => {
@@ -809,6 +881,87 @@ mod tests {
         assert_eq!(session.stage, Stage::Chatting);
         effects(session);
         4
+    }
+
+    /// A session waiting in the queue (request granted, dialog shown).
+    fn waiting(session: &mut CustomerSession) {
+        session.page = "https://shop.example.com/cart".into();
+        session.request_chat(james());
+        session.handle_connected();
+        sent(session);
+        feed(session, &success("c1", r#"{"_id":"R1","token":"Ksecret","lastSeq":0}"#));
+        feed(
+            session,
+            &event(
+                1,
+                "dialog",
+                r#"{"_action":"ConfirmationDialog","_dialog_id":"0","_text":"We will notify you","_ok_title":"Ok","_id":"R1"}"#,
+            ),
+        );
+        effects(session);
+    }
+
+    #[test]
+    fn notify_me_asks_the_host_for_a_subscription_and_keeps_the_token_for_a_later_page() {
+        let mut session = session();
+        waiting(&mut session);
+        session.notify_me(true);
+        assert_eq!(effects(&mut session), [Effect::AskPush]);
+        assert_eq!(session.away, Away::Asking);
+        session.notify_me(true);
+        assert!(effects(&mut session).is_empty(), "asked once");
+        let subscription =
+            r#"{"endpoint":"https://push.example.net/x","expirationTime":null,"keys":{"p256dh":"B","auth":"A"}}"#;
+        session.handle_push(Some(subscription.into()));
+        assert_eq!(
+            sent(&mut session),
+            [format!(
+                r#"{{"id":"c2","command":"notifyMe","data":{{"url":"https://shop.example.com/cart","push":{subscription},"email":"j.b@example.com"}}}}"#
+            )]
+        );
+        feed(&mut session, &success("c2", r#"{"by":"push"}"#));
+        assert_eq!(session.away, Away::On);
+        assert_eq!(session.notice.as_deref(), Some(ENGLISH_TEXTS.get(T::Notifying)));
+        assert_eq!(effects(&mut session), [Effect::KeepAway("Ksecret".into())]);
+    }
+
+    #[test]
+    fn without_push_notify_me_uses_the_address_or_says_it_cannot() {
+        let mut session = session();
+        waiting(&mut session);
+        // The host answered nothing usable (refused, or not JSON): the e-mail.
+        session.notify_me(true);
+        effects(&mut session);
+        session.handle_push(Some("not json".into()));
+        let frames = sent(&mut session);
+        assert!(
+            frames[0].ends_with(r#""data":{"url":"https://shop.example.com/cart","email":"j.b@example.com"}}"#),
+            "{frames:?}"
+        );
+        feed(
+            &mut session,
+            r#"{"id":"c2","result":"failure","failure":{"code":"unsupported","message":"this server sends no e-mail; notifications need push"}}"#,
+        );
+        assert_eq!(session.away, Away::Off, "the customer may ask again");
+        assert_eq!(session.notice.as_deref(), Some("this server sends no e-mail; notifications need push"));
+
+        // No address and no push: told at once, nothing sent.
+        let mut session = CustomerSession::new("chat-delay", "wU");
+        session.request_chat(Details::default());
+        session.handle_connected();
+        sent(&mut session);
+        feed(&mut session, &success("c1", r#"{"_id":"R1","token":"K","lastSeq":0}"#));
+        feed(
+            &mut session,
+            &event(
+                1,
+                "dialog",
+                r#"{"_action":"ConfirmationDialog","_dialog_id":"0","_text":"x","_ok_title":"Ok","_id":"R1"}"#,
+            ),
+        );
+        session.notify_me(false);
+        assert!(sent(&mut session).is_empty());
+        assert_eq!(session.notice.as_deref(), Some(ENGLISH_TEXTS.get(T::NoNotify)));
     }
 
     #[test]

@@ -21,6 +21,10 @@ const DETAILS_KEY: &str = "switchboard.chat.details";
 /// Messages typed but not confirmed by the server, so that a reload while
 /// offline still sends them (see [`CustomerSession::unsent_record`]).
 const UNSENT_KEY: &str = "switchboard.chat.unsent";
+/// In localStorage: the token (and details) of a request whose customer
+/// asked to be notified away from the page, for the page the notification
+/// opens (a new tab, with a sessionStorage of its own).
+const AWAY_KEY: &str = "switchboard.chat.away";
 /// How long a due read receipt waits for the burst of agent lines (or a
 /// resume's replay) to end, so the burst gets one receipt.
 const RECEIPT_DELAY: Duration = Duration::from_millis(300);
@@ -37,14 +41,25 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
     session.set_visible(!document().hidden());
+    session.page = config.page.clone();
     let mut unsent = String::new();
+    if storage_get(TOKEN_KEY).is_none()
+        && let Some((token, details)) = local()
+            .and_then(|local| local.get_item(AWAY_KEY).ok().flatten())
+            .as_deref()
+            .and_then(|away| away.split_once('\n'))
+    {
+        storage_set(TOKEN_KEY, token);
+        storage_set(DETAILS_KEY, details);
+    }
     if let Some(token) = storage_get(TOKEN_KEY) {
         session.restore(token, details_from_storage());
         unsent = storage_get(UNSENT_KEY).unwrap_or_default();
         session.restore_unsent(&unsent);
     }
     let initial = WidgetView::of(&session);
-    let customer = Customer { session, origin: config.origin.clone(), focus_prompt: false, unsent, attempt: 0 };
+    let customer =
+        Customer { session, origin: config.origin.clone(), push: config.push, focus_prompt: false, unsent, attempt: 0 };
     let (view, driver) = Driver::start(socket_url_of_page(CUSTOMER_SOCKET_PATH), customer, initial);
     let actions =
         UnsyncCallback::new(move |action: WidgetAction| driver.step(move |customer| customer.on_action(action)));
@@ -62,6 +77,8 @@ struct Customer {
     session: CustomerSession,
     /// The host page's origin (for `postMessage`).
     origin: String,
+    /// The host page can subscribe to Web Push.
+    push: bool,
     /// An alert came: its prompt takes the focus after the next publish.
     focus_prompt: bool,
     /// What sessionStorage holds under [`UNSENT_KEY`].
@@ -87,6 +104,10 @@ impl Customer {
             WidgetAction::Minimize => embed::post_to_host(&self.origin, "sb:close"),
             WidgetAction::Rate(rating, comment) => self.session.rate(rating, comment),
             WidgetAction::Visible(visible) => self.session.set_visible(visible),
+            WidgetAction::NotifyMe => self.session.notify_me(self.push),
+            WidgetAction::PushSubscription(json) => {
+                self.session.handle_push(Some(json).filter(|json| !json.is_empty()))
+            }
         }
     }
 }
@@ -125,7 +146,17 @@ impl Link for Customer {
         while let Some(effect) = self.session.poll_effect() {
             match effect {
                 Effect::StoreToken(token) => storage_set(TOKEN_KEY, &token),
+                Effect::AskPush => embed::post_to_host(&self.origin, "sb:push"),
+                Effect::KeepAway(token) => {
+                    let details = storage_get(DETAILS_KEY).unwrap_or_default();
+                    if let Some(local) = local() {
+                        let _ = local.set_item(AWAY_KEY, &format!("{token}\n{details}"));
+                    }
+                }
                 Effect::Forget => {
+                    if let Some(local) = local() {
+                        let _ = local.remove_item(AWAY_KEY);
+                    }
                     storage_remove(TOKEN_KEY);
                     storage_remove(DETAILS_KEY);
                 }
@@ -185,6 +216,10 @@ pub fn retry_delay(attempt: u32, random: f64) -> Duration {
     let half = ceiling / 2;
     let jitter = (random.clamp(0.0, 1.0) * 1000.0) as u64;
     Duration::from_millis(half + half * jitter / 1000)
+}
+
+fn local() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
 }
 
 fn storage() -> Option<web_sys::Storage> {

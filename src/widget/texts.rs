@@ -78,6 +78,10 @@ table! {
     RateQuestion "rateQuestion" "How was the chat? Rate it from 1 (bad) to 5 (very good).",
     RateComment "rateComment" "Comment (optional)",
     RateThanks "rateThanks" "Thank you for your rating.",
+    /// "Notify me" while waiting (issue 16): by push, else by e-mail.
+    NotifyMe "notifyMe" "Notify me",
+    Notifying "notifying" "We will notify you. You may close this page.",
+    NoNotify "noNotify" "Notifications are not available: keep this page open.",
     /// The author of the widget's own transcript lines.
     System "system" "Switchboard",
 }

@@ -260,6 +260,21 @@ pub mod encode {
         request(id, "sendMessage", &format!(r#""clientId":{},"text":{}"#, string(client_id), string(text)))
     }
 
+    /// `push` is the browser's subscription, already parsed once as one
+    /// whole JSON value (so it cannot break out of this frame); the server checks it.
+    pub fn notify_me(id: &str, url: &str, push: Option<&str>, email: &str) -> String {
+        let mut data = format!(r#""url":{}"#, string(url));
+        if let Some(push) = push {
+            data.push_str(r#","push":"#);
+            data.push_str(push);
+        }
+        if !email.is_empty() {
+            data.push_str(r#","email":"#);
+            data.push_str(&string(email));
+        }
+        request(id, "notifyMe", &data)
+    }
+
     pub fn rate(id: &str, token: &str, rating: u8, comment: &str) -> String {
         let comment = comment.trim();
         let comment = if comment.is_empty() { String::new() } else { format!(r#","comment":{}"#, string(comment)) };

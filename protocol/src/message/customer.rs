@@ -33,6 +33,10 @@ pub enum CustomerCommand {
     /// Rate a chat after it ended: 1 to 5 and an optional comment, with the
     /// chat's token (the chat's own connection is closed by then).
     Rate(Rate),
+    /// While waiting: "notify me when an agent is available" (after the
+    /// customer closed the page): by Web Push when `push` is given, else by
+    /// e-mail when `email` is.
+    NotifyMe(NotifyMe),
 }
 
 impl Command for CustomerCommand {
@@ -47,6 +51,7 @@ impl Command for CustomerCommand {
             CustomerCommand::Receipt(_) => "receipt",
             CustomerCommand::Disconnect => "disconnect",
             CustomerCommand::Rate(_) => "rate",
+            CustomerCommand::NotifyMe(_) => "notifyMe",
         }
     }
 
@@ -65,6 +70,7 @@ impl Command for CustomerCommand {
             "receipt" => decode_data("receipt", data).map(CustomerCommand::Receipt),
             "disconnect" => expect_no_data("disconnect", &data).map(|()| CustomerCommand::Disconnect),
             "rate" => decode_data("rate", data).map(CustomerCommand::Rate),
+            "notifyMe" => decode_data("notifyMe", data).map(CustomerCommand::NotifyMe),
             other => Err(CommandError::Unknown(other.to_owned())),
         }
     }
@@ -117,6 +123,61 @@ pub struct Rate {
     pub rating: u8,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// `notifyMe`: how to reach a waiting customer who left the page when an
+/// agent is reserved for them, and which page to bring them back to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotifyMe {
+    /// The page the chat began on (`http:` or `https:`): the notification
+    /// opens it, and the widget there resumes the request.
+    pub url: String,
+    /// The browser's push subscription (`PushSubscription.toJSON()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushSubscription>,
+    /// Where to send an e-mail instead, when there is no push subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A Web Push subscription as the browser gives it (RFC 8030 endpoint,
+/// RFC 8291 keys, base64url without padding).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushSubscription {
+    pub endpoint: String,
+    /// Browsers send `null`; kept only so that `toJSON()`'s output decodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_time: Option<u64>,
+    pub keys: PushKeys,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PushKeys {
+    /// The browser's P-256 public key (65 bytes, uncompressed point).
+    pub p256dh: String,
+    /// The 16-byte authentication secret.
+    pub auth: String,
+}
+
+/// `data` of a successful `notifyMe`: how the customer will be told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct NotifyGrant {
+    pub by: NotifyBy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum NotifyBy {
+    Push,
+    Email,
 }
 
 /// The journey's `ixn/chat` body: who the customer is.

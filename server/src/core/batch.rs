@@ -91,6 +91,8 @@ pub(crate) struct Batch {
     pub typed_reports: Vec<Report>,
     /// Live frames for supervisors monitoring a chat (not stored).
     pub monitors: Vec<MonitorFrame>,
+    /// Customers away from the page to notify once this is stored.
+    pub notices: Vec<crate::notify::AwayNotice>,
 }
 
 /// A `monitor` frame for one supervisor connection, sent after the commit.

@@ -8,13 +8,16 @@ use super::state::{ChatRequest, Interaction, InteractionPhase, ItemOwner, Reques
 use super::{Center, ConnectionId, Refusal, refuse};
 use crate::auth::token_hash;
 use crate::hours::Openness;
+use crate::notify::contact;
 use crate::routing::{Priority, Target};
 use crate::storage::{NewChatRequest, NewInteraction, Record, RequestStatus, Sender};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
 use switchboard_protocol::ids::{ChatToken, InteractionId, ServiceRequestId};
-use switchboard_protocol::message::customer::{ChatGrant, CustomerCommand, Dialog, RequestChat, StartChat};
+use switchboard_protocol::message::customer::{
+    ChatGrant, CustomerCommand, Dialog, NotifyGrant, NotifyMe, RequestChat, StartChat,
+};
 use switchboard_protocol::message::envelope::{Request, Response};
 use switchboard_protocol::message::event::{ChatLeft, ConsultPhase, EventBody, Party, PartyKind};
 use switchboard_protocol::message::failure::FailureCode;
@@ -65,6 +68,7 @@ impl Center {
                 self.customer_leaves(state, batch, request_id, now);
                 Ok(None)
             }
+            CustomerCommand::NotifyMe(notify) => self.notify_me(state, request_id, notify),
             CustomerCommand::RequestChat(_) | CustomerCommand::Resume(_) | CustomerCommand::Rate(_) => Ok(None),
         };
         self.drain_router(state, batch, now);
@@ -72,6 +76,37 @@ impl Center {
             Ok(data) => request.success(data),
             Err(failure) => request.failure(failure),
         }
+    }
+
+    /// `notifyMe`: keeps how to reach the customer when an agent is reserved
+    /// while they are away (replacing any contact given before). Only
+    /// before the chat starts: afterwards there is nothing to wait for.
+    fn notify_me(
+        &self,
+        state: &mut State,
+        request_id: &ServiceRequestId,
+        notify: &NotifyMe,
+    ) -> Result<Option<Value>, Refusal> {
+        let request = state
+            .requests
+            .get_mut(request_id)
+            .ok_or_else(|| refuse(FailureCode::NotFound, "the chat request is over"))?;
+        if matches!(request.phase, RequestPhase::Chatting { .. }) {
+            return Err(refuse(FailureCode::InvalidState, "the chat has started: there is nothing to be notified of"));
+        }
+        let config = &self.config;
+        let can = contact::Capabilities {
+            push: config.push.is_some(),
+            email: config.email.is_some(),
+            loopback_http: config.push.as_ref().is_some_and(|push| push.allow_loopback_http),
+        };
+        let away = contact::parse(notify, can).map_err(|error| {
+            let code = if error.is_unsupported() { FailureCode::Unsupported } else { FailureCode::InvalidValue };
+            refuse(code, error.to_string())
+        })?;
+        let grant = NotifyGrant { by: away.channel.by() };
+        request.away = Some(away);
+        Ok(serde_json::to_value(grant).ok())
     }
 
     /// A new chat request from `connection`: the grant, and the request's
@@ -165,6 +200,7 @@ impl Center {
             item: Some(item),
             last_status: None,
             unbound_since: None,
+            away: None,
         };
         let dialog = Dialog::ConfirmationDialog {
             dialog_id: "0".into(),

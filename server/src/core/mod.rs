@@ -145,6 +145,9 @@ pub enum Output {
     },
     /// Run a third-party service, then call `handle_service_result`.
     RunService(ServiceJob),
+    /// Tell a customer away from the page that an agent is available
+    /// (`notify`): after the reservation is stored, never before.
+    NotifyAway(crate::notify::AwayNotice),
     /// A batch failed and every batch is settled: build a new core from
     /// storage, and close every connection so that clients resume from it.
     Rebuild,
@@ -179,6 +182,8 @@ pub enum StartError {
     Storage(#[from] StorageError),
     #[error("service `{service}`: {error}")]
     Hours { service: String, error: crate::hours::HoursError },
+    #[error("notifications: {0}")]
+    Notify(#[from] crate::notify::NotifyError),
 }
 
 /// The rules of the center over its state: everything the request handlers
@@ -351,8 +356,9 @@ impl Core {
     /// Hands an input's batch to storage; `outputs` leave once it (and every
     /// batch before it) is settled. Without writes they wait only for the
     /// batches before.
-    fn finish(&mut self, batch: Batch, outputs: Vec<Output>) {
+    fn finish(&mut self, mut batch: Batch, mut outputs: Vec<Output>) {
         self.intervals.fold(&batch.typed_reports);
+        outputs.extend(batch.notices.drain(..).map(Output::NotifyAway));
         if batch.is_empty() {
             match self.pending.back_mut() {
                 Some(last) => {

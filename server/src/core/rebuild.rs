@@ -101,6 +101,7 @@ impl Center {
                     item,
                     last_status: None,
                     unbound_since: Some(now),
+                    away: None,
                 },
             );
         }

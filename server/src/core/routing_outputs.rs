@@ -7,6 +7,7 @@ use super::chats::{interaction_target, request_target};
 use super::service_jobs::ROUTING;
 use super::state::{InteractionPhase, ItemOwner, RequestPhase, State, Timer};
 use crate::config::{Config, MissedConfirmation};
+use crate::notify::AwayNotice;
 use crate::routing::{AgentSpec, Output, QueueSpec, RevokeReason, Router, SetupError, Target};
 use crate::storage::{Record, RequestStatus};
 use std::collections::HashMap;
@@ -130,6 +131,13 @@ impl Center {
         batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Notified });
         let body = EventBody::AgentAvailable(AgentAvailable::new(request_id.clone(), deadline));
         batch.event(&request.stream, request_target(request), body, now);
+        // Away from the page: told by push or e-mail (once the batch is stored).
+        if request.bound.is_none()
+            && let Some(contact) = &request.away
+        {
+            let notice = AwayNotice { request: request_id.clone(), contact: contact.clone(), confirm_by: deadline };
+            batch.notices.push(notice);
+        }
         state.add_timer(deadline, Timer::ConfirmationExpires(request_id.clone()));
     }
 

@@ -63,6 +63,9 @@ pub(crate) struct ChatRequest {
     /// Since when no connection is attached (an abandoned request ends
     /// after the resume grace period).
     pub unbound_since: Option<Timestamp>,
+    /// How to tell the customer an agent is available while they are away
+    /// (`notifyMe`); kept in memory only (not stored: a restart forgets it).
+    pub away: Option<crate::notify::contact::AwayContact>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 
 pub mod desktop;
 pub mod intervals;
+pub mod push;
 pub mod widget;
 
 use axum::http::{StatusCode, header};

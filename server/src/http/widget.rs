@@ -129,6 +129,16 @@ pub fn routes(config: &WidgetSection, static_dir: Option<&Path>) -> Router {
         }
     }
     if config.demo_shop {
+        // The shop's one-line service worker for Web Push (see `http::push`).
+        router = router.route(
+            "/demo/switchboard-sw.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript"))],
+                    "importScripts('/push-sw.js');\n",
+                )
+            }),
+        );
         router = router.route(
             "/demo/shop.html",
             get(|Query(query): Query<LangQuery>| async move {

@@ -113,6 +113,14 @@ fn the_hours_calendar_is_pure() {
 }
 
 #[test]
+fn the_away_contact_the_core_keeps_is_pure() {
+    // The core parses `notifyMe` with it; the sending beside it is I/O.
+    let files = vec![src("notify").join("contact.rs")];
+    assert_none("notify/contact.rs", &files, IMPURE);
+    assert_none("notify/contact.rs", &files, &["crate::"]);
+}
+
+#[test]
 fn the_identity_check_is_pure() {
     let files = vec![src("identity.rs")];
     assert_none("identity.rs", &files, IMPURE);

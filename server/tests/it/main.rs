@@ -22,6 +22,7 @@ mod desktop_http;
 mod inactivity;
 mod intervals;
 mod layers;
+mod notify;
 mod operator;
 mod priority;
 mod properties;

@@ -413,3 +413,33 @@ fn outside_its_opening_hours_a_service_says_when_it_opens_and_keeps_no_one_waiti
     let taken = harness.frames(customer);
     assert_eq!(responses(&taken)[0]["result"], "success", "{taken:?}");
 }
+
+#[test]
+fn an_away_notice_goes_out_only_for_a_customer_without_a_page_and_only_once_stored() {
+    let email = "[email]\nsmtp_url = \"smtp://127.0.0.1:25\"\nfrom = \"Shop <chat@shop.test>\"\n";
+    let mut harness = Harness::new(config(email));
+    let notify =
+        json!({"command": "notifyMe", "data": {"url": "https://shop.example.com/", "email": "ana@example.com"}});
+    let (here, _, _) = harness.new_customer("here");
+    harness.customer(here, notify.clone());
+    assert_eq!(harness.frames(here)[0]["data"], json!({"by": "email"}));
+    let (gone, gone_request, _) = harness.new_customer("gone");
+    harness.customer(gone, notify);
+    harness.frames(gone);
+    harness.disconnect(gone);
+
+    // Alice (two chats at a time) is reserved for both: only the customer
+    // who left is notified, and only once the reservation is stored.
+    let (desk, session) = harness.desk("alice");
+    harness.holding = true;
+    harness.agent(desk, json!({"command": "ready", "target": session}));
+    assert!(harness.notices.is_empty(), "nothing before the commit");
+    harness.release_held();
+    harness.pump();
+    assert_eq!(events(&harness.frames(here), "notification").len(), 1, "the customer here is asked on the page");
+    let notice = harness.notices.pop().expect("a notice");
+    assert!(harness.notices.is_empty());
+    assert_eq!(notice.request.as_str(), gone_request);
+    assert_eq!(notice.contact.url, "https://shop.example.com/");
+    assert!(notice.confirm_by > harness.now);
+}

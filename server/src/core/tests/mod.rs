@@ -116,6 +116,8 @@ pub struct Harness {
     pub holding: bool,
     /// Service jobs the core asked for, not yet run.
     pub jobs: Vec<ServiceJob>,
+    /// Away notifications the core handed out, in order.
+    pub notices: Vec<crate::notify::AwayNotice>,
     /// Times the core asked to be rebuilt.
     pub rebuilds: usize,
     /// The ids made so far (shared by every core of this harness).
@@ -148,6 +150,7 @@ impl Harness {
             held: VecDeque::new(),
             holding: false,
             jobs: Vec::new(),
+            notices: Vec::new(),
             rebuilds: 0,
             ids,
         };
@@ -240,6 +243,7 @@ impl Harness {
                     self.delivery.respond(connection, request.success(serde_json::to_value(intervals).ok()))
                 }
                 Output::RunService(job) => self.jobs.push(job),
+                Output::NotifyAway(notice) => self.notices.push(notice),
                 Output::Rebuild => self.rebuild(),
             }
         }
