@@ -21,10 +21,23 @@ pub struct PushSection {
     /// push services only; real push services are `https:`).
     #[serde(default)]
     pub allow_loopback_http: bool,
+    /// The push services a subscription may name: its endpoint's host must
+    /// be one of these or below one. Without the list a customer could make
+    /// the server post to any `https:` address, its own network's included.
+    /// The default names the services of Chrome/Edge/Android (FCM), Firefox,
+    /// Safari and Windows.
+    #[serde(default = "default_services")]
+    pub services: Vec<String>,
 }
 
 fn default_key_file() -> PathBuf {
     PathBuf::from("data/vapid.key")
+}
+
+fn default_services() -> Vec<String> {
+    ["fcm.googleapis.com", "push.services.mozilla.com", "push.apple.com", "notify.windows.com"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// `[email]`: the fallback through an SMTP relay.
@@ -67,6 +80,7 @@ mod tests {
         let push = both.push.expect("[push]");
         assert_eq!(push.key_file, std::path::PathBuf::from("data/vapid.key"));
         assert!(!push.allow_loopback_http);
+        assert!(push.services.iter().any(|service| service == "fcm.googleapis.com"));
         assert_eq!(refused_key("[push]\ncontact = \"ops\"\n"), "push.contact");
         assert_eq!(refused_key("[email]\nsmtp_url = \"smtp://h\"\nfrom = \"not an address\"\n"), "email.from");
         assert_eq!(refused_key("[email]\nsmtp_url = \"http://h\"\nfrom = \"a@b.example\"\n"), "email.smtp_url");

@@ -99,6 +99,7 @@ impl Center {
             push: config.push.is_some(),
             email: config.email.is_some(),
             loopback_http: config.push.as_ref().is_some_and(|push| push.allow_loopback_http),
+            push_services: config.push.as_ref().map_or(&[], |push| push.services.as_slice()),
         };
         let away = contact::parse(notify, can).map_err(|error| {
             let code = if error.is_unsupported() { FailureCode::Unsupported } else { FailureCode::InvalidValue };

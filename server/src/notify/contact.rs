@@ -56,10 +56,12 @@ pub struct AwayContact {
 
 /// What the server can send with (from its configuration).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Capabilities {
+pub struct Capabilities<'a> {
     pub push: bool,
     pub email: bool,
     pub loopback_http: bool,
+    /// `[push] services`: the hosts (and their subdomains) a push endpoint may name.
+    pub push_services: &'a [String],
 }
 
 /// Why a `notifyMe` is refused: each says what to send instead.
@@ -69,6 +71,8 @@ pub enum ContactError {
     BadUrl,
     #[error("`push.endpoint` must be the push service's https: URL, at most {MAX_URL} characters")]
     BadEndpoint,
+    #[error("`push.endpoint` names a push service this server does not send to (see `[push] services`)")]
+    UnknownService,
     #[error("`push.keys.p256dh` must be a P-256 public key (65 bytes, base64url)")]
     BadKey,
     #[error("`push.keys.auth` must be a 16-byte secret (base64url)")]
@@ -92,10 +96,10 @@ impl ContactError {
 
 /// Checks a `notifyMe`: push when a subscription is given and the server
 /// pushes, else e-mail when an address is given and the server mails.
-pub fn parse(notify: &NotifyMe, can: Capabilities) -> Result<AwayContact, ContactError> {
+pub fn parse(notify: &NotifyMe, can: Capabilities<'_>) -> Result<AwayContact, ContactError> {
     let url = page_url(&notify.url).ok_or(ContactError::BadUrl)?;
     let channel = match (&notify.push, &notify.email) {
-        (Some(push), _) if can.push => Channel::Push(push_target(push, can.loopback_http)?),
+        (Some(push), _) if can.push => Channel::Push(push_target(push, &can)?),
         (_, Some(email)) if can.email => Channel::Email(email.trim().parse().map_err(|_| ContactError::BadEmail)?),
         (Some(_), _) => return Err(ContactError::NoPush),
         (None, Some(_)) => return Err(ContactError::NoEmail),
@@ -111,13 +115,20 @@ fn page_url(url: &str) -> Option<String> {
     fine.then(|| url.to_owned())
 }
 
-fn push_target(push: &PushSubscription, loopback_http: bool) -> Result<PushTarget, ContactError> {
+fn push_target(push: &PushSubscription, can: &Capabilities<'_>) -> Result<PushTarget, ContactError> {
     let endpoint = &push.endpoint;
     let uri: http::Uri = endpoint.parse().map_err(|_| ContactError::BadEndpoint)?;
     let secure = uri.scheme_str() == Some("https");
     let loopback = uri.scheme_str() == Some("http") && uri.host().is_some_and(is_loopback);
-    if endpoint.len() > MAX_URL || uri.host().is_none() || !(secure || (loopback_http && loopback)) {
+    let Some(host) = uri.host().filter(|_| endpoint.len() <= MAX_URL) else {
         return Err(ContactError::BadEndpoint);
+    };
+    let local_test = can.loopback_http && loopback;
+    if !(secure || local_test) {
+        return Err(ContactError::BadEndpoint);
+    }
+    if !local_test && !is_known_service(host, can.push_services) {
+        return Err(ContactError::UnknownService);
     }
     let p256dh = URL_SAFE_NO_PAD.decode(push.keys.p256dh.trim_end_matches('=')).map_err(|_| ContactError::BadKey)?;
     if p256dh.len() != 65 || p256::PublicKey::from_sec1_bytes(&p256dh).is_err() {
@@ -126,6 +137,16 @@ fn push_target(push: &PushSubscription, loopback_http: bool) -> Result<PushTarge
     let auth = URL_SAFE_NO_PAD.decode(push.keys.auth.trim_end_matches('=')).map_err(|_| ContactError::BadAuth)?;
     let auth: [u8; 16] = auth.try_into().map_err(|_| ContactError::BadAuth)?;
     Ok(PushTarget { endpoint: endpoint.clone(), p256dh, auth })
+}
+
+/// Whether `host` is one of `services` or a subdomain of one (FCM's
+/// endpoints are `fcm.googleapis.com`, Windows' `*.notify.windows.com`).
+fn is_known_service(host: &str, services: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    services.iter().any(|service| {
+        let service = service.trim_end_matches('.').to_ascii_lowercase();
+        host == service || host.strip_suffix(&service).is_some_and(|head| head.ends_with('.'))
+    })
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -145,7 +166,12 @@ mod tests {
     // RFC 8291, Appendix A: the user agent's public key and secret.
     const UA_PUBLIC: &str = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
     const AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
-    const ALL: Capabilities = Capabilities { push: true, email: true, loopback_http: false };
+    const SERVICES: &[String] = &[];
+    const ALL: Capabilities = Capabilities { push: true, email: true, loopback_http: false, push_services: SERVICES };
+
+    fn services() -> Vec<String> {
+        vec!["push.example.net".into(), "notify.windows.com".into()]
+    }
 
     fn notify(endpoint: &str, p256dh: &str, auth: &str) -> NotifyMe {
         NotifyMe {
@@ -161,12 +187,14 @@ mod tests {
 
     #[test]
     fn a_subscription_is_chosen_over_the_address_and_its_keys_are_checked() {
-        let contact = parse(&notify("https://push.example.net/a", UA_PUBLIC, AUTH), ALL).expect("valid");
+        let services = services();
+        let can = Capabilities { push_services: &services, ..ALL };
+        let contact = parse(&notify("https://push.example.net/a", UA_PUBLIC, AUTH), can).expect("valid");
         assert_eq!(contact.channel.by(), NotifyBy::Push);
         assert_eq!(contact.url, "https://shop.example.com/cart");
         let bad_key = &UA_PUBLIC[..UA_PUBLIC.len() - 2];
-        assert_eq!(parse(&notify("https://push.example.net/a", bad_key, AUTH), ALL), Err(ContactError::BadKey));
-        assert_eq!(parse(&notify("https://push.example.net/a", UA_PUBLIC, "AAAA"), ALL), Err(ContactError::BadAuth));
+        assert_eq!(parse(&notify("https://push.example.net/a", bad_key, AUTH), can), Err(ContactError::BadKey));
+        assert_eq!(parse(&notify("https://push.example.net/a", UA_PUBLIC, "AAAA"), can), Err(ContactError::BadAuth));
     }
 
     #[test]
@@ -177,6 +205,30 @@ mod tests {
         let inside = notify("http://10.0.0.1/push", UA_PUBLIC, AUTH);
         assert_eq!(parse(&inside, Capabilities { loopback_http: true, ..ALL }), Err(ContactError::BadEndpoint));
         assert_eq!(parse(&notify("ftp://x/y", UA_PUBLIC, AUTH), ALL), Err(ContactError::BadEndpoint));
+    }
+
+    #[test]
+    fn endpoints_name_a_configured_push_service_or_a_subdomain_of_one() {
+        let services = services();
+        let can = Capabilities { push_services: &services, ..ALL };
+        let at = |endpoint: &str| parse(&notify(endpoint, UA_PUBLIC, AUTH), can).map(|contact| contact.channel.by());
+        assert_eq!(at("https://push.example.net/a"), Ok(NotifyBy::Push));
+        assert_eq!(at("https://wns2-by3p.notify.windows.com/w/?token=x"), Ok(NotifyBy::Push));
+        assert_eq!(at("https://PUSH.example.net./a"), Ok(NotifyBy::Push), "case and a trailing dot");
+        for elsewhere in [
+            "https://evilpush.example.net/a",
+            "https://push.example.net.evil.example/a",
+            "https://10.0.0.1/a",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost/a",
+        ] {
+            assert_eq!(at(elsewhere), Err(ContactError::UnknownService), "{elsewhere}");
+        }
+        let none = Capabilities { push_services: &[], ..ALL };
+        assert_eq!(
+            parse(&notify("https://push.example.net/a", UA_PUBLIC, AUTH), none),
+            Err(ContactError::UnknownService)
+        );
     }
 
     #[test]
