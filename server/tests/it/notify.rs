@@ -269,9 +269,13 @@ async fn notify_me_is_refused_when_it_cannot_be_kept_and_says_why() {
     customer.fails(json!({"command": "notifyMe", "data": {"url": PAGE, "push": bad_key}}), "invalid-value").await;
     let script = json!({"url": "javascript:alert(1)", "push": browser.subscription("https://push.example.net/x")});
     customer.fails(json!({"command": "notifyMe", "data": script}), "invalid-value").await;
+    // Not a push service of [push] services: the server posts nowhere else.
+    let elsewhere = json!({"url": PAGE, "push": browser.subscription("https://push.example.net/x")});
+    let failure = customer.fails(json!({"command": "notifyMe", "data": elsewhere}), "invalid-value").await;
+    assert!(failure["failure"]["message"].as_str().is_some_and(|message| message.contains("services")), "{failure}");
 
     // A good one is kept, and the chat goes on as before.
-    let good = json!({"url": PAGE, "push": browser.subscription("https://push.example.net/x")});
+    let good = json!({"url": PAGE, "push": browser.subscription("https://fcm.googleapis.com/fcm/send/x")});
     let granted = customer.ok(json!({"command": "notifyMe", "data": good})).await;
     assert_eq!(granted["data"], json!({"by": "push"}));
 }
