@@ -8,7 +8,9 @@
  * (right|left), label, lang (or locale; "auto" = the browser's), text-<name>
  * (any string of the widget's table, e.g. data-text-greeting; title and
  * greeting also as data-title, data-greeting), fields (name,email,subject),
- * load (click|idle). */
+ * load (click|idle), user-id, user-name, user-email, user-hash (a signed
+ * identity: README, "Verified customers"). A page that logs in later calls
+ * Switchboard.identify({userId, name, email, signature}). */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -31,6 +33,14 @@
     color: color,
     fields: (d.fields || 'name,email,subject').split(',')
   };
+  // The identity goes in the options; a later one reloads a loaded frame
+  // (a chat in progress resumes) and applies to the next chat request.
+  function identify(who) {
+    options.identity = who && who.userId ? who : undefined;
+    if (frame) { frame.remove(); frame = null; ready = false; if (open) setOpen(true); }
+  }
+  identify({ userId: d.userId, name: d.userName, email: d.userEmail, signature: d.userHash });
+  window.Switchboard = { identify: identify };
   var KEY = 'switchboard.widget.open';
   var frame, ready = false, open = false, savedTitle = null;
 
@@ -59,6 +69,7 @@
   }
 
   function place() {
+    if (!frame) return;
     var small = window.matchMedia('(max-width: 480px)').matches;
     css(frame, small
       ? { top: '0', bottom: '0', left: '0', right: '0', width: '100%', height: '100dvh', borderRadius: '0' }

@@ -52,6 +52,15 @@ fn intervals_unreadable(error: &StorageError) -> Failure {
     }
 }
 
+fn history_unreadable(error: &StorageError) -> Failure {
+    match error {
+        StorageError::Unavailable(_) => {
+            Failure::new(FailureCode::Unavailable, "the database is unavailable; ask again in a moment")
+        }
+        _ => Failure::new(FailureCode::Internal, "the customer's earlier chats could not be read"),
+    }
+}
+
 /// The running center. Cheap to clone.
 #[derive(Clone)]
 pub struct Driver {
@@ -392,6 +401,19 @@ impl Driver {
                         Err(error) => {
                             tracing::error!(%error, "could not read the interval statistics");
                             request.failure(intervals_unreadable(&error))
+                        }
+                    };
+                    observe::count_response(&response);
+                    delivery.respond(connection, response);
+                }
+                Output::SendHistory { connection, request, user_id, exclude } => {
+                    // A short indexed read (at most `HISTORY_CHATS` chats), as
+                    // the intervals' above.
+                    let response = match crate::core::read_history(&*self.shared.storage, &user_id, &exclude) {
+                        Ok(history) => request.success(serde_json::to_value(history).ok()),
+                        Err(error) => {
+                            tracing::error!(%error, "could not read a customer's history");
+                            request.failure(history_unreadable(&error))
                         }
                     };
                     observe::count_response(&response);

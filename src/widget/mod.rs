@@ -44,6 +44,8 @@ pub struct WidgetConfig {
     pub color: String,
     /// Which pre-chat fields to show: `name`, `email`, `subject`.
     pub fields: Vec<String>,
+    /// The host page's signed identity, encoded for `requestChat` ("" for none).
+    pub identity: String,
 }
 
 impl WidgetConfig {
@@ -62,6 +64,9 @@ impl WidgetConfig {
         }
         if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
             config.fields = fields;
+        }
+        if let Some(who) = json.field("identity") {
+            config.identity = wire::encode::identity(&who);
         }
         let mut texts = *config.texts;
         if let Some(language) = language {
@@ -83,6 +88,7 @@ impl Default for WidgetConfig {
             texts: &texts::ENGLISH_TEXTS,
             color: String::new(),
             fields: vec!["name".into(), "email".into(), "subject".into()],
+            identity: String::new(),
         }
     }
 }

@@ -36,6 +36,7 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
+    session.identity = config.identity.clone();
     session.set_visible(!document().hidden());
     let mut unsent = String::new();
     if let Some(token) = storage_get(TOKEN_KEY) {

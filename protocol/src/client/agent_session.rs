@@ -55,6 +55,8 @@ pub enum ClientOutput {
     RequestFailed { request: RequestId, command: &'static str, failure: Failure },
     /// A request succeeded; `data` is whatever the server returned.
     RequestSucceeded { request: RequestId, command: &'static str },
+    /// The answer to `get_history`: the verified customer's earlier chats.
+    History { request: RequestId, history: crate::message::history::CustomerHistory },
     /// A session event, in `seq` order, each exactly once.
     Event(Event),
     /// The session is over; `message` says why.
@@ -330,6 +332,12 @@ impl AgentClient {
         self.interaction_request(now, interaction, AgentCommand::Request3rdServer(request))
     }
 
+    /// Asks for the earlier chats of the interaction's customer (verified
+    /// by the host page); the answer comes as [`ClientOutput::History`].
+    pub fn get_history(&mut self, now: Timestamp, interaction: &InteractionId) -> Result<RequestId, ClientError> {
+        self.interaction_request(now, interaction, AgentCommand::GetHistory)
+    }
+
     /// Any of the collaboration commands on a chat (`consult`, `conference`,
     /// `completeTransfer`, `cancelConsult`, `addNote`, `sendPrivate`).
     pub fn collaborate(
@@ -589,6 +597,13 @@ impl AgentClient {
                 for request in std::mem::take(&mut self.parked) {
                     self.requeue(now, request);
                 }
+            }
+            (AgentCommand::GetHistory, Outcome::Success { data, .. }) => {
+                let history = data
+                    .ok_or_else(|| "success without `data`".to_owned())
+                    .and_then(|data| serde_json::from_value(data).map_err(|error| error.to_string()))
+                    .map_err(|reason| ProtocolViolation::MalformedResponse { command: command_name, reason })?;
+                self.outputs.push_back(ClientOutput::History { request: id, history });
             }
             (_, Outcome::Confirm { .. }) => {
                 return Err(ProtocolViolation::MalformedResponse {

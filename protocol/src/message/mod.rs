@@ -8,6 +8,7 @@ mod decode;
 pub mod envelope;
 pub mod event;
 pub mod failure;
+pub mod history;
 pub mod intervals;
 pub mod receipt;
 pub mod report;

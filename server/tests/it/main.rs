@@ -19,6 +19,7 @@ mod cluster;
 mod collaboration;
 mod database_outage;
 mod desktop_http;
+mod identity;
 mod inactivity;
 mod intervals;
 mod layers;
