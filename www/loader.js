@@ -8,7 +8,8 @@
  * (right|left), label, lang (or locale; "auto" = the browser's), text-<name>
  * (any string of the widget's table, e.g. data-text-greeting; title and
  * greeting also as data-title, data-greeting), fields (name,email,subject),
- * load (click|idle), user-id, user-name, user-email, user-hash (a signed
+ * load (click|idle), label-offline (the launcher's words while the service
+ * is closed or no agent is logged in), user-id, user-name, user-email, user-hash (a signed
  * identity: README, "Verified customers"). A page that logs in later calls
  * Switchboard.identify({userId, name, email, signature}). */
 (function () {
@@ -48,7 +49,8 @@
 
   var button = document.createElement('button');
   button.type = 'button';
-  button.textContent = d.label || 'Chat';
+  var label = d.label || 'Chat';
+  button.textContent = label;
   button.setAttribute('aria-expanded', 'false');
   button.lang = lang;
   // The host's own words name the button ("Chat" reads the same in en, de, fr, es).
@@ -102,7 +104,7 @@
     open = wanted;
     frame.style.display = open ? 'block' : 'none';
     button.setAttribute('aria-expanded', String(open));
-    button.textContent = open ? '×' : (d.label || 'Chat');
+    button.textContent = open ? '×' : label;
     try { sessionStorage.setItem(KEY, open ? '1' : ''); } catch (e) { /* storage may be blocked */ }
     if (open) { frame.focus(); post('sb:open'); } else { button.focus(); }
   }
@@ -146,8 +148,21 @@
   document.addEventListener('visibilitychange', restoreTitle);
   button.addEventListener('click', function () { setOpen(!open); });
 
+  // Offline (closed, or no agent logged in; the server's answer is cached
+  // for seconds): the launcher says so in grey. Any failure leaves it as is.
+  function offline(answer) {
+    if (!answer || answer.open !== false) return;
+    label = d.labelOffline || 'Leave a message';
+    button.setAttribute('data-offline', answer.reason);
+    button.setAttribute('aria-label', label);
+    if (!open) button.textContent = label;
+    button.style.background = '#5f6368';
+  }
+
   function start() {
     document.body.appendChild(button);
+    fetch(server + '/widget/availability?service=' + encodeURIComponent(options.service))
+      .then(function (r) { return r.ok && r.json(); }).then(offline, function () {});
     var reopen = false;
     try { reopen = sessionStorage.getItem(KEY) === '1'; } catch (e) { /* ignore */ }
     if (reopen) setOpen(true);

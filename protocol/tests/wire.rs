@@ -2828,3 +2828,23 @@ fn a_customer_history_answer_round_trips() {
     assert_eq!(history, expected);
     assert_eq!(serde_json::to_value(&history).unwrap(), wire["data"]);
 }
+
+#[test]
+fn the_availability_answer_round_trips() {
+    use switchboard_protocol::message::availability::{Availability, Offline};
+    let cases = [
+        (json!({"open": true}), Availability { open: true, reason: None, opens_at: None }),
+        (
+            json!({"open": false, "reason": "noAgents"}),
+            Availability { open: false, reason: Some(Offline::NoAgents), opens_at: None },
+        ),
+        (
+            json!({"open": false, "reason": "closed", "opensAt": 1700035200000u64}),
+            Availability { open: false, reason: Some(Offline::Closed), opens_at: Some(Timestamp(1_700_035_200_000)) },
+        ),
+    ];
+    for (wire, typed) in cases {
+        assert_eq!(serde_json::from_value::<Availability>(wire.clone()).unwrap(), typed, "{wire}");
+        assert_eq!(serde_json::to_value(&typed).unwrap(), wire);
+    }
+}

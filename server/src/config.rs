@@ -967,6 +967,11 @@ impl Config {
         self.esp.iter().filter(|esp| esp.routes_new_chats())
     }
 
+    /// The queues intent routing may move a new chat request to.
+    pub fn category_queues(&self) -> impl Iterator<Item = &str> {
+        self.category_routers().flat_map(|esp| esp.categories.iter().filter_map(|rule| rule.queue.as_deref()))
+    }
+
     /// What the reporting figures are computed with.
     pub fn metrics_config(&self) -> switchboard_protocol::metrics::MetricsConfig {
         let targets = self

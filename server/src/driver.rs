@@ -246,6 +246,11 @@ impl Driver {
         self.read(|core| core.center_snapshot(now()))
     }
 
+    /// Whether `service` can take a chat now (`None`: no such service).
+    pub fn availability(&self, service: &str) -> Option<switchboard_protocol::message::availability::Availability> {
+        self.read(|core| core.availability(service, now()))
+    }
+
     /// What keeps the center from serving now: a failed commit it is
     /// recovering from, a store writer that fails or does not answer
     /// within `wait`. Empty when ready.

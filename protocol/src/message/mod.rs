@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod agent_tools;
+pub mod availability;
 pub mod customer;
 mod decode;
 pub mod envelope;

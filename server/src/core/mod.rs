@@ -50,6 +50,7 @@
 //! `server/src/driver.rs` is that loop for tokio.
 
 mod agents;
+mod availability;
 mod batch;
 mod category_routing;
 mod chats;

@@ -11,6 +11,7 @@ mod abuse;
 mod agent_session;
 mod agent_settings;
 mod association;
+mod availability;
 mod binary;
 mod category_routing;
 mod chat_journey;
