@@ -12,10 +12,18 @@
 //! grant (for the host page's developers) and in `IdentityCheck` (for the
 //! agent).
 
+use super::state::{InteractionPhase, State};
+use super::{Center, Refusal, refuse};
 use crate::config::ServiceEntry;
 use crate::identity::{IdentityClaim, verify};
+use crate::storage::{Sender, Storage, StorageError};
 use serde_json::{Map, Value, json};
+use switchboard_protocol::ids::{InteractionId, SessionId};
+use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::customer::{IdentityOutcome, SignedIdentity};
+use switchboard_protocol::message::envelope::Request;
+use switchboard_protocol::message::failure::FailureCode;
+use switchboard_protocol::message::history::{CustomerHistory, PastChat, PastLine};
 
 /// The verified user id (the key of the customer's history).
 pub const VERIFIED_USER_ID: &str = "VerifiedUserId";
@@ -90,35 +98,31 @@ pub fn name(properties: &Map<String, Value>) -> Option<&str> {
 /// small whatever the customer's past.
 pub const HISTORY_CHATS: usize = 10;
 
-impl super::Center {
+impl Center {
     /// `getHistory` on `<session>.<interaction>`: the verified user id of a
     /// chat offered to or held by `session`, whose history the driver then
     /// reads from storage. A chat whose customer was not verified has no
     /// history to read, whatever its `userId` says.
     pub(super) fn history_key(
-        state: &super::state::State,
-        session: &switchboard_protocol::ids::SessionId,
-        request: &switchboard_protocol::message::envelope::Request<switchboard_protocol::message::agent::AgentCommand>,
-    ) -> Result<(switchboard_protocol::ids::InteractionId, String), super::Refusal> {
-        use super::state::InteractionPhase;
-        use switchboard_protocol::ids::InteractionId;
-        use switchboard_protocol::message::failure::FailureCode;
-        let interaction_id =
-            request.target.as_ref().and_then(|target| target.segments().get(1)).map(InteractionId::from).ok_or_else(
-                || super::refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"),
-            )?;
+        state: &State,
+        session: &SessionId,
+        request: &Request<AgentCommand>,
+    ) -> Result<(InteractionId, String), Refusal> {
+        let interaction_id = request
+            .target
+            .as_ref()
+            .and_then(|target| target.segments().get(1))
+            .map(InteractionId::from)
+            .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))?;
         let held = state.interactions.get(&interaction_id).filter(|interaction| match &interaction.phase {
             InteractionPhase::Offered { session: to, .. } | InteractionPhase::Active { session: to } => to == session,
             _ => false,
         });
         let Some(interaction) = held else {
-            return Err(super::refuse(
-                FailureCode::NotFound,
-                format!("this session holds no interaction `{interaction_id}`"),
-            ));
+            return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));
         };
         let Some(user_id) = user_id(&interaction.properties) else {
-            return Err(super::refuse(
+            return Err(refuse(
                 FailureCode::NotFound,
                 "this customer's identity is not verified, so they have no history to show",
             ));
@@ -136,12 +140,10 @@ pub const HISTORY_LINES: usize = 200;
 /// first, without `exclude` (the asking chat), each with the lines the
 /// customer saw (private lines, notes and whispers are the agents' own).
 pub fn read_history(
-    storage: &dyn crate::storage::Storage,
+    storage: &dyn Storage,
     user_id: &str,
-    exclude: &switchboard_protocol::ids::InteractionId,
-) -> Result<switchboard_protocol::message::history::CustomerHistory, crate::storage::StorageError> {
-    use crate::storage::Sender;
-    use switchboard_protocol::message::history::{CustomerHistory, PastChat, PastLine};
+    exclude: &InteractionId,
+) -> Result<CustomerHistory, StorageError> {
     let found = storage.verified_chats(user_id, HISTORY_CHATS + 1)?;
     let mut chats = Vec::new();
     for chat in found.into_iter().filter(|chat| &chat.id != exclude).take(HISTORY_CHATS) {
