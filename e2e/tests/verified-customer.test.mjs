@@ -134,9 +134,9 @@ test('a verified customer is shown as such, with their earlier chat and its tran
     const past = panel.getByTestId('past-chat');
     assert.equal(await past.count(), 1);
     await past.locator('summary').click();
-    const lines = past.getByTestId('past-line');
-    await lines.filter({ hasText: 'My invoice is wrong' }).waitFor();
-    await lines.filter({ hasText: 'Fixed it, sorry' }).waitFor();
+    const lines = past.getByTestId('past-lines');
+    await lines.filter({ hasText: 'Ann: My invoice is wrong' }).waitFor();
+    await lines.filter({ hasText: 'Bob Okafor: Fixed it, sorry' }).waitFor();
     await assertAccessible(alice.page, 'the desktop: a verified customer with their earlier chat');
 
     // Mallory's page signs Ann's identity with the wrong secret: her chat
