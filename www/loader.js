@@ -9,7 +9,11 @@
  * (any string of the widget's table, e.g. data-text-greeting; title and
  * greeting also as data-title, data-greeting), fields (name,email,subject),
  * load (click|idle), push-worker (the shop's one-line service worker for Web
- * Push: importScripts of <server>/push-sw.js). */
+ * Push: importScripts of <server>/push-sw.js), label-offline (the launcher's
+ * words while the service is closed or no agent is logged in), user-id,
+ * user-name, user-email, user-hash (a signed identity: README, "Verified
+ * customers"). A page that logs in later calls
+ * Switchboard.identify({userId, name, email, signature}). */
 (function () {
   'use strict';
   var script = document.currentScript;
@@ -35,6 +39,14 @@
     page: location.href.split('#')[0] + '#switchboard-chat',
     push: d.pushWorker ? '1' : ''
   };
+  // The identity goes in the options; a later one reloads a loaded frame
+  // (a chat in progress resumes) and applies to the next chat request.
+  function identify(who) {
+    options.identity = who && who.userId ? who : undefined;
+    if (frame) { frame.remove(); frame = null; ready = false; if (open) setOpen(true); }
+  }
+  identify({ userId: d.userId, name: d.userName, email: d.userEmail, signature: d.userHash });
+  window.Switchboard = { identify: identify };
   var KEY = 'switchboard.widget.open';
   var frame, ready = false, open = false, savedTitle = null;
 
@@ -42,7 +54,8 @@
 
   var button = document.createElement('button');
   button.type = 'button';
-  button.textContent = d.label || 'Chat';
+  var label = d.label || 'Chat';
+  button.textContent = label;
   button.setAttribute('aria-expanded', 'false');
   button.lang = lang;
   // The host's own words name the button ("Chat" reads the same in en, de, fr, es).
@@ -63,6 +76,7 @@
   }
 
   function place() {
+    if (!frame) return;
     var small = window.matchMedia('(max-width: 480px)').matches;
     css(frame, small
       ? { top: '0', bottom: '0', left: '0', right: '0', width: '100%', height: '100dvh', borderRadius: '0' }
@@ -95,7 +109,7 @@
     open = wanted;
     frame.style.display = open ? 'block' : 'none';
     button.setAttribute('aria-expanded', String(open));
-    button.textContent = open ? '×' : (d.label || 'Chat');
+    button.textContent = open ? '×' : label;
     try { sessionStorage.setItem(KEY, open ? '1' : ''); } catch (e) { /* storage may be blocked */ }
     if (open) { frame.focus(); post('sb:open'); } else { button.focus(); }
   }
@@ -151,8 +165,21 @@
   document.addEventListener('visibilitychange', restoreTitle);
   button.addEventListener('click', function () { setOpen(!open); });
 
+  // Offline (closed, or no agent logged in; the server's answer is cached
+  // for seconds): the launcher says so in grey. Any failure leaves it as is.
+  function offline(answer) {
+    if (!answer || answer.open !== false) return;
+    label = d.labelOffline || 'Leave a message';
+    button.setAttribute('data-offline', answer.reason);
+    button.setAttribute('aria-label', label);
+    if (!open) button.textContent = label;
+    button.style.background = '#5f6368';
+  }
+
   function start() {
     document.body.appendChild(button);
+    fetch(server + '/widget/availability?service=' + encodeURIComponent(options.service))
+      .then(function (r) { return r.ok && r.json(); }).then(offline, function () {});
     var reopen = false;
     try { reopen = sessionStorage.getItem(KEY) === '1'; } catch (e) { /* ignore */ }
     if (location.hash === '#switchboard-chat') reopen = true;

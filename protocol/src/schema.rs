@@ -161,6 +161,7 @@ pub struct SuccessData {
 pub const SUCCESS_DATA: &[SuccessData] = &[
     SuccessData { endpoint: "agent", command: "getServices", file: "data/service-info.json" },
     SuccessData { endpoint: "agent", command: "bind", file: "data/bind.json" },
+    SuccessData { endpoint: "agent", command: "getHistory", file: "data/customer-history.json" },
     SuccessData { endpoint: "customer", command: "requestChat", file: "data/chat-grant.json" },
     SuccessData { endpoint: "customer", command: "resume", file: "data/chat-grant.json" },
     SuccessData { endpoint: "customer", command: "notifyMe", file: "data/notify-grant.json" },
@@ -199,6 +200,7 @@ pub const SCHEMA_FILES: &[&str] = &[
     "data/bind.json",
     "data/chat-grant.json",
     "data/notify-grant.json",
+    "data/customer-history.json",
     "data/supervisor-profile.json",
     "data/center-snapshot.json",
     "data/subscribed.json",
@@ -234,6 +236,7 @@ pub fn schema(file: &str) -> Option<Value> {
         "data/bind.json" => bind_data(),
         "data/chat-grant.json" => schema_of::<ChatGrant>(FromServer),
         "data/notify-grant.json" => schema_of::<NotifyGrant>(FromServer),
+        "data/customer-history.json" => schema_of::<crate::message::history::CustomerHistory>(FromServer),
         "data/supervisor-profile.json" => schema_of::<SupervisorProfile>(FromServer),
         "data/center-snapshot.json" => schema_of::<CenterSnapshot>(FromServer),
         "data/subscribed.json" => schema_of::<Subscribed>(FromServer),

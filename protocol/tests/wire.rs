@@ -23,8 +23,8 @@ use switchboard_protocol::message::agent::{
     Typing,
 };
 use switchboard_protocol::message::customer::{
-    AgentAvailable, ChatGrant, CustomerCommand, Dialog, NotifyBy, NotifyGrant, NotifyMe, PushKeys, PushSubscription,
-    QueueStatus, RequestChat, Resume, StartChat,
+    AgentAvailable, ChatGrant, CustomerCommand, Dialog, IdentityOutcome, NotifyBy, NotifyGrant, NotifyMe, PushKeys,
+    PushSubscription, QueueStatus, RequestChat, Resume, SignedIdentity, StartChat,
 };
 use switchboard_protocol::message::envelope::{Command, Outcome, RejectedRequest, Request, Response, TargetRule};
 use switchboard_protocol::message::event::{
@@ -34,6 +34,7 @@ use switchboard_protocol::message::event::{
     PropertiesChanged, RevokeReason, Role, SessionEndReason, SessionEnded, ThirdPartyFault, ThirdPartyResponse,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::history::{CustomerHistory, PastChat, PastLine};
 use switchboard_protocol::message::receipt::Receipt;
 use switchboard_protocol::message::service::{
     AgentCredentials, Password, PrepareSession, ServiceInfo, SessionResource,
@@ -162,10 +163,10 @@ fn agent_command_name(command: &AgentCommand) -> &'static str {
         | RegisterClient(_) | Accept | Reject(_) | SendMessage(_) | Typing(_) | Receipt(_) | Leave | Transfer(_)
         | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | MakeCall(_) | AnswerCall | ReleaseCall
         | HoldCall | RetrieveCall | SendDtmf(_) | Consult(_) | Conference | CompleteTransfer | CancelConsult
-        | AddNote(_) | SendPrivate(_) => command.name(),
+        | AddNote(_) | SendPrivate(_) | GetHistory => command.name(),
     }
 }
-const AGENT_COMMANDS: usize = 30;
+const AGENT_COMMANDS: usize = 31;
 
 fn customer_command_name(command: &CustomerCommand) -> &'static str {
     use CustomerCommand::*;
@@ -326,6 +327,12 @@ fn every_agent_command_round_trips_inside_a_request() {
         (
             json!({"id": "a15", "command": "markDone", "target": "S1.I7", "data": {"disposition": "resolved"}}),
             request("a15", C::MarkDone(MarkDone { disposition: Some("resolved".into()) }), Some("S1.I7")),
+            Category::MultimediaControl,
+            TargetRule::Interaction,
+        ),
+        (
+            json!({"id": "a15h", "command": "getHistory", "target": "S1.I7"}),
+            request("a15h", C::GetHistory, Some("S1.I7")),
             Category::MultimediaControl,
             TargetRule::Interaction,
         ),
@@ -501,6 +508,31 @@ fn every_customer_command_round_trips_inside_a_request() {
                     user_id: Some("jamesbond".into()),
                     customer_number: Some("96760887".into()),
                     appdata: object(json!({"language": "French", "longitude": "2.4544"})),
+                    identity: None,
+                }),
+                None,
+            ),
+        ),
+        (
+            // A host page's signed identity (docs/protocol.md, "Verified identity").
+            json!({"id": "c1v", "command": "requestChat", "data": {
+                "service": "shop",
+                "identity": {"userId": "customer-42", "name": "Ann Example", "email": "ann@example.com",
+                             "signature": "012a9a6452a6c099fa818a7d283a5a97f9acf62f945b4c9316b9f617ca06fc38"}
+            }}),
+            request(
+                "c1v",
+                C::RequestChat(RequestChat {
+                    service: "shop".into(),
+                    user_id: None,
+                    customer_number: None,
+                    appdata: Map::new(),
+                    identity: Some(SignedIdentity {
+                        user_id: "customer-42".into(),
+                        name: "Ann Example".into(),
+                        email: "ann@example.com".into(),
+                        signature: "012a9a6452a6c099fa818a7d283a5a97f9acf62f945b4c9316b9f617ca06fc38".into(),
+                    }),
                 }),
                 None,
             ),
@@ -730,11 +762,33 @@ fn success_with_data_round_trips_and_decodes_typed() {
     let typed: ChatGrant = parsed.success_data().unwrap().unwrap();
     assert_eq!(
         typed,
-        ChatGrant { id: ServiceRequestId::from("1231241234"), token: ChatToken::new("tok-123"), last_seq: 0 }
+        ChatGrant {
+            id: ServiceRequestId::from("1231241234"),
+            token: ChatToken::new("tok-123"),
+            last_seq: 0,
+            identity: None
+        }
     );
     assert_eq!(serde_json::to_value(&typed).unwrap(), grant["data"]);
     assert!(!format!("{typed:?}").contains("tok-123"), "chat tokens are redacted in Debug");
 
+    // A grant after an identity that did not verify: the chat goes on.
+    let unverified = json!({"id": "c1", "command": "requestChat", "result": "success",
+                            "data": {"_id": "R1", "token": "tok-123", "lastSeq": 0,
+                                     "identity": {"verified": false, "code": "identity-signature-mismatch",
+                                                  "message": "identity: the signature does not match"}}});
+    assert_valid(Kind::Response, &unverified);
+    let parsed: Response = serde_json::from_value(unverified.clone()).unwrap();
+    let typed: ChatGrant = parsed.success_data().unwrap().unwrap();
+    assert_eq!(
+        typed.identity,
+        Some(IdentityOutcome {
+            verified: false,
+            code: Some("identity-signature-mismatch".into()),
+            message: Some("identity: the signature does not match".into()),
+        })
+    );
+    assert_eq!(serde_json::to_value(&typed).unwrap(), unverified["data"]);
     // How a customer who left the page will be told.
     let notify = json!({"id": "c9", "command": "notifyMe", "result": "success", "data": {"by": "email"}});
     let parsed: Response = serde_json::from_value(notify.clone()).unwrap();
@@ -2781,4 +2835,60 @@ fn settings_carry_canned_responses_and_the_services_menu() {
     // An older server sends neither: no responses, no menu.
     let old: AgentSettings = serde_json::from_value(json!({"autoAnswer": true})).unwrap();
     assert!(old.responses.is_empty() && old.services.is_empty());
+}
+
+#[test]
+fn a_customer_history_answer_round_trips() {
+    let wire = json!({"id": "a15h", "command": "getHistory", "target": "S1.I7", "result": "success", "data": {
+        "userId": "customer-42",
+        "chats": [{
+            "interaction": "I3", "queue": "Billing", "startedAt": 1700000000000u64, "endedAt": 1700000300000u64,
+            "lines": [
+                {"from": {"kind": "customer", "name": "Ann Example"}, "text": "My invoice is wrong", "time": 1700000010000u64},
+                {"from": {"kind": "agent", "id": "alice", "name": "Alice Martin"}, "text": "Fixed it", "time": 1700000020000u64}
+            ]
+        }]
+    }});
+    assert_valid(Kind::Response, &wire);
+    let parsed: Response = serde_json::from_value(wire.clone()).unwrap();
+    let history: CustomerHistory = parsed.success_data().unwrap().unwrap();
+    let expected = CustomerHistory {
+        user_id: "customer-42".into(),
+        chats: vec![PastChat {
+            interaction: InteractionId::from("I3"),
+            queue: "Billing".into(),
+            started_at: Timestamp(1_700_000_000_000),
+            ended_at: Some(Timestamp(1_700_000_300_000)),
+            lines: vec![
+                PastLine {
+                    from: Party { kind: PartyKind::Customer, id: None, name: "Ann Example".into() },
+                    text: "My invoice is wrong".into(),
+                    time: Timestamp(1_700_000_010_000),
+                },
+                PastLine { from: alice(), text: "Fixed it".into(), time: Timestamp(1_700_000_020_000) },
+            ],
+        }],
+    };
+    assert_eq!(history, expected);
+    assert_eq!(serde_json::to_value(&history).unwrap(), wire["data"]);
+}
+
+#[test]
+fn the_availability_answer_round_trips() {
+    use switchboard_protocol::message::availability::{Availability, Offline};
+    let cases = [
+        (json!({"open": true}), Availability { open: true, reason: None, opens_at: None }),
+        (
+            json!({"open": false, "reason": "noAgents"}),
+            Availability { open: false, reason: Some(Offline::NoAgents), opens_at: None },
+        ),
+        (
+            json!({"open": false, "reason": "closed", "opensAt": 1700035200000u64}),
+            Availability { open: false, reason: Some(Offline::Closed), opens_at: Some(Timestamp(1_700_035_200_000)) },
+        ),
+    ];
+    for (wire, typed) in cases {
+        assert_eq!(serde_json::from_value::<Availability>(wire.clone()).unwrap(), typed, "{wire}");
+        assert_eq!(serde_json::to_value(&typed).unwrap(), wire);
+    }
 }

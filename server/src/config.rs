@@ -256,6 +256,14 @@ pub struct ServiceEntry {
     /// classification category's wins over it (`Config::chat_priority`).
     #[serde(default)]
     pub priority: Option<i32>,
+    /// The secret the host page's server signs customers' identities with
+    /// (HMAC-SHA256, `crate::identity`); without it no identity verifies.
+    #[serde(default)]
+    pub identity_secret: Option<String>,
+    /// Whether a chat request without an identity is flagged
+    /// (`identity-missing`); it goes on unverified either way.
+    #[serde(default)]
+    pub identity_required: bool,
 }
 
 impl ServiceEntry {
@@ -766,6 +774,24 @@ impl Config {
                     ),
                 ));
             }
+            if let Some(secret) = &service.identity_secret
+                && secret.len() < 16
+            {
+                return Err(invalid(
+                    format!("services[{index}].identity_secret"),
+                    format!(
+                        "service `{}`: identity_secret is {} bytes; use at least 16 random bytes (e.g. `openssl rand -hex 32`)",
+                        service.name,
+                        secret.len()
+                    ),
+                ));
+            }
+            if service.identity_required && service.identity_secret.is_none() {
+                return Err(invalid(
+                    format!("services[{index}].identity_required"),
+                    format!("service `{}`: identity_required needs identity_secret to verify with", service.name),
+                ));
+            }
             if let Some(hours) = &service.hours
                 && let Err(error) = crate::hours::OpeningHours::parse(hours)
             {
@@ -960,6 +986,11 @@ impl Config {
     /// The classification services that route new chats by category.
     pub fn category_routers(&self) -> impl Iterator<Item = &EspEntry> {
         self.esp.iter().filter(|esp| esp.routes_new_chats())
+    }
+
+    /// The queues intent routing may move a new chat request to.
+    pub fn category_queues(&self) -> impl Iterator<Item = &str> {
+        self.category_routers().flat_map(|esp| esp.categories.iter().filter_map(|rule| rule.queue.as_deref()))
     }
 
     /// What the reporting figures are computed with.

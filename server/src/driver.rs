@@ -53,6 +53,15 @@ fn intervals_unreadable(error: &StorageError) -> Failure {
     }
 }
 
+fn history_unreadable(error: &StorageError) -> Failure {
+    match error {
+        StorageError::Unavailable(_) => {
+            Failure::new(FailureCode::Unavailable, "the database is unavailable; ask again in a moment")
+        }
+        _ => Failure::new(FailureCode::Internal, "the customer's earlier chats could not be read"),
+    }
+}
+
 /// The running center. Cheap to clone.
 #[derive(Clone)]
 pub struct Driver {
@@ -249,6 +258,11 @@ impl Driver {
         self.read(|core| core.center_snapshot(now()))
     }
 
+    /// Whether `service` can take a chat now (`None`: no such service).
+    pub fn availability(&self, service: &str) -> Option<switchboard_protocol::message::availability::Availability> {
+        self.read(|core| core.availability(service, now()))
+    }
+
     /// What keeps the center from serving now: a failed commit it is
     /// recovering from, a store writer that fails or does not answer
     /// within `wait`. Empty when ready.
@@ -404,6 +418,19 @@ impl Driver {
                         Err(error) => {
                             tracing::error!(%error, "could not read the interval statistics");
                             request.failure(intervals_unreadable(&error))
+                        }
+                    };
+                    observe::count_response(&response);
+                    delivery.respond(connection, response);
+                }
+                Output::SendHistory { connection, request, user_id, exclude } => {
+                    // A short indexed read (at most `HISTORY_CHATS` chats), as
+                    // the intervals' above.
+                    let response = match crate::core::read_history(&*self.shared.storage, &user_id, &exclude) {
+                        Ok(history) => request.success(serde_json::to_value(history).ok()),
+                        Err(error) => {
+                            tracing::error!(%error, "could not read a customer's history");
+                            request.failure(history_unreadable(&error))
                         }
                     };
                     observe::count_response(&response);

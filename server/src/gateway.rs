@@ -83,6 +83,18 @@ impl Gateway {
         }
     }
 
+    /// Whether `service` can take a chat now (`None` inside: no such
+    /// service), when the center runs in this process.
+    pub fn availability(
+        &self,
+        service: &str,
+    ) -> Option<Option<switchboard_protocol::message::availability::Availability>> {
+        match self {
+            Self::Local { driver, .. } => Some(driver.availability(service)),
+            Self::Cluster(edge) => edge.local_center().map(|driver| driver.availability(service)),
+        }
+    }
+
     /// The center's snapshot, when it runs in this process (for `/metrics`).
     pub fn local_snapshot(&self) -> Option<CenterSnapshot> {
         match self {

@@ -64,6 +64,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub struct AppState {
     pub gateway: Gateway,
     pub access: Arc<Access>,
+    /// The answers of `/widget/availability`, shared for a few seconds.
+    pub availability: Arc<http::availability::Cache>,
 }
 
 impl FromRef<AppState> for Gateway {
@@ -108,13 +110,14 @@ pub fn app(gateway: impl Into<Gateway>, static_dir: Option<&Path>) -> Router {
         .route("/ws/customer", get(ws::customer::upgrade))
         .route("/ws/supervisor", get(ws::supervisor::upgrade))
         .route("/supervisor/intervals.csv", get(http::intervals::download))
+        .route("/widget/availability", get(http::availability::availability))
         .route("/healthz", get(observe::healthz))
         .route("/readyz", get(observe::readyz))
         .route("/metrics", get(observe::metrics_page))
         // Browsers ask every origin for one; the apps have none. No content
         // rather than 404, which a browser reports as a console error.
         .route("/favicon.ico", get(|| async { axum::http::StatusCode::NO_CONTENT }))
-        .with_state(AppState { gateway, access })
+        .with_state(AppState { gateway, access, availability: Default::default() })
         .merge(push);
     match static_dir {
         Some(dir) => router = router.merge(http::desktop::routes(dir)),

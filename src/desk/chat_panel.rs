@@ -7,6 +7,7 @@ use super::canned_list::{CannedList, CannedPicker};
 use super::chats::parse_value;
 use super::chats::{ChatView, Delivery, Line, OfferView, PropertyRow, property_rows, seconds_left};
 use super::consult_panel::ConsultTools;
+use super::history_panel::CustomerIdentity;
 use super::services_menu::ServicesMenu;
 use super::transfer::{check_target, known_targets};
 use super::use_connection;
@@ -277,6 +278,7 @@ pub fn ChatPanel(id: String) -> impl IntoView {
                     </div>
                 </div>
                 <div class="chat-tools">
+                    <CustomerIdentity id=id.clone() chat/>
                     <ConsultTools id=id.clone() chat/>
                     <FinishForm id=id.clone() chat/>
                     <TransferForm id=id.clone() chat/>

@@ -16,6 +16,7 @@ use switchboard_protocol::message::event::{
     PrivateLine, RevokeReason, Role,
 };
 use switchboard_protocol::message::failure::{Failure, FailureCode};
+use switchboard_protocol::message::history::CustomerHistory;
 use switchboard_protocol::time::Timestamp;
 
 /// A customer waiting longer than this for an answer raises the alarm,
@@ -143,6 +144,8 @@ pub struct ChatView {
     /// seen (read) the customer's lines (`receipts.rs`).
     pub receipt_delivered: u64,
     pub receipt_read: u64,
+    /// The verified customer's earlier chats (`history.rs`).
+    pub history: super::history::HistoryState,
 }
 
 /// A consult as the owner sees it.
@@ -176,6 +179,7 @@ impl ChatView {
             consult: None,
             receipt_delivered: 0,
             receipt_read: 0,
+            history: Default::default(),
         }
     }
 
@@ -368,6 +372,8 @@ pub enum Tracked {
     },
     /// Consult, conference, complete transfer, cancel, note, private line.
     Collaborate(String),
+    /// `getHistory`: the verified customer's earlier chats.
+    History(String),
 }
 
 /// The offers and chats of the session.
@@ -501,6 +507,11 @@ impl Chats {
                     chat.service_pending = Some(label.clone());
                 }
             }
+            Tracked::History(chat) => {
+                if let Some(chat) = self.chat_mut(chat) {
+                    chat.history = super::history::HistoryState::Loading;
+                }
+            }
             Tracked::Send { .. } => {}
         }
         self.requests.push((id.as_str().to_owned(), what));
@@ -615,6 +626,12 @@ impl Chats {
                     chat.system_line(service_results::not_asked(&label, &why(failure)), chat.last_time());
                 }
             }
+            (Tracked::History(chat), result) => {
+                // A success comes as `history_arrived` instead.
+                if let (Some(chat), Err(failure)) = (self.chat_mut(&chat), result) {
+                    chat.history = super::history::HistoryState::Failed(why(failure));
+                }
+            }
             (Tracked::Properties(chat), result) => {
                 if let Some(chat) = self.chat_mut(&chat) {
                     chat.properties_error = result.err().map(|failure| match failure.code {
@@ -627,6 +644,20 @@ impl Chats {
                     });
                 }
             }
+        }
+        true
+    }
+
+    /// The answer to a `getHistory` this desktop asked. Returns `false`
+    /// if it was not tracked here.
+    pub fn history_arrived(&mut self, id: &RequestId, history: CustomerHistory) -> bool {
+        let Some(index) = self.requests.iter().position(|(known, _)| known == id.as_str()) else {
+            return false;
+        };
+        if let (_, Tracked::History(chat)) = self.requests.remove(index)
+            && let Some(chat) = self.chat_mut(&chat)
+        {
+            chat.history = super::history::HistoryState::Shown(history);
         }
         true
     }

@@ -26,6 +26,8 @@ pub mod chats;
 pub mod consult_panel;
 #[cfg(test)]
 mod consult_view_tests;
+pub mod history;
+pub mod history_panel;
 pub mod receipts;
 pub mod service_results;
 pub mod services_menu;

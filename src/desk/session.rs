@@ -156,6 +156,9 @@ impl DeskSession {
             UserAction::MarkDone { chat, disposition } => self.track(Tracked::MarkDone(chat.clone()), |client| {
                 client.mark_done(now, &InteractionId::new(chat), disposition)
             }),
+            UserAction::ShowHistory(chat) => {
+                self.track(Tracked::History(chat.clone()), |client| client.get_history(now, &InteractionId::new(chat)))
+            }
             UserAction::CallService { chat, action } => {
                 let request = ThirdPartyRequest { service: action.service, method: action.method, data: action.data };
                 self.track(Tracked::Service { chat: chat.clone(), label: action.label }, |client| {

@@ -67,6 +67,8 @@ pub enum UserAction {
         chat: String,
         disposition: Option<String>,
     },
+    /// Load the verified customer's earlier chats (`getHistory`).
+    ShowHistory(String),
     /// Call a services-menu entry on this chat (`request3rdServer`).
     CallService {
         chat: String,
@@ -180,6 +182,9 @@ impl DeskView {
                     self.chats.waiting_alarm = settings.waiting_alarm_secs.map(Duration::from_secs);
                     self.chats.responses = settings.responses.clone();
                     self.chats.services = settings.services.clone();
+                }
+                ClientOutput::History { request, history } => {
+                    self.chats.history_arrived(&request, history);
                 }
                 ClientOutput::Event(event) => self.chats.apply(&event),
                 // These change the phase, which `sync` draws below.

@@ -48,6 +48,8 @@ pub struct WidgetConfig {
     pub page: String,
     /// The host page names a service worker for Web Push (`push: "1"`).
     pub push: bool,
+    /// The host page's signed identity, encoded for `requestChat` ("" for none).
+    pub identity: String,
 }
 
 impl WidgetConfig {
@@ -71,6 +73,9 @@ impl WidgetConfig {
         if let Some(fields) = json.field("fields").and_then(|fields| fields.strings()) {
             config.fields = fields;
         }
+        if let Some(who) = json.field("identity") {
+            config.identity = wire::encode::identity(&who);
+        }
         let mut texts = *config.texts;
         if let Some(language) = language {
             texts.apply(language);
@@ -93,6 +98,7 @@ impl Default for WidgetConfig {
             fields: vec!["name".into(), "email".into(), "subject".into()],
             page: String::new(),
             push: false,
+            identity: String::new(),
         }
     }
 }

@@ -130,6 +130,8 @@ enum Pending {
 #[derive(Debug)]
 pub struct CustomerSession {
     pub service: String,
+    /// The host page's signed identity for `requestChat` (`wire::encode::identity`), or "".
+    pub identity: String,
     /// The words it puts on the stage and in the transcript.
     pub texts: &'static Texts,
     pub details: Details,
@@ -191,6 +193,7 @@ impl CustomerSession {
     pub fn new(service: impl Into<String>, id_prefix: impl Into<String>) -> Self {
         Self {
             service: service.into(),
+            identity: String::new(),
             texts: &ENGLISH_TEXTS,
             details: Details::default(),
             stage: Stage::Form,
@@ -548,7 +551,7 @@ impl CustomerSession {
         let frame = match &pending {
             Pending::Open => match &self.token {
                 Some(token) => encode::resume(&id, token, self.last_seq),
-                None => encode::request_chat(&id, &self.service, &self.details),
+                None => encode::request_chat(&id, &self.service, &self.details, &self.identity),
             },
             Pending::Connect => encode::bare(&id, "connect"),
             Pending::Disconnect => encode::bare(&id, "disconnect"),

@@ -40,6 +40,7 @@ pub fn start(config: &WidgetConfig) -> (ReadSignal<WidgetView>, UnsyncCallback<W
     let prefix = format!("w{:08x}", (js_sys::Math::random() * f64::from(u32::MAX)) as u32);
     let mut session = CustomerSession::new(config.service.clone(), prefix);
     session.texts = config.texts;
+    session.identity = config.identity.clone();
     session.set_visible(!document().hidden());
     session.page = config.page.clone();
     let mut unsent = String::new();

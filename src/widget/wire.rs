@@ -232,14 +232,23 @@ pub mod encode {
         format!(r#"{{"id":{},"command":"{command}"}}"#, string(id))
     }
 
-    pub fn request_chat(id: &str, service: &str, details: &Details) -> String {
+    /// `identity` is [`identity`]'s member, or empty.
+    pub fn request_chat(id: &str, service: &str, details: &Details, identity: &str) -> String {
         let mut appdata = Vec::new();
         if !details.subject.is_empty() {
             appdata.push(format!(r#""subject":{}"#, string(&details.subject)));
         }
         let appdata =
             if appdata.is_empty() { String::new() } else { format!(r#","appdata":{{{}}}"#, appdata.join(",")) };
-        request(id, "requestChat", &format!(r#""service":{}{appdata}"#, string(service)))
+        request(id, "requestChat", &format!(r#""service":{}{appdata}{identity}"#, string(service)))
+    }
+
+    /// The host page's signed identity (the snippet's `data-user-*`, see
+    /// the loader) as `requestChat`'s `identity` member, encoded once.
+    pub fn identity<J: super::super::json::Json>(who: &J) -> String {
+        let [user_id, name, email, signature] =
+            ["userId", "name", "email", "signature"].map(|key| string(&who.text(key).unwrap_or_default()));
+        format!(r#","identity":{{"userId":{user_id},"name":{name},"email":{email},"signature":{signature}}}"#)
     }
 
     pub fn resume(id: &str, token: &str, last_seq: u64) -> String {
@@ -315,12 +324,23 @@ mod tests {
     fn every_request_is_one_the_server_accepts() {
         let james =
             Details { name: "James \"007\" Bond".into(), email: "j.b@example.com".into(), subject: "Gadget\n".into() };
-        let CustomerCommand::RequestChat(request) = server_reads(&encode::request_chat("c1", "chat-delay", &james))
+        let CustomerCommand::RequestChat(request) = server_reads(&encode::request_chat("c1", "chat-delay", &james, ""))
         else {
             panic!("not requestChat");
         };
         assert_eq!(request.service, "chat-delay");
         assert_eq!(request.appdata["subject"], "Gadget\n");
+        assert_eq!(request.identity, None);
+        // The snippet's identity, as the loader puts it in the options.
+        let who = super::super::json::parse(r#"{"userId":"customer-42","name":"Ann \"A\"","signature":"0a1b"}"#)
+            .expect("JSON");
+        let frame = encode::request_chat("c1", "shop", &Details::default(), &encode::identity(&who));
+        let CustomerCommand::RequestChat(request) = server_reads(&frame) else {
+            panic!("not requestChat");
+        };
+        let identity = request.identity.expect("the identity is sent");
+        assert_eq!((identity.user_id.as_str(), identity.name.as_str()), ("customer-42", "Ann \"A\""));
+        assert_eq!((identity.email.as_str(), identity.signature.as_str()), ("", "0a1b"));
         assert!(
             matches!(server_reads(&encode::resume("c2", "Kx", 12)), CustomerCommand::Resume(r) if r.last_seq == 12)
         );

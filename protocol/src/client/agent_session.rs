@@ -55,6 +55,8 @@ pub enum ClientOutput {
     RequestFailed { request: RequestId, command: &'static str, failure: Failure },
     /// A request succeeded; `data` is whatever the server returned.
     RequestSucceeded { request: RequestId, command: &'static str },
+    /// The answer to `get_history`: the verified customer's earlier chats.
+    History { request: RequestId, history: crate::message::history::CustomerHistory },
     /// A session event, in `seq` order, each exactly once.
     Event(Event),
     /// The session is over; `message` says why.
@@ -330,6 +332,12 @@ impl AgentClient {
         self.interaction_request(now, interaction, AgentCommand::Request3rdServer(request))
     }
 
+    /// Asks for the earlier chats of the interaction's customer (verified
+    /// by the host page); the answer comes as [`ClientOutput::History`].
+    pub fn get_history(&mut self, now: Timestamp, interaction: &InteractionId) -> Result<RequestId, ClientError> {
+        self.interaction_request(now, interaction, AgentCommand::GetHistory)
+    }
+
     /// Any of the collaboration commands on a chat (`consult`, `conference`,
     /// `completeTransfer`, `cancelConsult`, `addNote`, `sendPrivate`).
     pub fn collaborate(
@@ -590,6 +598,13 @@ impl AgentClient {
                     self.requeue(now, request);
                 }
             }
+            (AgentCommand::GetHistory, Outcome::Success { data, .. }) => {
+                let history = data
+                    .ok_or_else(|| "success without `data`".to_owned())
+                    .and_then(|data| decode_history(&data))
+                    .map_err(|reason| ProtocolViolation::MalformedResponse { command: command_name, reason })?;
+                self.outputs.push_back(ClientOutput::History { request: id, history });
+            }
             (_, Outcome::Confirm { .. }) => {
                 return Err(ProtocolViolation::MalformedResponse {
                     command: command_name,
@@ -681,4 +696,38 @@ fn decode_bind_data(mut data: Value) -> Result<(SessionSnapshot, AgentSettings),
     };
     let snapshot = serde_json::from_value::<SessionSnapshot>(data).map_err(|error| error.to_string())?;
     Ok((snapshot, settings))
+}
+
+/// `getHistory`'s answer, read from the `Value` by hand: a derived
+/// `Deserialize` of its three types cost the desktop several KB of wasm
+/// (the desktop's size budget; `docs/decisions.md`). `Party` is decoded as
+/// events decode it.
+fn decode_history(data: &Value) -> Result<crate::message::history::CustomerHistory, String> {
+    use crate::message::history::{CustomerHistory, PastChat, PastLine};
+    fn text(value: &Value, key: &str) -> Result<String, String> {
+        value.get(key).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("`{key}` is not a string"))
+    }
+    fn time(value: &Value, key: &str) -> Result<Timestamp, String> {
+        value.get(key).and_then(Value::as_u64).map(Timestamp).ok_or_else(|| format!("`{key}` is not a time"))
+    }
+    fn list<'a>(value: &'a Value, key: &str) -> Result<&'a Vec<Value>, String> {
+        value.get(key).and_then(Value::as_array).ok_or_else(|| format!("`{key}` is not a list"))
+    }
+    let mut chats = Vec::new();
+    for chat in list(data, "chats")? {
+        let mut lines = Vec::new();
+        for line in list(chat, "lines")? {
+            let from = serde_json::from_value(line.get("from").cloned().unwrap_or_default())
+                .map_err(|error| format!("`from`: {error}"))?;
+            lines.push(PastLine { from, text: text(line, "text")?, time: time(line, "time")? });
+        }
+        chats.push(PastChat {
+            interaction: crate::ids::InteractionId::from(text(chat, "interaction")?.as_str()),
+            queue: text(chat, "queue")?,
+            started_at: time(chat, "startedAt")?,
+            ended_at: time(chat, "endedAt").ok(),
+            lines,
+        });
+    }
+    Ok(CustomerHistory { user_id: text(data, "userId")?, chats })
 }

@@ -903,3 +903,34 @@ fn request_service_addresses_the_chat_and_its_answer_event_names_the_request() {
     let request = ThirdPartyRequest { service: "autoresponse".into(), method: None, data: Default::default() };
     assert_eq!(client.request_service(at(13), &unknown, request), Err(ClientError::UnknownInteraction(unknown)));
 }
+
+#[test]
+fn a_history_answer_is_handed_to_the_ui_and_a_garbled_one_is_a_violation() {
+    let mut client = client_with_chat(0);
+    client.get_history(at(3), &i7()).unwrap();
+    let request = sent(&mut client);
+    assert_eq!(wire(&request), json!({"id": id(&request), "command": "getHistory", "target": "S1.I7"}));
+    let answer = json!({"id": id(&request), "command": "getHistory", "target": "S1.I7", "result": "success",
+                        "data": {"userId": "customer-42", "chats": [{"interaction": "I3", "queue": "Billing",
+                                 "startedAt": 1000, "lines": [{"from": {"kind": "customer", "name": "Ann"},
+                                                               "text": "Hi", "time": 1001}]}]}});
+    client.handle_message(at(4), server(answer)).unwrap();
+    match outputs(&mut client).as_slice() {
+        [ClientOutput::History { request: answered, history }] => {
+            assert_eq!(answered.as_str(), id(&request));
+            assert_eq!(history.user_id, "customer-42");
+            assert_eq!(history.chats[0].lines[0].text, "Hi");
+            assert_eq!(history.chats[0].ended_at, None, "still open");
+        }
+        other => panic!("expected the history, got {other:?}"),
+    }
+
+    client.get_history(at(5), &i7()).unwrap();
+    let request = sent(&mut client);
+    let garbled = json!({"id": id(&request), "command": "getHistory", "target": "S1.I7", "result": "success",
+                         "data": {"chats": "none"}});
+    assert!(matches!(
+        client.handle_message(at(6), server(garbled)),
+        Err(ProtocolViolation::MalformedResponse { command: "getHistory", .. })
+    ));
+}

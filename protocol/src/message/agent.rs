@@ -52,6 +52,9 @@ pub enum AgentCommand {
     ChangeProperties(ChangeProperties),
     MarkDone(MarkDone),
     Request3rdServer(ThirdPartyRequest),
+    /// The earlier chats of the chat's customer, when the host page verified
+    /// who they are (`history::CustomerHistory`).
+    GetHistory,
     // -- working together (consult, conference, warm transfer, notes) --
     /// Asks a colleague (agent, group or queue) to consult on this chat.
     Consult(Consult),
@@ -84,8 +87,8 @@ impl AgentCommand {
                 Category::SessionManagement
             }
             Accept | Reject(_) | SendMessage(_) | Typing(_) | Receipt(_) | Leave | Transfer(_)
-            | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | Consult(_) | Conference | CompleteTransfer
-            | CancelConsult | AddNote(_) | SendPrivate(_) => Category::MultimediaControl,
+            | ChangeProperties(_) | MarkDone(_) | Request3rdServer(_) | GetHistory | Consult(_) | Conference
+            | CompleteTransfer | CancelConsult | AddNote(_) | SendPrivate(_) => Category::MultimediaControl,
             MakeCall(_) | AnswerCall | ReleaseCall | HoldCall | RetrieveCall | SendDtmf(_) => {
                 Category::TelephonyControl
             }
@@ -115,6 +118,7 @@ impl Command for AgentCommand {
             ChangeProperties(_) => "changeProperties",
             MarkDone(_) => "markDone",
             Request3rdServer(_) => "request3rdServer",
+            GetHistory => "getHistory",
             Consult(_) => "consult",
             Conference => "conference",
             CompleteTransfer => "completeTransfer",
@@ -162,6 +166,7 @@ impl Command for AgentCommand {
             "changeProperties" => decode_data("changeProperties", data).map(ChangeProperties),
             "markDone" => decode_data("markDone", data).map(MarkDone),
             "request3rdServer" => decode_data("request3rdServer", data).map(Request3rdServer),
+            "getHistory" => none("getHistory", GetHistory),
             "consult" => decode_data("consult", data).map(Consult),
             "conference" => none("conference", Conference),
             "completeTransfer" => none("completeTransfer", CompleteTransfer),

@@ -100,6 +100,42 @@ pub struct RequestChat {
     /// Application data (language, location…), stored with the request.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub appdata: Map<String, Value>,
+    /// Who the host page's own login says the customer is, signed by the
+    /// host's server (HMAC-SHA256 with the chat service's secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<SignedIdentity>,
+}
+
+/// A host page's signed claim of who its customer is: `signature` is the
+/// lowercase hex HMAC-SHA256 of `userId + "\n" + name + "\n" + email`
+/// under the chat service's `identity_secret` (Intercom's and Chatwoot's
+/// identity verification). `name` and `email` may be empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignedIdentity {
+    pub user_id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    pub signature: String,
+}
+
+/// What the server made of a `requestChat`'s identity (in the grant): the
+/// chat goes on either way; unverified, the agent sees the customer as such.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityOutcome {
+    pub verified: bool,
+    /// Why not: `identity-signature-mismatch`, `identity-malformed`,
+    /// `identity-not-configured` or `identity-missing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What the host page must fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +243,10 @@ pub struct ChatGrant {
     pub token: ChatToken,
     /// The `seq` of the newest event of this chat.
     pub last_seq: u64,
+    /// `requestChat` only: the identity check's outcome, when the request
+    /// carried an identity or its service requires one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityOutcome>,
 }
 
 /// The dialogs of the journey, tagged by `_action` as in the seed.

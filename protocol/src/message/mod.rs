@@ -3,11 +3,13 @@
 
 pub mod agent;
 pub mod agent_tools;
+pub mod availability;
 pub mod customer;
 mod decode;
 pub mod envelope;
 pub mod event;
 pub mod failure;
+pub mod history;
 pub mod intervals;
 pub mod receipt;
 pub mod report;

@@ -3,7 +3,7 @@
 //! requests: the one place that decides what a connection may ask.
 
 use super::batch::Batch;
-use super::{ConnectionId, Core, Output, recovering, refuse};
+use super::{Center, ConnectionId, Core, Output, recovering, refuse};
 use serde::Serialize;
 use switchboard_protocol::ids::{AgentId, ServiceRequestId, SessionId};
 use switchboard_protocol::message::agent::{AgentCommand, AgentSettings, SessionSnapshot};
@@ -182,6 +182,17 @@ impl Core {
                     Ok(session) => session,
                     Err(failure) => return self.respond_now(connection, request.failure(failure)),
                 };
+                if matches!(request.command, AgentCommand::GetHistory) {
+                    // A read of storage, answered by the driver after every
+                    // batch before it (no change, so an empty batch).
+                    let output = match Center::history_key(&self.state, &session, request) {
+                        Ok((exclude, user_id)) => {
+                            Output::SendHistory { connection, request: request.clone(), user_id, exclude }
+                        }
+                        Err(failure) => Output::Respond { connection, response: request.failure(failure) },
+                    };
+                    return self.finish(Batch::new(), vec![output]);
+                }
                 let mut batch = Batch::new();
                 let mut outputs = Vec::new();
                 let response = if matches!(request.command, AgentCommand::Request3rdServer(_)) {

@@ -158,6 +158,8 @@ impl Center {
         if let Some(number) = &chat.customer_number {
             appdata.entry("_customer_number".to_owned()).or_insert_with(|| json!(number));
         }
+        // A signed identity is checked now; the chat goes on either way.
+        let identity = super::verified::check(service, chat.identity.as_ref(), &mut appdata);
         // Routing on intent: the subject decides the queue from the start.
         let route = appdata.get("subject").and_then(Value::as_str).and_then(|subject| self.route_request(subject));
         let queue = match &route {
@@ -219,7 +221,7 @@ impl Center {
         state.queue_dirty = true;
         self.drain_router(state, batch, now);
         tracing::info!(request = %id, service = %service.name, "chat requested");
-        Ok((ChatGrant { id, token, last_seq: 0 }, stream))
+        Ok((ChatGrant { id, token, last_seq: 0, identity }, stream))
     }
 
     /// Resumes the chat request whose token this is on `connection`: the
@@ -241,7 +243,7 @@ impl Center {
         }
         chat.bound = Some(connection);
         chat.unbound_since = None;
-        let grant = ChatGrant { id: request_id, token: token.clone(), last_seq: last };
+        let grant = ChatGrant { id: request_id, token: token.clone(), last_seq: last, identity: None };
         Ok((grant, chat.stream.name().clone()))
     }
 
@@ -299,7 +301,9 @@ impl Center {
             _ => return Err(refuse(FailureCode::InvalidState, "confirm first (`connect`) when an agent is available")),
         }
         let item = request.item.ok_or_else(|| refuse(FailureCode::Internal, "the request lost its place"))?;
-        let name = customer_name(start, request.user_id.as_deref());
+        // A verified name names the customer when the form did not.
+        let fallback = super::verified::name(&request.appdata).or(request.user_id.as_deref());
+        let name = customer_name(start, fallback);
         let customer = Party { kind: PartyKind::Customer, id: None, name };
         let mut properties = Self::initial_properties(request, start.subject.as_deref());
         if let Some(email) = &start.email {
@@ -314,6 +318,11 @@ impl Center {
             properties: properties.clone(),
             at: now,
         }));
+        if let Some(user_id) = super::verified::user_id(&properties) {
+            // The key of this customer's history (`getHistory`).
+            let user_id = user_id.to_owned();
+            batch.record(Record::ChatVerified { id: interaction_id.clone(), user_id, at: now });
+        }
         batch.record(Record::ChatRequestStatus { id: request_id.clone(), status: RequestStatus::Chatting });
         let reserved = match &request.phase {
             RequestPhase::Confirmed { agent, .. } => Some(agent.clone()),

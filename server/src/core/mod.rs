@@ -50,6 +50,7 @@
 //! `server/src/driver.rs` is that loop for tokio.
 
 mod agents;
+mod availability;
 mod batch;
 mod category_routing;
 mod chats;
@@ -70,6 +71,7 @@ mod service_jobs;
 mod snapshot;
 mod state;
 mod supervisors;
+mod verified;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -80,6 +82,7 @@ pub use connections::Endpoint;
 pub use ids::ConnectionId;
 pub use properties::is_reserved;
 pub use service_jobs::ServiceJob;
+pub use verified::read_history;
 
 use crate::config::Config;
 use crate::storage::{Outcome, Record, Storage, StorageError};
@@ -90,6 +93,7 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use switchboard_protocol::ids::InteractionId;
+use switchboard_protocol::message::agent::AgentCommand;
 use switchboard_protocol::message::envelope::{Outcome as ResponseOutcome, Request, Response};
 use switchboard_protocol::message::failure::{Failure, FailureCode};
 use switchboard_protocol::message::intervals::{GetIntervals, IntervalRow, QueueTarget};
@@ -143,6 +147,10 @@ pub enum Output {
         open: Vec<IntervalRow>,
         targets: Vec<QueueTarget>,
     },
+    /// Answer `getHistory`: read the chats stored under the verified
+    /// `user_id` (all but `exclude`, the asking chat) with their
+    /// transcripts, as `request`'s success (`core::verified`).
+    SendHistory { connection: ConnectionId, request: Request<AgentCommand>, user_id: String, exclude: InteractionId },
     /// Run a third-party service, then call `handle_service_result`.
     RunService(ServiceJob),
     /// Tell a customer away from the page that an agent is available

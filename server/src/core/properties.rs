@@ -36,7 +36,17 @@ pub const MAX_VALUE_BYTES: usize = 8 * 1024;
 /// classification and routes the chat), so customer data may never set
 /// them. Compared without regard to ASCII case, because integrations and
 /// reports downstream often read property names case-insensitively.
-pub const RESERVED_KEYS: [&str; 5] = [OP_SESSION_ID, "Service", "Queue", "ChatDelay", "RouteTarget"];
+pub const RESERVED_KEYS: [&str; 9] = [
+    OP_SESSION_ID,
+    "Service",
+    "Queue",
+    "ChatDelay",
+    "RouteTarget",
+    super::verified::VERIFIED_USER_ID,
+    super::verified::VERIFIED_NAME,
+    super::verified::VERIFIED_EMAIL,
+    super::verified::IDENTITY_CHECK,
+];
 
 /// Prefixes of reserved names: `OP-` is the session side's namespace,
 /// `Category` the classification's (`Category`, `CategoryConfidence`…).
@@ -82,6 +92,11 @@ pub fn validate(change: &ChangeProperties, current_version: u64) -> Result<(), R
     for key in change.changed.keys().chain(change.removed.iter()) {
         if key == OP_SESSION_ID {
             return Err(refuse(FailureCode::Forbidden, format!("`{OP_SESSION_ID}` is read-only")));
+        }
+        // What the identity check verified keys the customer's history:
+        // nobody may rewrite it (in any case of the name).
+        if super::verified::IDENTITY_KEYS.iter().any(|owned| key.eq_ignore_ascii_case(owned)) {
+            return Err(refuse(FailureCode::Forbidden, format!("`{key}` is read-only: the identity check sets it")));
         }
         if key.is_empty() || key.len() > MAX_KEY_BYTES {
             return Err(refuse(FailureCode::InvalidValue, "property names are 1 to 128 characters"));

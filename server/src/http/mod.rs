@@ -1,5 +1,6 @@
 //! The built web apps over HTTP, each page under a strict Content-Security-Policy.
 
+pub mod availability;
 pub mod desktop;
 pub mod intervals;
 pub mod push;

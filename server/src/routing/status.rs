@@ -72,6 +72,16 @@ pub struct AgentStatus {
 
 /// Getters.
 impl Router {
+    /// Whether any agent who may take `target`'s work is logged in and
+    /// connected (any presence but `LoggedOut`): a target nobody staffs
+    /// leaves a waiting customer in an empty queue.
+    pub fn is_staffed(&self, target: &Target) -> bool {
+        let Ok((Some(line), _)) = self.find_line(target) else {
+            return false;
+        };
+        self.lines[line.0].members.iter().any(|ix| self.agents[ix.0].presence != Presence::LoggedOut)
+    }
+
     /// Where a live item is; `None` once it is finished or removed (or if it
     /// never existed).
     pub fn item_state(&self, item: ItemId) -> Option<ItemState> {

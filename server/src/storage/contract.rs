@@ -134,6 +134,7 @@ contract!(
     reads_after_a_reopen_see_the_same,
     last_seqs_of_many_streams_come_in_the_asked_order,
     interval_rows_are_read_by_span_in_order_and_replaced_when_written_again,
+    verified_chats_are_read_by_user_newest_first_and_bounded,
 );
 
 // ----- helpers -----
@@ -715,4 +716,52 @@ fn interval_rows_are_read_by_span_in_order_and_replaced_when_written_again<B: Ba
     let storage = backend.storage();
     assert_eq!(storage.intervals(at(900_000), at(900_001)).unwrap(), vec![again, rows[1].clone(), rows[0].clone()]);
     assert_eq!(storage.metrics_checkpoint().unwrap(), Some(later));
+}
+
+fn verified(id: &str, user_id: &str, millis: u64) -> Record {
+    Record::ChatVerified { id: InteractionId::new(id), user_id: user_id.into(), at: at(millis) }
+}
+
+/// The customer's history (issue 16): the chats verified as one user id,
+/// newest first, with their queue and times; another user's never; one
+/// verification per chat, and only of a stored chat.
+fn verified_chats_are_read_by_user_newest_first_and_bounded<B: Backend>() {
+    let mut backend = B::fresh();
+    let setup = vec![
+        Record::ChatRequestCreated(request("R1", 100, false)),
+        Record::InteractionCreated(interaction("I1", "R1", 100)),
+        verified("I1", "customer-42", 100),
+        Record::InteractionCreated(interaction("I2", "R1", 200)),
+        verified("I2", "customer-42", 200),
+        Record::InteractionCreated(interaction("I3", "R1", 300)),
+        verified("I3", "someone-else", 300),
+        Record::InteractionCreated(interaction("I4", "R1", 400)),
+        Record::InteractionEnded { id: InteractionId::new("I1"), disposition: None, at: at(150) },
+    ];
+    assert_eq!(commit(backend.storage(), setup), Ok(()));
+    let expected = vec![
+        VerifiedChat { id: InteractionId::new("I2"), queue: "sales".into(), created_at: at(200), ended_at: None },
+        VerifiedChat {
+            id: InteractionId::new("I1"),
+            queue: "sales".into(),
+            created_at: at(100),
+            ended_at: Some(at(150)),
+        },
+    ];
+    assert_eq!(backend.storage().verified_chats("customer-42", 10).unwrap(), expected);
+    assert_eq!(backend.storage().verified_chats("customer-42", 1).unwrap(), expected[..1]);
+    assert_eq!(backend.storage().verified_chats("nobody", 10).unwrap(), []);
+    // An unverified chat (I4) is nobody's history, and ids are matched exactly.
+    assert_eq!(backend.storage().verified_chats("customer-4", 10).unwrap(), []);
+
+    for (what, record) in [
+        ("a second verification", verified("I1", "customer-42", 500)),
+        ("an unknown chat", verified("I9", "customer-42", 500)),
+    ] {
+        let outcome = commit(backend.storage(), vec![event("S9", 1), record]);
+        assert!(matches!(outcome, Err(StorageError::Backend(_))), "{what}: {outcome:?}");
+        backend.storage().lift_fence();
+    }
+    backend.reopen();
+    assert_eq!(backend.storage().verified_chats("customer-42", 10).unwrap(), expected);
 }

@@ -16,6 +16,7 @@ use super::writer::{CommitGroup, Writer};
 use super::{
     Helpers, MetricsCheckpoint, NewChatRequest, NewInteraction, NewMessage, OnOutcome, Outcome, PropertyWatch, Record,
     RequestStatus, Sender, Storage, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+    VerifiedChat,
 };
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -167,6 +168,31 @@ impl Storage for MemoryStorage {
     fn metrics_checkpoint(&self) -> Result<Option<MetricsCheckpoint>, StorageError> {
         Ok(self.lock().tables.metrics_checkpoint)
     }
+
+    fn verified_chats(&self, user_id: &str, limit: usize) -> Result<Vec<VerifiedChat>, StorageError> {
+        let data = self.lock();
+        let tables = &data.tables;
+        let mut found: Vec<(Timestamp, &InteractionId)> = tables
+            .verified
+            .iter()
+            .filter(|(_, (verified, _))| verified == user_id)
+            .map(|(id, (_, at))| (*at, id))
+            .collect();
+        found.sort_by(|a, b| b.cmp(a));
+        Ok(found
+            .into_iter()
+            .take(limit)
+            .filter_map(|(_, id)| {
+                let row = tables.interactions.get(id)?;
+                Some(VerifiedChat {
+                    id: id.clone(),
+                    queue: row.queue.clone(),
+                    created_at: row.created_at,
+                    ended_at: row.ended_at,
+                })
+            })
+            .collect())
+    }
 }
 
 // ----- the writer -----
@@ -250,6 +276,7 @@ struct InteractionRow {
     /// As SQLite's `ended_at`: a later owner change of an ended row (which
     /// SQLite applies) does not reopen it.
     ended: bool,
+    ended_at: Option<Timestamp>,
 }
 
 struct ReportRow {
@@ -276,6 +303,8 @@ struct Tables {
     metrics_checkpoint: Option<MetricsCheckpoint>,
     /// Interaction → (rating, comment): stored, not read back (SQLite's `ratings`).
     ratings: HashMap<InteractionId, (u8, Option<String>)>,
+    /// Interaction → (verified user id, when) (SQLite's `verified_chats`).
+    verified: HashMap<InteractionId, (String, Timestamp)>,
 }
 
 /// How to take back one applied change.
@@ -289,6 +318,7 @@ enum Undo {
     Interval((Timestamp, Scope), Option<IntervalFigures>),
     MetricsCheckpoint(Option<MetricsCheckpoint>),
     Rating(InteractionId),
+    Verified(InteractionId),
 }
 
 fn duplicate(table: &str, key: impl std::fmt::Display) -> StorageError {
@@ -338,7 +368,20 @@ impl Tables {
             Record::InteractionRequeued { id, queue } => {
                 self.update_interaction(id, true, undo, |row| row.queue = queue.clone())
             }
-            Record::InteractionEnded { id, .. } => self.update_interaction(id, true, undo, |row| row.ended = true),
+            Record::InteractionEnded { id, at, .. } => self.update_interaction(id, true, undo, |row| {
+                row.ended = true;
+                row.ended_at = Some(*at);
+            }),
+            Record::ChatVerified { id, user_id, at } => {
+                if !self.interactions.contains_key(id) {
+                    return Err(missing_reference("verified_chats.interaction_id", id));
+                }
+                if self.verified.contains_key(id) {
+                    return Err(duplicate("verified_chats", id.to_string()));
+                }
+                self.verified.insert(id.clone(), (user_id.clone(), *at));
+                undo.push(Undo::Verified(id.clone()));
+            }
             Record::ChatRated { id, rating, comment, .. } => {
                 if !self.interactions.contains_key(id) {
                     return Err(missing_reference("ratings.interaction_id", id));
@@ -375,6 +418,7 @@ impl Tables {
                 },
                 Undo::MetricsCheckpoint(before) => self.metrics_checkpoint = before,
                 Undo::Rating(id) => drop(self.ratings.remove(&id)),
+                Undo::Verified(id) => drop(self.verified.remove(&id)),
                 Undo::Session(id, before) => restore(&mut self.sessions, id, before),
                 Undo::Request(id, before) => restore(&mut self.requests, id, before),
                 Undo::Interaction(id, before) => restore(&mut self.interactions, id, before),
@@ -508,6 +552,7 @@ impl Tables {
             helpers: Helpers::default(),
             created_at: new.at,
             ended: false,
+            ended_at: None,
         };
         self.interactions.insert(new.id.clone(), row);
         undo.push(Undo::Interaction(new.id.clone(), None));

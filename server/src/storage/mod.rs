@@ -87,6 +87,9 @@ pub trait Storage: Send + Sync + 'static {
     fn open_interactions(&self) -> Result<Vec<StoredInteraction>, StorageError>;
     /// An interaction's transcript, by message id.
     fn transcript(&self, interaction: &InteractionId) -> Result<Vec<StoredMessage>, StorageError>;
+    /// The chats whose customer was verified as `user_id` (`Record::ChatVerified`),
+    /// newest first (by when they were verified, then by id), at most `limit`.
+    fn verified_chats(&self, user_id: &str, limit: usize) -> Result<Vec<VerifiedChat>, StorageError>;
 
     /// The newest `seq` stored for `stream` (0 when none).
     fn last_stream_seq(&self, stream: &str) -> Result<u64, StorageError>;

@@ -34,7 +34,7 @@ mod tests;
 use super::MetricsCheckpoint;
 use super::writer::Writer;
 use super::{OnOutcome, Record, Storage, StorageError};
-use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
+use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession, VerifiedChat};
 use commit::{FENCED_WRITER_SETUP, PgWriter, WRITER_SETUP};
 use lease::Fence;
 use reads::Reader;
@@ -126,6 +126,10 @@ impl Storage for PostgresStorage {
 
     fn transcript(&self, interaction: &InteractionId) -> Result<Vec<StoredMessage>, StorageError> {
         self.reader.transcript(interaction)
+    }
+
+    fn verified_chats(&self, user_id: &str, limit: usize) -> Result<Vec<VerifiedChat>, StorageError> {
+        self.reader.verified_chats(user_id, limit)
     }
 
     fn last_stream_seq(&self, stream: &str) -> Result<u64, StorageError> {

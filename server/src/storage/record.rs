@@ -113,6 +113,14 @@ pub enum Record {
         at: Timestamp,
     },
 
+    /// The chat's customer was verified by the host page as `user_id`: the
+    /// key of the customer's history (`Storage::verified_chats`), once per chat.
+    ChatVerified {
+        id: InteractionId,
+        user_id: String,
+        at: Timestamp,
+    },
+
     /// A transcript line. `(interaction, message_id)` is unique, and so is
     /// `(interaction, sender, client_id)` when a client id is given.
     MessageInserted(NewMessage),
@@ -293,6 +301,16 @@ pub struct StoredMessage {
     pub party: Party,
     pub text: String,
     pub at: Timestamp,
+}
+
+/// A chat stored under a verified user id (`Storage::verified_chats`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedChat {
+    pub id: InteractionId,
+    pub queue: String,
+    pub created_at: Timestamp,
+    /// `None` while it is open.
+    pub ended_at: Option<Timestamp>,
 }
 
 /// Where the interval fold resumes: intervals before `closed_before` are

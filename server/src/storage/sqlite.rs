@@ -19,7 +19,7 @@ mod tests;
 use super::MetricsCheckpoint;
 use super::writer::{CommitGroup, Writer};
 use super::{OnOutcome, Outcome, Record, Storage, StorageError};
-use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession};
+use super::{StoredChatRequest, StoredInteraction, StoredMessage, StoredSession, VerifiedChat};
 use rusqlite::{Connection, params_from_iter};
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -87,6 +87,10 @@ impl Storage for SqliteStorage {
 
     fn transcript(&self, interaction: &InteractionId) -> Result<Vec<StoredMessage>, StorageError> {
         self.read(|connection| reads::transcript(connection, interaction))
+    }
+
+    fn verified_chats(&self, user_id: &str, limit: usize) -> Result<Vec<VerifiedChat>, StorageError> {
+        self.read(|connection| reads::verified_chats(connection, user_id, limit))
     }
 
     fn last_stream_seq(&self, stream: &str) -> Result<u64, StorageError> {

@@ -242,6 +242,17 @@ impl Harness {
                     let intervals = Intervals { rows: open, targets };
                     self.delivery.respond(connection, request.success(serde_json::to_value(intervals).ok()))
                 }
+                Output::SendHistory { connection, request, user_id, exclude } => {
+                    let history = crate::core::read_history(&self.storage, &user_id, &exclude);
+                    let response = match history {
+                        Ok(history) => request.success(serde_json::to_value(history).ok()),
+                        Err(error) => request.failure(switchboard_protocol::message::failure::Failure::new(
+                            switchboard_protocol::message::failure::FailureCode::Internal,
+                            error.to_string(),
+                        )),
+                    };
+                    self.delivery.respond(connection, response)
+                }
                 Output::RunService(job) => self.jobs.push(job),
                 Output::NotifyAway(notice) => self.notices.push(notice),
                 Output::Rebuild => self.rebuild(),

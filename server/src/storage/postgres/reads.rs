@@ -14,7 +14,7 @@ use super::super::columns::{
     decode_interaction, decode_interval, decode_message, decode_session, seq_or_zero, sort_intervals, timestamp,
 };
 use super::super::{
-    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession, VerifiedChat,
 };
 use super::session::{self, Target, failure};
 use super::statements::Param;
@@ -294,6 +294,27 @@ impl Reader {
                     at: column(row, 5)?,
                 };
                 decode_message(interaction, raw)
+            })
+            .collect()
+    }
+
+    pub fn verified_chats(&self, user_id: &str, limit: usize) -> Result<Vec<VerifiedChat>, StorageError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.rows(
+            "SELECT v.interaction_id, i.queue, i.created_at, i.ended_at FROM verified_chats v \
+             JOIN interactions i ON i.id = v.interaction_id \
+             WHERE v.user_id = $1 ORDER BY v.verified_at DESC, v.interaction_id DESC LIMIT $2",
+            vec![text(user_id), Box::new(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                let id: String = column(row, 0)?;
+                Ok(VerifiedChat {
+                    id: InteractionId::from(id.as_str()),
+                    queue: column(row, 1)?,
+                    created_at: timestamp(column(row, 2)?),
+                    ended_at: column::<Option<i64>>(row, 3)?.map(timestamp),
+                })
             })
             .collect()
     }

@@ -108,6 +108,13 @@ const MIGRATIONS: &[&str] = &[
     // 4: who helps on an open chat besides its owner (SQLite's migration 5): the running consult or cold transfer
     // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
     "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
+    // 5: SQLite's migration 6: which chats' customers the host page verified, as whom.
+    "CREATE TABLE verified_chats (
+        interaction_id TEXT PRIMARY KEY REFERENCES interactions(id),
+        user_id TEXT NOT NULL,
+        verified_at BIGINT NOT NULL
+    );
+    CREATE INDEX verified_chats_user ON verified_chats(user_id, verified_at);",
 ];
 
 /// The schema version this build writes.

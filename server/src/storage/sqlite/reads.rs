@@ -10,7 +10,7 @@ use super::super::columns::{
     decode_interaction, decode_interval, decode_message, decode_session, seq_or_zero, sort_intervals, timestamp,
 };
 use super::super::{
-    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession,
+    MetricsCheckpoint, StorageError, StoredChatRequest, StoredInteraction, StoredMessage, StoredSession, VerifiedChat,
 };
 use rusqlite::Connection;
 use switchboard_protocol::ids::InteractionId;
@@ -108,6 +108,30 @@ pub(super) fn transcript(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().map(|raw| decode_message(interaction, raw)).collect()
+}
+
+pub(super) fn verified_chats(
+    connection: &Connection,
+    user_id: &str,
+    limit: usize,
+) -> Result<Vec<VerifiedChat>, StorageError> {
+    let mut statement = connection.prepare_cached(
+        "SELECT v.interaction_id, i.queue, i.created_at, i.ended_at FROM verified_chats v \
+         JOIN interactions i ON i.id = v.interaction_id \
+         WHERE v.user_id = ?1 ORDER BY v.verified_at DESC, v.interaction_id DESC LIMIT ?2",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map((user_id, limit), |row| {
+            Ok(VerifiedChat {
+                id: InteractionId::from(row.get::<_, String>(0)?.as_str()),
+                queue: row.get(1)?,
+                created_at: timestamp(row.get(2)?),
+                ended_at: row.get::<_, Option<i64>>(3)?.map(timestamp),
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
 }
 
 pub(super) fn last_stream_seq(connection: &Connection, stream: &str) -> Result<u64, StorageError> {

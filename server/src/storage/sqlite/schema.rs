@@ -100,6 +100,13 @@ const MIGRATIONS: &[&str] = &[
     // 5: who helps on an open chat besides its owner: the running consult or cold transfer
     // and the supervisors who barged in (JSON, NULL when nobody), so they survive a restart.
     "ALTER TABLE interactions ADD COLUMN helpers TEXT;",
+    // 6: which chats' customers the host page verified, as whom (issue 16): the customer's history.
+    "CREATE TABLE verified_chats (
+        interaction_id TEXT PRIMARY KEY REFERENCES interactions(id),
+        user_id TEXT NOT NULL,
+        verified_at INTEGER NOT NULL
+    );
+    CREATE INDEX verified_chats_user ON verified_chats(user_id, verified_at);",
 ];
 
 /// Settings of every connection: WAL, so the reader never waits for the

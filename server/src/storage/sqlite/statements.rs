@@ -135,6 +135,10 @@ pub(super) fn statement(record: &Record) -> Result<Statement, rusqlite::Error> {
             "INSERT INTO ratings (interaction_id, rating, comment, rated_at) VALUES (?1, ?2, ?3, ?4)",
             vec![text(id.as_str()), integer(u64::from(*rating))?, optional(comment.as_deref()), time(*at)?],
         ),
+        Record::ChatVerified { id, user_id, at } => Statement::new(
+            "INSERT INTO verified_chats (interaction_id, user_id, verified_at) VALUES (?1, ?2, ?3)",
+            vec![text(id.as_str()), text(user_id), time(*at)?],
+        ),
         Record::MessageInserted(message) => Statement::new(
             "INSERT INTO messages (interaction_id, message_id, sender, client_id, party, text, time) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",

@@ -49,7 +49,7 @@ fn a_database_from_a_newer_build_is_refused() {
     let (_dir, path) = temp_db();
     Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
     match SqliteStorage::open(&path) {
-        Err(StorageError::SchemaTooNew { found: 99, known: 5, .. }) => {}
+        Err(StorageError::SchemaTooNew { found: 99, known: 6, .. }) => {}
         other => panic!("expected SchemaTooNew, got {:?}", other.err()),
     }
 }
@@ -84,11 +84,11 @@ fn the_schema_is_the_one_store_rs_created() {
     drop(SqliteStorage::open(&new).unwrap());
     assert_eq!(schema_of(&old).1, 2, "the old store's last version");
     // Migrations after it (3: the interval statistics; 4: ratings; 5: a
-    // chat's helpers) bring the old file to exactly the schema a fresh database gets.
+    // chat's helpers; 6: verified chats) bring the old file to exactly the schema a fresh database gets.
     drop(SqliteStorage::open(&old).unwrap());
     let (schema, version) = schema_of(&new);
     assert_eq!((schema, version), schema_of(&old));
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
 }
 
 /// Rows written by the store before the typed boundary (see
