@@ -134,11 +134,12 @@ impl DeskSession {
             UserAction::Transfer { chat, to } => self
                 .track(Tracked::Transfer(chat.clone()), |client| client.transfer(now, &InteractionId::new(chat), to)),
             UserAction::SetProperty { chat, name, value } => {
-                let change = ChangeProperties {
-                    version: self.properties_version(&chat),
-                    changed: std::iter::once((name, value)).collect(),
-                    removed: Vec::new(),
-                };
+                // `insert`, not `collect`: a map built from an iterator sorts
+                // its entries with the standard library's stable sort, which
+                // would link several kilobytes into the page for one entry.
+                let mut changed = serde_json::Map::new();
+                changed.insert(name, value);
+                let change = ChangeProperties { version: self.properties_version(&chat), changed, removed: Vec::new() };
                 self.track(Tracked::Properties(chat.clone()), |client| {
                     client.change_properties(now, &InteractionId::new(chat), change)
                 })

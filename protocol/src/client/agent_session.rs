@@ -387,13 +387,11 @@ impl AgentClient {
     /// The socket closed. A bound session waits for `reconnect`; chat
     /// messages in flight are kept to be resent, other requests fail.
     pub fn handle_disconnect(&mut self) {
-        let mut in_flight: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
         // Every queued request is also pending, so the unsent ones are handled
         // below with the others; taking them from `pending` alone keeps a
         // message from being resent twice.
         self.transmit.clear();
-        // Ids are decimal counters; resend in the order they were sent.
-        in_flight.sort_by_key(|(id, _)| (id.as_str().len(), id.as_str().to_owned()));
+        let in_flight = in_sending_order(std::mem::take(&mut self.pending));
         let session = self.session_id().cloned();
         let mut resend = VecDeque::new();
         for (id, pending) in in_flight {
@@ -730,4 +728,22 @@ fn decode_history(data: &Value) -> Result<crate::message::history::CustomerHisto
         });
     }
     Ok(CustomerHistory { user_id: text(data, "userId")?, chats })
+}
+
+/// The pending requests in the order they were sent. Ids are decimal
+/// counters, so that is shorter ids first and, among ids of one length, the
+/// map's own (string) order; grouping by length keeps the map's order within
+/// each group without a sort, whose stable implementation would link several
+/// kilobytes of sorting code into the agent desktop (docs/decisions.md,
+/// "Client size, round 3").
+fn in_sending_order(pending: BTreeMap<RequestId, Pending>) -> Vec<(RequestId, Pending)> {
+    let mut by_length: Vec<Vec<(RequestId, Pending)>> = Vec::new();
+    for (id, pending) in pending {
+        let length = id.as_str().len();
+        if by_length.len() <= length {
+            by_length.resize_with(length + 1, Vec::new);
+        }
+        by_length[length].push((id, pending));
+    }
+    by_length.into_iter().flatten().collect()
 }
