@@ -17,8 +17,8 @@
 (function () {
   'use strict';
   var script = document.currentScript;
-  if (!script || window.__switchboardWidget) return;
-  window.__switchboardWidget = true;
+  // Loaded twice (two snippets): the first one's `Switchboard` stops the second.
+  if (!script || window.Switchboard) return;
   var d = script.dataset;
   var server = new URL(d.server || script.src, location.href).origin;
   var color = /^[#\w(),.% ]{1,40}$/.test(d.color || '') ? d.color : '#0b5fff';
@@ -65,7 +65,7 @@
   css(button, {
     position: 'fixed', bottom: '20px', zIndex: '2147483000', height: '56px', minWidth: '56px',
     padding: '0 22px', border: '0', borderRadius: '28px', background: color, color: '#fff',
-    font: '600 16px/1 system-ui, sans-serif', boxShadow: '0 4px 14px rgba(0,0,0,.25)', cursor: 'pointer'
+    font: '600 16px/1 system-ui,sans-serif', boxShadow: '0 4px 14px rgba(0,0,0,.25)', cursor: 'pointer'
   });
   button.style[side] = '20px';
 
@@ -80,7 +80,7 @@
     var small = window.matchMedia('(max-width: 480px)').matches;
     css(frame, small
       ? { top: '0', bottom: '0', left: '0', right: '0', width: '100%', height: '100dvh', borderRadius: '0' }
-      : { top: 'auto', bottom: '88px', width: '380px', height: 'min(620px, calc(100dvh - 108px))', borderRadius: '12px' });
+      : { top: 'auto', bottom: '88px', width: '380px', height: 'min(620px,calc(100dvh - 108px))', borderRadius: '12px' });
     if (!small) { frame.style[side] = '20px'; frame.style[side === 'right' ? 'left' : 'right'] = 'auto'; }
   }
 
@@ -121,8 +121,7 @@
   // A short chime: the host page had the customer's click, so it may play.
   function chime() {
     try {
-      var Context = window.AudioContext || window.webkitAudioContext;
-      var audio = new Context(), tone = audio.createOscillator(), gain = audio.createGain(), now = audio.currentTime;
+      var audio = new AudioContext(), tone = audio.createOscillator(), gain = audio.createGain(), now = audio.currentTime;
       tone.frequency.value = 880;
       gain.gain.setValueAtTime(0.2, now);
       gain.gain.exponentialRampToValueAtTime(0.001, now + 0.6);
@@ -155,7 +154,7 @@
   // "Notify me": asked during the customer's click (it reaches this page),
   // subscribed by push.js, answered to the frame ('' = no push).
   function push() {
-    var asked = window.Notification ? Notification.requestPermission() : Promise.resolve('denied');
+    var asked = window.Notification && Notification.requestPermission();
     var tag = document.createElement('script');
     tag.src = server + '/push.js';
     tag.onload = function () { window.__switchboardPush(asked, d.pushWorker, function (json) { post('sb:push:' + json); }); };
@@ -179,7 +178,7 @@
   function start() {
     document.body.appendChild(button);
     fetch(server + '/widget/availability?service=' + encodeURIComponent(options.service))
-      .then(function (r) { return r.ok && r.json(); }).then(offline, function () {});
+      .then(function (r) { return r.json(); }).then(offline, function () {});
     var reopen = false;
     try { reopen = sessionStorage.getItem(KEY) === '1'; } catch (e) { /* ignore */ }
     if (location.hash === '#switchboard-chat') reopen = true;

@@ -2,7 +2,7 @@
  * origin (a cross-origin frame may not ask for notifications). Loaded by
  * loader.js when the customer clicks "Notify me" in the widget; the server
  * writes its VAPID public key in. `asked` is the permission request the
- * loader made during the click; `done` gets the subscription as JSON, or ''
+ * loader made during the click (undefined without the Notification API); `done` gets the subscription as JSON, or ''
  * when push is not available or not allowed. */
 window.__switchboardPush = function (asked, worker, done) {
   var key = '__VAPID_PUBLIC_KEY__';
@@ -13,7 +13,8 @@ window.__switchboardPush = function (asked, worker, done) {
     return out;
   }
   if (!key || !worker || !('serviceWorker' in navigator) || !window.PushManager) return done('');
-  asked.then(function (permission) {
+  // No Notification API: `asked` is undefined, and so never 'granted'.
+  Promise.resolve(asked).then(function (permission) {
     if (permission !== 'granted') throw new Error('notifications not allowed');
     return navigator.serviceWorker.register(worker);
   }).then(function () {
