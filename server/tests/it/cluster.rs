@@ -301,6 +301,13 @@ async fn a_chat_crosses_three_nodes_both_ways_and_a_takeover_moves_the_agent_acr
     let ready: Value = serde_json::from_str(&body).unwrap();
     assert_eq!((ready["status"].as_str(), ready["role"].as_str()), (Some("ready"), Some("edge")), "{ready}");
     assert!(ready["node"].as_str().is_some_and(|node| node.starts_with("node")), "{ready}");
+    // The loader's availability on an edge: from the opening hours alone
+    // (the service has none: open), never an error the shop's console shows.
+    let (status, _, body) = get(cluster.node(a).addr, "/widget/availability?service=chat-delay").await;
+    assert!(status.contains("200"), "{status} {body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), serde_json::json!({"open": true}));
+    let (status, _, _) = get(cluster.node(a).addr, "/widget/availability?service=nonesuch").await;
+    assert!(status.contains("404"), "{status}");
 }
 
 /// Alice's desk with the session's bind token kept (to bind again later).
