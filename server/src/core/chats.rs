@@ -30,6 +30,16 @@ pub(crate) fn interaction_target(session: &SessionId, interaction: &InteractionI
     TargetPath::for_interaction(session, interaction)
 }
 
+/// The interaction an agent's request names (`<session>.<interaction>`).
+pub(super) fn targeted_interaction(request: &Request<AgentCommand>) -> Result<InteractionId, Refusal> {
+    request
+        .target
+        .as_ref()
+        .and_then(|target| target.segments().get(1))
+        .map(InteractionId::from)
+        .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))
+}
+
 pub(super) fn request_target(request: &ChatRequest) -> TargetPath {
     TargetPath::for_request(&request.id)
 }
@@ -59,12 +69,7 @@ impl Center {
                 "This server handles chat only; telephony requests are not supported.",
             ));
         }
-        let interaction_id = request
-            .target
-            .as_ref()
-            .and_then(|target| target.segments().get(1))
-            .map(InteractionId::from)
-            .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))?;
+        let interaction_id = targeted_interaction(request)?;
         let Some(interaction) = state.interactions.get(&interaction_id) else {
             return Err(refuse(FailureCode::NotFound, format!("this session holds no interaction `{interaction_id}`")));
         };

@@ -108,12 +108,7 @@ impl Center {
         session: &SessionId,
         request: &Request<AgentCommand>,
     ) -> Result<(InteractionId, String), Refusal> {
-        let interaction_id = request
-            .target
-            .as_ref()
-            .and_then(|target| target.segments().get(1))
-            .map(InteractionId::from)
-            .ok_or_else(|| refuse(FailureCode::InvalidTarget, "name the interaction: `<session>.<interaction>`"))?;
+        let interaction_id = super::chats::targeted_interaction(request)?;
         let held = state.interactions.get(&interaction_id).filter(|interaction| match &interaction.phase {
             InteractionPhase::Offered { session: to, .. } | InteractionPhase::Active { session: to } => to == session,
             _ => false,
